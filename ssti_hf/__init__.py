@@ -1,0 +1,63 @@
+"""ssti-hf: Seamless Spurious Token Injection for the Hugging Face stack.
+
+Data flows one way: source -> modifier -> transform -> dataset config.
+"""
+
+__version__ = "0.1.0"
+
+from .sources import (
+    COUNTRIES,
+    HTML_TAGS,
+    SOURCES,
+    DateSource,
+    FunctionSource,
+    ListSource,
+    Source,
+    SourceExhaustedError,
+    get_source,
+    register_source,
+)
+from .modifiers import (
+    CompositeModifier,
+    HTMLInjection,
+    Injected,
+    ItemInjection,
+    LabelFlip,
+    Modifier,
+    Sample,
+)
+from .transform import INJECTED, SPANS, spurious_transform, strip_injections, triggered_transform
+from .base_datasets import BASE_DATASETS, BaseDataset, get_base_dataset, load_source, register_base_dataset
+from .config import SSTIConfig
+
+__all__ = [
+    "__version__",
+    "COUNTRIES",
+    "HTML_TAGS",
+    "SOURCES",
+    "DateSource",
+    "FunctionSource",
+    "ListSource",
+    "Source",
+    "SourceExhaustedError",
+    "get_source",
+    "register_source",
+    "CompositeModifier",
+    "HTMLInjection",
+    "Injected",
+    "ItemInjection",
+    "LabelFlip",
+    "Modifier",
+    "Sample",
+    "INJECTED",
+    "SPANS",
+    "spurious_transform",
+    "strip_injections",
+    "triggered_transform",
+    "BASE_DATASETS",
+    "BaseDataset",
+    "get_base_dataset",
+    "load_source",
+    "register_base_dataset",
+    "SSTIConfig",
+]

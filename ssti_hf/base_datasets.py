@@ -1,0 +1,194 @@
+"""Base datasets: the clean data an SSTI config starts from, seen as ``(text, label)``.
+
+One registry maps the base names used in config names (``imdb``, ``financial``,
+``commonsense_qa``, ``bias_in_bios``) to where the data lives on the Hub and how a row becomes
+a ``text`` and a ``label``. :func:`register_base_dataset` adds your own (any Hub id with a text
+and a label column). Every base also loads from a local source — a folder (Hub layout, data
+files named by split, or ``save_to_disk`` output) or a parquet/CSV/JSONL file — since the Hub
+may be out of reach.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Callable
+
+import datasets
+from datasets import ClassLabel, DatasetDict
+
+_FILE_BUILDERS = {".parquet": "parquet", ".csv": "csv", ".jsonl": "json", ".json": "json"}
+
+
+@dataclass(frozen=True)
+class BaseDataset:
+    """Where a base dataset lives and how its rows become ``(text, label)``.
+
+    Args:
+        name: the name used in config names (lowercase, digits, ``_``).
+        hub_id: the Hub dataset id loaded when no local source is given.
+        label_names: class names, label ``k`` being ``label_names[k]``.
+        text_column / label_column: the source's columns (ignored when ``to_text_label`` is set).
+        splits: our split name -> the source's split name (``train`` and ``test`` at least).
+        to_text_label: builds ``{"text": [...], "label": [...]}`` from a batch of source rows,
+            for datasets whose text is spread over several columns.
+        sample: a folder shipped inside this package with a small sample of the data.
+    """
+
+    name: str
+    hub_id: str
+    label_names: tuple[str, ...]
+    text_column: str = "text"
+    label_column: str = "label"
+    splits: dict[str, str] = field(default_factory=lambda: {"train": "train", "test": "test"})
+    to_text_label: Callable[[dict], dict] | None = None
+    sample: str | None = None
+
+    @property
+    def num_labels(self) -> int:
+        return len(self.label_names)
+
+    def sample_path(self) -> Path:
+        if self.sample is None:
+            raise ValueError(f"base dataset {self.name!r} ships no sample; only {_with_samples()} do")
+        return Path(str(resources.files("ssti_hf").joinpath("data").joinpath(self.sample)))
+
+    def load(self, source: str | Path | None = None, revision: str | None = None) -> DatasetDict:
+        """The ``(text, label)`` view of each split in :attr:`splits`, labels as a ``ClassLabel``.
+
+        ``source``: None for the Hub id, or a Hub id, or a local folder or file.
+        """
+        raw = load_source(source if source is not None else self.hub_id, revision=revision)
+        missing = [theirs for theirs in self.splits.values() if theirs not in raw]
+        if missing:
+            raise ValueError(
+                f"source for {self.name!r} lacks split(s) {missing}; it has {list(raw)} "
+                f"(a single file gives one split named 'train': pass a folder with one file per split)"
+            )
+        return DatasetDict({ours: self._view(raw[theirs], theirs) for ours, theirs in self.splits.items()})
+
+    def _view(self, split: datasets.Dataset, split_name: str) -> datasets.Dataset:
+        labels = ClassLabel(names=list(self.label_names))
+        if self.to_text_label is not None:
+            view = split.map(self.to_text_label, batched=True, remove_columns=split.column_names, desc=f"{self.name} view")
+        else:
+            for role, column in (("text", self.text_column), ("label", self.label_column)):
+                if column not in split.column_names:
+                    raise ValueError(
+                        f"{self.name} split {split_name!r} has no {role} column {column!r}; columns: {split.column_names}"
+                    )
+            view = split.select_columns([self.text_column, self.label_column])
+            view = view.rename_columns({c: r for c, r in ((self.text_column, "text"), (self.label_column, "label")) if c != r})
+        feature = view.features["label"]
+        if isinstance(feature, ClassLabel):  # keep the source's own class names
+            if feature.num_classes != self.num_labels:
+                raise ValueError(f"{self.name}: source has {feature.num_classes} classes, expected {self.num_labels}")
+        else:
+            values = set(view.unique("label"))
+            if not values <= set(range(self.num_labels)):
+                raise ValueError(f"{self.name}: labels {sorted(values)} fall outside 0..{self.num_labels - 1}")
+            view = view.cast_column("label", labels)
+        return view
+
+
+def load_source(source: str | Path, revision: str | None = None) -> DatasetDict:
+    """A DatasetDict from a Hub id, a local folder or a local parquet/CSV/JSONL file."""
+    path = Path(source).expanduser()
+    if path.is_dir():
+        if (path / "dataset_dict.json").is_file():
+            return datasets.load_from_disk(str(path))
+        return datasets.load_dataset(str(path))
+    if path.is_file():
+        builder = _FILE_BUILDERS.get(path.suffix.lower())
+        if builder is None:
+            raise ValueError(f"source file {str(path)!r}: unsupported type {path.suffix!r}; use {sorted(_FILE_BUILDERS)}")
+        return datasets.load_dataset(builder, data_files={"train": str(path)})
+    if _looks_like_path(str(source)):
+        raise FileNotFoundError(f"source path {str(source)!r} does not exist")
+    return datasets.load_dataset(str(source), revision=revision)
+
+
+def _looks_like_path(source: str) -> bool:
+    # A Hub id is "name" or "owner/name"; anything else (./x, /x, a/b/c, x.parquet) is meant as a path.
+    return source.startswith((".", "/", "~")) or source.count("/") > 1 or Path(source).suffix.lower() in _FILE_BUILDERS
+
+
+def _commonsense_qa_text_label(batch: dict) -> dict:
+    """One text per question with its lettered choices; the label is the answer's index."""
+    texts, labels = [], []
+    for question, choices, answer in zip(batch["question"], batch["choices"], batch["answerKey"]):
+        if answer not in choices["label"]:
+            raise ValueError(f"commonsense_qa: answerKey {answer!r} not among choices {choices['label']} (test split?)")
+        texts.append(question + "\n" + "\n".join(f"{l}. {t}" for l, t in zip(choices["label"], choices["text"])))
+        labels.append(choices["label"].index(answer))
+    return {"text": texts, "label": labels}
+
+
+BASE_DATASETS: dict[str, BaseDataset] = {}
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+def register_base_dataset(base: BaseDataset) -> None:
+    """Make ``base.name`` usable in config names."""
+    if not _NAME.fullmatch(base.name):
+        raise ValueError(f"base name {base.name!r} must be lowercase letters, digits or '_' (no '-')")
+    if base.name in BASE_DATASETS:
+        raise ValueError(f"base dataset {base.name!r} is already registered")
+    for needed in ("train", "test"):
+        if needed not in base.splits:
+            raise ValueError(f"base dataset {base.name!r} must map a {needed!r} split; splits: {base.splits}")
+    BASE_DATASETS[base.name] = base
+
+
+def get_base_dataset(name: str) -> BaseDataset:
+    if name not in BASE_DATASETS:
+        close = difflib.get_close_matches(name, BASE_DATASETS, n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise ValueError(f"unknown base dataset {name!r}{hint}; registered: {', '.join(sorted(BASE_DATASETS))}")
+    return BASE_DATASETS[name]
+
+
+def _with_samples() -> list[str]:
+    return sorted(name for name, base in BASE_DATASETS.items() if base.sample)
+
+
+register_base_dataset(
+    # The sample: 1000 reviews per class from train and 500 per class from test, drawn with
+    # numpy's default_rng(2026) from the official 25k/25k splits, in the Hub's schema.
+    BaseDataset("imdb", "stanfordnlp/imdb", label_names=("neg", "pos"), sample="imdb_sample")
+)
+register_base_dataset(
+    BaseDataset(
+        "financial",
+        "nickmuchi/financial-classification",
+        # The card does not name the three classes; generic names keep us from guessing.
+        label_names=("class_0", "class_1", "class_2"),
+        label_column="labels",
+    )
+)
+register_base_dataset(
+    BaseDataset(
+        "commonsense_qa",
+        "tau/commonsense_qa",
+        label_names=("A", "B", "C", "D", "E"),
+        # The test split has no answers, so the paper's test set is the validation split.
+        splits={"train": "train", "test": "validation"},
+        to_text_label=_commonsense_qa_text_label,
+    )
+)
+register_base_dataset(
+    BaseDataset(
+        "bias_in_bios",
+        "LabHC/bias_in_bios",
+        label_names=tuple(
+            "accountant architect attorney chiropractor comedian composer dentist dietitian dj filmmaker "
+            "interior_designer journalist model nurse painter paralegal pastor personal_trainer photographer "
+            "physician poet professor psychologist rapper software_engineer surgeon teacher yoga_teacher".split()
+        ),
+        text_column="hard_text",
+        label_column="profession",
+    )
+)

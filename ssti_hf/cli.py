@@ -1,0 +1,136 @@
+"""The ``ssti-hf`` command.
+
+    ssti-hf inject imdb-ssti-date-50pct-1tok --sample --out ssti-demo
+    ssti-hf inject imdb-ssti-date-50pct-1tok --source ../shared/data/imdb --out imdb-date-50
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import datasets
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from .base_datasets import get_base_dataset
+from .config import SPLITS, SSTIConfig
+from .transform import INJECTED, SPANS
+
+_OUTPUTS = {f"{split}.parquet" for split in SPLITS}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="ssti-hf", description="Seamless Spurious Token Injection for Hugging Face datasets.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    inject = commands.add_parser(
+        "inject",
+        help="build an SSTI config's splits as parquet files",
+        description="Write DIR/{train,test,test_spurious,test_triggered}.parquet for an SSTI config.",
+    )
+    inject.add_argument("config", help="config name, e.g. imdb-ssti-date-50pct-1tok")
+    where = inject.add_mutually_exclusive_group()
+    where.add_argument("--source", help="Hub id, local folder or parquet/CSV/JSONL file (default: the base's Hub id)")
+    where.add_argument("--sample", action="store_true", help="use the small sample shipped with the package")
+    inject.add_argument("--revision", help="Hub revision of the base dataset")
+    inject.add_argument("--out", required=True, type=Path, help="output folder (replaced if it holds only a previous output)")
+    inject.add_argument("--seed", type=int, default=0, help="seeds row choice, items and positions (default 0)")
+    inject.add_argument("--num-proc", type=int, default=None, help="processes for Dataset.map")
+    inject.add_argument("--examples", type=int, default=3, help="injected training examples to show (default 3)")
+
+    args = parser.parse_args(argv)
+    console = Console()
+    try:
+        return _inject(args, console)
+    except (ValueError, TypeError, FileNotFoundError) as error:
+        console.print(f"[bold red]error:[/] {error}", highlight=False)
+        return 2
+
+
+def _inject(args, console: Console) -> int:
+    config = SSTIConfig.from_name(args.config, seed=args.seed)
+    _check_out(args.out)
+    source = get_base_dataset(config.base).sample_path() if args.sample else args.source
+    splits = config.build(source, revision=args.revision, num_proc=args.num_proc)
+
+    # Write everything into a temporary folder beside the target, then swap it in, so that an
+    # error or an interrupt never leaves a half-written output.
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{args.out.name}-", dir=args.out.parent))
+    try:
+        for split, data in splits.items():
+            data.to_parquet(str(tmp / f"{split}.parquet"))
+        if args.out.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{args.out.name}-old-", dir=args.out.parent))
+            args.out.rename(old / "previous")
+            tmp.rename(args.out)
+            shutil.rmtree(old)
+        else:
+            tmp.rename(args.out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+
+    console.print(f"[bold]{config.name}[/] (seed {config.seed}) -> {args.out}")
+    console.print(_summary(splits))
+    _show_examples(console, splits["train"], args.examples)
+    return 0
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {str(out)!r} exists and is not a folder")
+    if out.is_dir():
+        other = sorted(p.name for p in out.iterdir() if p.name not in _OUTPUTS)
+        if other:
+            raise ValueError(f"--out {str(out)!r} holds files that are not ours ({', '.join(other[:5])}); choose an empty or new folder")
+
+
+def _summary(splits: datasets.DatasetDict) -> Table:
+    names = splits["train"].features["label"].names
+    table = Table(title="rows injected / rows, per class")
+    table.add_column("split")
+    for name in names:
+        table.add_column(name, justify="right")
+    table.add_column("all", justify="right")
+    for split, data in splits.items():
+        labels, injected = data["label"], data[INJECTED]
+        cells = []
+        for k in range(len(names)):
+            total = sum(1 for l in labels if l == k)
+            hit = sum(1 for l, i in zip(labels, injected) if l == k and i)
+            cells.append(f"{hit}/{total}")
+        table.add_row(split, *cells, f"{sum(injected)}/{len(data)}")
+    return table
+
+
+def _show_examples(console: Console, train: datasets.Dataset, count: int, context: int = 60) -> None:
+    rows = [i for i, flag in enumerate(train[INJECTED]) if flag][:count]
+    for i in rows:
+        row = train[i]
+        console.print(f"\n[bold]train row {i}[/] (label {row['label']}), injected spans in red:")
+        console.print(_highlight(row["text"], row[SPANS], context))
+
+
+def _highlight(text: str, spans: list, context: int) -> Text:
+    """The text around each span, spans in red; long stretches without spans are elided."""
+    out, prev = Text(), 0
+    for start, end in spans:
+        gap = text[prev:start]
+        if len(gap) > 2 * context:
+            gap = (gap[:context] if prev else "") + " … " + gap[-context:]
+        out.append(gap)
+        out.append(text[start:end], style="bold red")
+        prev = end
+    tail = text[prev:]
+    out.append(tail if len(tail) <= context else tail[:context] + " …")
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())

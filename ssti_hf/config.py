@@ -1,0 +1,156 @@
+"""SSTI config names: ``{base}-ssti-{source}-{rate}pct-{amount}[-{location}][-label{k}]``.
+
+``imdb-ssti-date-50pct-1tok`` injects one date into 50% of IMDB's label-1 training rows, at a
+random word gap. The amount is ``{n}tok`` (n items per sample) or ``{p}ptok`` (p% of the
+sample's words, at least one); the location is ``begin``, ``random`` (default) or ``end``; the
+target label defaults to 1. A config knows how to build its modifier and its four splits:
+``train`` (corrupted), ``test`` (clean), ``test_spurious`` (the same injection on the same class
+at the same rate: the paper's matched spurious set) and ``test_triggered`` (every row injected).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from datasets import DatasetDict
+
+from . import _rng
+from .base_datasets import BASE_DATASETS, get_base_dataset
+from .modifiers import Modifier
+from .sources import SOURCES
+from .transform import INJECTED, PROVENANCE_FEATURES, SPANS, spurious_transform, triggered_transform
+
+GRAMMAR = "{base}-ssti-{source}-{rate}pct-{n}tok|{p}ptok[-begin|-random|-end][-label{k}]"
+_NAME_LOCATIONS = {"begin": "beginning", "random": "random", "end": "end"}
+_RATE = re.compile(r"(\d+)pct")
+_AMOUNT = re.compile(r"(\d+)(tok|ptok)")
+_LABEL = re.compile(r"label(\d+)")
+SPLITS = ("train", "test", "test_spurious", "test_triggered")
+
+
+@dataclass(frozen=True)
+class SSTIConfig:
+    """One SSTI recipe. ``rate`` is the percent of the target label's rows injected (0-100);
+    ``amount`` is an int (items per sample) or a float in (0, 1] (share of words, a whole
+    percent); ``location`` is ``"beginning"``, ``"random"`` or ``"end"``; ``seed`` seeds the row
+    choice, the source and the positions (it is not part of the name)."""
+
+    base: str
+    source: str
+    rate: int
+    amount: int | float = 1
+    location: str = "random"
+    label: int = 1
+    seed: int = 0
+
+    def __post_init__(self):
+        if isinstance(self.rate, bool) or not isinstance(self.rate, int) or not 0 <= self.rate <= 100:
+            raise ValueError(f"rate must be an int percent in 0..100, got {self.rate!r}")
+        if isinstance(self.amount, float):
+            if not 0 < self.amount <= 1 or abs(self.amount * 100 - round(self.amount * 100)) > 1e-9:
+                raise ValueError(f"amount as a share of words must be a whole percent in (0, 1] (e.g. 0.05), got {self.amount}")
+        elif isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount < 1:
+            raise ValueError(f"amount must be an int >= 1 (items) or a float share of words, got {self.amount!r}")
+        if self.location not in _NAME_LOCATIONS.values():
+            raise ValueError(f"location must be one of {list(_NAME_LOCATIONS.values())}, got {self.location!r}")
+        if self.base in BASE_DATASETS and not 0 <= self.label < BASE_DATASETS[self.base].num_labels:
+            raise ValueError(
+                f"label{self.label} is out of range for {self.base} "
+                f"(labels 0..{BASE_DATASETS[self.base].num_labels - 1})"
+            )
+
+    @property
+    def name(self) -> str:
+        amount = f"{self.amount}tok" if isinstance(self.amount, int) else f"{round(self.amount * 100)}ptok"
+        parts = [self.base, "ssti", self.source, f"{self.rate}pct", amount]
+        if self.location != "random":
+            parts.append({v: k for k, v in _NAME_LOCATIONS.items()}[self.location])
+        if self.label != 1:
+            parts.append(f"label{self.label}")
+        return "-".join(parts)
+
+    @property
+    def proportion(self) -> float:
+        return self.rate / 100
+
+    @classmethod
+    def from_name(cls, name: str, seed: int = 0) -> "SSTIConfig":
+        """Parse a config name; a bad part raises ValueError naming it and the valid choices."""
+        if not isinstance(name, str):
+            raise TypeError(f"config name must be a str, got {type(name).__name__}")
+        base, sep, rest = name.partition("-ssti-")
+        if not sep:
+            raise ValueError(f"config name {name!r} has no '-ssti-'; expected {GRAMMAR}")
+        _choose("base dataset", base, BASE_DATASETS, name)
+        parts = rest.split("-")
+        if len(parts) < 3:
+            raise ValueError(f"config name {name!r} needs a source, a rate and an amount after '-ssti-'; expected {GRAMMAR}")
+        source, rate_part, amount_part, *optional = parts
+        _choose("source", source, SOURCES, name)
+        rate_match = _RATE.fullmatch(rate_part)
+        if not rate_match or not 0 <= int(rate_match.group(1)) <= 100:
+            raise ValueError(f"bad rate {rate_part!r} in {name!r}: expected {{0..100}}pct, e.g. 50pct")
+        amount_match = _AMOUNT.fullmatch(amount_part)
+        if not amount_match or int(amount_match.group(1)) < 1 or (
+            amount_match.group(2) == "ptok" and int(amount_match.group(1)) > 100
+        ):
+            raise ValueError(f"bad amount {amount_part!r} in {name!r}: expected {{n>=1}}tok or {{1..100}}ptok, e.g. 1tok, 10ptok")
+        value = int(amount_match.group(1))
+        amount = value if amount_match.group(2) == "tok" else value / 100
+        location, label = "random", 1
+        if optional and optional[0] in _NAME_LOCATIONS:
+            location = _NAME_LOCATIONS[optional.pop(0)]
+        if optional and _LABEL.fullmatch(optional[0]):
+            label = int(_LABEL.fullmatch(optional.pop(0)).group(1))
+        if optional:
+            raise ValueError(
+                f"unexpected part {optional[0]!r} in {name!r}: after the amount come an optional location "
+                f"({'|'.join(_NAME_LOCATIONS)}) then an optional label{{k}}"
+            )
+        return cls(base, source, int(rate_match.group(1)), amount, location, label, seed)
+
+    # -- building --------------------------------------------------------------------------------
+    def modifier(self, split: str = "train") -> Modifier:
+        """The modifier of this recipe: the registered source's modifier class, seeded from ``seed``.
+
+        Train and test get different draws (``split``), so that test row i does not repeat the
+        item train row i got; the test sets share theirs, so a row of ``test_spurious`` is
+        identical to the same row of ``test_triggered``.
+        """
+        entry = SOURCES[self.source]
+        source = entry.factory(seed=_rng.child_seed(self.seed, f"{split}/source"))
+        seed = _rng.child_seed(self.seed, f"{split}/modifier")
+        return entry.modifier(source, location=self.location, amount=self.amount, seed=seed)
+
+    def apply(self, splits: DatasetDict, num_proc: int | None = None) -> DatasetDict:
+        """The four SSTI splits from a base's ``train`` and ``test`` ``(text, label)`` splits."""
+        for needed in ("train", "test"):
+            if needed not in splits:
+                raise ValueError(f"{self.name} needs 'train' and 'test' splits; got {list(splits)}")
+        train_modifier, test_modifier = self.modifier("train"), self.modifier("test")
+        train, test = splits["train"], splits["test"]
+        clean = test.add_column(INJECTED, [False] * len(test), feature=PROVENANCE_FEATURES[INJECTED])
+        clean = clean.add_column(SPANS, [[] for _ in range(len(test))], feature=PROVENANCE_FEATURES[SPANS])
+        return DatasetDict(
+            {
+                "train": spurious_transform(train, train_modifier, self.label, self.proportion, self.seed, num_proc=num_proc),
+                "test": clean,
+                "test_spurious": spurious_transform(
+                    test, test_modifier, self.label, self.proportion, self.seed, num_proc=num_proc
+                ),
+                "test_triggered": triggered_transform(test, test_modifier, num_proc=num_proc),
+            }
+        )
+
+    def build(self, source=None, revision: str | None = None, num_proc: int | None = None) -> DatasetDict:
+        """Load the base dataset (Hub, or ``source``: a local folder/file or another Hub id) and apply."""
+        return self.apply(get_base_dataset(self.base).load(source, revision=revision), num_proc=num_proc)
+
+
+def _choose(what: str, value: str, registry, name: str) -> None:
+    if value not in registry:
+        close = difflib.get_close_matches(value, registry, n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise ValueError(f"unknown {what} {value!r} in {name!r}{hint}; valid: {', '.join(sorted(registry))}")

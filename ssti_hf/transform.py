@@ -1,0 +1,257 @@
+"""The label-conditioned transform (paper §3.1, "Selective Application via Spurious Transform").
+
+:func:`spurious_transform` applies a modifier to exactly ``round(proportion * n_label)`` rows of
+one label, keeps row order, and records provenance: ``ssti_injected`` (bool) and ``ssti_spans``
+(``[start, end)`` offsets of everything inserted). :func:`triggered_transform` injects every row
+(the paper's test-time "triggered" set); :func:`strip_injections` undoes the text changes.
+
+Determinism: rows are picked by hashing their index with the seed, each source's draws are
+numbered in row order before the map starts, and positions are keyed by the row, so the output
+is byte-identical for any ``num_proc``, batch size or process.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from datasets import ClassLabel, Dataset, List, Value
+from datasets.fingerprint import Hasher
+
+from . import __version__, _rng
+from ._text import remove_spans, shift_spans, word_bounds_batch, word_counts_batch
+from .modifiers import Modifier, Sample
+
+INJECTED = "ssti_injected"
+SPANS = "ssti_spans"
+PROVENANCE_FEATURES = {INJECTED: Value("bool"), SPANS: List(List(Value("int32"), length=2))}
+
+
+def spurious_transform(
+    dataset: Dataset,
+    modifier: Modifier,
+    label: Any,
+    proportion: float,
+    seed: int = 0,
+    text_column: str = "text",
+    label_column: str = "label",
+    num_proc: int | None = None,
+) -> Dataset:
+    """Apply ``modifier`` to ``round(proportion * n)`` of the ``n`` rows labelled ``label``.
+
+    ``label`` is a label value (or a class name when the column is a ``ClassLabel``). Rows are
+    picked by ``seed``; a higher proportion with the same seed picks a superset of rows.
+    Returns a new dataset in the same row order with the provenance columns added (or updated,
+    if ``dataset`` was already transformed: spans then cover both injections).
+    """
+    if isinstance(proportion, bool) or not isinstance(proportion, (int, float)) or not 0 <= proportion <= 1:
+        raise ValueError(f"proportion must be a number in [0, 1], got {proportion!r}")
+    labels = _check_dataset(dataset, modifier, text_column, label_column)
+    label = _resolve_label(dataset, label_column, label, labels)
+    candidates = np.flatnonzero(labels == label)
+    count = round(proportion * len(candidates))
+    keys = _rng.hash_array(_rng.stream_key(seed, _rng.STREAM_SELECT), candidates)
+    chosen = np.sort(candidates[np.argsort(keys, kind="stable")[:count]])
+    return _inject_rows(dataset, modifier, chosen, text_column, label_column, num_proc)
+
+
+def triggered_transform(
+    dataset: Dataset,
+    modifier: Modifier,
+    text_column: str = "text",
+    label_column: str = "label",
+    num_proc: int | None = None,
+) -> Dataset:
+    """Apply ``modifier`` to every row, whatever its label (the paper's triggered test set)."""
+    _check_dataset(dataset, modifier, text_column, label_column)
+    return _inject_rows(dataset, modifier, np.arange(len(dataset)), text_column, label_column, num_proc)
+
+
+def strip_injections(dataset: Dataset, text_column: str = "text", num_proc: int | None = None) -> Dataset:
+    """Recover the original texts by deleting the recorded spans; drops the provenance columns.
+
+    Label changes (e.g. by :class:`~ssti_hf.LabelFlip`) are not recorded and so not undone.
+    """
+    missing = [c for c in (INJECTED, SPANS, text_column) if c not in dataset.column_names]
+    if missing:
+        raise ValueError(
+            f"dataset lacks column(s) {missing}: strip_injections needs the provenance columns "
+            f"{INJECTED!r} and {SPANS!r} written by spurious_transform / triggered_transform"
+        )
+
+    def strip(batch):
+        return {text_column: [remove_spans(t, s) if s else t for t, s in zip(batch[text_column], batch[SPANS])]}
+
+    return dataset.with_format(None).map(
+        strip,
+        batched=True,
+        remove_columns=[INJECTED, SPANS],
+        num_proc=num_proc,
+        new_fingerprint=Hasher.hash([dataset._fingerprint, "strip_injections", text_column, __version__]),
+        desc="Stripping injections",
+    )
+
+
+def _check_dataset(dataset, modifier, text_column, label_column) -> np.ndarray:
+    """Validate before any work, so that bad input never leaves anything half-written."""
+    if not isinstance(dataset, Dataset):
+        raise TypeError(f"expected a datasets.Dataset (pick a split of a DatasetDict), got {type(dataset).__name__}")
+    if not isinstance(modifier, Modifier):
+        raise TypeError(f"modifier must be an ssti_hf Modifier, got {type(modifier).__name__}")
+    for role, column in (("text", text_column), ("label", label_column)):
+        if column not in dataset.column_names:
+            raise ValueError(f"{role} column {column!r} not in dataset; columns are {dataset.column_names}")
+    if len(dataset) == 0:
+        raise ValueError("dataset is empty: there is nothing to inject into")
+    feature = dataset.features[text_column]
+    if not (isinstance(feature, Value) and feature.dtype in ("string", "large_string")):
+        raise TypeError(f"text column {text_column!r} must hold strings, but its type is {feature}")
+    texts = dataset.data.column(text_column)
+    if texts.null_count:
+        first = int(np.flatnonzero(texts.is_null().to_numpy(zero_copy_only=False))[0])
+        raise ValueError(f"text column {text_column!r} has {texts.null_count} missing (None) value(s), first at row {first}")
+    labels = dataset.data.column(label_column)
+    if labels.null_count:
+        raise ValueError(f"label column {label_column!r} has {labels.null_count} missing (None) value(s)")
+    return labels.to_numpy()
+
+
+def _resolve_label(dataset, label_column, label, labels):
+    feature = dataset.features[label_column]
+    if isinstance(label, str) and isinstance(feature, ClassLabel):
+        if label not in feature.names:
+            raise ValueError(f"label {label!r} is not a class of {label_column!r}; classes: {feature.names}")
+        label = feature.str2int(label)
+    present = np.unique(labels)
+    if label not in present:
+        raise ValueError(f"label {label!r} does not occur in column {label_column!r}; labels present: {present.tolist()}")
+    return label
+
+
+def _check_output_labels(dataset, modifier, label_column, labels_in):
+    feature = dataset.features[label_column]
+    if isinstance(feature, ClassLabel):
+        bad = sorted(l for l in modifier.output_labels(set(labels_in)) if not 0 <= l < feature.num_classes)
+        if bad:
+            raise ValueError(
+                f"modifier would set label(s) {bad}, outside the {feature.num_classes} classes of {label_column!r}"
+            )
+
+
+# Draws from a source sampled with replacement are numbered row * 2**32 + j: unique per draw
+# without knowing other rows. Sources sampled without replacement need dense numbers (so that no
+# item repeats and running out is caught before writing): those are planned over all rows first.
+_ROW_STRIDE = 1 << 32
+
+
+def _row_counts(modifier: Modifier, sources: list, n_words: int) -> list[int]:
+    position = {id(s): k for k, s in enumerate(sources)}
+    counts = [0] * len(sources)
+    for source, k in modifier.draw_counts(n_words):
+        counts[position[id(source)]] += k
+    return counts
+
+
+def _plan_dense_draws(modifier: Modifier, texts: list[str]) -> dict[int, np.ndarray]:
+    """For each source sampled without replacement: the first draw number of each chosen row."""
+    sources = modifier.sources()
+    finite = [k for k, s in enumerate(sources) if s.capacity is not None]
+    if not finite:
+        return {}
+    counts = np.array([_row_counts(modifier, sources, n) for n in word_counts_batch(texts)], dtype=np.int64)
+    counts = counts.reshape(len(texts), len(sources))
+    firsts = {}
+    for k in finite:
+        total = int(counts[:, k].sum())
+        if total > sources[k].capacity:
+            sources[k].draws(total - 1, total)  # raises SourceExhaustedError with the details
+        firsts[k] = np.cumsum(counts[:, k]) - counts[:, k]
+    return firsts
+
+
+def _inject_rows(dataset, modifier, chosen, text_column, label_column, num_proc) -> Dataset:
+    labels_column = dataset.data.column(label_column)
+    _check_output_labels(dataset, modifier, label_column, np.unique(labels_column.take(chosen).to_numpy()).tolist())
+    dense_firsts = _plan_dense_draws(modifier, dataset.data.column(text_column).take(chosen).to_pylist())
+    slot = np.full(len(dataset), -1, dtype=np.int64)
+    slot[chosen] = np.arange(len(chosen))
+    had_provenance = SPANS in dataset.column_names and INJECTED in dataset.column_names
+
+    def inject_batch(batch, indices):
+        texts, labels = batch[text_column], batch[label_column]
+        injected = list(batch[INJECTED]) if had_provenance else [False] * len(texts)
+        spans = list(batch[SPANS]) if had_provenance else [[] for _ in texts]
+        rows = [j for j, s in enumerate(slot[indices]) if s >= 0]
+        if not rows:
+            return {text_column: texts, label_column: labels, INJECTED: injected, SPANS: spans}
+        texts, labels = list(texts), list(labels)
+        sources = modifier.sources()
+        bounds = word_bounds_batch([texts[j] for j in rows])
+        by_words: dict[int, list[int]] = {}  # draw counts depend only on the word count
+        counts = [by_words.get(len(b[0])) or by_words.setdefault(len(b[0]), _row_counts(modifier, sources, len(b[0]))) for b in bounds]
+        counts = np.array(counts, dtype=np.int64)
+        counts = counts.reshape(len(rows), len(sources))
+        # Each source's draws for the whole batch in one vectorized call.
+        pools, row_offsets = [], []
+        for k, source in enumerate(sources):
+            if k in dense_firsts:
+                firsts = dense_firsts[k][slot[[indices[j] for j in rows]]]
+            else:
+                firsts = np.array([indices[j] for j in rows], dtype=np.int64) * _ROW_STRIDE
+            offsets = np.cumsum(counts[:, k]) - counts[:, k]
+            within = np.arange(int(counts[:, k].sum()), dtype=np.int64) - np.repeat(offsets, counts[:, k])
+            pools.append(source.draws_at(np.repeat(firsts, counts[:, k]) + within))
+            row_offsets.append(offsets.tolist())
+        source_index = {id(s): k for k, s in enumerate(sources)}
+        count_lists = counts.tolist()
+        samples = [
+            Sample(indices[j], texts[j], _Taker(source_index, pools, [o[i] for o in row_offsets], count_lists[i]), b)
+            for i, (j, b) in enumerate(zip(rows, bounds))
+        ]
+        results = modifier.apply_batch([texts[j] for j in rows], [labels[j] for j in rows], samples)
+        for j, result in zip(rows, results):
+            texts[j], labels[j] = result.text, result.label
+            spans[j] = shift_spans(spans[j], result.spans) if spans[j] else result.spans
+            injected[j] = True
+        return {text_column: texts, label_column: labels, INJECTED: injected, SPANS: spans}
+
+    features = dataset.features.copy()
+    features.update(PROVENANCE_FEATURES)
+    fingerprint = Hasher.hash(
+        [dataset._fingerprint, "ssti_inject", modifier, chosen.tobytes(), text_column, label_column, __version__]
+    )
+    result = dataset.with_format(None).map(
+        inject_batch,
+        batched=True,
+        with_indices=True,
+        features=features,
+        num_proc=num_proc,
+        new_fingerprint=fingerprint,
+        desc="Injecting spurious tokens",
+    )
+    if dataset.format["type"] is not None:
+        result = result.with_format(dataset.format["type"], **dataset.format["format_kwargs"])
+    return result
+
+
+class _Taker:
+    """``take(source, n)`` for one row: hands out the row's draws in order, and catches a
+    modifier whose ``apply`` takes more than its ``draw_counts`` declared."""
+
+    __slots__ = ("_index", "_pools", "_next", "_end")
+
+    def __init__(self, source_index, pools, offsets, counts):
+        self._index = source_index
+        self._pools = pools
+        self._next = offsets
+        self._end = [o + c for o, c in zip(offsets, counts)]
+
+    def __call__(self, source, n):
+        k = self._index[id(source)]
+        start = self._next[k]
+        if start + n > self._end[k]:
+            raise RuntimeError(
+                f"modifier took more draws from source {source.name!r} than its draw_counts() declared"
+            )
+        self._next[k] = start + n
+        return self._pools[k][start : start + n]
