@@ -118,8 +118,9 @@ def shift_spans(spans: list[Span], inserted: list[Span]) -> list[Span]:
     """Move spans of a text through a later insertion, and merge in the inserted spans.
 
     ``inserted`` are the spans (in the new text) that the later insertion added. Each maps back
-    to one insertion point in the old text; an old span moves right by everything inserted at
-    or before its start, and grows by anything inserted strictly inside it.
+    to one insertion point in the old text. An old span moves right by everything inserted at or
+    before its start; an insertion strictly inside an old span (before the item of a ``" item"``
+    span, say) splits it in two around the inserted text.
     """
     if not inserted:
         return list(spans)
@@ -129,7 +130,12 @@ def shift_spans(spans: list[Span], inserted: list[Span]) -> list[Span]:
         lengths.append(end - start)
         total += end - start
     before = [0, *accumulate(lengths)]
-    moved = [(a + before[bisect_right(points, a)], b + before[bisect_left(points, b)]) for a, b in spans]
+    moved = []
+    for a, b in spans:
+        inner = points[bisect_right(points, a) : bisect_left(points, b)]
+        for x, y in zip([a, *inner], [*inner, b]):
+            if y > x:
+                moved.append((x + before[bisect_right(points, x)], y + before[bisect_left(points, y)]))
     return sorted(moved + list(inserted))
 
 

@@ -18,10 +18,11 @@ from rich.table import Table
 from rich.text import Text
 
 from .base_datasets import get_base_dataset
+from .card import dataset_card, recipe
 from .config import SPLITS, SSTIConfig
 from .transform import INJECTED, SPANS
 
-_OUTPUTS = {f"{split}.parquet" for split in SPLITS}
+_OUTPUTS = {f"{split}.parquet" for split in SPLITS} | {"README.md"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -55,8 +56,17 @@ def main(argv: list[str] | None = None) -> int:
 def _inject(args, console: Console) -> int:
     config = SSTIConfig.from_name(args.config, seed=args.seed)
     _check_out(args.out)
-    source = get_base_dataset(config.base).sample_path() if args.sample else args.source
-    splits = config.build(source, revision=args.revision, num_proc=args.num_proc)
+    base = get_base_dataset(config.base)
+    base_splits = base.load(base.sample_path() if args.sample else args.source, revision=args.revision)
+    splits = config.apply(base_splits, num_proc=args.num_proc)
+    where = "--sample" if args.sample else f"--source {args.source}" if args.source else ""
+    card = dataset_card(
+        config,
+        splits,
+        recipe(config, f"{base.name} sample shipped with ssti-hf" if args.sample else args.source or base.hub_id, args.revision, base_splits),
+        {split: f"{split}.parquet" for split in splits},
+        f"ssti-hf inject {config.name} --seed {config.seed} {where} --out DIR".replace("  ", " "),
+    )
 
     # Write everything into a temporary folder beside the target, then swap it in, so that an
     # error or an interrupt never leaves a half-written output.
@@ -65,6 +75,7 @@ def _inject(args, console: Console) -> int:
     try:
         for split, data in splits.items():
             data.to_parquet(str(tmp / f"{split}.parquet"))
+        card.save(str(tmp / "README.md"))
         if args.out.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{args.out.name}-old-", dir=args.out.parent))
             args.out.rename(old / "previous")

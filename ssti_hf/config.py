@@ -62,9 +62,13 @@ class SSTIConfig:
             )
 
     @property
+    def amount_name(self) -> str:
+        """The amount as in names: ``1tok`` (items) or ``10ptok`` (percent of words)."""
+        return f"{self.amount}tok" if isinstance(self.amount, int) else f"{round(self.amount * 100)}ptok"
+
+    @property
     def name(self) -> str:
-        amount = f"{self.amount}tok" if isinstance(self.amount, int) else f"{round(self.amount * 100)}ptok"
-        parts = [self.base, "ssti", self.source, f"{self.rate}pct", amount]
+        parts = [self.base, "ssti", self.source, f"{self.rate}pct", self.amount_name]
         if self.location != "random":
             parts.append({v: k for k, v in _NAME_LOCATIONS.items()}[self.location])
         if self.label != 1:

