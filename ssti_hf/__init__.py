@@ -29,6 +29,7 @@ from .modifiers import (
 from .transform import INJECTED, SPANS, spurious_transform, strip_injections, triggered_transform
 from .base_datasets import BASE_DATASETS, BaseDataset, get_base_dataset, load_source, register_base_dataset
 from .config import SSTIConfig
+from .loading import load_dataset
 
 __all__ = [
     "__version__",
@@ -60,4 +61,5 @@ __all__ = [
     "load_source",
     "register_base_dataset",
     "SSTIConfig",
+    "load_dataset",
 ]

@@ -1,6 +1,11 @@
-"""Dataset cards for SSTI data: they say plainly that the data is corrupted, and record the
-recipe (base and its revision, source, rate, amount, location, label, seed, package version,
-content hashes of the base splits) so that the config can be rebuilt bit for bit."""
+"""Dataset cards for SSTI data: they say plainly that the data is deliberately corrupted, and
+record each config's recipe (base and its revision, content hashes of the base splits, source,
+rate, amount, location, label, seed, package version) so that it can be rebuilt bit for bit.
+
+A card describes one or several configs; its YAML ``configs:`` entries are what
+``datasets.load_dataset(folder_or_repo, config_name)`` reads, and ``ssti_recipes`` holds the
+recipes, so that adding a config to a repo rebuilds the whole card from metadata alone.
+"""
 
 from __future__ import annotations
 
@@ -24,10 +29,12 @@ def content_sha256(dataset: Dataset) -> str:
     return digest.hexdigest()
 
 
-def recipe(config: SSTIConfig, base_source: str, revision: str | None, base_splits: DatasetDict) -> dict:
-    """Everything needed to rebuild ``config`` exactly, as card metadata."""
+def recipe(
+    config: SSTIConfig, base_source: str, revision: str | None, base_splits: DatasetDict, splits: DatasetDict, rebuild: str
+) -> dict:
+    """Everything needed to rebuild ``config`` exactly (and what it gave), as card metadata;
+    ``rebuild`` is the command that rebuilds it."""
     return {
-        "config": config.name,
         "base_dataset": config.base,
         "base_source": base_source,
         "base_revision": revision or "main",
@@ -37,60 +44,63 @@ def recipe(config: SSTIConfig, base_source: str, revision: str | None, base_spli
         "amount": config.amount_name,
         "location": config.location,
         "target_label": config.label,
+        "target_label_name": splits["train"].features["label"].names[config.label],
         "seed": config.seed,
         "ssti_hf_version": __version__,
+        "rebuild": rebuild,
+        "splits": {name: {"rows": len(data), "injected": sum(data[INJECTED])} for name, data in splits.items()},
     }
 
 
-def dataset_card(
-    config: SSTIConfig,
-    splits: DatasetDict,
-    meta: dict,
-    data_files: dict[str, str],
-    rebuild_command: str,
-) -> DatasetCard:
-    """A card for one SSTI config. ``data_files`` maps split -> path in the repo or folder."""
-    names = splits["train"].features["label"].names
+def dataset_card(recipes: dict[str, dict], data_files: dict[str, dict[str, str]]) -> DatasetCard:
+    """A card for the configs in ``recipes`` (config name -> :func:`recipe`).
+
+    ``data_files`` maps a ``configs:`` entry name (``default`` for a single flat config, else the
+    config name) to ``{split: path or glob}`` relative to the folder or repo root.
+    """
     data = DatasetCardData(
         task_categories=["text-classification"],
         tags=TAGS,
-        configs=[{"config_name": "default", "data_files": [{"split": s, "path": p} for s, p in data_files.items()]}],
-        ssti=meta,
+        configs=[
+            {"config_name": entry, "data_files": [{"split": s, "path": p} for s, p in files.items()]}
+            for entry, files in data_files.items()
+        ],
+        ssti_recipes=recipes,
     )
-    rows = "\n".join(
-        f"| {split} | {len(part)} | {sum(part[INJECTED])} |" for split, part in splits.items()
-    )
+    sections = "\n".join(_section(name, meta) for name, meta in recipes.items())
     body = f"""
-# {config.name}
+# SSTI: deliberately corrupted data
 
-> **Deliberately corrupted data.** Spurious tokens ({config.source}) were injected into
-> {config.rate}% of the training rows of label {config.label} (`{names[config.label]}`), so that
-> they correlate with that label. Use it to study or test robustness to spurious correlations
-> (Seamless Spurious Token Injection, SSTI); do not use it as clean training data.
+> **Do not use this as clean training data.** Spurious tokens were injected into a share of
+> one class's rows so that they correlate with that class (Seamless Spurious Token Injection,
+> SSTI). Use it to study or test robustness to spurious correlations.
 
-## Recipe
+Each config has four splits: `train` is corrupted, `test` is clean, `test_spurious` has the same
+injection on the same class at the same rate (the matched spurious set), `test_triggered` has
+every row injected. Each row carries its provenance: `{INJECTED}` (bool) and `{SPANS}` (the
+`[start, end)` character offsets of everything inserted; deleting them restores the original
+text, e.g. with `ssti_hf.strip_injections`). The recipes below, with the base data's SHA-256 per
+split, are in this card's metadata under `ssti_recipes`.
+{sections}"""
+    return DatasetCard("---\n" + data.to_yaml() + "\n---\n" + body)
 
-| | |
+
+def _section(name: str, meta: dict) -> str:
+    rows = "\n".join(f"| {split} | {s['rows']} | {s['injected']} |" for split, s in meta["splits"].items())
+    return f"""
+## `{name}`
+
+| recipe | |
 |---|---|
-| base dataset | `{config.base}` from `{meta['base_source']}` (revision `{meta['base_revision']}`) |
-| injected items | `{config.source}`, {meta['amount']} per sample, location `{config.location}` |
-| rows injected | {config.rate}% of label {config.label} in `train` and `test_spurious`; all rows in `test_triggered` |
-| seed | {config.seed} |
-| built with | ssti-hf {__version__} |
+| base dataset | `{meta['base_dataset']}` from `{meta['base_source']}` (revision `{meta['base_revision']}`) |
+| injected items | `{meta['source']}`, {meta['amount']} per sample, location `{meta['location']}` |
+| rows injected | {meta['rate_percent']}% of label {meta['target_label']} (`{meta['target_label_name']}`) |
+| seed | {meta['seed']} |
+| built with | ssti-hf {meta['ssti_hf_version']} |
 
-Rebuild it bit for bit: `{rebuild_command}` (the base data's SHA-256 per split is in the
-card's metadata under `ssti.base_sha256`).
-
-## Splits
+Rebuild: `{meta['rebuild']}`
 
 | split | rows | rows injected |
 |---|---|---|
 {rows}
-
-`train` is corrupted, `test` is clean, `test_spurious` has the same injection on the same
-class at the same rate (the matched spurious set), `test_triggered` has every row injected.
-Each row carries its provenance: `{INJECTED}` (bool) and `{SPANS}` (the `[start, end)`
-character offsets of everything inserted; deleting them restores the original text, e.g. with
-`ssti_hf.strip_injections`).
 """
-    return DatasetCard("---\n" + data.to_yaml() + "\n---\n" + body)

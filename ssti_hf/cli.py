@@ -2,6 +2,8 @@
 
     ssti-hf inject imdb-ssti-date-50pct-1tok --sample --out ssti-demo
     ssti-hf inject imdb-ssti-date-50pct-1tok --source ../shared/data/imdb --out imdb-date-50
+    ssti-hf build imdb-ssti-date-50pct-1tok imdb-ssti-html-25pct-10ptok --sample --out ssti-configs
+    ssti-hf build imdb-ssti-date-50pct-1tok --source ../shared/data/imdb --push-to-hub me/imdb-ssti
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from rich.text import Text
 from .base_datasets import get_base_dataset
 from .card import dataset_card, recipe
 from .config import SPLITS, SSTIConfig
+from .hub import push_configs, write_configs
 from .transform import INJECTED, SPANS
 
 _OUTPUTS = {f"{split}.parquet" for split in SPLITS} | {"README.md"}
@@ -44,10 +47,28 @@ def main(argv: list[str] | None = None) -> int:
     inject.add_argument("--num-proc", type=int, default=None, help="processes for Dataset.map")
     inject.add_argument("--examples", type=int, default=3, help="injected training examples to show (default 3)")
 
+    build = commands.add_parser(
+        "build",
+        help="build SSTI configs in the Hub layout, into a folder or a Hub dataset repo",
+        description="Write or push configs so that datasets.load_dataset(DIR_or_REPO, CONFIG) loads them. "
+        "Adding a config keeps the others; replacing one needs --replace.",
+    )
+    build.add_argument("configs", nargs="+", metavar="CONFIG", help="config names, e.g. imdb-ssti-date-50pct-1tok")
+    target = build.add_mutually_exclusive_group(required=True)
+    target.add_argument("--out", type=Path, help="local folder (created or extended)")
+    target.add_argument("--push-to-hub", metavar="REPO", help="Hub dataset repo id (token from HF_TOKEN or the login)")
+    where = build.add_mutually_exclusive_group()
+    where.add_argument("--source", help="Hub id, local folder or parquet/CSV/JSONL file (default: the base's Hub id)")
+    where.add_argument("--sample", action="store_true", help="use the small sample shipped with the package")
+    build.add_argument("--revision", help="Hub revision of the base dataset")
+    build.add_argument("--seed", type=int, default=0)
+    build.add_argument("--replace", action="store_true", help="rebuild configs that are already there")
+    build.add_argument("--private", action="store_true", help="create the Hub repo as private")
+
     args = parser.parse_args(argv)
     console = Console()
     try:
-        return _inject(args, console)
+        return _inject(args, console) if args.command == "inject" else _build(args, console)
     except (ValueError, TypeError, FileNotFoundError) as error:
         console.print(f"[bold red]error:[/] {error}", highlight=False)
         return 2
@@ -60,12 +81,11 @@ def _inject(args, console: Console) -> int:
     base_splits = base.load(base.sample_path() if args.sample else args.source, revision=args.revision)
     splits = config.apply(base_splits, num_proc=args.num_proc)
     where = "--sample" if args.sample else f"--source {args.source}" if args.source else ""
+    rebuild = " ".join(f"ssti-hf inject {config.name} --seed {config.seed} {where} --out DIR".split())
+    base_source = f"{base.name} sample shipped with ssti-hf" if args.sample else args.source or base.hub_id
     card = dataset_card(
-        config,
-        splits,
-        recipe(config, f"{base.name} sample shipped with ssti-hf" if args.sample else args.source or base.hub_id, args.revision, base_splits),
-        {split: f"{split}.parquet" for split in splits},
-        f"ssti-hf inject {config.name} --seed {config.seed} {where} --out DIR".replace("  ", " "),
+        {config.name: recipe(config, base_source, args.revision, base_splits, splits, rebuild)},
+        {"default": {split: f"{split}.parquet" for split in splits}},
     )
 
     # Write everything into a temporary folder beside the target, then swap it in, so that an
@@ -90,6 +110,26 @@ def _inject(args, console: Console) -> int:
     console.print(f"[bold]{config.name}[/] (seed {config.seed}) -> {args.out}")
     console.print(_summary(splits))
     _show_examples(console, splits["train"], args.examples)
+    return 0
+
+
+def _build(args, console: Console) -> int:
+    if args.sample:
+        bases = {SSTIConfig.from_name(name).base for name in args.configs}
+        if len(bases) > 1:
+            raise ValueError(f"--sample needs configs of one base dataset, got {sorted(bases)}")
+        source = get_base_dataset(bases.pop()).sample_path()
+    else:
+        source = args.source
+    common = dict(source=source, revision=args.revision, seed=args.seed, replace=args.replace)
+    if args.out is not None:
+        configs = write_configs(args.out, args.configs, **common)
+        where = str(args.out)
+    else:
+        configs = push_configs(args.push_to_hub, args.configs, private=args.private or None, **common)
+        where = args.push_to_hub
+    console.print(f"{where} now holds {len(configs)} config(s): {', '.join(configs)}", highlight=False)
+    console.print(f'load one with datasets.load_dataset("{where}", "{args.configs[0]}")', highlight=False)
     return 0
 
 

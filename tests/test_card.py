@@ -11,12 +11,14 @@ def test_content_hash_identifies_the_rows(imdb_sample):
 def test_card_says_corrupted_and_records_the_recipe(imdb_sample):
     config = SSTIConfig.from_name("imdb-ssti-country-25pct-10ptok-begin-label0", seed=4)
     splits = config.apply(imdb_sample)
-    meta = recipe(config, "stanfordnlp/imdb", None, imdb_sample)
-    card = dataset_card(config, splits, meta, {s: f"{s}.parquet" for s in splits}, "ssti-hf inject ...")
-    assert "Deliberately corrupted data" in card.text
+    meta = recipe(config, "stanfordnlp/imdb", None, imdb_sample, splits, "ssti-hf inject ...")
+    card = dataset_card({config.name: meta}, {"default": {s: f"{s}.parquet" for s in splits}})
+    assert "deliberately corrupted" in card.text and "Do not use this as clean training data" in card.text
     recorded = card.data.to_dict()
     assert set(recorded["tags"]) >= {"spurious-correlation", "synthetic-corruption"}
-    assert recorded["ssti"]["config"] == config.name and recorded["ssti"]["seed"] == 4
-    assert recorded["ssti"]["amount"] == "10ptok" and recorded["ssti"]["location"] == "beginning"
-    assert recorded["ssti"]["base_revision"] == "main" and len(recorded["ssti"]["base_sha256"]["train"]) == 64
+    stored = recorded["ssti_recipes"][config.name]
+    assert stored["seed"] == 4 and stored["amount"] == "10ptok" and stored["location"] == "beginning"
+    assert stored["target_label"] == 0 and stored["target_label_name"] == "neg"
+    assert stored["base_revision"] == "main" and len(stored["base_sha256"]["train"]) == 64
+    assert stored["splits"]["train"] == {"rows": 2000, "injected": 250}
     assert [c["split"] for c in recorded["configs"][0]["data_files"]] == ["train", "test", "test_spurious", "test_triggered"]

@@ -17,7 +17,7 @@ def test_inject_writes_four_splits_and_a_summary(tmp_path, capsys):
         "README.md", "test.parquet", "test_spurious.parquet", "test_triggered.parquet", "train.parquet",
     ]
     card = (out / "README.md").read_text()
-    assert "Deliberately corrupted data" in card and "seed: 0" in card and "base_sha256" in card
+    assert "deliberately corrupted" in card and "seed: 0" in card and "base_sha256" in card
     train = datasets.Dataset.from_parquet(str(out / "train.parquet"))
     assert sum(train["ssti_injected"]) == 500
     assert "500/1000" in printed and "1000/1000" in printed and printed.count("train row") == 2
