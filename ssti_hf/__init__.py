@@ -30,6 +30,8 @@ from .transform import INJECTED, SPANS, spurious_transform, strip_injections, tr
 from .base_datasets import BASE_DATASETS, BaseDataset, get_base_dataset, load_source, register_base_dataset
 from .config import SSTIConfig
 from .loading import load_dataset
+from .hub import push_configs, write_configs
+from .adapter import adapter_card, push_adapter
 
 __all__ = [
     "__version__",
@@ -62,4 +64,8 @@ __all__ = [
     "register_base_dataset",
     "SSTIConfig",
     "load_dataset",
+    "push_configs",
+    "write_configs",
+    "adapter_card",
+    "push_adapter",
 ]

@@ -5,6 +5,8 @@ import pytest
 
 from ssti_hf import get_base_dataset
 
+from .hub_server import local_hub  # noqa: F401  (the Hub on 127.0.0.1, for any test that asks)
+
 datasets.disable_progress_bars()
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -68,3 +68,25 @@ def test_build_cli(tmp_path, capsys):
     assert main(["build", "imdb-ssti-date-50pct-1tok", "imdb-ssti-country-50pct-1tok", "--sample", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "holds 2 config(s)" in printed and "datasets.load_dataset" in printed
+
+
+def test_push_then_load_dataset_from_the_hub(local_hub):
+    sample = ssti_hf.get_base_dataset("imdb").sample_path()
+    assert ssti_hf.push_configs("me/imdb-ssti", ["imdb-ssti-date-50pct-1tok"], source=sample) == ["imdb-ssti-date-50pct-1tok"]
+    assert main(["build", "imdb-ssti-html-25pct-10ptok-end-label0", "--sample", "--push-to-hub", "me/imdb-ssti"]) == 0
+    stored = local_hub.files("me/imdb-ssti", "dataset")
+    assert "imdb-ssti-date-50pct-1tok/train-00000-of-00001.parquet" in stored
+    assert b"deliberately corrupted" in stored["README.md"]
+    splits = datasets.load_dataset("me/imdb-ssti", "imdb-ssti-date-50pct-1tok")
+    local = ssti_hf.SSTIConfig.from_name("imdb-ssti-date-50pct-1tok").build(sample)
+    for split in local:
+        assert splits[split]["text"] == local[split]["text"]
+        assert splits[split]["ssti_spans"] == local[split]["ssti_spans"]
+    assert datasets.get_dataset_config_names("me/imdb-ssti") == ["imdb-ssti-date-50pct-1tok", "imdb-ssti-html-25pct-10ptok-end-label0"]
+    with pytest.raises(ValueError, match="already has config"):
+        ssti_hf.push_configs("me/imdb-ssti", ["imdb-ssti-date-50pct-1tok"], source=sample)
+    commits = len(local_hub.commits("me/imdb-ssti", "dataset"))
+    ssti_hf.push_configs("me/imdb-ssti", ["imdb-ssti-date-50pct-1tok"], source=sample, seed=2, replace=True)
+    assert len(local_hub.commits("me/imdb-ssti", "dataset")) == commits + 1  # one commit per push
+    reloaded = datasets.load_dataset("me/imdb-ssti", "imdb-ssti-date-50pct-1tok", download_mode="force_redownload")
+    assert reloaded["train"]["text"] != local["train"]["text"]
