@@ -32,6 +32,8 @@ from .config import SSTIConfig
 from .loading import load_dataset
 from .hub import push_configs, write_configs
 from .adapter import adapter_card, push_adapter
+from .metrics import metric_path
+from .callback import SSTICallback
 
 __all__ = [
     "__version__",
@@ -68,4 +70,6 @@ __all__ = [
     "write_configs",
     "adapter_card",
     "push_adapter",
+    "metric_path",
+    "SSTICallback",
 ]

@@ -75,9 +75,16 @@ def index_array(key, counters: np.ndarray, n) -> np.ndarray:
     return (unit * n).astype(np.int64)
 
 
-def row_keys(seed: int, stream: int, rows: np.ndarray) -> np.ndarray:
-    """Vector form of ``stream_key(seed, stream, row)`` for many rows."""
-    return mix64_array(np.uint64(stream_key(seed, stream)) ^ rows.astype(np.uint64))
+def row_keys(seed: int, stream: int, rows: np.ndarray, salt: int = 0) -> np.ndarray:
+    """Vector form of :func:`row_key` for many rows."""
+    keys = mix64_array(np.uint64(stream_key(seed, stream)) ^ rows.astype(np.uint64))
+    return mix64_array(keys ^ np.uint64(salt & _MASK)) if salt else keys
+
+
+def row_key(seed: int, stream: int, row: int, salt: int = 0) -> int:
+    """The key of one row's choices in one stream; ``salt`` separates modifiers that share a
+    seed inside one chain (a :class:`~ssti_hf.CompositeModifier` salts each child)."""
+    return stream_key(seed, stream, row, salt) if salt else stream_key(seed, stream, row)
 
 
 def unit_at(key: int, counter: int) -> float:
@@ -85,12 +92,17 @@ def unit_at(key: int, counter: int) -> float:
     return (hash_at(key, counter) >> 11) * _TO_UNIT
 
 
+def name_key(name: str) -> int:
+    """A 64-bit key for a name (stable across processes, unlike ``hash(str)``)."""
+    key = mix64(STREAM_SEED)
+    for byte in name.encode():
+        key = mix64(key ^ byte)
+    return key
+
+
 def child_seed(seed: int, name: str) -> int:
     """A seed for a named part (``"source"``, ``"modifier"``) derived from a parent seed."""
-    key = stream_key(seed, STREAM_SEED)
-    for ch in name.encode():
-        key = mix64(key ^ ch)
-    return key >> 1  # keep it a non-negative int that fits in int64
+    return mix64(stream_key(seed, STREAM_SEED) ^ name_key(name)) >> 1  # a non-negative int that fits in int64
 
 
 class FeistelPermutation:

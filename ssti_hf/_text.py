@@ -1,9 +1,11 @@
 """Text plumbing shared by modifiers and the transform: whitespace words, insertion, spans.
 
 A *word* is a maximal run of non-whitespace characters, whitespace being what ``str.split()``
-splits on, so word counts match the authors' ``len(text.split())``. Insertions only ever add
-characters at word boundaries; the original characters are never changed, dropped or
-re-spaced, so deleting the recorded spans gives back the original text exactly.
+splits on, except that a markup tag is never split: ``movie.<br /><br />The`` is one word, so
+nothing is ever inserted inside an existing ``<br />``. Otherwise word counts match the authors'
+``len(text.split())``. Insertions only ever add characters at word boundaries; the original
+characters are never changed, dropped or re-spaced, so deleting the recorded spans gives back
+the original text exactly.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import numpy as np
 
 Span = tuple[int, int]
 
-_WORD = re.compile(r"\S+")
+# A tag starts with a letter, "/" or "!" after "<" (so "x < y > z" holds no tag).
+_WORD = re.compile(r"(?:<[A-Za-z/!][^<>]*>|\S)+")
 
 # Code points that str.isspace() accepts; all of them are below U+3001.
 _SPACE_TABLE = np.zeros(0x110000, dtype=bool)
@@ -34,17 +37,44 @@ def word_bounds(text: str) -> tuple[list[int], list[int]]:
     return starts, ends
 
 
-def _in_word(joined: str) -> np.ndarray:
-    """Per character: is it part of a word? (vectorized ``not str.isspace()``)"""
+def _in_word(joined: str, separators: np.ndarray) -> np.ndarray:
+    """Per character: is it part of a word? (vectorized ``not str.isspace()``, tags kept whole).
+    ``separators`` are the positions of the spaces joining the texts: no tag spans one."""
     if joined.isascii():  # O(1) in CPython; the common case, and 10x cheaper than a table lookup
         codes = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
         in_word = codes > 32
         controls = codes < 32
         if controls.any():
             in_word |= np.isin(codes, _ASCII_NON_SPACE_CONTROLS) & controls
-        return in_word
-    codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    return ~_SPACE_TABLE[codes]
+    else:
+        codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        in_word = ~_SPACE_TABLE[codes]
+    if "<" in joined:
+        in_word |= _inside_tags(codes, len(joined), separators)
+    return in_word
+
+
+def _inside_tags(codes: np.ndarray, n: int, separators: np.ndarray) -> np.ndarray:
+    """Characters inside markup tags: from a "<" followed by a letter, "/" or "!" to the next ">",
+    with no other "<" between (the tag of ``_WORD``), and not across two joined texts."""
+    opens = np.flatnonzero(codes == 60)
+    closes = np.flatnonzero(codes == 62)
+    after = np.minimum(opens + 1, n - 1)
+    first = codes[after] | 32  # lowercase for ASCII letters
+    tag_like = (opens + 1 < n) & (((first >= 97) & (first <= 122)) | (codes[after] == 47) | (codes[after] == 33))
+    nxt = np.searchsorted(closes, opens)
+    tag_like &= nxt < len(closes)
+    ends = closes[np.minimum(nxt, len(closes) - 1)] if len(closes) else opens
+    next_open = np.append(opens[1:], n)
+    tag_like &= ends < next_open
+    following = np.searchsorted(separators, opens)
+    crossing = following < len(separators)
+    crossing[crossing] = separators[following[crossing]] < ends[crossing]
+    tag_like &= ~crossing
+    inside = np.zeros(n + 1, dtype=np.int8)
+    inside[opens[tag_like]] += 1  # tags do not overlap: no index repeats
+    inside[ends[tag_like] + 1] -= 1
+    return np.cumsum(inside[:-1], dtype=np.int8) > 0
 
 
 def word_bounds_batch(texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -56,14 +86,15 @@ def word_bounds_batch(texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
         if not group:
             continue
         lengths = [len(texts[i]) + 1 for i in group]
-        in_word = _in_word(" ".join(texts[i] for i in group))  # the space keeps words from running across texts
+        offsets = np.fromiter(accumulate(lengths, initial=0), dtype=np.int64, count=len(group) + 1)
+        # The joining space keeps words from running across texts.
+        in_word = _in_word(" ".join(texts[i] for i in group), offsets[1:-1] - 1)
         flips = np.flatnonzero(in_word[1:] != in_word[:-1]) + 1
         if len(in_word) and in_word[0]:
             flips = np.concatenate(([0], flips))
         if len(flips) % 2:
             flips = np.concatenate((flips, [len(in_word)]))
         starts, ends = flips[0::2], flips[1::2]
-        offsets = np.fromiter(accumulate(lengths, initial=0), dtype=np.int64, count=len(group) + 1)
         cut = np.searchsorted(starts, offsets).tolist()
         shift = np.repeat(offsets[:-1], np.diff(cut))  # make offsets relative to each text, all at once
         starts, ends = starts - shift, ends - shift
@@ -73,7 +104,7 @@ def word_bounds_batch(texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def word_counts_batch(texts: list[str]) -> list[int]:
-    """Number of whitespace words of each text."""
+    """Number of words of each text."""
     return [len(starts) for starts, _ in word_bounds_batch(texts)]
 
 

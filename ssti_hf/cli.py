@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -91,7 +92,7 @@ def _inject(args, console: Console) -> int:
     # Write everything into a temporary folder beside the target, then swap it in, so that an
     # error or an interrupt never leaves a half-written output.
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{args.out.name}-", dir=args.out.parent))
+    tmp = _private_tmp(args.out)
     try:
         for split, data in splits.items():
             data.to_parquet(str(tmp / f"{split}.parquet"))
@@ -131,6 +132,15 @@ def _build(args, console: Console) -> int:
     console.print(f"{where} now holds {len(configs)} config(s): {', '.join(configs)}", highlight=False)
     console.print(f'load one with datasets.load_dataset("{where}", "{args.configs[0]}")', highlight=False)
     return 0
+
+
+def _private_tmp(out: Path) -> Path:
+    """A temporary folder beside ``out``, with the permissions a plain mkdir would give (mkdtemp's 0700 would stick)."""
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o777 & ~umask)
+    return tmp
 
 
 def _check_out(out: Path) -> None:

@@ -53,6 +53,8 @@ class SSTIConfig:
                 raise ValueError(f"amount as a share of words must be a whole percent in (0, 1] (e.g. 0.05), got {self.amount}")
         elif isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount < 1:
             raise ValueError(f"amount must be an int >= 1 (items) or a float share of words, got {self.amount!r}")
+        _choose("base dataset", self.base, BASE_DATASETS, self.base)
+        _choose("source", self.source, SOURCES, self.source)
         if self.location not in _NAME_LOCATIONS.values():
             raise ValueError(f"location must be one of {list(_NAME_LOCATIONS.values())}, got {self.location!r}")
         if self.base in BASE_DATASETS and not 0 <= self.label < BASE_DATASETS[self.base].num_labels:
@@ -113,7 +115,10 @@ class SSTIConfig:
                 f"unexpected part {optional[0]!r} in {name!r}: after the amount come an optional location "
                 f"({'|'.join(_NAME_LOCATIONS)}) then an optional label{{k}}"
             )
-        return cls(base, source, int(rate_match.group(1)), amount, location, label, seed)
+        config = cls(base, source, int(rate_match.group(1)), amount, location, label, seed)
+        if config.name != name:  # one name per config: "050pct", "-random" or "-label1" are spelled out differently
+            raise ValueError(f"write config name {name!r} as {config.name!r} (no leading zeros, no default parts)")
+        return config
 
     # -- building --------------------------------------------------------------------------------
     def modifier(self, split: str = "train") -> Modifier:
@@ -155,6 +160,7 @@ class SSTIConfig:
 
 def _choose(what: str, value: str, registry, name: str) -> None:
     if value not in registry:
-        close = difflib.get_close_matches(value, registry, n=3)
+        close = difflib.get_close_matches(value, registry, n=3) if isinstance(value, str) else []
         hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        raise ValueError(f"unknown {what} {value!r} in {name!r}{hint}; valid: {', '.join(sorted(registry))}")
+        where = f" in {name!r}" if name != value else ""
+        raise ValueError(f"unknown {what} {value!r}{where}{hint}; valid: {', '.join(sorted(registry))}")

@@ -50,11 +50,12 @@ class Sample:
     batch at once); other texts have theirs computed when asked.
     """
 
-    __slots__ = ("row", "n_words", "take", "_text", "_bounds")
+    __slots__ = ("row", "n_words", "take", "salt", "_text", "_bounds")
 
-    def __init__(self, row: int, text: str, take: Callable[["Source", int], list[str]], bounds=None):
+    def __init__(self, row: int, text: str, take: Callable[["Source", int], list[str]], bounds=None, salt: int = 0):
         self.row = row
         self.take = take
+        self.salt = salt
         self._text = text
         self._bounds = bounds if bounds is not None else word_bounds(text)
         self.n_words = len(self._bounds[0])
@@ -62,6 +63,17 @@ class Sample:
     def words(self, text: str):
         """``(starts, ends)`` of the words of ``text``."""
         return self._bounds if text is self._text else word_bounds(text)
+
+    def key(self, seed: int, stream: int) -> int:
+        """The key of this row's random choices in ``stream`` for a modifier seeded ``seed``."""
+        return _rng.row_key(seed, stream, self.row, self.salt)
+
+    def salted(self, salt: int) -> "Sample":
+        """The same row for the ``salt``-th modifier of a chain (independent positions even when
+        the modifiers share a seed)."""
+        child = Sample(self.row, self._text, self.take, self._bounds, _rng.mix64(self.salt ^ salt))
+        child.n_words = self.n_words
+        return child
 
 
 class Modifier:
@@ -167,7 +179,12 @@ class ItemInjection(Modifier):
         items = [s.take(self.source, k) for s, k in zip(samples, counts)]
         n_words = [len(starts) for starts, _ in bounds]
         if self.location == "random":
-            keys = _rng.row_keys(self.seed, _rng.STREAM_POSITION, np.array([s.row for s in samples], dtype=np.int64))
+            rows = np.array([s.row for s in samples], dtype=np.int64)
+            salts = {s.salt for s in samples}
+            if len(salts) == 1:
+                keys = _rng.row_keys(self.seed, _rng.STREAM_POSITION, rows, salts.pop())
+            else:
+                keys = np.array([s.key(self.seed, _rng.STREAM_POSITION) for s in samples], dtype=np.uint64)
             sizes = np.array(counts, dtype=np.int64)
             first = np.cumsum(sizes) - sizes
             draw = np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(first, sizes)
@@ -187,7 +204,8 @@ class ItemInjection(Modifier):
 
 
 _TAG_ITEM = re.compile(r"\s*(<[^<>/][^<>]*>)(?:\s+(</[^<>]+>))?\s*")
-_MARKUP = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)\b[^<>]*?(/?)>")
+# Possessive name (``*+``): no backtracking over long tag names, so the scan stays linear.
+_MARKUP = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*+)[^<>]*?(/?)>")
 _VOID_ELEMENTS = frozenset(
     "area base br col embed hr img input link meta param source track wbr".split()
 )
@@ -195,10 +213,13 @@ _VOID_ELEMENTS = frozenset(
 
 def parse_tag(item: str) -> tuple[str, str | None]:
     """``"<b> </b>"`` -> ``("<b>", "</b>")``; ``"<br>"`` -> ``("<br>", None)``."""
-    m = _TAG_ITEM.fullmatch(item)
+    m = _TAG_ITEM.fullmatch(item) if isinstance(item, str) else None
     if not m:
         raise ValueError(f"HTML source item {item!r} is not '<tag>' or '<tag> </tag>'")
-    return m.group(1), m.group(2)
+    opening, closing = m.group(1), m.group(2)
+    if closing is not None and _MARKUP.match(opening).group(2).lower() != _MARKUP.match(closing).group(2).lower():
+        raise ValueError(f"HTML source item {item!r}: the closing tag does not match the opening tag")
+    return opening, closing
 
 
 def element_content(text: str, level: int) -> tuple[int, int] | None:
@@ -230,7 +251,10 @@ class HTMLInjection(Modifier):
     them), at random gaps (closing tags at random later gaps), or at random gaps with the closing
     tags at the end. Several pairs in one sample always nest validly. ``amount`` counts tag
     items, as for :class:`ItemInjection`. ``level=k`` injects inside the content of the first
-    existing element at nesting depth ``k``; a text without one gets the tags over its whole text.
+    existing element at nesting depth ``k``; a text without one gets the tags over its whole text
+    (a share of words still counts the words of the whole text). Existing tags are never split,
+    but injected pairs are not aligned with existing elements: a pair may open inside one element
+    and close outside it.
     """
 
     source: "Source"
@@ -244,8 +268,9 @@ class HTMLInjection(Modifier):
         self._fraction = _amount_fraction(self.amount)
         if self.level is not None and (isinstance(self.level, bool) or not isinstance(self.level, int) or self.level < 1):
             raise ValueError(f"level must be None (whole text) or an int >= 1 (nesting depth), got {self.level!r}")
-        for item in getattr(self.source, "items", []):
-            parse_tag(item)  # fail at construction, not mid-dataset
+        # Fail at construction, not in the middle of a dataset: check a list's items, or one draw.
+        for item in getattr(self.source, "items", None) or self.source.draws(0, 1):
+            parse_tag(item)
 
     def sources(self):
         return [self.source]
@@ -265,7 +290,7 @@ class HTMLInjection(Modifier):
             starts, ends = [s + offset for s in sub_starts], [e + offset for e in sub_ends]
             empty_at = region[0]
         n = len(starts)
-        key = _rng.stream_key(self.seed, _rng.STREAM_POSITION, sample.row)
+        key = sample.key(self.seed, _rng.STREAM_POSITION)
         counter = iter(range(1 << 62))
 
         def random_gaps(count: int) -> list[int]:
@@ -340,8 +365,8 @@ class CompositeModifier(Modifier):
 
     def apply(self, text, label, sample):
         spans: list[Span] = []
-        for m in self.modifiers:
-            result = m.apply(text, label, sample)
+        for i, m in enumerate(self.modifiers, start=1):
+            result = m.apply(text, label, sample.salted(i))
             spans = shift_spans(spans, result.spans)
             text, label = result.text, result.label
         return Injected(text, label, spans)
@@ -359,13 +384,19 @@ class LabelFlip(Modifier):
     def __post_init__(self):
         if (self.label is None) == (self.num_labels is None):
             raise ValueError("LabelFlip needs exactly one of label=k (targeted) or num_labels=n (untargeted)")
+        for name in ("label", "num_labels"):
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+                raise TypeError(f"LabelFlip {name} must be an int (a label index), got {value!r}")
         if self.num_labels is not None and self.num_labels < 2:
             raise ValueError(f"num_labels must be >= 2 to flip to a different label, got {self.num_labels}")
 
     def apply(self, text, label, sample):
         if self.label is not None:
             return Injected(text, self.label, [])
-        pick = _rng.index_at(_rng.stream_key(self.seed, _rng.STREAM_LABEL), sample.row, self.num_labels - 1)
+        if isinstance(label, bool) or not isinstance(label, int):
+            raise TypeError(f"an untargeted LabelFlip needs int labels, got {label!r}")
+        pick = _rng.index_at(sample.key(self.seed, _rng.STREAM_LABEL), 0, self.num_labels - 1)
         return Injected(text, pick + (pick >= label), [])
 
     def output_labels(self, labels):

@@ -65,6 +65,11 @@ class Source:
         raise NotImplementedError
 
     # -- drawing -----------------------------------------------------------------------------
+    def _key(self, stream: int) -> int:
+        # The name is part of the key, so that two sources left at the default seed (a date source
+        # and a country source, say) still draw independently.
+        return _rng.stream_key(self.seed, stream, _rng.name_key(self.name))
+
     @property
     def capacity(self) -> int | None:
         """How many draws this source can give (None: unlimited)."""
@@ -90,7 +95,7 @@ class Source:
             )
         k = self._active_size
         if self.replace:
-            picks = _rng.index_array(_rng.stream_key(self.seed, _rng.STREAM_ITEM), counters, k)
+            picks = _rng.index_array(self._key(_rng.STREAM_ITEM), counters, k)
         else:
             picks = self._permutation(k, _rng.STREAM_PERMUTE).array(counters)
         if self.diversity is not None and self.space_size is not None:
@@ -104,19 +109,21 @@ class Source:
         return out
 
     def _permutation(self, n: int, stream: int) -> _rng.FeistelPermutation:
-        return _rng.FeistelPermutation(n, _rng.stream_key(self.seed, stream))
+        return _rng.FeistelPermutation(n, self._key(stream))
 
     # -- constructors named as in the paper's framework ---------------------------------------
     @classmethod
     def from_list(cls, items, **kwargs) -> "ListSource":
-        return ListSource(list(items), **kwargs)
+        return ListSource(items, **kwargs)
 
     @classmethod
     def from_file(cls, path, **kwargs) -> "ListSource":
         """One item per line; blank lines are skipped, surrounding whitespace stripped."""
         path = Path(path)
-        if not path.is_file():
+        if not path.exists():
             raise FileNotFoundError(f"source file {str(path)!r} does not exist")
+        if not path.is_file():
+            raise ValueError(f"source file {str(path)!r} is not a file")
         items = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
         if not items:
             raise ValueError(f"source file {str(path)!r} has no items (it is empty or only blank lines)")
@@ -130,13 +137,16 @@ class Source:
 
 @dataclass(eq=False)
 class ListSource(Source):
-    """A fixed list of items (duplicates are kept: they weight the draw)."""
+    """A fixed list of items. With replacement, duplicates weight the draw; without, the sample
+    space is the distinct items (so no item ever repeats)."""
 
     items: list[str]
     name: str = field(default="list", kw_only=True)
 
     def __post_init__(self):
-        self.items = list(self.items)
+        if isinstance(self.items, str):
+            raise TypeError(f"source {self.name!r}: items must be a list of strings, not one string")
+        self.items = list(self.items) if self.replace else list(dict.fromkeys(self.items))
         if not self.items:
             raise ValueError(f"source {self.name!r} has no items")
         for item in self.items:
@@ -161,6 +171,8 @@ class DateSource(Source):
     name: str = field(default="date", kw_only=True)
 
     def __post_init__(self):
+        if not (isinstance(self.years, (tuple, list)) and len(self.years) == 2 and all(isinstance(y, int) for y in self.years)):
+            raise ValueError(f"years must be a (first, last) pair of ints, got {self.years!r}")
         first, last = self.years
         if not (1000 <= first <= last <= 9999):
             raise ValueError(f"years must satisfy 1000 <= first <= last <= 9999 (4-digit years), got {self.years}")
@@ -204,7 +216,7 @@ class FunctionSource(Source):
         return None
 
     def _generate(self, counter: int) -> str:
-        item = self.fn(random.Random(_rng.hash_at(_rng.stream_key(self.seed, _rng.STREAM_ITEM), counter)))
+        item = self.fn(random.Random(_rng.hash_at(self._key(_rng.STREAM_ITEM), counter)))
         if not isinstance(item, str) or not item.strip():
             raise ValueError(f"source {self.name!r}: fn returned {item!r}, not a non-blank string")
         return item

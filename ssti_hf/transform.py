@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numbers
+
 import numpy as np
 from datasets import ClassLabel, Dataset, List, Value
 from datasets.fingerprint import Hasher
@@ -44,9 +46,9 @@ def spurious_transform(
     Returns a new dataset in the same row order with the provenance columns added (or updated,
     if ``dataset`` was already transformed: spans then cover both injections).
     """
-    if isinstance(proportion, bool) or not isinstance(proportion, (int, float)) or not 0 <= proportion <= 1:
+    if isinstance(proportion, (bool, np.bool_)) or not isinstance(proportion, numbers.Real) or not 0 <= proportion <= 1:
         raise ValueError(f"proportion must be a number in [0, 1], got {proportion!r}")
-    labels = _check_dataset(dataset, modifier, text_column, label_column)
+    dataset, labels = _check_dataset(dataset, modifier, text_column, label_column)
     label = _resolve_label(dataset, label_column, label, labels)
     candidates = np.flatnonzero(labels == label)
     count = round(proportion * len(candidates))
@@ -63,7 +65,7 @@ def triggered_transform(
     num_proc: int | None = None,
 ) -> Dataset:
     """Apply ``modifier`` to every row, whatever its label (the paper's triggered test set)."""
-    _check_dataset(dataset, modifier, text_column, label_column)
+    dataset, _ = _check_dataset(dataset, modifier, text_column, label_column)
     return _inject_rows(dataset, modifier, np.arange(len(dataset)), text_column, label_column, num_proc)
 
 
@@ -82,7 +84,7 @@ def strip_injections(dataset: Dataset, text_column: str = "text", num_proc: int 
     def strip(batch):
         return {text_column: [remove_spans(t, s) if s else t for t, s in zip(batch[text_column], batch[SPANS])]}
 
-    return dataset.with_format(None).map(
+    result = dataset.with_format(None).map(
         strip,
         batched=True,
         remove_columns=[INJECTED, SPANS],
@@ -90,10 +92,14 @@ def strip_injections(dataset: Dataset, text_column: str = "text", num_proc: int 
         new_fingerprint=Hasher.hash([dataset._fingerprint, "strip_injections", text_column, __version__]),
         desc="Stripping injections",
     )
+    return _keep_format(dataset, result)
 
 
-def _check_dataset(dataset, modifier, text_column, label_column) -> np.ndarray:
-    """Validate before any work, so that bad input never leaves anything half-written."""
+def _check_dataset(dataset, modifier, text_column, label_column) -> tuple[Dataset, np.ndarray]:
+    """Validate before any work, so that bad input never leaves anything half-written.
+
+    Returns the dataset with any indices mapping (from shuffle, select, filter, splits) applied,
+    so that its Arrow columns are in row order, and its labels."""
     if not isinstance(dataset, Dataset):
         raise TypeError(f"expected a datasets.Dataset (pick a split of a DatasetDict), got {type(dataset).__name__}")
     if not isinstance(modifier, Modifier):
@@ -103,6 +109,8 @@ def _check_dataset(dataset, modifier, text_column, label_column) -> np.ndarray:
             raise ValueError(f"{role} column {column!r} not in dataset; columns are {dataset.column_names}")
     if len(dataset) == 0:
         raise ValueError("dataset is empty: there is nothing to inject into")
+    if dataset._indices is not None:
+        dataset = dataset.flatten_indices()
     feature = dataset.features[text_column]
     if not (isinstance(feature, Value) and feature.dtype in ("string", "large_string")):
         raise TypeError(f"text column {text_column!r} must hold strings, but its type is {feature}")
@@ -113,7 +121,7 @@ def _check_dataset(dataset, modifier, text_column, label_column) -> np.ndarray:
     labels = dataset.data.column(label_column)
     if labels.null_count:
         raise ValueError(f"label column {label_column!r} has {labels.null_count} missing (None) value(s)")
-    return labels.to_numpy()
+    return dataset, labels.to_numpy()
 
 
 def _resolve_label(dataset, label_column, label, labels):
@@ -229,9 +237,13 @@ def _inject_rows(dataset, modifier, chosen, text_column, label_column, num_proc)
         new_fingerprint=fingerprint,
         desc="Injecting spurious tokens",
     )
-    if dataset.format["type"] is not None:
-        result = result.with_format(dataset.format["type"], **dataset.format["format_kwargs"])
-    return result
+    return _keep_format(dataset, result)
+
+
+def _keep_format(original: Dataset, result: Dataset) -> Dataset:
+    if original.format["type"] is None:
+        return result
+    return result.with_format(original.format["type"], **original.format["format_kwargs"])
 
 
 class _Taker:

@@ -51,3 +51,13 @@ def test_errors_are_clear_and_write_nothing(tmp_path, capsys):
 def test_sample_and_source_are_exclusive(capsys):
     with pytest.raises(SystemExit):
         main(["inject", "imdb-ssti-date-50pct-1tok", "--sample", "--source", "x", "--out", "o"])
+
+
+def test_output_folder_has_ordinary_permissions(tmp_path, capsys):
+    import os
+
+    out = tmp_path / "demo"
+    assert run(capsys, "inject", "imdb-ssti-date-50pct-1tok", "--sample", "--out", str(out))[0] == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o777 & ~umask

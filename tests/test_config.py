@@ -28,7 +28,9 @@ def test_fields_and_defaults():
     )
     default = SSTIConfig.from_name("imdb-ssti-date-50pct-1tok")
     assert (default.location, default.label, default.amount, default.proportion) == ("random", 1, 1, 0.5)
-    assert SSTIConfig.from_name("imdb-ssti-date-50pct-1tok-random-label1").name == "imdb-ssti-date-50pct-1tok"
+    for spelled_out in ("imdb-ssti-date-50pct-1tok-random-label1", "imdb-ssti-date-050pct-1tok", "imdb-ssti-date-50pct-01tok"):
+        with pytest.raises(ValueError, match="as 'imdb-ssti-date-50pct-1tok'"):
+            SSTIConfig.from_name(spelled_out)
 
 
 @pytest.mark.parametrize(
@@ -53,6 +55,8 @@ def test_bad_names_say_which_part_is_wrong(name, message):
 
 
 def test_bad_fields():
+    with pytest.raises(ValueError, match=r"unknown source 'nosuch'; valid: country, date, html"):
+        SSTIConfig("imdb", "nosuch", 50)
     with pytest.raises(ValueError, match="whole percent"):
         SSTIConfig("imdb", "date", 50, amount=0.123)
     with pytest.raises(ValueError, match="rate must be an int percent"):

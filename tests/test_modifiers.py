@@ -157,3 +157,31 @@ def test_any_text_is_recovered_exactly(text, location, amount):
     for modifier in (dates(location=location, amount=amount), HTMLInjection(get_source("html"), location=location, amount=amount)):
         result = modifier.inject(text)
         assert remove_spans(result.text, result.spans) == text
+
+
+def test_items_are_never_inserted_inside_existing_tags():
+    text = "Loved it.<br /><br />The cast <a href='x y'>here</a> is great."
+    for seed in range(40):
+        result = dates(amount=5, seed=seed).inject(text)
+        for tag in ("<br />", "<a href='x y'>", "</a>"):
+            assert result.text.count(tag) == text.count(tag)
+
+
+def test_markup_parsing_edge_cases():
+    assert element_content("<my-el>x</my-el>", 1) == (7, 8)
+    assert element_content("<p>a<br />b</p >", 1) == (3, 11)
+    assert element_content("<a href='x/'>t</a>", 1) == (13, 14)
+    with pytest.raises(ValueError, match="closing tag does not match"):
+        parse_tag("<div> </span>")
+
+
+def test_html_injection_checks_a_non_list_source_at_construction():
+    with pytest.raises(ValueError, match="is not '<tag>' or '<tag> </tag>'"):
+        HTMLInjection(get_source("date"))
+
+
+def test_label_flip_needs_int_labels():
+    with pytest.raises(TypeError, match="label must be an int"):
+        LabelFlip(label="neg")
+    with pytest.raises(TypeError, match="needs int labels"):
+        LabelFlip(num_labels=2).inject("x", "pos")

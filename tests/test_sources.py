@@ -116,3 +116,29 @@ def test_registry_resolves_names_and_accepts_new_sources():
         del SOURCES["planet"]
     with pytest.raises(ValueError, match="no '-'"):
         register_source("my-source", lambda seed=0: None)
+
+
+def test_sources_left_at_the_default_seed_draw_independently():
+    years = [int(d[:4]) for d in get_source("date").draws(0, 3000)]
+    countries = [COUNTRIES.index(c) for c in get_source("country").draws(0, 3000)]
+    assert abs(np.corrcoef(years, countries)[0, 1]) < 0.1
+
+
+def test_without_replacement_duplicates_are_one_item():
+    source = Source.from_list(["a", "a", "b"], replace=False)
+    assert sorted(source.draws(0, 2)) == ["a", "b"] and source.capacity == 2
+    assert Source.from_list(["a", "a", "b"]).space_size == 3  # with replacement, duplicates weight the draw
+
+
+def test_bad_source_arguments():
+    with pytest.raises(ValueError, match=r"years must be a \(first, last\) pair of ints"):
+        DateSource(years=2000)
+    with pytest.raises(ValueError, match="4-digit years"):
+        DateSource(years=(999, 2000))
+    with pytest.raises(TypeError, match="not one string"):
+        Source.from_list("abc")
+
+
+def test_from_file_on_a_folder(tmp_path):
+    with pytest.raises(ValueError, match="is not a file"):
+        Source.from_file(tmp_path)

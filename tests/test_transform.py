@@ -10,6 +10,7 @@ import pytest
 from ssti_hf import (
     INJECTED,
     SPANS,
+    CompositeModifier,
     HTMLInjection,
     ItemInjection,
     LabelFlip,
@@ -183,3 +184,40 @@ def test_injection_leaves_the_tokenization_of_original_words_intact(imdb_train):
         cut = next(i for i in range(len(tokens)) if tokens[i : i + len(date_tokens)] == date_tokens)
         assert tokens[:cut] + tokens[cut + len(date_tokens) :] == tokenizer.tokenize(original)
         assert tokenizer.convert_tokens_to_string(date_tokens).replace(" ", "") == text[start:end].strip()
+
+
+@pytest.mark.parametrize(
+    "view",
+    [
+        lambda d: d.shuffle(seed=0),
+        lambda d: d.select(range(1999, -1, -2)),
+        lambda d: d.filter(lambda r: r["label"] == 1 or len(r["text"]) > 900),
+        lambda d: d.train_test_split(test_size=0.2, seed=1)["train"],
+    ],
+)
+def test_views_with_an_indices_mapping_are_injected_in_their_own_row_order(imdb_train, view):
+    data = view(imdb_train)
+    out = spurious_transform(data, dates(), 1, 0.5, seed=2)
+    labels, flags = np.array(data["label"]), np.array(out[INJECTED])
+    assert flags.sum() == round(0.5 * (labels == 1).sum()) and not flags[labels == 0].any()
+    assert out["label"] == data["label"]
+    assert strip_injections(out)["text"] == data["text"]
+
+
+def test_label_missing_from_a_filtered_view_is_reported(imdb_train):
+    negatives = imdb_train.filter(lambda r: r["label"] == 0)
+    with pytest.raises(ValueError, match=r"label 1 does not occur.*labels present: \[0\]"):
+        spurious_transform(negatives, dates(), 1, 0.5)
+
+
+def test_numpy_numbers_are_valid_proportions(imdb_train):
+    assert sum(spurious_transform(imdb_train, dates(), 1, np.float32(0.5))[INJECTED]) == 500
+    assert sum(spurious_transform(imdb_train, dates(), np.int64(1), np.int64(1))[INJECTED]) == 1000
+
+
+def test_composite_children_sharing_a_seed_still_choose_independently(imdb_train):
+    composite_rows = imdb_train.select(range(1000, 1200))
+    composite = CompositeModifier([ItemInjection(Source.from_list(["AAA"])), ItemInjection(Source.from_list(["BBB"]))])
+    out = spurious_transform(composite_rows, composite, 1, 1.0)
+    adjacent = sum(("AAA BBB" in t) or ("BBB AAA" in t) for t in out["text"])
+    assert adjacent < 20  # both at the same gap in every row if their positions were tied
