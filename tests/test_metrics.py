@@ -411,3 +411,13 @@ def test_tiny_bert_attentions_feed_the_metric(attention_entropy):
     alone_result = attention_entropy.compute(
         attentions=unpadded, attention_mask=[[1] * n for n in lengths], references=labels.tolist(), head=1)
     assert alone_result["entropies"] == pytest.approx(expected, abs=1e-5)
+
+
+def test_installed_package_gives_the_metric_paths():
+    import ssti_hf
+
+    gap = evaluate.load(ssti_hf.metric_path("ssti_gap"), keep_in_memory=True)
+    result = gap.compute(predictions=[1, 1, 0, 1], references=[1, 0, 0, 1], subset=["clean"] * 2 + ["triggered"] * 2, target_label=1)
+    assert result["clean_balanced_accuracy"] == 0.5 and result["asr"] == 0.0
+    with pytest.raises(ValueError, match="unknown metric 'accuracy'; ssti-hf ships ssti_gap, attention_entropy"):
+        ssti_hf.metric_path("accuracy")
