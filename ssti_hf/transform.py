@@ -16,7 +16,10 @@ from typing import Any
 
 import numbers
 
+import datasets
 import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 from datasets import ClassLabel, Dataset, List, Value
 from datasets.fingerprint import Hasher
 
@@ -185,50 +188,43 @@ def _inject_rows(dataset, modifier, chosen, text_column, label_column, num_proc)
     slot[chosen] = np.arange(len(chosen))
     had_provenance = SPANS in dataset.column_names and INJECTED in dataset.column_names
 
-    def inject_batch(batch, indices):
-        texts, labels = batch[text_column], batch[label_column]
-        injected = list(batch[INJECTED]) if had_provenance else [False] * len(texts)
-        spans = list(batch[SPANS]) if had_provenance else [[] for _ in texts]
-        rows = [j for j, s in enumerate(slot[indices]) if s >= 0]
-        if not rows:
-            return {text_column: texts, label_column: labels, INJECTED: injected, SPANS: spans}
-        texts, labels = list(texts), list(labels)
-        sources = modifier.sources()
-        bounds = word_bounds_batch([texts[j] for j in rows])
-        by_words: dict[int, list[int]] = {}  # draw counts depend only on the word count
-        counts = [by_words.get(len(b[0])) or by_words.setdefault(len(b[0]), _row_counts(modifier, sources, len(b[0]))) for b in bounds]
-        counts = np.array(counts, dtype=np.int64)
-        counts = counts.reshape(len(rows), len(sources))
-        # Each source's draws for the whole batch in one vectorized call.
-        pools, row_offsets = [], []
-        for k, source in enumerate(sources):
-            if k in dense_firsts:
-                firsts = dense_firsts[k][slot[[indices[j] for j in rows]]]
-            else:
-                firsts = np.array([indices[j] for j in rows], dtype=np.int64) * _ROW_STRIDE
-            offsets = np.cumsum(counts[:, k]) - counts[:, k]
-            within = np.arange(int(counts[:, k].sum()), dtype=np.int64) - np.repeat(offsets, counts[:, k])
-            pools.append(source.draws_at(np.repeat(firsts, counts[:, k]) + within))
-            row_offsets.append(offsets.tolist())
-        source_index = {id(s): k for k, s in enumerate(sources)}
-        count_lists = counts.tolist()
-        samples = [
-            Sample(indices[j], texts[j], _Taker(source_index, pools, [o[i] for o in row_offsets], count_lists[i]), b)
-            for i, (j, b) in enumerate(zip(rows, bounds))
-        ]
-        results = modifier.apply_batch([texts[j] for j in rows], [labels[j] for j in rows], samples)
-        for j, result in zip(rows, results):
-            texts[j], labels[j] = result.text, result.label
-            spans[j] = shift_spans(spans[j], result.spans) if spans[j] else result.spans
-            injected[j] = True
-        return {text_column: texts, label_column: labels, INJECTED: injected, SPANS: spans}
+    spans_type = PROVENANCE_FEATURES[SPANS]
+    spans_arrow = datasets.Features({SPANS: spans_type}).arrow_schema.field(SPANS).type
+
+    # The batch comes as an Arrow table: only the chosen rows' texts become Python strings; the
+    # other rows' texts, and the provenance of rows without earlier injections, never leave Arrow.
+    def inject_batch(table: pa.Table, indices):
+        mask = slot[indices] >= 0
+        rows = np.flatnonzero(mask)
+        texts_column, labels_column = table.column(text_column), table.column(label_column)
+        texts = texts_column.take(rows).to_pylist()
+        labels = labels_column.take(rows).to_pylist()
+        old_spans = table.column(SPANS).take(rows).to_pylist() if had_provenance else [[] for _ in rows]
+        results = _apply(modifier, texts, labels, [indices[j] for j in rows], dense_firsts, slot)
+        new_spans = [shift_spans(old, r.spans) if old else r.spans for old, r in zip(old_spans, results)]
+        out_texts = pc.replace_with_mask(texts_column.combine_chunks(), pa.array(mask), pa.array([r.text for r in results], texts_column.type))
+        out_labels = pc.replace_with_mask(
+            labels_column.combine_chunks(), pa.array(mask), pa.array([r.label for r in results], labels_column.type)
+        )
+        injected = pa.array(mask)
+        if had_provenance:
+            injected = pc.or_(table.column(INJECTED).combine_chunks(), injected)
+            spans = table.column(SPANS).to_pylist()
+            for j, row_spans in zip(rows.tolist(), new_spans):
+                spans[j] = row_spans
+            spans = pa.array(spans, spans_arrow)
+        else:
+            spans = _spans_array(len(mask), rows, new_spans, spans_arrow)
+        columns = {name: table.column(name) for name in table.column_names}
+        columns.update({text_column: out_texts, label_column: out_labels, INJECTED: injected, SPANS: spans})
+        return pa.table(columns)
 
     features = dataset.features.copy()
     features.update(PROVENANCE_FEATURES)
     fingerprint = Hasher.hash(
         [dataset._fingerprint, "ssti_inject", modifier, chosen.tobytes(), text_column, label_column, __version__]
     )
-    result = dataset.with_format(None).map(
+    result = dataset.with_format("arrow").map(
         inject_batch,
         batched=True,
         with_indices=True,
@@ -237,7 +233,46 @@ def _inject_rows(dataset, modifier, chosen, text_column, label_column, num_proc)
         new_fingerprint=fingerprint,
         desc="Injecting spurious tokens",
     )
-    return _keep_format(dataset, result)
+    return _keep_format(dataset, result.with_format(None))
+
+
+def _apply(modifier: Modifier, texts, labels, row_ids, dense_firsts, slot) -> list:
+    """Apply the modifier to one batch's chosen rows, handing each row its numbered draws."""
+    if not texts:
+        return []
+    sources = modifier.sources()
+    bounds = word_bounds_batch(texts)
+    by_words: dict[int, list[int]] = {}  # draw counts depend only on the word count
+    counts = [by_words.get(len(b[0])) or by_words.setdefault(len(b[0]), _row_counts(modifier, sources, len(b[0]))) for b in bounds]
+    counts = np.array(counts, dtype=np.int64).reshape(len(texts), len(sources))
+    # Each source's draws for the whole batch in one vectorized call.
+    pools, row_offsets = [], []
+    for k, source in enumerate(sources):
+        if k in dense_firsts:
+            firsts = dense_firsts[k][slot[row_ids]]
+        else:
+            firsts = np.array(row_ids, dtype=np.int64) * _ROW_STRIDE
+        offsets = np.cumsum(counts[:, k]) - counts[:, k]
+        within = np.arange(int(counts[:, k].sum()), dtype=np.int64) - np.repeat(offsets, counts[:, k])
+        pools.append(source.draws_at(np.repeat(firsts, counts[:, k]) + within))
+        row_offsets.append(offsets.tolist())
+    source_index = {id(s): k for k, s in enumerate(sources)}
+    count_lists = counts.tolist()
+    samples = [
+        Sample(row, text, _Taker(source_index, pools, [o[i] for o in row_offsets], count_lists[i]), b)
+        for i, (row, text, b) in enumerate(zip(row_ids, texts, bounds))
+    ]
+    return modifier.apply_batch(texts, labels, samples)
+
+
+def _spans_array(n_rows: int, rows: np.ndarray, spans: list, arrow_type) -> pa.Array:
+    """The spans column for a batch whose only spans are the new ones, built from flat arrays."""
+    counts = np.zeros(n_rows, dtype=np.int32)
+    counts[rows] = [len(s) for s in spans]
+    offsets = np.concatenate(([0], np.cumsum(counts, dtype=np.int32)))
+    flat = np.array([x for row_spans in spans for pair in row_spans for x in pair], dtype=np.int32)
+    pairs = pa.FixedSizeListArray.from_arrays(pa.array(flat, pa.int32()), 2)
+    return pa.ListArray.from_arrays(pa.array(offsets), pairs).cast(arrow_type)
 
 
 def _keep_format(original: Dataset, result: Dataset) -> Dataset:
