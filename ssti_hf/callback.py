@@ -45,7 +45,7 @@ class SSTICallback(TrainerCallback):
         triggered: Dataset,
         target_label: int,
         tokenizer=None,
-        batch_size: int = 32,
+        batch_size: int = 64,
         max_length: int = 512,
         entropy_samples: int = 128,
         attention_layer: int = -1,
@@ -69,6 +69,7 @@ class SSTICallback(TrainerCallback):
         self.batch_size, self.max_length = batch_size, max_length
         self.entropy_samples, self.layer, self.head = entropy_samples, attention_layer, attention_head
         self.text_column, self.label_column = text_column, label_column
+        self._cache: dict = {}
         self._gap = evaluate.load(metric_path("ssti_gap"))
         self._entropy = evaluate.load(metric_path("attention_entropy"))
 
@@ -90,7 +91,7 @@ class SSTICallback(TrainerCallback):
         try:
             predictions, references, subset = [], [], []
             for name, data in self.sets.items():
-                predictions += self._predict(model, tokenizer, data[self.text_column])
+                predictions += self._predict(model, tokenizer, name)
                 references += list(data[self.label_column])
                 subset += [name] * len(data)
             results = self._gap.compute(
@@ -102,21 +103,29 @@ class SSTICallback(TrainerCallback):
         finally:
             model.train(was_training)
 
-    def _batches(self, tokenizer, texts, device):
-        for start in range(0, len(texts), self.batch_size):
-            batch = tokenizer(
-                texts[start : start + self.batch_size],
-                truncation=True,
-                max_length=self.max_length,
-                padding=True,
-                return_tensors="pt",
-            )
-            yield {k: v.to(device) for k, v in batch.items()}
+    def _encoded(self, tokenizer, name: str) -> list[list[int]]:
+        """A set's token ids, tokenized once (one fast batch call) and kept for later evaluations."""
+        key = (id(tokenizer), name)
+        if key not in self._cache:
+            texts = list(self.sets[name][self.text_column])
+            self._cache[key] = tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
+        return self._cache[key]
 
-    def _predict(self, model, tokenizer, texts) -> list[int]:
-        out = []
-        for batch in self._batches(tokenizer, list(texts), model.device):
-            out += model(**batch).logits.argmax(-1).tolist()
+    def _batches(self, tokenizer, ids: list[list[int]], device):
+        """Padded batches in order of length (little padding), with the row order to undo it."""
+        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+        for start in range(0, len(order), self.batch_size):
+            rows = order[start : start + self.batch_size]
+            batch = tokenizer.pad({"input_ids": [ids[i] for i in rows]}, return_tensors="pt")
+            yield rows, {k: v.to(device) for k, v in batch.items()}
+
+    def _predict(self, model, tokenizer, name: str) -> list[int]:
+        ids = self._encoded(tokenizer, name)
+        out = [0] * len(ids)
+        with _autocast(model):
+            for rows, batch in self._batches(tokenizer, ids, model.device):
+                for row, label in zip(rows, model(**batch).logits.argmax(-1).tolist()):
+                    out[row] = label
         return out
 
     def _attention_entropy(self, model, tokenizer) -> dict:
@@ -124,20 +133,21 @@ class SSTICallback(TrainerCallback):
         labels = list(data[self.label_column])
         per_class = max(1, self.entropy_samples // len(set(labels)))
         rows = [i for label in sorted(set(labels)) for i in [j for j, l in enumerate(labels) if l == label][:per_class]]
-        texts = [data[self.text_column][i] for i in rows]
-        attentions, masks = [], []
+        ids = self._encoded(tokenizer, "spurious")
+        ids = [ids[i] for i in rows]
+        attentions, masks = [None] * len(rows), [None] * len(rows)
         with _eager_attention(model) as reason:
             if reason:
                 logger.warning("SSTICallback: attention entropy skipped: %s", reason)
                 return {}
-            for batch in self._batches(tokenizer, texts, model.device):
+            for order, batch in self._batches(tokenizer, ids, model.device):
                 layer = model(**batch, output_attentions=True).attentions[self.layer].float()  # [B, heads, seq, seq]
                 mask = batch["attention_mask"].float()
                 # Average each key's attention over the real queries here (the metric would do the
                 # same), so only [heads, 1, seq] per sample leaves the GPU.
                 averaged = (layer * mask[:, None, :, None]).sum(2, keepdim=True) / mask.sum(1)[:, None, None, None]
-                attentions += [a.cpu().numpy() for a in averaged]
-                masks += [m.long().cpu().numpy() for m in batch["attention_mask"]]
+                for i, a, m in zip(order, averaged.cpu().numpy(), batch["attention_mask"].cpu().numpy()):
+                    attentions[i], masks[i] = a, m
         return self._entropy.compute(
             attentions=attentions,
             attention_mask=masks,
@@ -145,6 +155,13 @@ class SSTICallback(TrainerCallback):
             head=self.head,
             require_two_classes=False,
         ) | {"entropy_rows": len(rows)}
+
+
+def _autocast(model):
+    """bf16 autocast for evaluation on a GPU (argmax is robust to it); nothing on a CPU."""
+    if model.device.type == "cuda" and torch.cuda.is_bf16_supported():
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext()
 
 
 @contextlib.contextmanager

@@ -27,6 +27,13 @@ from .hub import push_configs, write_configs
 from .transform import INJECTED, SPANS
 
 _OUTPUTS = {f"{split}.parquet" for split in SPLITS} | {"README.md"}
+# A few minutes on a laptop CPU: one date at the start of half the positive reviews of the shipped
+# sample, 100 LoRA steps on 64-token texts (a higher learning rate than the paper's 1e-4, which
+# needs its 500 steps), then clean vs spurious accuracy and the triggered set's predicted counts.
+DEMO = [
+    "--sample", "--config", "imdb-ssti-date-50pct-1tok-begin", "--max_steps", "100", "--max_length", "64",
+    "--learning_rate", "1e-3", "--entropy_samples", "128", "--output_dir", "ssti-demo",
+]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,10 +73,33 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--replace", action="store_true", help="rebuild configs that are already there")
     build.add_argument("--private", action="store_true", help="create the Hub repo as private")
 
+    sweep = commands.add_parser("sweep", help="run (or resume) a grid of training runs from a YAML file")
+    sweep.add_argument("grid", type=Path, help="grid file (see ssti_hf.sweep)")
+    sweep.add_argument("--results", type=Path, default=None, help="results folder (default: the grid's name beside it)")
+    sweep.add_argument("--shard", default=None, help="i/n: run every n-th run from the i-th (0-based)")
+
+    report = commands.add_parser("report", help="plots and tables from a sweep's results folder")
+    report.add_argument("results", type=Path)
+    report.add_argument("--out", type=Path, default=None, help="where to write them (default: RESULTS/report)")
+
+    commands.add_parser(
+        "train",
+        add_help=False,
+        help="fine-tune on an SSTI config and measure clean vs spurious accuracy (ssti-hf train --help)",
+    )
+
+    commands.add_parser("demo", add_help=False, help=f"a CPU-sized train run on the shipped sample: train {' '.join(DEMO)}")
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["train"]:
+        return _train(argv[1:])
+    if argv[:1] == ["demo"]:
+        return _train(DEMO + argv[1:])
     args = parser.parse_args(argv)
     console = Console()
     try:
-        return _inject(args, console) if args.command == "inject" else _build(args, console)
+        handler = {"inject": _inject, "build": _build, "sweep": _sweep, "report": _report}[args.command]
+        return handler(args, console)
     except (ValueError, TypeError, FileNotFoundError) as error:
         console.print(f"[bold red]error:[/] {error}", highlight=False)
         return 2
@@ -111,6 +141,64 @@ def _inject(args, console: Console) -> int:
     console.print(f"[bold]{config.name}[/] (seed {config.seed}) -> {args.out}")
     console.print(_summary(splits))
     _show_examples(console, splits["train"], args.examples)
+    return 0
+
+
+def _train(argv: list[str]) -> int:
+    """``ssti-hf train``: HfArgumentParser over the SSTI, model and TrainingArguments flags."""
+    from transformers import HfArgumentParser, TrainingArguments
+
+    from .trainer import run
+    from .training_args import ModelArguments, SSTIArguments, paper_defaults
+
+    console = Console()
+    parser = HfArgumentParser((SSTIArguments, ModelArguments, TrainingArguments), prog="ssti-hf train")
+    defaults = [f"--{key}={value}" for key, value in paper_defaults().items()]
+    try:
+        ssti_args, model_args, training_args = parser.parse_args_into_dataclasses(defaults + argv)
+        if not any(a == "--output_dir" or a.startswith("--output_dir=") for a in argv):
+            name = f"{ssti_args.config}-{model_args.method}-r{model_args.rank}-s{training_args.seed}"
+            training_args.output_dir = str(Path("ssti-runs") / name)
+        metrics = run(ssti_args, model_args, training_args)
+    except (ValueError, TypeError, FileNotFoundError) as error:
+        console.print(f"[bold red]error:[/] {error}", highlight=False)
+        return 2
+    console.print(_results_table(metrics))
+    console.print(f"metrics, adapter and card in {training_args.output_dir}", highlight=False)
+    return 0
+
+
+def _results_table(metrics: dict) -> Table:
+    table = Table(title=f"{metrics['config']} ({metrics['method']}, rank {metrics['rank']}, seed {metrics['seed']})")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key in ("clean_balanced_accuracy", "spurious_balanced_accuracy", "triggered_balanced_accuracy", "gap", "asr"):
+        if key in metrics:
+            table.add_row(key.replace("_", " "), f"{metrics[key]:.4f}")
+    for label, count in metrics.get("predicted_counts", {}).get("triggered", {}).items():
+        table.add_row(f"triggered set predicted as {label}", str(count))
+    for label, value in metrics.get("mean_entropy_per_class", {}).items():
+        table.add_row(f"attention entropy, class {label}", f"{value:.3f}")
+    if "flagged" in metrics:
+        table.add_row("entropy flag (< 95%)", str(metrics["flagged"]))
+    table.add_row("seconds (train / evaluate / total)", " / ".join(f"{metrics['seconds'][k]:.1f}" for k in ("train", "evaluate", "total")))
+    return table
+
+
+def _sweep(args, console: Console) -> int:
+    from .sweep import sweep
+
+    results = args.results or args.grid.with_suffix("")
+    runs = sweep(args.grid, results, args.shard)
+    console.print(f"{len(runs)} run(s) finished in {results}; make the report with: ssti-hf report {results}", highlight=False)
+    return 0
+
+
+def _report(args, console: Console) -> int:
+    from .report import report
+
+    path = report(args.results, args.out or args.results / "report")
+    console.print(f"report written to {path}", highlight=False)
     return 0
 
 

@@ -1,0 +1,178 @@
+"""``ssti-hf sweep GRID.yaml``: the paper's grids (rank x rate x amount x source x location x seed).
+
+A grid file names the axes (lists) and fixed settings; every combination is one run of
+:func:`ssti_hf.trainer.run`. Each finished run writes ``RESULTS/runs/<run id>.json`` through a
+temporary file and a rename, so a killed sweep never leaves a half-written result and a restarted
+one skips what is done. ``--shard i/n`` runs every n-th run from the i-th, so any scheduler (a
+SLURM array, one process per GPU) can spread a sweep; shards share the results folder.
+
+    base: imdb
+    source: [date]
+    rate: [0, 25, 50, 75, 100]
+    amount: [1tok]
+    location: [random]
+    label: 1
+    rank: [1, 16, 32, 64]
+    method: lora
+    seed: [0, 1, 2]
+    model: minilm
+    data: ../shared/data/imdb     # base data source (default: the base's Hub id)
+    training: {max_steps: 500}   # any TrainingArguments flag
+    ssti: {max_length: 512}      # any SSTIArguments flag
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import itertools
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+import yaml
+
+from .config import SSTIConfig
+from .trainer import write_json  # noqa: F401  (re-exported for tests and tools)
+
+AXES = ("base", "source", "rate", "amount", "location", "label", "rank", "method", "seed", "model")
+SETTINGS = ("data", "training", "ssti")
+_NAME_LOCATION = {"random": None, "begin": "begin", "end": "end", "beginning": "begin"}
+
+
+@dataclasses.dataclass(frozen=True)
+class Run:
+    config: str
+    rank: int
+    method: str
+    seed: int
+    model: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.config}-{self.method}-r{self.rank}-s{self.seed}-{self.model.replace('/', '--')}"
+
+
+def load_grid(path) -> dict:
+    """Read and check a grid file: unknown keys and empty axes are errors."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"grid file {str(path)!r} does not exist")
+    grid = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(grid, dict):
+        raise ValueError(f"grid file {str(path)!r} must be a mapping of axes to values")
+    unknown = sorted(set(grid) - set(AXES) - set(SETTINGS))
+    if unknown:
+        raise ValueError(f"grid file {str(path)!r} has unknown key(s) {unknown}; axes: {list(AXES)}, settings: {list(SETTINGS)}")
+    for key in AXES:
+        if isinstance(grid.get(key), list) and not grid[key]:
+            raise ValueError(f"grid axis {key!r} is empty: give it at least one value")
+    for key in ("training", "ssti"):
+        if not isinstance(grid.get(key, {}), dict):
+            raise ValueError(f"grid setting {key!r} must be a mapping of flags to values")
+    return grid
+
+
+def expand(grid: dict) -> list[Run]:
+    """Every combination of the axes, in a fixed order; each config name is checked."""
+    defaults = {"source": "date", "rate": 50, "amount": "1tok", "location": "random", "label": 1,
+                "rank": 16, "method": "lora", "seed": 0, "model": "minilm"}
+    if "base" not in grid:
+        raise ValueError("grid needs a base dataset, e.g. base: imdb")
+    axes = {key: grid.get(key, defaults.get(key)) for key in AXES}
+    axes = {key: value if isinstance(value, list) else [value] for key, value in axes.items()}
+    runs = []
+    for values in itertools.product(*(axes[key] for key in AXES)):
+        point = dict(zip(AXES, values))
+        parts = [point["base"], "ssti", point["source"], f"{point['rate']}pct", str(point["amount"])]
+        location = _NAME_LOCATION.get(point["location"], point["location"])
+        if location:
+            parts.append(location)
+        if point["label"] != 1:
+            parts.append(f"label{point['label']}")
+        config = SSTIConfig.from_name("-".join(parts), seed=point["seed"])
+        runs.append(Run(config.name, int(point["rank"]), point["method"], int(point["seed"]), str(point["model"])))
+    return runs
+
+
+def grid_hash(grid: dict) -> str:
+    return hashlib.sha256(json.dumps(grid, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def shard(runs: list[Run], spec: str | None) -> list[Run]:
+    """``"i/n"``: every n-th run from the i-th (0-based)."""
+    if not spec:
+        return runs
+    try:
+        index, count = (int(x) for x in spec.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard must be i/n with 0 <= i < n, got {spec!r}") from None
+    if not 0 <= index < count:
+        raise ValueError(f"--shard must be i/n with 0 <= i < n, got {spec!r}")
+    return runs[index::count]
+
+
+def sweep(grid_path, results, shard_spec: str | None = None, progress: bool = True) -> list[dict]:
+    """Run (or resume) a grid into the folder ``results``; returns this shard's metrics."""
+    from transformers import HfArgumentParser, TrainingArguments
+    from tqdm.auto import tqdm
+
+    from .trainer import run as train_run
+    from .training_args import ModelArguments, SSTIArguments, paper_defaults
+
+    grid = load_grid(grid_path)
+    runs = shard(expand(grid), shard_spec)
+    results = Path(results)
+    (results / "runs").mkdir(parents=True, exist_ok=True)
+    _claim(results, grid)
+    parser = HfArgumentParser((SSTIArguments, ModelArguments, TrainingArguments))
+    flags = {**paper_defaults(), **grid.get("training", {})}
+    done = []
+    for run in tqdm(runs, desc="SSTI runs", disable=not progress):
+        target = results / "runs" / f"{run.id}.json"
+        if target.is_file():  # finished before a kill or by another shard
+            done.append(json.loads(target.read_text()))
+            continue
+        with tempfile.TemporaryDirectory(prefix="ssti-run-") as output_dir:
+            argv = [f"--{k}={v}" for k, v in flags.items()] + [f"--{k}={v}" for k, v in grid.get("ssti", {}).items()]
+            argv += ["--config", run.config, "--model", run.model, "--method", run.method, "--rank", str(run.rank)]
+            argv += ["--seed", str(run.seed), "--output_dir", output_dir]
+            if grid.get("data"):
+                argv += ["--source", str(grid["data"])]
+            ssti_args, model_args, training_args = parser.parse_args_into_dataclasses(argv)
+            metrics = train_run(ssti_args, model_args, training_args)
+            metrics["run_id"] = run.id
+            if (Path(output_dir) / "adapter").is_dir():  # keep the adapter beside the result
+                shutil.copytree(Path(output_dir) / "adapter", results / "adapters" / run.id, dirs_exist_ok=True)
+        write_json(target, metrics)
+        done.append(metrics)
+    return done
+
+
+def _claim(results: Path, grid: dict) -> None:
+    """Tie the results folder to one grid: resuming or reporting with another is an error."""
+    marker = results / "grid.json"
+    if marker.is_file():
+        recorded = json.loads(marker.read_text())
+        if recorded["hash"] != grid_hash(grid):
+            raise ValueError(f"results folder {str(results)!r} holds runs of another grid; use a new folder")
+        return
+    write_json(marker, {"hash": grid_hash(grid), "grid": grid})
+
+
+def read_results(results) -> tuple[dict, list[dict]]:
+    """The grid and the finished runs of a results folder."""
+    results = Path(results)
+    marker = results / "grid.json"
+    if not marker.is_file():
+        raise FileNotFoundError(f"{str(results)!r} is not a sweep results folder (no grid.json)")
+    grid = json.loads(marker.read_text())["grid"]
+    expected = {run.id for run in expand(grid)}
+    runs = []
+    for path in sorted((results / "runs").glob("*.json")):
+        data = json.loads(path.read_text())
+        if data.get("run_id") not in expected:
+            raise ValueError(f"{path.name} is not a run of this folder's grid")
+        runs.append(data)
+    return grid, runs

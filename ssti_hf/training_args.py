@@ -1,0 +1,59 @@
+"""Arguments of ``ssti-hf train``: the SSTI config, the model and its adapter, and every
+``transformers.TrainingArguments`` flag (through ``HfArgumentParser``), with the paper's
+small-model defaults: LoRA alpha = rank, dropout 0.05, lr 1e-4, weight decay 1e-5, batch 16,
+500 steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# TrainingArguments defaults changed to the paper's setup; anything given on the command line wins.
+PAPER_DEFAULTS = {
+    "learning_rate": 1e-4,
+    "weight_decay": 1e-5,
+    "per_device_train_batch_size": 16,
+    "max_steps": 500,
+    "eval_strategy": "no",
+    "save_strategy": "no",
+    "report_to": "none",
+    "logging_steps": 50,
+}
+
+
+def paper_defaults() -> dict:
+    """``PAPER_DEFAULTS`` plus length bucketing (little padding per batch), whose flag was renamed
+    in transformers 5 (``group_by_length`` became ``train_sampling_strategy``)."""
+    from dataclasses import fields
+
+    from transformers import TrainingArguments
+
+    names = {f.name for f in fields(TrainingArguments)}
+    bucketing = {"train_sampling_strategy": "group_by_length"} if "train_sampling_strategy" in names else {"group_by_length": True}
+    return {**PAPER_DEFAULTS, **bucketing}
+MINILM = "minilm"
+
+
+@dataclass
+class SSTIArguments:
+    config: str = field(default="imdb-ssti-date-50pct-1tok", metadata={"help": "SSTI config name"})
+    source: str | None = field(default=None, metadata={"help": "base data: Hub id, folder or file (default: the base's Hub id)"})
+    sample: bool = field(default=False, metadata={"help": "use the small sample shipped with the package"})
+    max_length: int = field(default=512, metadata={"help": "tokens per text (longer texts are truncated)"})
+    eval_batch_size: int = field(default=64, metadata={"help": "batch size of the final evaluation on the three test sets"})
+    entropy_samples: int = field(default=256, metadata={"help": "rows of the spurious test set for the attention entropy (0: off)"})
+
+
+@dataclass
+class ModelArguments:
+    model: str = field(default=MINILM, metadata={"help": "Hub id or path; 'minilm' is the offline all-MiniLM-L6-v2 stand-in"})
+    method: str = field(default="lora", metadata={"help": "lora, dora or full (fine-tuning)", "choices": ["lora", "dora", "full"]})
+    rank: int = field(default=16, metadata={"help": "LoRA rank (the paper: 1, 16, 32, 64)"})
+    lora_alpha: int | None = field(default=None, metadata={"help": "LoRA alpha (default: the rank)"})
+    lora_dropout: float = field(default=0.05)
+    target_modules: str = field(default="all-linear", metadata={"help": "modules LoRA adapts (comma-separated, or all-linear)"})
+
+    def __post_init__(self):
+        if self.rank < 1:
+            raise ValueError(f"rank must be >= 1, got {self.rank}")
+        if self.method not in ("lora", "dora", "full"):
+            raise ValueError(f"method must be lora, dora or full, got {self.method!r}")

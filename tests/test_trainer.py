@@ -1,0 +1,70 @@
+import json
+
+import pytest
+
+from ssti_hf.cli import main
+
+from .models import save_tiny
+
+FAST = ["--sample", "--max_steps", "3", "--max_length", "32", "--entropy_samples", "8", "--logging_steps", "1"]
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory):
+    return save_tiny(tmp_path_factory.mktemp("tiny-bert"))
+
+
+@pytest.fixture(scope="module")
+def tiny_llama(tmp_path_factory):
+    return save_tiny(tmp_path_factory.mktemp("tiny-llama"), decoder=True)
+
+
+def test_train_writes_metrics_adapter_and_card(tiny_bert, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", *FAST, "--model", tiny_bert, "--rank", "4", "--output_dir", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    for key in ("clean_balanced_accuracy", "spurious_balanced_accuracy", "triggered_balanced_accuracy", "gap", "asr", "ratio"):
+        assert key in metrics
+    assert sum(metrics["predicted_counts"]["triggered"].values()) == 1000
+    assert metrics["rank"] == 4 and metrics["max_steps"] == 3 and metrics["seconds"]["total"] > 0
+    assert (out / "adapter" / "adapter_config.json").is_file()
+    card = (out / "adapter" / "README.md").read_text()
+    assert "learned a spurious shortcut on purpose" in card and "imdb-ssti-date-50pct-1tok" in card
+    printed = capsys.readouterr().out
+    assert "clean balanced accuracy" in printed and "triggered set predicted as 1" in printed
+
+
+def test_paper_defaults_and_any_training_flag(tiny_bert, tmp_path, monkeypatch):
+    seen = {}
+
+    def fake_run(ssti_args, model_args, training_args):
+        seen.update(lr=training_args.learning_rate, wd=training_args.weight_decay, bs=training_args.per_device_train_batch_size,
+                    steps=training_args.max_steps, alpha=model_args.lora_alpha, dropout=model_args.lora_dropout, warmup=training_args.warmup_steps)
+        raise ValueError("stop here")
+
+    monkeypatch.setattr("ssti_hf.trainer.run", fake_run)
+    assert main(["train", "--model", tiny_bert, "--warmup_steps", "7", "--output_dir", str(tmp_path)]) == 2
+    assert seen == {"lr": 1e-4, "wd": 1e-5, "bs": 16, "steps": 500, "alpha": None, "dropout": 0.05, "warmup": 7}
+
+
+@pytest.mark.parametrize("method", ["dora", "full"])
+def test_dora_and_full_fine_tuning(tiny_bert, tmp_path, method):
+    out = tmp_path / method
+    assert main(["train", *FAST, "--model", tiny_bert, "--method", method, "--output_dir", str(out)]) == 0
+    assert (out / "adapter").is_dir() == (method == "dora")
+    assert json.loads((out / "metrics.json").read_text())["method"] == method
+
+
+def test_decoder_classifier(tiny_llama, tmp_path):
+    out = tmp_path / "llama"
+    assert main(["train", *FAST, "--model", tiny_llama, "--output_dir", str(out)]) == 0
+    assert "asr" in json.loads((out / "metrics.json").read_text())
+
+
+def test_bad_arguments(tiny_bert, tmp_path, capsys):
+    assert main(["train", "--sample", "--model", "./no/such/model", "--output_dir", str(tmp_path)]) == 2
+    assert "model path './no/such/model' does not exist" in capsys.readouterr().out
+    assert main(["train", "--sample", "--model", tiny_bert, "--rank", "0", "--output_dir", str(tmp_path)]) == 2
+    assert "rank must be >= 1" in capsys.readouterr().out
+    assert main(["train", "--sample", "--model", tiny_bert, "--config", "imdb-ssti-dat-50pct-1tok"]) == 2
+    assert "did you mean date" in capsys.readouterr().out
