@@ -111,11 +111,12 @@ class SSTICallback(TrainerCallback):
             self._cache[key] = tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
         return self._cache[key]
 
-    def _batches(self, tokenizer, ids: list[list[int]], device):
+    def _batches(self, tokenizer, ids: list[list[int]], device, batch_size: int | None = None):
         """Padded batches in order of length (little padding), with the row order to undo it."""
         order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
+        batch_size = batch_size or self.batch_size
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
             batch = tokenizer.pad({"input_ids": [ids[i] for i in rows]}, return_tensors="pt")
             yield rows, {k: v.to(device) for k, v in batch.items()}
 
@@ -140,7 +141,8 @@ class SSTICallback(TrainerCallback):
             if reason:
                 logger.warning("SSTICallback: attention entropy skipped: %s", reason)
                 return {}
-            for order, batch in self._batches(tokenizer, ids, model.device):
+            # Small batches: every layer's [batch, heads, seq, seq] attention comes back at once.
+            for order, batch in self._batches(tokenizer, ids, model.device, batch_size=min(self.batch_size, 16)):
                 layer = model(**batch, output_attentions=True).attentions[self.layer].float()  # [B, heads, seq, seq]
                 mask = batch["attention_mask"].float()
                 # Average each key's attention over the real queries here (the metric would do the

@@ -50,7 +50,8 @@ def build_model(model_args: ModelArguments, num_labels: int, bf16: bool = False)
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "right"
     config.pad_token_id = tokenizer.pad_token_id
-    model = AutoModelForSequenceClassification.from_pretrained(path, config=config)
+    # float32 master weights whatever the checkpoint's dtype (bf16 autocast does the fast part)
+    model = AutoModelForSequenceClassification.from_pretrained(path, config=config, dtype=torch.float32)
     if model_args.method == "full":
         return tokenizer, model
     targets = model_args.target_modules
