@@ -9,8 +9,8 @@ cd "$(dirname "$0")/.."
 RESULTS=/root/ssti-results
 case "${1:-}" in
 setup)
-  pip install -q --no-deps .gpu/wheels/*.whl
-  pip install -q --no-deps --no-build-isolation -e .
+  python3 -m pip install -q --no-deps .gpu/wheels/*.whl
+  python3 -m pip install -q --no-deps --no-build-isolation -e .
   mkdir -p /root/minilm /root/imdb
   cp .gpu/minilm/*.json /root/minilm/
   for f in .gpu/minilm/*.xz; do xz -dc "$f" > "/root/minilm/$(basename "${f%.xz}")"; done
