@@ -34,11 +34,11 @@ from pathlib import Path
 import yaml
 
 from .config import SSTIConfig
-from .trainer import write_json  # noqa: F401  (re-exported for tests and tools)
+from .trainer import write_json
 
 AXES = ("base", "source", "rate", "amount", "location", "label", "rank", "method", "seed", "model")
 SETTINGS = ("data", "training", "ssti")
-_NAME_LOCATION = {"random": None, "begin": "begin", "end": "end", "beginning": "begin"}
+_NAME_LOCATION = {"random": None, "begin": "begin", "end": "end"}  # as in config names
 
 
 @dataclasses.dataclass(frozen=True)

@@ -81,12 +81,12 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, log
         encoded = tokenizer(batch["text"], truncation=True, max_length=ssti_args.max_length)
         return {**encoded, "length": [len(ids) for ids in encoded["input_ids"]]}  # for length bucketing
 
-    train = splits["train"].map(
-        tokenize,
-        batched=True,
-        remove_columns=[c for c in splits["train"].column_names if c != "label"],
-        desc="Tokenizing",
-    ).rename_column("label", "labels")
+    def tokenized(split):
+        columns = [c for c in splits[split].column_names if c != "label"]
+        return splits[split].map(tokenize, batched=True, remove_columns=columns, desc="Tokenizing").rename_column("label", "labels")
+
+    train = tokenized("train")
+    evaluating = training_args.eval_strategy != "no"  # evaluations during training: loss on the clean test set + SSTI metrics
     callback = SSTICallback(
         splits["test"],
         splits["test_spurious"],
@@ -100,9 +100,10 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, log
         model=model,
         args=training_args,
         train_dataset=train,
+        eval_dataset=tokenized("test") if evaluating else None,
         data_collator=DataCollatorWithPadding(tokenizer),
         processing_class=tokenizer,
-        callbacks=[callback] if training_args.eval_strategy != "no" else [],
+        callbacks=[callback] if evaluating else [],
     )
     prepared = time.perf_counter()
     trainer.train()
@@ -118,6 +119,7 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, log
         "rank": model_args.rank if model_args.method != "full" else None,
         "max_steps": training_args.max_steps,
         **{k: v for k, v in measured.items() if k != "entropies"},
+        "evaluations": [e for e in trainer.state.log_history if "eval_ssti_gap" in e],  # during training
         "seconds": {"prepare": prepared - started, "train": trained - prepared, "evaluate": done - trained, "total": done - started},
     }
     out = Path(training_args.output_dir)

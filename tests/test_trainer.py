@@ -68,3 +68,11 @@ def test_bad_arguments(tiny_bert, tmp_path, capsys):
     assert "rank must be >= 1" in capsys.readouterr().out
     assert main(["train", "--sample", "--model", tiny_bert, "--config", "imdb-ssti-dat-50pct-1tok"]) == 2
     assert "did you mean date" in capsys.readouterr().out
+
+
+def test_evaluations_during_training_log_the_ssti_metrics(tiny_bert, tmp_path):
+    out = tmp_path / "run"
+    argv = ["train", *FAST, "--model", tiny_bert, "--eval_strategy", "steps", "--eval_steps", "2", "--output_dir", str(out)]
+    assert main(argv) == 0
+    evaluations = json.loads((out / "metrics.json").read_text())["evaluations"]
+    assert evaluations[0]["step"] == 2 and "eval_ssti_asr" in evaluations[0]
