@@ -15,6 +15,7 @@ transform can split rows across processes and still produce identical bytes.
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Callable
@@ -76,12 +77,13 @@ class Sample:
         return child
 
 
-class Modifier:
+class Modifier(ABC):
     """Base class. Subclasses implement :meth:`apply`; those drawing items also list their
     sources in :meth:`sources` and the number of draws per sample in :meth:`draw_counts`."""
 
+    @abstractmethod
     def apply(self, text: str, label: Any, sample: Sample) -> Injected:
-        raise NotImplementedError(f"{type(self).__name__} must implement apply(text, label, sample)")
+        """The modified sample, with the spans of what was inserted."""
 
     def apply_batch(self, texts: list[str], labels: list, samples: list[Sample]) -> list[Injected]:
         """:meth:`apply` over a batch; the transform calls this, so a modifier can vectorize."""

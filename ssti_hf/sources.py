@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime
 import random
+from abc import ABC, abstractmethod
 import re
 from dataclasses import dataclass, field
 from importlib import resources
@@ -31,7 +32,7 @@ class SourceExhaustedError(ValueError):
 
 
 @dataclass(eq=False, kw_only=True)
-class Source:
+class Source(ABC):
     """Base class. Subclasses define the sample space: ``space_size`` and ``_items_at``.
 
     Args:
@@ -56,13 +57,13 @@ class Source:
 
     # -- the sample space (subclasses) -------------------------------------------------------
     @property
+    @abstractmethod
     def space_size(self) -> int | None:
         """Number of distinct items, or None for an unbounded space (a function source)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _items_at(self, indices: np.ndarray) -> list[str]:
         """Items of the full sample space at these indices."""
-        raise NotImplementedError
 
     # -- drawing -----------------------------------------------------------------------------
     def _key(self, stream: int) -> int:
