@@ -23,7 +23,7 @@ from .sources import SOURCES
 from .transform import INJECTED, PROVENANCE_FEATURES, SPANS, spurious_transform, triggered_transform
 
 GRAMMAR = "{base}-ssti-{source}-{rate}pct-{n}tok|{p}ptok[-begin|-random|-end][-label{k}]"
-_NAME_LOCATIONS = {"begin": "beginning", "random": "random", "end": "end"}
+LOCATION_NAMES = {"begin": "beginning", "random": "random", "end": "end"}  # name part -> location
 _RATE = re.compile(r"(\d+)pct")
 _AMOUNT = re.compile(r"(\d+)(tok|ptok)")
 _LABEL = re.compile(r"label(\d+)")
@@ -55,8 +55,8 @@ class SSTIConfig:
             raise ValueError(f"amount must be an int >= 1 (items) or a float share of words, got {self.amount!r}")
         _choose("base dataset", self.base, BASE_DATASETS, self.base)
         _choose("source", self.source, SOURCES, self.source)
-        if self.location not in _NAME_LOCATIONS.values():
-            raise ValueError(f"location must be one of {list(_NAME_LOCATIONS.values())}, got {self.location!r}")
+        if self.location not in LOCATION_NAMES.values():
+            raise ValueError(f"location must be one of {list(LOCATION_NAMES.values())}, got {self.location!r}")
         if self.base in BASE_DATASETS and not 0 <= self.label < BASE_DATASETS[self.base].num_labels:
             raise ValueError(
                 f"label{self.label} is out of range for {self.base} "
@@ -72,7 +72,7 @@ class SSTIConfig:
     def name(self) -> str:
         parts = [self.base, "ssti", self.source, f"{self.rate}pct", self.amount_name]
         if self.location != "random":
-            parts.append({v: k for k, v in _NAME_LOCATIONS.items()}[self.location])
+            parts.append({v: k for k, v in LOCATION_NAMES.items()}[self.location])
         if self.label != 1:
             parts.append(f"label{self.label}")
         return "-".join(parts)
@@ -98,22 +98,16 @@ class SSTIConfig:
         rate_match = _RATE.fullmatch(rate_part)
         if not rate_match or not 0 <= int(rate_match.group(1)) <= 100:
             raise ValueError(f"bad rate {rate_part!r} in {name!r}: expected {{0..100}}pct, e.g. 50pct")
-        amount_match = _AMOUNT.fullmatch(amount_part)
-        if not amount_match or int(amount_match.group(1)) < 1 or (
-            amount_match.group(2) == "ptok" and int(amount_match.group(1)) > 100
-        ):
-            raise ValueError(f"bad amount {amount_part!r} in {name!r}: expected {{n>=1}}tok or {{1..100}}ptok, e.g. 1tok, 10ptok")
-        value = int(amount_match.group(1))
-        amount = value if amount_match.group(2) == "tok" else value / 100
+        amount = parse_amount(amount_part, name)
         location, label = "random", 1
-        if optional and optional[0] in _NAME_LOCATIONS:
-            location = _NAME_LOCATIONS[optional.pop(0)]
+        if optional and optional[0] in LOCATION_NAMES:
+            location = LOCATION_NAMES[optional.pop(0)]
         if optional and _LABEL.fullmatch(optional[0]):
             label = int(_LABEL.fullmatch(optional.pop(0)).group(1))
         if optional:
             raise ValueError(
                 f"unexpected part {optional[0]!r} in {name!r}: after the amount come an optional location "
-                f"({'|'.join(_NAME_LOCATIONS)}) then an optional label{{k}}"
+                f"({'|'.join(LOCATION_NAMES)}) then an optional label{{k}}"
             )
         config = cls(base, source, int(rate_match.group(1)), amount, location, label, seed)
         if config.name != name:  # one name per config: "050pct", "-random" or "-label1" are spelled out differently
@@ -156,6 +150,16 @@ class SSTIConfig:
     def build(self, source=None, revision: str | None = None, num_proc: int | None = None) -> DatasetDict:
         """Load the base dataset (Hub, or ``source``: a local folder/file or another Hub id) and apply."""
         return self.apply(get_base_dataset(self.base).load(source, revision=revision), num_proc=num_proc)
+
+
+def parse_amount(text: str, name: str | None = None) -> int | float:
+    """``"1tok"`` -> 1 (items); ``"10ptok"`` -> 0.1 (share of words)."""
+    match = _AMOUNT.fullmatch(str(text))
+    value = int(match.group(1)) if match else 0
+    if not match or value < 1 or (match.group(2) == "ptok" and value > 100):
+        where = f" in {name!r}" if name else ""
+        raise ValueError(f"bad amount {str(text)!r}{where}: expected {{n>=1}}tok or {{1..100}}ptok, e.g. 1tok, 10ptok")
+    return value if match.group(2) == "tok" else value / 100
 
 
 def _choose(what: str, value: str, registry, name: str) -> None:

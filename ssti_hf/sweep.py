@@ -33,12 +33,11 @@ from pathlib import Path
 
 import yaml
 
-from .config import SSTIConfig
+from .config import LOCATION_NAMES, SSTIConfig, parse_amount
 from .trainer import write_json
 
 AXES = ("base", "source", "rate", "amount", "location", "label", "rank", "method", "seed", "model")
 SETTINGS = ("data", "training", "ssti")
-_NAME_LOCATION = {"random": None, "begin": "begin", "end": "end"}  # as in config names
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,13 +84,12 @@ def expand(grid: dict) -> list[Run]:
     runs = []
     for values in itertools.product(*(axes[key] for key in AXES)):
         point = dict(zip(AXES, values))
-        parts = [point["base"], "ssti", point["source"], f"{point['rate']}pct", str(point["amount"])]
-        location = _NAME_LOCATION.get(point["location"], point["location"])
-        if location:
-            parts.append(location)
-        if point["label"] != 1:
-            parts.append(f"label{point['label']}")
-        config = SSTIConfig.from_name("-".join(parts), seed=point["seed"])
+        if point["location"] not in LOCATION_NAMES:
+            raise ValueError(f"grid location {point['location']!r}: use {', '.join(LOCATION_NAMES)} (as in config names)")
+        config = SSTIConfig(
+            point["base"], point["source"], point["rate"], parse_amount(point["amount"]),
+            LOCATION_NAMES[point["location"]], point["label"], point["seed"],
+        )
         runs.append(Run(config.name, int(point["rank"]), point["method"], int(point["seed"]), str(point["model"])))
     return runs
 
