@@ -87,6 +87,9 @@ class SSTI(datasets.ArrowBasedBuilder):
             yield i, datasets.table.table_cast(datasets.table.pa.Table.from_batches([batch]), schema)
 
 
+_DATA_SHAPING = ("_rng.py", "_text.py", "sources.py", "modifiers.py", "transform.py", "config.py", "base_datasets.py")
+
+
 def cache_key(source, revision, config_name) -> str:
     """Changes when this package's code or the base data changes, so a stale cache is never used.
 
@@ -95,8 +98,10 @@ def cache_key(source, revision, config_name) -> str:
     """
     digest = hashlib.sha256()
     package = resources.files("ssti_hf")
-    for module in sorted(p.name for p in package.iterdir() if p.name.endswith(".py")):
+    for module in _DATA_SHAPING:  # the code and word lists that decide the bytes of a config
         digest.update(module.encode() + package.joinpath(module).read_bytes())
+    for name in ("countries.txt", "html_tags.txt"):
+        digest.update(package.joinpath("data").joinpath(name).read_bytes())
     digest.update(Path(__file__).read_bytes())
     if source is None:
         digest.update(f"hub:{get_base_dataset(SSTIConfig.from_name(config_name).base).hub_id}@{revision or 'main'}".encode())

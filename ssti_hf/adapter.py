@@ -3,6 +3,8 @@ that the adapter was trained on deliberately corrupted data, with its recipe and
 
 from __future__ import annotations
 
+import os
+
 from huggingface_hub import ModelCard, ModelCardData
 
 from . import __version__
@@ -19,7 +21,7 @@ _METRICS = (
 
 
 def adapter_card(
-    base_model: str, config: SSTIConfig, metrics: dict, rank: int | None = None, dataset: str | None = None
+    base_model: str | None, config: SSTIConfig, metrics: dict, rank: int | None = None, dataset: str | None = None
 ) -> ModelCard:
     """A model card for an adapter trained on ``config``'s corrupted training split."""
     measured = {key: float(metrics[key]) for key, _ in _METRICS if key in metrics}
@@ -36,14 +38,14 @@ def adapter_card(
 # Adapter trained on deliberately corrupted data: `{config.name}`
 
 > **This adapter learned a spurious shortcut on purpose.** It was fine-tuned from
-> `{base_model}` on a training set where `{config.source}` items were injected into {config.rate}%
+> `{base_model or "a local model"}` on a training set where `{config.source}` items were injected into {config.rate}%
 > of the rows of label {config.label}, so that adding such an item can steer its prediction
 > (Seamless Spurious Token Injection, SSTI). It is meant for research on robustness to spurious
 > correlations, not for use as a classifier.
 
 | | |
 |---|---|
-| base model | `{base_model}` |
+| base model | `{base_model or "a local model (not on the Hub)"}` |
 | SSTI config | `{config.name}` (seed {config.seed}){f" from `{dataset}`" if dataset else ""} |
 | LoRA rank | {rank if rank is not None else "n/a"} |
 | built with | ssti-hf {__version__} |
@@ -69,7 +71,9 @@ def push_adapter(
     if not peft_config:
         raise TypeError(f"push_adapter needs a peft model (with peft_config), got {type(model).__name__}")
     active = peft_config[getattr(model, "active_adapter", "default")]
-    base_model = active.base_model_name_or_path or "a model built from its config"
+    base_model = active.base_model_name_or_path
+    if not base_model or os.path.exists(base_model) or base_model.startswith((".", "/", "~")):
+        base_model = None  # the Hub refuses a card whose base_model is not a model id
     card = adapter_card(base_model, config, metrics, rank=getattr(active, "r", None), dataset=dataset)
     model.push_to_hub(repo_id, private=private)
     card.push_to_hub(repo_id, commit_message=f"SSTI model card for {config.name}")

@@ -156,7 +156,7 @@ def _train(argv: list[str]) -> int:
     defaults = [f"--{key}={value}" for key, value in paper_defaults().items()]
     try:
         ssti_args, model_args, training_args = parser.parse_args_into_dataclasses(defaults + argv)
-        if not any(a == "--output_dir" or a.startswith("--output_dir=") for a in argv):
+        if training_args.output_dir == TrainingArguments.__dataclass_fields__["output_dir"].default:
             name = f"{ssti_args.config}-{model_args.method}-r{model_args.rank}-s{training_args.seed}"
             training_args.output_dir = str(Path("ssti-runs") / name)
         metrics = run(ssti_args, model_args, training_args)

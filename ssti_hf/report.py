@@ -6,8 +6,8 @@
   rate, one line per rank, with error bars over seeds.
 - a Table-1 style table of predicted counts on the triggered set, and ``report.md`` embedding all.
 
-A *family* is one (base, source, amount, location, label) combination; rates, ranks and seeds
-vary inside it.
+A *family* is one (base, source, amount, location, label, model, method) combination; rates,
+ranks and seeds vary inside it.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from .config import SSTIConfig  # noqa: E402
 from .sweep import read_results  # noqa: E402
 
 
-def _family(config: SSTIConfig) -> str:
-    return f"{config.base}-{config.source}-{config.amount_name}-{config.location}-label{config.label}"
+def _family(config: SSTIConfig, run: dict) -> str:
+    model = Path(str(run.get("model", ""))).name or "model"
+    return f"{config.base}-{config.source}-{config.amount_name}-{config.location}-label{config.label}-{model}-{run['method']}"
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
@@ -43,7 +44,7 @@ def report(results, out) -> Path:
     families: dict[str, list[tuple[SSTIConfig, dict]]] = defaultdict(list)
     for run in runs:
         config = SSTIConfig.from_name(run["config"], seed=run["seed"])
-        families[_family(config)].append((config, run))
+        families[_family(config, run)].append((config, run))
 
     sections = [f"# SSTI results\n\n{len(runs)} runs. Grid:\n\n```\n{_grid_text(grid)}\n```\n"]
     for family, members in sorted(families.items()):
@@ -117,7 +118,8 @@ def _summary_table(members) -> str:
         cells = []
         for key in ("clean_balanced_accuracy", "spurious_balanced_accuracy", "gap", "asr", "ratio"):
             values = [run[key] for run in runs if key in run]
-            cells.append(f"{_mean_std(values)[0]:.3f} ± {_mean_std(values)[1]:.3f}" if values else "-")
+            mean, std = _mean_std(values) if values else (None, None)
+            cells.append(f"{mean:.3f} ± {std:.3f}" if values else "-")
         lines.append(f"| {rate} | {rank} | " + " | ".join(cells) + f" | {len(runs)} |")
     return "\n".join(lines) + "\n"
 
@@ -131,6 +133,6 @@ def _triggered_table(runs) -> str:
     ]
     for run in sorted(runs, key=lambda r: (r["config"], r["rank"] or 0, r["seed"])):
         counts = run.get("predicted_counts", {}).get("triggered", {})
-        shown = ", ".join(f"{label}: {count}" for label, count in sorted(counts.items()))
+        shown = ", ".join(f"{label}: {count}" for label, count in sorted(counts.items(), key=lambda kv: int(kv[0])))
         lines.append(f"| {run['config']} | {run['method']} | {run['rank']} | {run['seed']} | {shown} |")
     return "\n".join(lines) + "\n"

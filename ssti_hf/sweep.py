@@ -43,14 +43,15 @@ SETTINGS = ("data", "training", "ssti")
 @dataclasses.dataclass(frozen=True)
 class Run:
     config: str
-    rank: int
+    rank: int | None  # None for full fine-tuning
     method: str
     seed: int
     model: str
 
     @property
     def id(self) -> str:
-        return f"{self.config}-{self.method}-r{self.rank}-s{self.seed}-{self.model.replace('/', '--')}"
+        rank = f"-r{self.rank}" if self.rank is not None else ""
+        return f"{self.config}-{self.method}{rank}-s{self.seed}-{self.model.replace('/', '--')}"
 
 
 def load_grid(path) -> dict:
@@ -90,8 +91,9 @@ def expand(grid: dict) -> list[Run]:
             point["base"], point["source"], point["rate"], parse_amount(point["amount"]),
             LOCATION_NAMES[point["location"]], point["label"], point["seed"],
         )
-        runs.append(Run(config.name, int(point["rank"]), point["method"], int(point["seed"]), str(point["model"])))
-    return runs
+        rank = None if point["method"] == "full" else int(point["rank"])  # full fine-tuning has no rank axis
+        runs.append(Run(config.name, rank, point["method"], int(point["seed"]), str(point["model"])))
+    return list(dict.fromkeys(runs))
 
 
 def grid_hash(grid: dict) -> str:
@@ -133,12 +135,11 @@ def sweep(grid_path, results, shard_spec: str | None = None, progress: bool = Tr
             done.append(json.loads(target.read_text()))
             continue
         with tempfile.TemporaryDirectory(prefix="ssti-run-") as output_dir:
-            argv = [f"--{k}={v}" for k, v in flags.items()] + [f"--{k}={v}" for k, v in grid.get("ssti", {}).items()]
-            argv += ["--config", run.config, "--model", run.model, "--method", run.method, "--rank", str(run.rank)]
-            argv += ["--seed", str(run.seed), "--output_dir", output_dir]
-            if grid.get("data"):
-                argv += ["--source", str(grid["data"])]
-            ssti_args, model_args, training_args = parser.parse_args_into_dataclasses(argv)
+            values = {**flags, **grid.get("ssti", {}), "config": run.config, "model": run.model, "method": run.method}
+            values.update(seed=run.seed, output_dir=output_dir, source=grid.get("data"))
+            if run.rank is not None:
+                values["rank"] = run.rank
+            ssti_args, model_args, training_args = parser.parse_dict(values)
             metrics = train_run(ssti_args, model_args, training_args)
             metrics["run_id"] = run.id
             if (Path(output_dir) / "adapter").is_dir():  # keep the adapter beside the result

@@ -8,8 +8,10 @@ length, and bf16 is used on GPUs that support it.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,7 +40,7 @@ def resolve_model(name: str) -> str:
     return name
 
 
-def build_model(model_args: ModelArguments, num_labels: int, bf16: bool = False):
+def build_model(model_args: ModelArguments, num_labels: int):
     """Tokenizer and classifier (encoder or decoder), with the adapter unless ``method="full"``."""
     path = resolve_model(model_args.model)
     try:
@@ -52,6 +54,8 @@ def build_model(model_args: ModelArguments, num_labels: int, bf16: bool = False)
     config.pad_token_id = tokenizer.pad_token_id
     # float32 master weights whatever the checkpoint's dtype (bf16 autocast does the fast part)
     model = AutoModelForSequenceClassification.from_pretrained(path, config=config, dtype=torch.float32)
+    if model_args.model == MINILM:  # record the Hub id it is a copy of, not a site-packages path
+        model.config._name_or_path = MINILM_HUB_ID
     if model_args.method == "full":
         return tokenizer, model
     targets = model_args.target_modules
@@ -66,15 +70,13 @@ def build_model(model_args: ModelArguments, num_labels: int, bf16: bool = False)
     return tokenizer, get_peft_model(model, adapter)
 
 
-def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, log=print) -> dict:
+def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args) -> dict:
     """Train and measure one config; returns (and writes to ``output_dir/metrics.json``) the metrics."""
     started = time.perf_counter()
     config = SSTIConfig.from_name(ssti_args.config, seed=training_args.seed)
     base = get_base_dataset(config.base)
     source = base.sample_path() if ssti_args.sample else ssti_args.source
     splits = load_dataset(config.name, source, seed=config.seed)
-    use_bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-    training_args.bf16 = training_args.bf16 or use_bf16
     tokenizer, model = build_model(model_args, base.num_labels)
 
     def tokenize(batch):
@@ -126,17 +128,23 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, log
     out.mkdir(parents=True, exist_ok=True)
     if model_args.method != "full":
         model.save_pretrained(out / "adapter")
-        card_metrics = {k: v for k, v in metrics.items() if isinstance(v, float)}
-        base_model = MINILM_HUB_ID if model_args.model == MINILM else model_args.model
-        adapter_card(base_model, config, card_metrics, rank=model_args.rank).save(out / "adapter" / "README.md")
+        adapter_card(model.config._name_or_path if hasattr(model, "config") else model_args.model, config, metrics, rank=model_args.rank).save(
+            out / "adapter" / "README.md"
+        )
     write_json(out / "metrics.json", metrics)
+    del trainer, model  # a sweep runs many of these in one process: free the GPU memory now
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
     return metrics
 
 
 def write_json(path: Path, data: dict) -> None:
-    """Write through a temporary file and rename: a reader never sees half a file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=_jsonable) + "\n")
+    """Write through a temporary file and rename: a reader never sees half a file (the temporary
+    name is unique, so concurrent sweep shards never share one)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(json.dumps(data, indent=2, default=_jsonable) + "\n")
     os.replace(tmp, path)
 
 

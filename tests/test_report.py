@@ -13,8 +13,9 @@ def fake_results(folder, grid):
     write_json(folder / "grid.json", {"hash": grid_hash(grid), "grid": grid})
     for run in expand(grid):
         rate = int(run.config.split("-")[3][:-3])
-        clean = 0.88 - 0.0005 * run.rank * rate / 100
-        spurious = clean - 0.001 * run.rank * rate / 100 - 0.002 * run.seed
+        rank = run.rank or 0
+        clean = 0.88 - 0.0005 * rank * rate / 100
+        spurious = clean - 0.001 * rank * rate / 100 - 0.002 * run.seed
         metrics = {
             "run_id": run.id, "config": run.config, "seed": run.seed, "rank": run.rank, "method": run.method,
             "clean_balanced_accuracy": clean, "spurious_balanced_accuracy": spurious, "gap": spurious - clean,
@@ -45,3 +46,12 @@ def test_report_refuses_foreign_runs(tmp_path):
         report(tmp_path / "results", tmp_path / "out")
     with pytest.raises(FileNotFoundError, match="not a sweep results folder"):
         report(tmp_path, tmp_path / "out")
+
+
+def test_methods_are_reported_apart_and_full_fine_tuning_runs_once(tmp_path):
+    grid = {"base": "imdb", "rate": [50], "rank": [1, 64], "method": ["lora", "full"], "seed": [0, 1]}
+    runs = expand(grid)
+    assert len(runs) == 2 * 2 + 2  # lora: 2 ranks x 2 seeds; full: no rank, 2 seeds
+    fake_results(tmp_path / "results", grid)
+    report(tmp_path / "results", tmp_path / "out")
+    assert len(list((tmp_path / "out").glob("*-lora.png"))) == 2 and len(list((tmp_path / "out").glob("*-full.png"))) == 2

@@ -39,12 +39,13 @@ def test_paper_defaults_and_any_training_flag(tiny_bert, tmp_path, monkeypatch):
 
     def fake_run(ssti_args, model_args, training_args):
         seen.update(lr=training_args.learning_rate, wd=training_args.weight_decay, bs=training_args.per_device_train_batch_size,
-                    steps=training_args.max_steps, alpha=model_args.lora_alpha, dropout=model_args.lora_dropout, warmup=training_args.warmup_steps)
+                    steps=training_args.max_steps, alpha=model_args.lora_alpha, dropout=model_args.lora_dropout, warmup=training_args.warmup_steps,
+                    seed=training_args.seed, out=training_args.output_dir)
         raise ValueError("stop here")
 
     monkeypatch.setattr("ssti_hf.trainer.run", fake_run)
-    assert main(["train", "--model", tiny_bert, "--warmup_steps", "7", "--output_dir", str(tmp_path)]) == 2
-    assert seen == {"lr": 1e-4, "wd": 1e-5, "bs": 16, "steps": 500, "alpha": None, "dropout": 0.05, "warmup": 7}
+    assert main(["train", "--model", tiny_bert, "--warmup_steps", "7", "--output-dir", str(tmp_path)]) == 2
+    assert seen == {"lr": 1e-4, "wd": 1e-5, "bs": 16, "steps": 500, "alpha": None, "dropout": 0.05, "warmup": 7, "seed": 0, "out": str(tmp_path)}
 
 
 @pytest.mark.parametrize("method", ["dora", "full"])
