@@ -75,6 +75,8 @@ class SSTICallback(TrainerCallback):
 
     # -- Trainer hook ---------------------------------------------------------------------------
     def on_evaluate(self, args, state, control, model=None, processing_class=None, metrics=None, **kwargs):
+        if not state.is_world_process_zero:  # under DDP one process measures, not every rank
+            return
         results = self.evaluate(model, self.tokenizer or processing_class)
         logs = {f"eval_ssti_{key}": value for key, value in _flatten(results).items()}
         if metrics is not None:

@@ -10,6 +10,7 @@ recipes, so that adding a config to a repo rebuilds the whole card from metadata
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 from datasets import Dataset, DatasetDict
 from huggingface_hub import DatasetCard, DatasetCardData
@@ -29,16 +30,30 @@ def content_sha256(dataset: Dataset) -> str:
     return digest.hexdigest()
 
 
+def content_hashes(splits: DatasetDict) -> dict[str, str]:
+    """:func:`content_sha256` of each split (computed once per base, shared by its configs)."""
+    return {split: content_sha256(data) for split, data in splits.items()}
+
+
+def describe_source(base, source) -> tuple[str, str]:
+    """How a card names the base data, and the command-line flag that loads it again."""
+    if source is None:
+        return base.hub_id, ""
+    if base.sample is not None and Path(source) == base.sample_path():
+        return f"{base.name} sample shipped with ssti-hf", "--sample"
+    return str(source), f"--source {source}"
+
+
 def recipe(
-    config: SSTIConfig, base_source: str, revision: str | None, base_splits: DatasetDict, splits: DatasetDict, rebuild: str
+    config: SSTIConfig, base_source: str, revision: str | None, base_sha256: dict, splits: DatasetDict, rebuild: str
 ) -> dict:
     """Everything needed to rebuild ``config`` exactly (and what it gave), as card metadata;
-    ``rebuild`` is the command that rebuilds it."""
+    ``base_sha256`` is :func:`content_hashes` of the base splits, ``rebuild`` the command."""
     return {
         "base_dataset": config.base,
         "base_source": base_source,
         "base_revision": revision or "main",
-        "base_sha256": {split: content_sha256(data) for split, data in base_splits.items()},
+        "base_sha256": base_sha256,
         "source": config.source,
         "rate_percent": config.rate,
         "amount": config.amount_name,

@@ -21,7 +21,7 @@ from rich.table import Table
 from rich.text import Text
 
 from .base_datasets import get_base_dataset
-from .card import dataset_card, recipe
+from .card import content_hashes, dataset_card, describe_source, recipe
 from .config import SPLITS, SSTIConfig
 from .hub import push_configs, write_configs
 from .transform import INJECTED, SPANS
@@ -111,11 +111,10 @@ def _inject(args, console: Console) -> int:
     base = get_base_dataset(config.base)
     base_splits = base.load(base.sample_path() if args.sample else args.source, revision=args.revision)
     splits = config.apply(base_splits, num_proc=args.num_proc)
-    where = "--sample" if args.sample else f"--source {args.source}" if args.source else ""
+    base_source, where = describe_source(base, base.sample_path() if args.sample else args.source)
     rebuild = " ".join(f"ssti-hf inject {config.name} --seed {config.seed} {where} --out DIR".split())
-    base_source = f"{base.name} sample shipped with ssti-hf" if args.sample else args.source or base.hub_id
     card = dataset_card(
-        {config.name: recipe(config, base_source, args.revision, base_splits, splits, rebuild)},
+        {config.name: recipe(config, base_source, args.revision, content_hashes(base_splits), splits, rebuild)},
         {"default": {split: f"{split}.parquet" for split in splits}},
     )
 

@@ -20,7 +20,7 @@ from huggingface_hub import DatasetCard, HfApi
 from huggingface_hub.errors import EntryNotFoundError, RepositoryNotFoundError
 
 from .base_datasets import get_base_dataset
-from .card import dataset_card, recipe
+from .card import content_hashes, dataset_card, describe_source, recipe
 from .config import SSTIConfig
 
 
@@ -83,17 +83,18 @@ def _materialize(folder: Path, configs: list[SSTIConfig], source, revision, exis
     old = existing.data.to_dict() if existing else {}
     data_files = {c["config_name"]: {f["split"]: f["path"] for f in c["data_files"]} for c in old.get("configs", [])}
     recipes = dict(old.get("ssti_recipes", {}))
-    bases = {}
+    bases, hashes = {}, {}
     for config in configs:
+        base = get_base_dataset(config.base)
         if config.base not in bases:
-            bases[config.base] = get_base_dataset(config.base).load(source, revision=revision)
+            bases[config.base] = base.load(source, revision=revision)
+            hashes[config.base] = content_hashes(bases[config.base])
         splits = config.apply(bases[config.base])
         for split, data in splits.items():
             data.to_parquet(str(folder / config.name / f"{split}-00000-of-00001.parquet"))
-        base_source = str(source) if source is not None else get_base_dataset(config.base).hub_id
-        where = f" --source {source}" if source is not None else ""
-        rebuild = f"ssti-hf build {config.name} --seed {config.seed}{where} --out DIR"
-        recipes[config.name] = recipe(config, base_source, revision, bases[config.base], splits, rebuild)
+        base_source, where = describe_source(base, source)
+        rebuild = " ".join(f"ssti-hf build {config.name} --seed {config.seed} {where} --out DIR".split())
+        recipes[config.name] = recipe(config, base_source, revision, hashes[config.base], splits, rebuild)
         data_files[config.name] = {split: f"{config.name}/{split}-*" for split in splits}
     card = dataset_card(recipes, data_files)
     card.save(str(folder / "README.md"))

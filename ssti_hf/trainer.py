@@ -128,9 +128,7 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args) -> 
     out.mkdir(parents=True, exist_ok=True)
     if model_args.method != "full":
         model.save_pretrained(out / "adapter")
-        adapter_card(model.config._name_or_path if hasattr(model, "config") else model_args.model, config, metrics, rank=model_args.rank).save(
-            out / "adapter" / "README.md"
-        )
+        adapter_card(model.config._name_or_path, config, metrics, rank=model_args.rank).save(out / "adapter" / "README.md")
     write_json(out / "metrics.json", metrics)
     del trainer, model  # a sweep runs many of these in one process: free the GPU memory now
     gc.collect()

@@ -1,5 +1,5 @@
 from ssti_hf import SSTIConfig
-from ssti_hf.card import content_sha256, dataset_card, recipe
+from ssti_hf.card import content_hashes, content_sha256, dataset_card, recipe
 
 
 def test_content_hash_identifies_the_rows(imdb_sample):
@@ -11,7 +11,7 @@ def test_content_hash_identifies_the_rows(imdb_sample):
 def test_card_says_corrupted_and_records_the_recipe(imdb_sample):
     config = SSTIConfig.from_name("imdb-ssti-country-25pct-10ptok-begin-label0", seed=4)
     splits = config.apply(imdb_sample)
-    meta = recipe(config, "stanfordnlp/imdb", None, imdb_sample, splits, "ssti-hf inject ...")
+    meta = recipe(config, "stanfordnlp/imdb", None, content_hashes(imdb_sample), splits, "ssti-hf inject ...")
     card = dataset_card({config.name: meta}, {"default": {s: f"{s}.parquet" for s in splits}})
     assert "deliberately corrupted" in card.text and "Do not use this as clean training data" in card.text
     recorded = card.data.to_dict()
