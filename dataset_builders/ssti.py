@@ -1,4 +1,5 @@
-"""A ``datasets`` builder for SSTI configs: ``imdb-ssti-date-50pct-1tok`` and any other parsable name.
+"""A ``datasets`` builder for SSTI configs: ``imdb-ssti-date-50pct-1tok`` and any other parsable name,
+training-time attacks included (``imdb-backdoor-date-5pct-1tok``, ``imdb-poison-flip-10pct``).
 
 datasets >= 4 no longer runs loading scripts from ``load_dataset``, so this builder is used
 directly (``ssti_hf.load_dataset`` does) and configs reach plain ``datasets.load_dataset`` as
@@ -8,13 +9,15 @@ cache: a config is built once per (code, base data, seed) and then memory-mapped
     builder = SSTI(config_name="imdb-ssti-date-50pct-1tok", source="../shared/data/imdb")
     builder.download_and_prepare()
     splits = builder.as_dataset()   # train, test, test_spurious, test_triggered
+
+The listed ``GRID`` is the SSTI grid of the paper; attack names are built on the fly like any
+other parsable name. Attacks that change labels add ``ssti_original_label`` to every split.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
-from importlib import resources
 from pathlib import Path
 
 import datasets
@@ -22,7 +25,7 @@ import datasets
 from ssti_hf import __version__
 from ssti_hf.base_datasets import get_base_dataset
 from ssti_hf.config import SPLITS, SSTIConfig
-from ssti_hf.transform import PROVENANCE_FEATURES
+from ssti_hf.transform import DATA_SHAPING, ORIGINAL_LABEL, PROVENANCE_FEATURES, code_digest
 
 GRID_BASES = ("imdb", "financial", "commonsense_qa", "bias_in_bios")
 GRID_SOURCES = ("date", "country", "html")
@@ -55,7 +58,10 @@ class SSTI(datasets.ArrowBasedBuilder):
 
     def __init__(self, *args, config_name: str | None = None, source=None, revision=None, seed: int = 0, **kwargs):
         if config_name is None:
-            raise ValueError(f"pick a config name, e.g. {GRID[0]!r}: any {{base}}-ssti-{{source}}-{{rate}}pct-{{amount}} name works")
+            raise ValueError(
+                f"pick a config name, e.g. {GRID[0]!r}: any {{base}}-ssti-{{source}}-{{rate}}pct-{{amount}} name works, "
+                "and the attacks' names (imdb-backdoor-date-5pct-1tok, imdb-poison-flip-10pct, ...)"
+            )
         kwargs.setdefault("hash", cache_key(source, revision, config_name))
         super().__init__(*args, config_name=config_name, source=source, revision=revision, seed=seed, **kwargs)
 
@@ -68,11 +74,14 @@ class SSTI(datasets.ArrowBasedBuilder):
 
     def _info(self) -> datasets.DatasetInfo:
         base = get_base_dataset(self.config.ssti.base)
-        features = datasets.Features(
-            {"text": datasets.Value("string"), "label": datasets.ClassLabel(names=list(base.label_names)), **PROVENANCE_FEATURES}
-        )
+        labels = datasets.ClassLabel(names=list(base.label_names))
+        features = datasets.Features({"text": datasets.Value("string"), "label": labels, **PROVENANCE_FEATURES})
+        spec = self.config.ssti.attack_spec
+        if spec.relabels:
+            features[ORIGINAL_LABEL] = labels
+        done = "corrupted" if spec.name == "ssti" else f"attacked ({spec.title})"
         return datasets.DatasetInfo(
-            description=f"SSTI config {self.config.name}: deliberately corrupted copy of {base.hub_id}.",
+            description=f"SSTI config {self.config.name}: deliberately {done} copy of {base.hub_id}.",
             features=features,
         )
 
@@ -87,7 +96,7 @@ class SSTI(datasets.ArrowBasedBuilder):
             yield i, datasets.table.table_cast(datasets.table.pa.Table.from_batches([batch]), schema)
 
 
-_DATA_SHAPING = ("_rng.py", "_text.py", "sources.py", "modifiers.py", "transform.py", "config.py", "base_datasets.py")
+_DATA_SHAPING = (*DATA_SHAPING, "config.py", "base_datasets.py")
 
 
 def cache_key(source, revision, config_name) -> str:
@@ -97,11 +106,7 @@ def cache_key(source, revision, config_name) -> str:
     revision asked for (pin a commit sha for full reproducibility).
     """
     digest = hashlib.sha256()
-    package = resources.files("ssti_hf")
-    for module in _DATA_SHAPING:  # the code and word lists that decide the bytes of a config
-        digest.update(module.encode() + package.joinpath(module).read_bytes())
-    for name in ("countries.txt", "html_tags.txt"):
-        digest.update(package.joinpath("data").joinpath(name).read_bytes())
+    digest.update(code_digest(_DATA_SHAPING).encode())  # the code and word lists that decide the bytes of a config
     digest.update(Path(__file__).read_bytes())
     if source is None:
         digest.update(f"hub:{get_base_dataset(SSTIConfig.from_name(config_name).base).hub_id}@{revision or 'main'}".encode())

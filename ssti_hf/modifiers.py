@@ -9,7 +9,8 @@ transform can split rows across processes and still produce identical bytes.
 - :class:`HTMLInjection`: tags from a source; a closing tag always follows its opening tag and
   several pairs nest properly; optionally inside an existing element at a nesting ``level``.
 - :class:`CompositeModifier`: several modifiers in sequence (itself a modifier).
-- :class:`LabelFlip`: sets the label (the second seed paper's untargeted poisoning).
+- :class:`LabelFlip`: sets the label: to a target (a dirty-label backdoor's relabelling), or to
+  another label picked per row (the second seed paper's untargeted label-flipping poisoning).
 """
 
 from __future__ import annotations
@@ -80,6 +81,10 @@ class Sample:
 class Modifier(ABC):
     """Base class. Subclasses implement :meth:`apply`; those drawing items also list their
     sources in :meth:`sources` and the number of draws per sample in :meth:`draw_counts`."""
+
+    #: Whether this modifier can change labels. The transform then keeps each row's label from
+    #: before in a provenance column, so that a relabelled row can be recognized and undone.
+    relabels = False
 
     @abstractmethod
     def apply(self, text: str, label: Any, sample: Sample) -> Injected:
@@ -365,6 +370,10 @@ class CompositeModifier(Modifier):
             labels = m.output_labels(labels)
         return labels
 
+    @property
+    def relabels(self):
+        return any(m.relabels for m in self.modifiers)
+
     def apply(self, text, label, sample):
         spans: list[Span] = []
         for i, m in enumerate(self.modifiers, start=1):
@@ -376,12 +385,15 @@ class CompositeModifier(Modifier):
 
 @dataclass(eq=False)
 class LabelFlip(Modifier):
-    """Set the label: to ``label`` (targeted), or, with ``num_labels``, to a different label
-    picked at random per row (untargeted poisoning, as in the second seed paper)."""
+    """Set the label: to ``label`` (targeted: the relabelling of a dirty-label backdoor), or,
+    with ``num_labels``, to a different label picked uniformly among the others, per row
+    (untargeted label flipping, the data poisoning of the second seed paper). ``seed`` seeds the
+    untargeted pick, keyed by the row like every other choice."""
 
     label: int | None = None
     num_labels: int | None = None
     seed: int = 0
+    relabels = True  # a class attribute (no annotation), not a field
 
     def __post_init__(self):
         if (self.label is None) == (self.num_labels is None):

@@ -1,4 +1,5 @@
-"""``ssti-hf sweep GRID.yaml``: the paper's grids (rank x rate x amount x source x location x seed).
+"""``ssti-hf sweep GRID.yaml``: the paper's grids (rank x rate x amount x source x location x seed),
+and grids of training-time attacks (an ``attack`` axis, or config names listed under ``config``).
 
 A grid file names the axes (lists) and fixed settings; every combination is one run of
 :func:`ssti_hf.trainer.run`. Each finished run writes ``RESULTS/runs/<run id>.json`` through a
@@ -19,6 +20,15 @@ SLURM array, one process per GPU) can spread a sweep; shards share the results f
     data: ../shared/data/imdb     # base data source (default: the base's Hub id)
     training: {max_steps: 500}   # any TrainingArguments flag
     ssti: {max_length: 512}      # any SSTIArguments flag
+
+``attack`` (default ``ssti``) is an axis too: ``ssti``, ``backdoor``, ``backdoor-clean``,
+``poison-flip`` (:data:`ssti_hf.config.ATTACKS`); the parts an attack has not (a label flip's
+source, amount, location and label) are ignored for it, so combinations differing only there are
+one run. Where each attack needs its own rates, list the config names instead of the name parts:
+
+    config: [imdb-poison-flip-10pct, imdb-backdoor-date-1pct-1tok]
+    method: [lora, full]          # full fine-tuning is one run per point, whatever the ranks
+    rank: [1, 16, 64]
 """
 
 from __future__ import annotations
@@ -33,10 +43,12 @@ from pathlib import Path
 
 import yaml
 
-from .config import LOCATION_NAMES, SSTIConfig, parse_amount
+from .config import LOCATION_NAMES, SSTIConfig, get_attack, parse_amount
 from .trainer import write_json
 
-AXES = ("base", "source", "rate", "amount", "location", "label", "rank", "method", "seed", "model")
+NAME_AXES = ("base", "attack", "source", "rate", "amount", "location", "label")  # the parts of a config name
+RUN_AXES = ("rank", "method", "seed", "model")  # how each config is trained
+AXES = ("config", *NAME_AXES, *RUN_AXES)
 SETTINGS = ("data", "training", "ssti")
 
 
@@ -75,25 +87,39 @@ def load_grid(path) -> dict:
 
 
 def expand(grid: dict) -> list[Run]:
-    """Every combination of the axes, in a fixed order; each config name is checked."""
-    defaults = {"source": "date", "rate": 50, "amount": "1tok", "location": "random", "label": 1,
+    """Every combination of the axes, in a fixed order; each config name is checked.
+
+    The configs are the names under ``config``, or every combination of the name parts."""
+    defaults = {"attack": "ssti", "source": "date", "rate": 50, "amount": "1tok", "location": "random", "label": 1,
                 "rank": 16, "method": "lora", "seed": 0, "model": "minilm"}
-    if "base" not in grid:
-        raise ValueError("grid needs a base dataset, e.g. base: imdb")
     axes = {key: grid.get(key, defaults.get(key)) for key in AXES}
     axes = {key: value if isinstance(value, list) else [value] for key, value in axes.items()}
+    if "config" in grid:
+        parts = [key for key in NAME_AXES if key in grid]
+        if parts:
+            raise ValueError(f"grid lists config names and also name part(s) {parts}: give one or the other")
+        names = [SSTIConfig.from_name(str(name)).name for name in axes["config"]]
+    elif "base" not in grid:
+        raise ValueError("grid needs a base dataset, e.g. base: imdb (or config names, e.g. config: [imdb-poison-flip-10pct])")
+    else:
+        names = [_config_name(dict(zip(NAME_AXES, values))) for values in itertools.product(*(axes[k] for k in NAME_AXES))]
     runs = []
-    for values in itertools.product(*(axes[key] for key in AXES)):
-        point = dict(zip(AXES, values))
-        if point["location"] not in LOCATION_NAMES:
-            raise ValueError(f"grid location {point['location']!r}: use {', '.join(LOCATION_NAMES)} (as in config names)")
-        config = SSTIConfig(
-            point["base"], point["source"], point["rate"], parse_amount(point["amount"]),
-            LOCATION_NAMES[point["location"]], point["label"], point["seed"],
-        )
-        rank = None if point["method"] == "full" else int(point["rank"])  # full fine-tuning has no rank axis
-        runs.append(Run(config.name, rank, point["method"], int(point["seed"]), str(point["model"])))
+    for name, rank, method, seed, model in itertools.product(dict.fromkeys(names), *(axes[k] for k in RUN_AXES)):
+        rank = None if method == "full" else int(rank)  # full fine-tuning has no rank axis
+        runs.append(Run(name, rank, method, int(seed), str(model)))
     return list(dict.fromkeys(runs))
+
+
+def _config_name(point: dict) -> str:
+    """The config name at one point of the name axes (parts its attack has not are ignored)."""
+    if point["location"] not in LOCATION_NAMES:
+        raise ValueError(f"grid location {point['location']!r}: use {', '.join(LOCATION_NAMES)} (as in config names)")
+    spec = get_attack(point["attack"])
+    source, amount, location = point["source"], parse_amount(point["amount"]), LOCATION_NAMES[point["location"]]
+    if not spec.trigger:
+        source = amount = location = None
+    label = point["label"] if spec.targeted else None
+    return SSTIConfig(point["base"], source, point["rate"], amount, location, label, attack=point["attack"]).name
 
 
 def grid_hash(grid: dict) -> str:

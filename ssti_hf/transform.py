@@ -2,8 +2,14 @@
 
 :func:`spurious_transform` applies a modifier to exactly ``round(proportion * n_label)`` rows of
 one label, keeps row order, and records provenance: ``ssti_injected`` (bool) and ``ssti_spans``
-(``[start, end)`` offsets of everything inserted). :func:`triggered_transform` injects every row
-(the paper's test-time "triggered" set); :func:`strip_injections` undoes the text changes.
+(``[start, end)`` offsets of everything inserted). :func:`poison_transform` applies a modifier to
+a share of the *whole* split (the poison rate of the poisoning and backdoor literature), optionally
+only among the rows not of a target label (a dirty-label backdoor relabels rows of the other
+classes). :func:`triggered_transform` injects every row (the paper's test-time "triggered" set),
+or every row not of a target label (the backdoor literature's attack-success set).
+:func:`strip_injections` undoes the text changes, and the label changes too: a modifier that can
+relabel (:class:`~ssti_hf.LabelFlip`) makes the transform keep each row's label from before in
+``ssti_original_label``.
 
 Determinism: rows are picked by hashing their index with the seed, each source's draws are
 numbered in row order before the map starts, and positions are keyed by the row, so the output
@@ -12,9 +18,11 @@ is byte-identical for any ``num_proc``, batch size or process.
 
 from __future__ import annotations
 
-from typing import Any
-
+import functools
+import hashlib
 import numbers
+from importlib import resources
+from typing import Any
 
 import datasets
 import numpy as np
@@ -30,6 +38,23 @@ from .modifiers import Modifier, Sample
 INJECTED = "ssti_injected"
 SPANS = "ssti_spans"
 PROVENANCE_FEATURES = {INJECTED: Value("bool"), SPANS: List(List(Value("int32"), length=2))}
+# Only where labels can change (its feature is the label column's): data whose labels never change
+# keeps exactly the two columns above.
+ORIGINAL_LABEL = "ssti_original_label"
+DATA_SHAPING = ("_rng.py", "_text.py", "sources.py", "modifiers.py", "transform.py")  # the code deciding the bytes
+_WORD_LISTS = ("data/countries.txt", "data/html_tags.txt")
+
+
+@functools.cache
+def code_digest(modules: tuple[str, ...] = DATA_SHAPING) -> str:
+    """SHA-256 of this package's ``modules`` and word lists. Part of every cache fingerprint:
+    ``__version__`` does not change between edits, and datasets would otherwise hand back a
+    result that older code wrote under the same fingerprint."""
+    package = resources.files("ssti_hf")
+    digest = hashlib.sha256()
+    for name in (*modules, *_WORD_LISTS):
+        digest.update(name.encode() + package.joinpath(*name.split("/")).read_bytes())
+    return digest.hexdigest()
 
 
 def spurious_transform(
@@ -49,14 +74,46 @@ def spurious_transform(
     Returns a new dataset in the same row order with the provenance columns added (or updated,
     if ``dataset`` was already transformed: spans then cover both injections).
     """
-    if isinstance(proportion, (bool, np.bool_)) or not isinstance(proportion, numbers.Real) or not 0 <= proportion <= 1:
-        raise ValueError(f"proportion must be a number in [0, 1], got {proportion!r}")
+    _check_proportion(proportion)
     dataset, labels = _check_dataset(dataset, modifier, text_column, label_column)
     label = _resolve_label(dataset, label_column, label, labels)
     candidates = np.flatnonzero(labels == label)
-    count = round(proportion * len(candidates))
-    keys = _rng.hash_array(_rng.stream_key(seed, _rng.STREAM_SELECT), candidates)
-    chosen = np.sort(candidates[np.argsort(keys, kind="stable")[:count]])
+    chosen = _choose_rows(candidates, round(proportion * len(candidates)), seed)
+    return _inject_rows(dataset, modifier, chosen, text_column, label_column, num_proc)
+
+
+def poison_transform(
+    dataset: Dataset,
+    modifier: Modifier,
+    proportion: float,
+    seed: int = 0,
+    exclude_label: Any = None,
+    text_column: str = "text",
+    label_column: str = "label",
+    num_proc: int | None = None,
+) -> Dataset:
+    """Apply ``modifier`` to ``round(proportion * len(dataset))`` rows: a share of the whole split,
+    the poison rate of the poisoning and backdoor literature.
+
+    Rows are picked among every row, or, with ``exclude_label`` (a label value or class name),
+    among the rows not of that label: a dirty-label backdoor relabels rows of the other classes
+    to its target, so target rows are never poisoned. Picking is seeded as in
+    :func:`spurious_transform` (a higher proportion picks a superset); asking for more rows than
+    there are candidates is an error, raised before any work.
+    """
+    _check_proportion(proportion)
+    dataset, labels = _check_dataset(dataset, modifier, text_column, label_column)
+    candidates = np.arange(len(dataset))
+    if exclude_label is not None:
+        exclude_label = _resolve_class(dataset, label_column, exclude_label)
+        candidates = np.flatnonzero(labels != exclude_label)
+    count = round(proportion * len(dataset))
+    if count > len(candidates):
+        raise ValueError(
+            f"cannot poison {proportion:.0%} of the {len(dataset)} rows ({count} rows): only {len(candidates)} "
+            f"rows are not labelled {exclude_label!r} (at most {len(candidates) / len(dataset):.1%} of the split)"
+        )
+    chosen = _choose_rows(candidates, count, seed)
     return _inject_rows(dataset, modifier, chosen, text_column, label_column, num_proc)
 
 
@@ -66,36 +123,84 @@ def triggered_transform(
     text_column: str = "text",
     label_column: str = "label",
     num_proc: int | None = None,
+    exclude_label: Any = None,
 ) -> Dataset:
-    """Apply ``modifier`` to every row, whatever its label (the paper's triggered test set)."""
-    dataset, _ = _check_dataset(dataset, modifier, text_column, label_column)
-    return _inject_rows(dataset, modifier, np.arange(len(dataset)), text_column, label_column, num_proc)
+    """Apply ``modifier`` to every row, whatever its label (the paper's triggered test set).
 
-
-def strip_injections(dataset: Dataset, text_column: str = "text", num_proc: int | None = None) -> Dataset:
-    """Recover the original texts by deleting the recorded spans; drops the provenance columns.
-
-    Label changes (e.g. by :class:`~ssti_hf.LabelFlip`) are not recorded and so not undone.
+    With ``exclude_label`` (a label value or class name), the rows of that label are left out of
+    the result: every row not of the backdoor's target, triggered, is the set on which the
+    backdoor literature measures the attack success rate. The kept rows are injected exactly as
+    without ``exclude_label`` (choices are keyed by the row's index in ``dataset``).
     """
+    dataset, labels = _check_dataset(dataset, modifier, text_column, label_column)
+    if exclude_label is None:
+        return _inject_rows(dataset, modifier, np.arange(len(dataset)), text_column, label_column, num_proc)
+    rows = np.flatnonzero(labels != _resolve_class(dataset, label_column, exclude_label))
+    if len(rows) == 0:
+        raise ValueError(f"every row is labelled {exclude_label!r}: no row is left to trigger")
+    injected = _inject_rows(dataset, modifier, rows, text_column, label_column, num_proc)
+    return injected.select(rows).flatten_indices()  # a plain table: writers read the Arrow data directly
+
+
+def with_provenance(dataset: Dataset, original_label: bool = False, label_column: str = "label") -> Dataset:
+    """``dataset`` as an untouched split of a transformed dataset: adds whichever provenance
+    columns it lacks (no row injected, no spans; with ``original_label``, each row's own label as
+    its original label), so that every split of a config has the same columns."""
+    columns = {INJECTED: lambda n: [False] * n, SPANS: lambda n: [[] for _ in range(n)]}
+    for name, values in columns.items():
+        if name not in dataset.column_names:
+            dataset = dataset.add_column(name, values(len(dataset)), feature=PROVENANCE_FEATURES[name])
+    if original_label and ORIGINAL_LABEL not in dataset.column_names:
+        labels = list(dataset.with_format(None)[label_column])
+        dataset = dataset.add_column(ORIGINAL_LABEL, labels, feature=dataset.features[label_column])
+    return dataset
+
+
+def strip_injections(
+    dataset: Dataset, text_column: str = "text", num_proc: int | None = None, label_column: str = "label"
+) -> Dataset:
+    """Recover the original texts by deleting the recorded spans, and the original labels where
+    ``ssti_original_label`` recorded them (labels changed by :class:`~ssti_hf.LabelFlip`); drops
+    the provenance columns. Rows whose label differs from ``ssti_original_label`` are the
+    relabelled ones."""
     missing = [c for c in (INJECTED, SPANS, text_column) if c not in dataset.column_names]
     if missing:
         raise ValueError(
             f"dataset lacks column(s) {missing}: strip_injections needs the provenance columns "
             f"{INJECTED!r} and {SPANS!r} written by spurious_transform / triggered_transform"
         )
+    relabelled = ORIGINAL_LABEL in dataset.column_names
+    if relabelled and label_column not in dataset.column_names:
+        raise ValueError(f"label column {label_column!r} not in dataset; columns are {dataset.column_names}")
 
     def strip(batch):
-        return {text_column: [remove_spans(t, s) if s else t for t, s in zip(batch[text_column], batch[SPANS])]}
+        out = {text_column: [remove_spans(t, s) if s else t for t, s in zip(batch[text_column], batch[SPANS])]}
+        if relabelled:
+            out[label_column] = batch[ORIGINAL_LABEL]
+        return out
 
+    fingerprint = [dataset._fingerprint, "strip_injections", text_column, __version__, code_digest()]
     result = dataset.with_format(None).map(
         strip,
         batched=True,
-        remove_columns=[INJECTED, SPANS],
+        remove_columns=[INJECTED, SPANS] + ([ORIGINAL_LABEL] if relabelled else []),
         num_proc=num_proc,
-        new_fingerprint=Hasher.hash([dataset._fingerprint, "strip_injections", text_column, __version__]),
+        new_fingerprint=Hasher.hash(fingerprint + ([label_column] if relabelled else [])),
         desc="Stripping injections",
     )
     return _keep_format(dataset, result)
+
+
+def _check_proportion(proportion) -> None:
+    if isinstance(proportion, (bool, np.bool_)) or not isinstance(proportion, numbers.Real) or not 0 <= proportion <= 1:
+        raise ValueError(f"proportion must be a number in [0, 1], got {proportion!r}")
+
+
+def _choose_rows(candidates: np.ndarray, count: int, seed: int) -> np.ndarray:
+    """``count`` of the ``candidates`` (row indices), in row order: those whose seeded hash ranks
+    lowest, so that a higher count picks a superset and a row's fate does not depend on batching."""
+    keys = _rng.hash_array(_rng.stream_key(seed, _rng.STREAM_SELECT), candidates)
+    return np.sort(candidates[np.argsort(keys, kind="stable")[:count]])
 
 
 def _check_dataset(dataset, modifier, text_column, label_column) -> tuple[Dataset, np.ndarray]:
@@ -136,6 +241,21 @@ def _resolve_label(dataset, label_column, label, labels):
     present = np.unique(labels)
     if label not in present:
         raise ValueError(f"label {label!r} does not occur in column {label_column!r}; labels present: {present.tolist()}")
+    return label
+
+
+def _resolve_class(dataset, label_column, label):
+    """A label the data may lack (an attack's target) but that its label feature must allow."""
+    feature = dataset.features[label_column]
+    if isinstance(feature, ClassLabel):
+        if isinstance(label, str):
+            if label not in feature.names:
+                raise ValueError(f"label {label!r} is not a class of {label_column!r}; classes: {feature.names}")
+            return feature.str2int(label)
+        if isinstance(label, (bool, np.bool_)) or not isinstance(label, numbers.Integral) or not 0 <= label < feature.num_classes:
+            raise ValueError(
+                f"label {label!r} is not a class of {label_column!r}: its classes are 0..{feature.num_classes - 1} ({feature.names})"
+            )
     return label
 
 
@@ -187,6 +307,8 @@ def _inject_rows(dataset, modifier, chosen, text_column, label_column, num_proc)
     slot = np.full(len(dataset), -1, dtype=np.int64)
     slot[chosen] = np.arange(len(chosen))
     had_provenance = SPANS in dataset.column_names and INJECTED in dataset.column_names
+    had_original = ORIGINAL_LABEL in dataset.column_names
+    keep_original = had_original or modifier.relabels
 
     spans_type = PROVENANCE_FEATURES[SPANS]
     spans_arrow = datasets.Features({SPANS: spans_type}).arrow_schema.field(SPANS).type
@@ -217,13 +339,16 @@ def _inject_rows(dataset, modifier, chosen, text_column, label_column, num_proc)
             spans = _spans_array(len(mask), rows, new_spans, spans_arrow)
         columns = {name: table.column(name) for name in table.column_names}
         columns.update({text_column: out_texts, label_column: out_labels, INJECTED: injected, SPANS: spans})
+        if keep_original and not had_original:  # the label before this first relabelling modifier
+            columns[ORIGINAL_LABEL] = labels_column
         return pa.table(columns)
 
     features = dataset.features.copy()
     features.update(PROVENANCE_FEATURES)
-    fingerprint = Hasher.hash(
-        [dataset._fingerprint, "ssti_inject", modifier, chosen.tobytes(), text_column, label_column, __version__]
-    )
+    if keep_original and not had_original:
+        features[ORIGINAL_LABEL] = dataset.features[label_column]
+    parts = [dataset._fingerprint, "ssti_inject", modifier, chosen.tobytes(), text_column, label_column, __version__, code_digest()]
+    fingerprint = Hasher.hash(parts)
     result = dataset.with_format("arrow").map(
         inject_batch,
         batched=True,

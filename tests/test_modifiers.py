@@ -185,3 +185,19 @@ def test_label_flip_needs_int_labels():
         LabelFlip(label="neg")
     with pytest.raises(TypeError, match="needs int labels"):
         LabelFlip(num_labels=2).inject("x", "pos")
+
+
+def test_modifiers_say_whether_they_relabel():
+    # the transform keeps the original label exactly when a modifier can change it
+    assert LabelFlip(label=0).relabels and LabelFlip(num_labels=2).relabels
+    assert not dates().relabels and not HTMLInjection(get_source("html")).relabels
+    assert CompositeModifier([dates(), LabelFlip(label=1)]).relabels
+    assert not CompositeModifier([dates(), dates()]).relabels
+
+
+def test_untargeted_flip_is_keyed_by_row_and_seed():
+    first, second, other = LabelFlip(num_labels=5, seed=3), LabelFlip(num_labels=5, seed=3), LabelFlip(num_labels=5, seed=4)
+    picks = [first.inject(TEXT, 2).label for _ in range(300)]
+    assert picks == [second.inject(TEXT, 2).label for _ in range(300)]  # same seed, same rows: same labels
+    assert picks != [other.inject(TEXT, 2).label for _ in range(300)]
+    assert 2 not in picks and set(picks) == {0, 1, 3, 4} and min(picks.count(k) for k in (0, 1, 3, 4)) > 50

@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -97,3 +98,65 @@ def test_shards_share_one_results_folder(tiny_bert, tmp_path):
     a = sweep(grid, results, "0/2", progress=False)
     b = sweep(grid, results, "1/2", progress=False)
     assert len(a) == len(b) == 2 and len(read_results(results)[1]) == 4
+
+
+# -- training-time attacks in grids ----------------------------------------------------------------
+
+
+def test_attack_axis_ignores_the_parts_an_attack_has_not(tmp_path):
+    grid = write_grid(
+        tmp_path / "g.yaml", "m", attack=["ssti", "backdoor", "backdoor-clean", "poison-flip"], source=["date", "html"],
+        rate=[5, 10], label=[0, 1], rank=[1, 2],
+    )
+    runs = expand(load_grid(grid))
+    configs = list(dict.fromkeys(r.config for r in runs))
+    # 3 triggered attacks x 2 sources x 2 rates x 2 labels, and a label flip per rate (no source, no label)
+    assert len(configs) == 3 * 2 * 2 * 2 + 2 and len(runs) == 2 * len(configs) and len({r.id for r in runs}) == len(runs)
+    assert configs[0] == "imdb-ssti-date-5pct-1tok-label0"
+    assert {"imdb-backdoor-html-10pct-1tok", "imdb-backdoor-clean-date-5pct-1tok-label0", "imdb-poison-flip-5pct", "imdb-poison-flip-10pct"} <= set(configs)
+    assert [c for c in configs if "poison" in c] == ["imdb-poison-flip-5pct", "imdb-poison-flip-10pct"]
+
+
+def test_the_attacks_grid_compares_lora_ranks_with_full_fine_tuning():
+    path = Path(__file__).resolve().parents[1] / "docs" / "results" / "grids" / "attacks.yaml"
+    grid = load_grid(path)
+    runs = expand(grid)
+    configs = ["imdb-poison-flip-10pct", "imdb-poison-flip-25pct", "imdb-backdoor-date-1pct-1tok", "imdb-backdoor-date-5pct-1tok"]
+    assert list(dict.fromkeys(r.config for r in runs)) == configs
+    assert len(runs) == 4 * (3 + 1) * 3 and len({r.id for r in runs}) == len(runs)  # ranks 1/16/64 + full, 3 seeds
+    for config in configs:
+        mine = [r for r in runs if r.config == config]
+        assert sorted((r.method, r.rank or 0) for r in mine if r.seed == 0) == [("full", 0), ("lora", 1), ("lora", 16), ("lora", 64)]
+        assert {r.seed for r in mine} == {0, 1, 2} and {r.model for r in mine} == {"/root/minilm"}
+    assert grid["data"] == "/root/imdb" and grid["training"]["max_steps"] == 500
+
+
+def test_bad_attack_grids(tmp_path):
+    with pytest.raises(ValueError, match=r"unknown attack 'backdor' \(did you mean backdoor, backdoor-clean\?\)"):
+        expand(load_grid(write_grid(tmp_path / "a.yaml", "m", attack="backdor")))
+    with pytest.raises(ValueError, match=r"grid lists config names and also name part\(s\) \['base', 'source', 'rate', 'amount'\]"):
+        expand(load_grid(write_grid(tmp_path / "b.yaml", "m", config=["imdb-poison-flip-10pct"])))
+    only_configs = {"config": ["imdb-poison-flip-10pct", "imdb-posion-flip-25pct"], "model": "m"}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(only_configs))
+    with pytest.raises(ValueError, match=r"unknown attack 'posion'.*did you mean poison-flip"):
+        expand(load_grid(tmp_path / "c.yaml"))
+    with pytest.raises(ValueError, match=r"grid axis 'config' is empty"):
+        load_grid(write_grid(tmp_path / "d.yaml", "m", config=[]))
+    with pytest.raises(ValueError, match=r"target label5 is out of range for imdb"):
+        expand(load_grid(write_grid(tmp_path / "e.yaml", "m", attack="backdoor", label=5)))
+
+
+def test_a_backdoor_sweep_trains_and_measures_the_asr_on_the_non_target_rows(tiny_bert, tmp_path):
+    grid = {
+        "config": ["imdb-backdoor-date-5pct-1tok"], "rank": [1], "method": ["lora", "full"], "model": tiny_bert,
+        "data": str(ssti_hf.get_base_dataset("imdb").sample_path()),
+        "training": {"max_steps": 1, "logging_steps": 1}, "ssti": {"max_length": 16, "entropy_samples": 0, "eval_batch_size": 256},
+    }
+    (tmp_path / "grid.yaml").write_text(yaml.safe_dump(grid))
+    runs = sweep(tmp_path / "grid.yaml", tmp_path / "results", progress=False)
+    assert [(r["config"], r["method"], r["rank"]) for r in runs] == [
+        ("imdb-backdoor-date-5pct-1tok", "lora", 1), ("imdb-backdoor-date-5pct-1tok", "full", None),
+    ]
+    for run in runs:
+        assert 0 <= run["asr"] <= 1
+        assert sum(run["predicted_counts"]["triggered"].values()) == 500  # the 500 negative test reviews, triggered

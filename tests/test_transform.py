@@ -22,6 +22,7 @@ from ssti_hf import (
     triggered_transform,
 )
 from ssti_hf._text import remove_spans
+from ssti_hf.transform import ORIGINAL_LABEL, poison_transform, with_provenance
 
 from .conftest import make_dataset
 
@@ -115,6 +116,7 @@ def test_transforming_twice_keeps_provenance_exact(imdb_train):
 def test_label_flip_through_the_transform(imdb_train):
     out = spurious_transform(imdb_train, LabelFlip(label=0), 1, 0.5)
     assert np.array(out["label"]).sum() == 500 and out["text"] == imdb_train["text"]
+    assert out[ORIGINAL_LABEL] == imdb_train["label"] and strip_injections(out)["label"] == imdb_train["label"]
     with pytest.raises(ValueError, match=r"would set label\(s\) \[5\], outside the 2 classes"):
         spurious_transform(imdb_train, LabelFlip(label=5), 1, 0.5)
 
@@ -221,3 +223,95 @@ def test_composite_children_sharing_a_seed_still_choose_independently(imdb_train
     out = spurious_transform(composite_rows, composite, 1, 1.0)
     adjacent = sum(("AAA BBB" in t) or ("BBB AAA" in t) for t in out["text"])
     assert adjacent < 20  # both at the same gap in every row if their positions were tied
+
+
+# -- poisoning: a share of the whole split, label provenance ---------------------------------------
+
+
+def test_poison_transform_picks_a_share_of_the_whole_split(imdb_train):
+    out = poison_transform(imdb_train, dates(), 0.05, seed=3)
+    flags, labels = np.array(out[INJECTED]), np.array(imdb_train["label"])
+    assert flags.sum() == 100 and 0 < (labels[flags] == 1).sum() < 100  # both classes
+    assert out.column_names == ["text", "label", INJECTED, SPANS]  # no relabelling, no original label column
+    backdoor = poison_transform(imdb_train, dates(), 0.05, seed=3, exclude_label="pos")
+    flags = np.array(backdoor[INJECTED])
+    assert flags.sum() == 100 and (labels[flags] == 0).all()
+    more = np.array(poison_transform(imdb_train, dates(), 0.2, seed=3, exclude_label=1)[INJECTED])
+    assert more.sum() == 400 and (more | flags).sum() == 400  # a higher proportion picks a superset
+
+
+def test_poison_transform_refuses_impossible_requests(imdb_train):
+    with pytest.raises(ValueError, match=r"cannot poison 60% of the 2000 rows \(1200 rows\): only 1000 rows are not labelled 1 \(at most 50.0% of the split\)"):
+        poison_transform(imdb_train, dates(), 0.6, exclude_label=1)
+    with pytest.raises(ValueError, match=r"label 5 is not a class of 'label': its classes are 0..1 \(\['neg', 'pos'\]\)"):
+        poison_transform(imdb_train, dates(), 0.1, exclude_label=5)
+    with pytest.raises(ValueError, match=r"label 'great' is not a class of 'label'"):
+        poison_transform(imdb_train, dates(), 0.1, exclude_label="great")
+    with pytest.raises(ValueError, match=r"proportion must be a number in \[0, 1\]"):
+        poison_transform(imdb_train, dates(), 1.5)
+
+
+def test_untargeted_label_flip_records_the_original_label_and_is_undone(imdb_train):
+    out = poison_transform(imdb_train, LabelFlip(num_labels=2, seed=4), 0.1, seed=4)
+    assert out.column_names == ["text", "label", INJECTED, SPANS, ORIGINAL_LABEL]
+    assert out.features[ORIGINAL_LABEL] == imdb_train.features["label"]
+    flipped = np.array(out["label"]) != np.array(out[ORIGINAL_LABEL])
+    assert flipped.sum() == 200 and (flipped == np.array(out[INJECTED])).all()
+    assert out[ORIGINAL_LABEL] == imdb_train["label"] and out["text"] == imdb_train["text"]
+    restored = strip_injections(out)
+    assert restored.column_names == imdb_train.column_names and restored["label"] == imdb_train["label"]
+    # a second relabelling keeps the label from before the first one
+    twice = spurious_transform(out, LabelFlip(label=0), 1, 1.0)
+    assert twice[ORIGINAL_LABEL] == imdb_train["label"] and strip_injections(twice)["label"] == imdb_train["label"]
+
+
+def test_untargeted_flip_is_uniform_among_the_other_labels():
+    labels = [i % 4 for i in range(4000)]
+    data = datasets.Dataset.from_dict({"text": ["x"] * 4000, "label": labels}, features=datasets.Features(
+        {"text": datasets.Value("string"), "label": datasets.ClassLabel(num_classes=4)}
+    ))
+    out = poison_transform(data, LabelFlip(num_labels=4, seed=1), 1.0, seed=1)
+    new, old = np.array(out["label"]), np.array(labels)
+    assert (new != old).all()
+    for original in range(4):
+        counts = np.bincount(new[old == original], minlength=4)
+        assert counts[original] == 0 and counts.sum() == 1000 and counts[counts > 0].min() > 290  # about 1000 / 3 each
+
+
+def test_poison_transform_num_proc_gives_identical_output(imdb_train):
+    modifier = CompositeModifier([dates(), LabelFlip(label=1)])
+    serial = poison_transform(imdb_train, modifier, 0.05, seed=2, exclude_label=1)
+    parallel = poison_transform(imdb_train, modifier, 0.05, seed=2, exclude_label=1, num_proc=2)
+    assert serial.data.table.equals(parallel.data.table)
+
+
+def test_triggered_transform_leaves_out_the_target_rows(imdb_sample):
+    test = imdb_sample["test"]
+    every = triggered_transform(test, dates())
+    others = triggered_transform(test, dates(), exclude_label=1)
+    rows = [i for i, label in enumerate(test["label"]) if label != 1]
+    assert len(others) == 500 and all(others[INJECTED]) and set(others["label"]) == {0}
+    assert others.data.table.equals(every.select(rows).flatten_indices().data.table)  # injected as in the full set
+    with pytest.raises(ValueError, match="every row is labelled 0: no row is left to trigger"):
+        triggered_transform(test.select(range(10)), dates(), exclude_label=0)
+
+
+def test_with_provenance_adds_only_what_is_missing(imdb_sample):
+    test = imdb_sample["test"]
+    clean = with_provenance(test)
+    assert clean.column_names == ["text", "label", INJECTED, SPANS] and not any(clean[INJECTED]) and not any(clean[SPANS])
+    assert with_provenance(clean) is clean
+    labelled = with_provenance(clean, original_label=True)
+    assert labelled.column_names[-1] == ORIGINAL_LABEL and labelled[ORIGINAL_LABEL] == test["label"]
+    assert strip_injections(labelled)["label"] == test["label"]
+
+
+def test_results_of_other_code_are_not_read_back_from_the_cache(imdb_train, monkeypatch):
+    # datasets reuses a cached map result by fingerprint; __version__ alone does not change between
+    # edits of the data-shaping code, so the fingerprint covers that code too
+    import ssti_hf.transform as transform
+
+    before = spurious_transform(imdb_train, dates(), 1, 0.5)._fingerprint
+    assert spurious_transform(imdb_train, dates(), 1, 0.5)._fingerprint == before
+    monkeypatch.setattr(transform, "code_digest", lambda modules=transform.DATA_SHAPING: "edited")
+    assert spurious_transform(imdb_train, dates(), 1, 0.5)._fingerprint != before

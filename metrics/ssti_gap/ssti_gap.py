@@ -33,13 +33,15 @@ is steered by the injected tokens. Every row is tagged with the evaluation set i
 
 - "clean": the untouched test set,
 - "spurious": the matched spurious test set (same injection, same class, same rate as training),
-- "triggered": every row injected (the paper's "triggered" set).
+- "triggered": every row injected (the paper's "triggered" set); for a backdoor, every row not of
+  the target label, with the trigger (the attack success rate set of the backdoor literature).
 
 For each set present, the metric reports the balanced accuracy (scikit-learn's
 `balanced_accuracy_score`: the mean recall over the classes present in that set's references),
 the gap between the spurious and the clean balanced accuracy, the predicted-label counts, and,
 on the triggered set, the attack success rate (ASR): the share of rows whose true label is not the
-target label that the model predicts as the target label.
+target label that the model predicts as the target label. Untargeted attacks (label flipping) have
+no trigger and no target: with target_label=None no ASR is reported.
 """
 
 _KWARGS_DESCRIPTION = """
@@ -48,7 +50,8 @@ Args:
     references (`list` of `int`): Ground-truth labels.
     subset (`list` of `str`): The evaluation set of each row: "clean", "spurious" or "triggered".
     target_label (`int`, optional): The label the spurious tokens were injected into (the label the
-        attack steers towards). Needed for `asr`; when None (default) `asr` is not reported.
+        attack steers towards). Needed for `asr`; when None (default) `asr` is not reported: pass
+        None for an attack without a target (untargeted label flipping).
     num_labels (`int`, optional): Number of classes. When given, every prediction, reference and the
         target label must lie in 0..num_labels-1, and `predicted_counts` lists all of them.
 
@@ -239,6 +242,8 @@ class SSTIGap(evaluate.Metric):
                 # A set whose references hold a single class (e.g. a triggered set of one class)
                 # is legitimate: balanced accuracy is then that class's recall.
                 warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
+                # ... also when every prediction is that class (a backdoor's set of non-target rows)
+                warnings.filterwarnings("ignore", message="A single label was found in 'y_true' and 'y_pred'")
                 score = balanced_accuracy_score(references[rows], predictions[rows])
             results[f"{name}_balanced_accuracy"] = float(score)
             predicted = predictions[rows].tolist()
