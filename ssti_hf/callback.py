@@ -14,13 +14,22 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
 
 import evaluate
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
 import torch
 from datasets import Dataset
 from transformers import TrainerCallback
 
+from . import tokens
 from .metrics import metric_path
+from .transform import SPANS
 
 logger = logging.getLogger(__name__)
 SETS = ("clean", "spurious", "triggered")
@@ -30,8 +39,11 @@ class SSTICallback(TrainerCallback):
     """Args:
         clean, spurious, triggered: ``Dataset``s with a text and a label column (e.g. the ``test``,
             ``test_spurious`` and ``test_triggered`` splits of ``ssti_hf.load_dataset``).
-        target_label: the label the spurious token was injected into.
+        target_label: the label the spurious token was injected into (None for an untargeted
+            attack such as label flipping: no attack success rate then).
         tokenizer: defaults to the Trainer's ``processing_class``.
+        batch_tokens: tokens per evaluation batch (rows are sorted by length and padded to the
+            longest of their batch); default 65,536 on a GPU, 8,192 on a CPU.
         entropy_samples: how many rows of the spurious set (spread over the classes) the attention
             entropy uses; 0 turns it off.
         attention_layer / attention_head: the layer (default: last) and head (default: mean over
@@ -43,9 +55,9 @@ class SSTICallback(TrainerCallback):
         clean: Dataset,
         spurious: Dataset,
         triggered: Dataset,
-        target_label: int,
+        target_label: int | None,
         tokenizer=None,
-        batch_size: int = 64,
+        batch_tokens: int | None = None,
         max_length: int = 512,
         entropy_samples: int = 128,
         attention_layer: int = -1,
@@ -62,14 +74,17 @@ class SSTICallback(TrainerCallback):
                 raise ValueError(f"the {name} set has no {' / '.join(missing)} column: SSTICallback needs labelled texts")
             if len(data) == 0:
                 raise ValueError(f"the {name} set is empty")
-        if isinstance(target_label, bool) or not isinstance(target_label, int):
-            raise TypeError(f"target_label must be an int, got {target_label!r}")
+        if target_label is not None and (isinstance(target_label, bool) or not isinstance(target_label, int)):
+            raise TypeError(f"target_label must be an int or None, got {target_label!r}")
         self.target_label = target_label
         self.tokenizer = tokenizer
-        self.batch_size, self.max_length = batch_size, max_length
+        if batch_tokens is not None and batch_tokens < max_length:
+            raise ValueError(f"batch_tokens ({batch_tokens}) must hold at least one row of max_length ({max_length}) tokens")
+        self.batch_tokens, self.max_length = batch_tokens, max_length
         self.entropy_samples, self.layer, self.head = entropy_samples, attention_layer, attention_head
         self.text_column, self.label_column = text_column, label_column
-        self._cache: dict = {}
+        self._plans: dict = {}  # id(tokenizer) -> Future of the sets' token ids
+        self.seconds: dict[str, float] = {}
         self._gap = evaluate.load(metric_path("ssti_gap"))
         self._entropy = evaluate.load(metric_path("attention_entropy"))
 
@@ -84,67 +99,125 @@ class SSTICallback(TrainerCallback):
         state.log_history.append({**logs, "epoch": state.epoch, "step": state.global_step})
 
     # -- the measurement, usable without a Trainer ----------------------------------------------
+    def prepare(self, tokenizer) -> None:
+        """Start tokenizing the test sets in a background thread (the Rust tokenizer releases the
+        GIL), so that it overlaps training; :meth:`evaluate` waits for it."""
+        key = id(tokenizer)
+        if key not in self._plans:
+            self._plans[key] = _BACKGROUND.submit(self._plan, tokenizer)
+
     @torch.no_grad()
     def evaluate(self, model, tokenizer) -> dict:
         if tokenizer is None:
             raise ValueError("SSTICallback needs a tokenizer: pass processing_class= to the Trainer or tokenizer= here")
+        started = time.perf_counter()
+        self.prepare(tokenizer)
+        plan = self._plans[id(tokenizer)].result()
+        planned = time.perf_counter()
         was_training = model.training
         model.eval()
         try:
+            predicted = self._predict(model, tokenizer, plan.ids)
+            predicted_at = time.perf_counter()
             predictions, references, subset = [], [], []
             for name, data in self.sets.items():
-                predictions += self._predict(model, tokenizer, name)
+                predictions += predicted[plan.rows[name]].tolist()
                 references += list(data[self.label_column])
                 subset += [name] * len(data)
             results = self._gap.compute(
                 predictions=predictions, references=references, subset=subset, target_label=self.target_label
             )
             if self.entropy_samples:
-                results.update(self._attention_entropy(model, tokenizer))
+                results.update(self._attention_entropy(model, tokenizer, plan))
+            # where the last evaluation's time went (waiting for the tokenizing thread, predicting, the rest)
+            self.seconds = {"tokenize_wait": planned - started, "predict": predicted_at - planned, "metrics_entropy": time.perf_counter() - predicted_at}
             return results
         finally:
             model.train(was_training)
 
-    def _encoded(self, tokenizer, name: str) -> list[list[int]]:
-        """A set's token ids, tokenized once (one fast batch call) and kept for later evaluations."""
-        key = (id(tokenizer), name)
-        if key not in self._cache:
-            texts = list(self.sets[name][self.text_column])
-            self._cache[key] = tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
-        return self._cache[key]
+    def _plan(self, tokenizer) -> "_Plan":
+        """Token ids of the distinct rows of the three sets, and each set's rows among them.
 
-    def _batches(self, tokenizer, ids: list[list[int]], device, batch_size: int | None = None):
-        """Padded batches in order of length (little padding), with the row order to undo it."""
-        order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
-        batch_size = batch_size or self.batch_size
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
-            batch = tokenizer.pad({"input_ids": [ids[i] for i in rows]}, return_tensors="pt")
-            yield rows, {k: v.to(device) for k, v in batch.items()}
+        A spurious or triggered row whose text equals the clean row at the same index (the rows
+        the injection left alone) is tokenized and predicted once: at a 50% rate three quarters of
+        the spurious set are such rows. The clean set's tokens are kept (per process and in the
+        datasets cache), and injected rows with provenance are spliced from them
+        (:mod:`ssti_hf.tokens`) instead of tokenized again."""
+        clean_texts = arrow_column(self.sets["clean"], self.text_column)
+        clean = tokens.clean_tokens(tokenizer, clean_texts.to_pylist(), self.max_length, cache_dir=_token_cache())
+        ids = list(clean.ids)
+        rows = {"clean": np.arange(len(ids))}
+        for name in ("spurious", "triggered"):
+            data = self.sets[name]
+            texts = arrow_column(data, self.text_column)
+            index = np.arange(len(texts)) + len(ids)
+            if len(texts) != len(clean_texts):  # not row-aligned with the clean set: tokenize it all
+                ids += tokens.encode(tokenizer, texts.to_pylist(), self.max_length)
+                rows[name] = index
+                continue
+            same = pc.fill_null(pc.equal(texts, clean_texts), False).to_numpy(zero_copy_only=False)
+            new = np.flatnonzero(~same)
+            index[same] = np.flatnonzero(same)
+            index[new] = len(ids) + np.arange(len(new))
+            new_texts = texts.take(pa.array(new)).to_pylist()
+            if SPANS in data.column_names:
+                spans = arrow_column(data, SPANS).take(pa.array(new)).to_pylist()
+                ids += tokens.splice(tokenizer, clean, clean_texts.to_pylist(), new, new_texts, spans, self.max_length)
+            else:
+                ids += tokens.encode(tokenizer, new_texts, self.max_length)
+            rows[name] = index
+        return _Plan(ids, rows)
 
-    def _predict(self, model, tokenizer, name: str) -> list[int]:
-        ids = self._encoded(tokenizer, name)
-        out = [0] * len(ids)
-        with _autocast(model):
+    def _batches(self, tokenizer, ids: list[list[int]], device, budget: int | None = None):
+        """Padded batches in order of length, each about ``budget`` tokens (little padding, few
+        launches), with the row numbers to undo the order."""
+        budget = budget or self.batch_tokens or (65536 if device.type == "cuda" else 8192)
+        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+        order = np.argsort(lengths, kind="stable")
+        start = 0
+        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        while start < len(order):
+            stop = start + 1
+            # grow while the batch, padded to its longest (last, as sorted) row, fits the budget
+            while stop < len(order) and (stop - start + 1) * self._width(int(lengths[order[stop]])) <= budget:
+                stop += 1
+            rows = order[start:stop]
+            longest = self._width(int(lengths[rows[-1]]))
+            input_ids = np.full((len(rows), longest), pad, dtype=np.int64)
+            mask = np.zeros((len(rows), longest), dtype=np.int64)
+            for i, row in enumerate(rows):
+                input_ids[i, : lengths[row]] = ids[row]
+                mask[i, : lengths[row]] = 1
+            batch = {"input_ids": torch.from_numpy(input_ids), "attention_mask": torch.from_numpy(mask)}
+            yield rows, {k: v.to(device, non_blocking=True) for k, v in batch.items()}
+            start = stop
+
+    def _width(self, length: int) -> int:
+        """Padded width of a batch whose longest row has ``length`` tokens: a multiple of 64 (few
+        distinct shapes for the allocator and the matmul heuristics), never past max_length."""
+        return min(-(-length // 64) * 64, max(length, self.max_length))
+
+    def _predict(self, model, tokenizer, ids: list[list[int]]) -> np.ndarray:
+        """Predicted label of every row; the argmaxes stay on the device until the end (one sync)."""
+        out = torch.empty(len(ids), dtype=torch.long, device=model.device)
+        with _autocast(model), _merged(model):
             for rows, batch in self._batches(tokenizer, ids, model.device):
-                for row, label in zip(rows, model(**batch).logits.argmax(-1).tolist()):
-                    out[row] = label
-        return out
+                out[torch.from_numpy(rows).to(model.device)] = model(**batch).logits.argmax(-1)
+        return out.cpu().numpy()
 
-    def _attention_entropy(self, model, tokenizer) -> dict:
+    def _attention_entropy(self, model, tokenizer, plan: "_Plan") -> dict:
         data = self.sets["spurious"]
         labels = list(data[self.label_column])
         per_class = max(1, self.entropy_samples // len(set(labels)))
         rows = [i for label in sorted(set(labels)) for i in [j for j, l in enumerate(labels) if l == label][:per_class]]
-        ids = self._encoded(tokenizer, "spurious")
-        ids = [ids[i] for i in rows]
+        ids = [plan.ids[plan.rows["spurious"][i]] for i in rows]
         attentions, masks = [None] * len(rows), [None] * len(rows)
         with _eager_attention(model) as reason:
             if reason:
                 logger.warning("SSTICallback: attention entropy skipped: %s", reason)
                 return {}
             # Small batches: every layer's [batch, heads, seq, seq] attention comes back at once.
-            for order, batch in self._batches(tokenizer, ids, model.device, batch_size=min(self.batch_size, 16)):
+            for order, batch in self._batches(tokenizer, ids, model.device, budget=16 * self.max_length):
                 layer = model(**batch, output_attentions=True).attentions[self.layer].float()  # [B, heads, seq, seq]
                 mask = batch["attention_mask"].float()
                 # Average each key's attention over the real queries here (the metric would do the
@@ -161,11 +234,46 @@ class SSTICallback(TrainerCallback):
         ) | {"entropy_rows": len(rows)}
 
 
+@dataclass
+class _Plan:
+    ids: list[np.ndarray]  # token ids of the distinct rows
+    rows: dict[str, np.ndarray]  # set name -> each row's index into ids
+
+
+_BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ssti-tokenize")
+
+
+def _token_cache() -> str:
+    import datasets
+
+    return str(Path(datasets.config.HF_DATASETS_CACHE) / "ssti_hf_tokens")
+
+
+def arrow_column(dataset: Dataset, name: str) -> pa.ChunkedArray:
+    """A column as Arrow, in the dataset's row order (also for views after select or shuffle)."""
+    return dataset.select_columns([name]).with_format("arrow")[:][name]
+
+
 def _autocast(model):
     """bf16 autocast for evaluation on a GPU (argmax is robust to it); nothing on a CPU."""
     if model.device.type == "cuda" and torch.cuda.is_bf16_supported():
         return torch.autocast("cuda", dtype=torch.bfloat16)
     return contextlib.nullcontext()
+
+
+@contextlib.contextmanager
+def _merged(model):
+    """LoRA/DoRA weights merged into the base weights while predicting: the forward pass is then
+    the plain model's, without the adapters' extra matmuls and launches; unmerged afterwards."""
+    merge = getattr(model, "merge_adapter", None)
+    if merge is None or not getattr(model, "peft_config", None):
+        yield
+        return
+    merge()
+    try:
+        yield
+    finally:
+        model.unmerge_adapter()
 
 
 @contextlib.contextmanager

@@ -77,6 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     sweep.add_argument("grid", type=Path, help="grid file (see ssti_hf.sweep)")
     sweep.add_argument("--results", type=Path, default=None, help="results folder (default: the grid's name beside it)")
     sweep.add_argument("--shard", default=None, help="i/n: run every n-th run from the i-th (0-based)")
+    sweep.add_argument("--workers", type=int, default=1, help="processes running the shard at once (spread over the visible GPUs)")
+    sweep.add_argument("--worker", default=None, help=argparse.SUPPRESS)  # j/n: set by --workers for its processes
+    sweep.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
 
     report = commands.add_parser("report", help="plots and tables from a sweep's results folder")
     report.add_argument("results", type=Path)
@@ -188,7 +191,7 @@ def _sweep(args, console: Console) -> int:
     from .sweep import sweep
 
     results = args.results or args.grid.with_suffix("")
-    runs = sweep(args.grid, results, args.shard)
+    runs = sweep(args.grid, results, args.shard, progress=args.progress, workers=args.workers, worker=args.worker)
     console.print(f"{len(runs)} run(s) finished in {results}; make the report with: ssti-hf report {results}", highlight=False)
     return 0
 

@@ -139,8 +139,12 @@ def shard(runs: list[Run], spec: str | None) -> list[Run]:
     return runs[index::count]
 
 
-def sweep(grid_path, results, shard_spec: str | None = None, progress: bool = True) -> list[dict]:
-    """Run (or resume) a grid into the folder ``results``; returns this shard's metrics."""
+def sweep(grid_path, results, shard_spec: str | None = None, progress: bool = True, workers: int = 1, worker: str | None = None) -> list[dict]:
+    """Run (or resume) a grid into the folder ``results``; returns this shard's metrics.
+
+    ``workers > 1`` runs the shard in that many processes (``worker="j/n"`` is the j-th of them):
+    on one GPU they overlap each other's CPU work and launches, and with several GPUs worker j
+    runs on GPU j mod their count."""
     from transformers import HfArgumentParser, TrainingArguments
     from tqdm.auto import tqdm
 
@@ -152,6 +156,11 @@ def sweep(grid_path, results, shard_spec: str | None = None, progress: bool = Tr
     results = Path(results)
     (results / "runs").mkdir(parents=True, exist_ok=True)
     _claim(results, grid)
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be an int >= 1, got {workers!r}")
+    if workers > 1:
+        return _run_workers(grid_path, results, shard_spec, runs, workers, progress)
+    runs = shard(runs, worker)
     parser = HfArgumentParser((SSTIArguments, ModelArguments, TrainingArguments))
     flags = {**paper_defaults(), **grid.get("training", {})}
     done = []
@@ -173,6 +182,41 @@ def sweep(grid_path, results, shard_spec: str | None = None, progress: bool = Tr
         write_json(target, metrics)
         done.append(metrics)
     return done
+
+
+def _run_workers(grid_path, results: Path, shard_spec, runs: list[Run], workers: int, progress: bool) -> list[dict]:
+    """Start ``workers`` sweep processes on this shard and follow their result files."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from tqdm.auto import tqdm
+
+    gpus = [g for g in os.environ.get("CUDA_VISIBLE_DEVICES", "").split(",") if g]
+    if not gpus:
+        import torch
+
+        gpus = [str(i) for i in range(torch.cuda.device_count())]
+    (results / "logs").mkdir(exist_ok=True)
+    processes = []
+    for j in range(workers):
+        env = dict(os.environ, **({"CUDA_VISIBLE_DEVICES": gpus[j % len(gpus)]} if gpus else {}))
+        command = [sys.executable, "-m", "ssti_hf.cli", "sweep", str(grid_path), "--results", str(results),
+                   "--worker", f"{j}/{workers}", "--no-progress"] + (["--shard", shard_spec] if shard_spec else [])
+        with open(results / "logs" / f"worker-{j}.log", "w") as log:
+            processes.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT))
+    targets = [results / "runs" / f"{run.id}.json" for run in runs]
+    with tqdm(total=len(runs), desc=f"SSTI runs ({workers} workers)", disable=not progress) as bar:
+        while any(p.poll() is None for p in processes):
+            bar.update(sum(t.is_file() for t in targets) - bar.n)
+            time.sleep(1)
+        bar.update(sum(t.is_file() for t in targets) - bar.n)
+    failed = [j for j, p in enumerate(processes) if p.returncode]
+    if failed:
+        logs = ", ".join(str(results / "logs" / f"worker-{j}.log") for j in failed)
+        raise RuntimeError(f"sweep worker(s) {failed} failed; their logs: {logs}")
+    return [json.loads(t.read_text()) for t in targets]
 
 
 def _claim(results: Path, grid: dict) -> None:

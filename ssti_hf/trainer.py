@@ -1,9 +1,14 @@
 """One SSTI run: build the config, fine-tune (LoRA, DoRA or full), measure, write metrics.json,
 the adapter and its card.
 
-The fast path is the default: the config comes from the datasets cache, texts are tokenized once
-per config (cached by datasets), batches are padded only to their longest text and grouped by
-length, and bf16 is used on GPUs that support it.
+The fast path is the default (bench/RESULTS.md measures each part):
+- the config comes from the datasets cache;
+- training rows are tokenized by the collator when a batch is drawn (500 steps of 16 read 8,000
+  of IMDB's 25,000 rows), grouped by length, padded to a multiple of 128 tokens on a GPU;
+- on one GPU each batch shape's forward and backward is a CUDA graph (:mod:`ssti_hf.graphs`);
+- the test sets are tokenized in a background thread while the model trains, rows that the
+  injection left alone are predicted once, and the clean set's tokens are kept per process;
+- bf16 on GPUs that have it.
 """
 
 from __future__ import annotations
@@ -17,12 +22,15 @@ from pathlib import Path
 
 import torch
 from peft import LoraConfig, get_peft_model
-from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer
+import pyarrow.compute as pc
+from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, Trainer
+from transformers.trainer_pt_utils import LengthGroupedSampler
 
 from .adapter import adapter_card
 from .base_datasets import get_base_dataset
-from .callback import SSTICallback
+from .callback import SSTICallback, arrow_column
 from .config import SSTIConfig
+from .graphs import GraphedTrainingStep, graphs_apply
 from .loading import load_dataset
 from .training_args import MINILM, ModelArguments, SSTIArguments
 
@@ -70,6 +78,56 @@ def build_model(model_args: ModelArguments, num_labels: int):
     return tokenizer, get_peft_model(model, adapter)
 
 
+class TokenizingCollator:
+    """Tokenizes the rows of a batch when the Trainer draws it, padded to a multiple of
+    ``pad_to`` tokens (a few batch shapes, for CUDA graphs) but never past ``max_length``."""
+
+    def __init__(self, tokenizer, max_length: int, pad_to: int = 8, text_column: str = "text", label_column: str = "label"):
+        self.tokenizer, self.max_length, self.pad_to = tokenizer, max_length, pad_to
+        self.text_column, self.label_column = text_column, label_column
+
+    def __call__(self, rows: list[dict]) -> dict:
+        texts = [row[self.text_column] for row in rows]
+        ids = self.tokenizer(texts, truncation=True, max_length=self.max_length, return_attention_mask=False, return_token_type_ids=False)["input_ids"]
+        width = min(-(-max(map(len, ids)) // self.pad_to) * self.pad_to, self.max_length)
+        input_ids = torch.full((len(ids), width), self.tokenizer.pad_token_id, dtype=torch.long)
+        mask = torch.zeros((len(ids), width), dtype=torch.long)
+        for i, row in enumerate(ids):
+            input_ids[i, : len(row)] = torch.tensor(row)
+            mask[i, : len(row)] = 1
+        labels = torch.tensor([row[self.label_column] for row in rows], dtype=torch.long)
+        return {"input_ids": input_ids, "attention_mask": mask, "labels": labels}
+
+
+class SSTITrainer(Trainer):
+    """The Trainer, with a CUDA-graphed training step where it applies (``cuda_graphs=True``, one
+    GPU, a small model: :func:`ssti_hf.graphs.graphs_apply`), and length grouping read from a
+    ``length`` column as plain ints (a datasets ``Column`` makes the sampler index Arrow per row)."""
+
+    def __init__(self, *args, cuda_graphs: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.graphed = None
+        if cuda_graphs and graphs_apply(self.model, self.args) and self.compute_loss_func is None:
+            dtype = torch.bfloat16 if self.args.bf16 else torch.float16 if self.args.fp16 else None
+            self.graphed = GraphedTrainingStep(self.model, autocast_dtype=dtype)
+
+    def training_step(self, model, inputs, num_items_in_batch=None):
+        if self.graphed is None:
+            return super().training_step(model, inputs, num_items_in_batch)
+        model.train()
+        # non_blocking from the DataLoader's pinned memory: a blocking copy would wait for the
+        # previous step's graph, and the CPU could no longer prepare a batch while the GPU works
+        return self.graphed({name: tensor.to(self.args.device, non_blocking=True) for name, tensor in inputs.items()})
+
+    def _get_train_sampler(self, train_dataset=None):
+        data = train_dataset if train_dataset is not None else self.train_dataset
+        name = self.args.length_column_name
+        if self.args.train_sampling_strategy == "group_by_length" and name in getattr(data, "column_names", ()):
+            lengths = data.select_columns([name]).with_format("arrow")[:][name].to_pylist()
+            return LengthGroupedSampler(self.args.train_batch_size * self.args.gradient_accumulation_steps, lengths=lengths)
+        return super()._get_train_sampler(train_dataset)
+
+
 def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args) -> dict:
     """Train and measure one config; returns (and writes to ``output_dir/metrics.json``) the metrics."""
     started = time.perf_counter()
@@ -77,39 +135,41 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args) -> 
     base = get_base_dataset(config.base)
     source = base.sample_path() if ssti_args.sample else ssti_args.source
     splits = load_dataset(config.name, source, seed=config.seed)
+    built = time.perf_counter()
     tokenizer, model = build_model(model_args, base.num_labels)
 
-    def tokenize(batch):
-        encoded = tokenizer(batch["text"], truncation=True, max_length=ssti_args.max_length)
-        return {**encoded, "length": [len(ids) for ids in encoded["input_ids"]]}  # for length bucketing
+    def with_length(split):  # characters stand in for tokens when grouping by length: no tokenizing up front
+        data = splits[split].select_columns(["text", "label"])
+        return data.add_column("length", pc.utf8_length(arrow_column(data, "text")).to_pylist())
 
-    def tokenized(split):
-        columns = [c for c in splits[split].column_names if c != "label"]
-        return splits[split].map(tokenize, batched=True, remove_columns=columns, desc="Tokenizing").rename_column("label", "labels")
-
-    train = tokenized("train")
     evaluating = training_args.eval_strategy != "no"  # evaluations during training: loss on the clean test set + SSTI metrics
     callback = SSTICallback(
         splits["test"],
         splits["test_spurious"],
         splits["test_triggered"],
         target_label=config.label,
-        batch_size=ssti_args.eval_batch_size,
+        batch_tokens=ssti_args.eval_batch_tokens,
         max_length=ssti_args.max_length,
         entropy_samples=ssti_args.entropy_samples,
     )
-    trainer = Trainer(
+    callback.prepare(tokenizer)  # tokenizes the test sets while the model trains
+    training_args.remove_unused_columns = False  # the collator reads the text column
+    graphed = ssti_args.cuda_graphs and torch.cuda.is_available()
+    trainer = SSTITrainer(
         model=model,
         args=training_args,
-        train_dataset=train,
-        eval_dataset=tokenized("test") if evaluating else None,
-        data_collator=DataCollatorWithPadding(tokenizer),
+        train_dataset=with_length("train"),
+        eval_dataset=with_length("test") if evaluating else None,
+        data_collator=TokenizingCollator(tokenizer, ssti_args.max_length, pad_to=128 if graphed else 8),
         processing_class=tokenizer,
         callbacks=[callback] if evaluating else [],
+        cuda_graphs=ssti_args.cuda_graphs,
     )
     prepared = time.perf_counter()
     trainer.train()
     trained = time.perf_counter()
+    if not trainer.is_world_process_zero():  # under DDP (accelerate launch) the main process measures and writes
+        return {}
     measured = callback.evaluate(model, tokenizer)
     done = time.perf_counter()
 
@@ -122,13 +182,17 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args) -> 
         "max_steps": training_args.max_steps,
         **{k: v for k, v in measured.items() if k != "entropies"},
         "evaluations": [e for e in trainer.state.log_history if "eval_ssti_gap" in e],  # during training
-        "seconds": {"prepare": prepared - started, "train": trained - prepared, "evaluate": done - trained, "total": done - started},
+        "seconds": {"build": built - started, "prepare": prepared - built, "train": trained - prepared, "evaluate": done - trained,
+                    **{f"evaluate_{part}": seconds for part, seconds in callback.seconds.items()}},
+        "cuda_graphs": len(trainer.graphed.graphs) if trainer.graphed else 0,
     }
     out = Path(training_args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     if model_args.method != "full":
         model.save_pretrained(out / "adapter")
         adapter_card(model.config._name_or_path, config, metrics, rank=model_args.rank).save(out / "adapter" / "README.md")
+    metrics["seconds"]["save"] = time.perf_counter() - done
+    metrics["seconds"]["total"] = time.perf_counter() - started
     write_json(out / "metrics.json", metrics)
     del trainer, model  # a sweep runs many of these in one process: free the GPU memory now
     gc.collect()

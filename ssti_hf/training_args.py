@@ -18,6 +18,9 @@ PAPER_DEFAULTS = {
     "report_to": "none",
     "logging_steps": 50,
     "seed": 0,  # the same default seed as inject, build, load_dataset and sweep
+    # The Trainer's NaN check reads the loss back every step, which stalls the CPU until the GPU
+    # is done; the loss is still logged every logging_steps.
+    "logging_nan_inf_filter": False,
 }
 
 
@@ -45,7 +48,12 @@ class SSTIArguments:
     source: str | None = field(default=None, metadata={"help": "base data: Hub id, folder or file (default: the base's Hub id)"})
     sample: bool = field(default=False, metadata={"help": "use the small sample shipped with the package"})
     max_length: int = field(default=512, metadata={"help": "tokens per text (longer texts are truncated)"})
-    eval_batch_size: int = field(default=64, metadata={"help": "batch size of the final evaluation on the three test sets"})
+    eval_batch_tokens: int | None = field(
+        default=None, metadata={"help": "tokens per batch of the evaluation on the three test sets (default: 65536 on a GPU, 8192 on a CPU)"}
+    )
+    cuda_graphs: bool = field(
+        default=True, metadata={"help": "replay each training batch shape as a CUDA graph (one GPU, models under 1B parameters)"}
+    )
     entropy_samples: int = field(default=256, metadata={"help": "rows of the spurious test set for the attention entropy (0: off)"})
 
 

@@ -29,7 +29,7 @@ def write_grid(path, model, **changes):
         "model": model,
         "data": str(ssti_hf.get_base_dataset("imdb").sample_path()),
         "training": {"max_steps": 1, "logging_steps": 1},
-        "ssti": {"max_length": 16, "entropy_samples": 0, "eval_batch_size": 256},
+        "ssti": {"max_length": 16, "entropy_samples": 0},
         **changes,
     }
     path.write_text(yaml.safe_dump(grid))
@@ -100,6 +100,18 @@ def test_shards_share_one_results_folder(tiny_bert, tmp_path):
     assert len(a) == len(b) == 2 and len(read_results(results)[1]) == 4
 
 
+def test_workers_run_the_grid_in_several_processes(tiny_bert, tmp_path):
+    grid = write_grid(tmp_path / "grid.yaml", tiny_bert)
+    results = tmp_path / "results"
+    runs = sweep(grid, results, progress=False, workers=2)
+    assert len(runs) == 4 and {r["run_id"] for r in runs} == {r.id for r in expand(load_grid(grid))}
+    logs = sorted((results / "logs").glob("worker-*.log"))
+    assert [p.name for p in logs] == ["worker-0.log", "worker-1.log"]
+    assert all("2 run(s) finished" in p.read_text() for p in logs)  # each process ran its half
+    with pytest.raises(ValueError, match="workers must be an int >= 1"):
+        sweep(grid, results, progress=False, workers=0)
+
+
 # -- training-time attacks in grids ----------------------------------------------------------------
 
 
@@ -150,7 +162,7 @@ def test_a_backdoor_sweep_trains_and_measures_the_asr_on_the_non_target_rows(tin
     grid = {
         "config": ["imdb-backdoor-date-5pct-1tok"], "rank": [1], "method": ["lora", "full"], "model": tiny_bert,
         "data": str(ssti_hf.get_base_dataset("imdb").sample_path()),
-        "training": {"max_steps": 1, "logging_steps": 1}, "ssti": {"max_length": 16, "entropy_samples": 0, "eval_batch_size": 256},
+        "training": {"max_steps": 1, "logging_steps": 1}, "ssti": {"max_length": 16, "entropy_samples": 0},
     }
     (tmp_path / "grid.yaml").write_text(yaml.safe_dump(grid))
     runs = sweep(tmp_path / "grid.yaml", tmp_path / "results", progress=False)

