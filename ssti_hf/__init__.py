@@ -73,3 +73,8 @@ __all__ = [
     "metric_path",
     "SSTICallback",
 ]
+
+from .scan import FAMILIES, Family, Finding, ScanResult, attention_entropy_signal, register_family, scan  # noqa: E402
+from .sanitize import SanitizeReport, sanitize  # noqa: E402
+
+__all__ += ["FAMILIES", "Family", "Finding", "ScanResult", "attention_entropy_signal", "register_family", "scan", "SanitizeReport", "sanitize"]

@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     commands.add_parser("demo", add_help=False, help=f"a CPU-sized train run on the shipped sample: train {' '.join(DEMO)}")
+    _add_scan_commands(commands)
 
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["train"]:
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     console = Console()
     try:
-        handler = {"inject": _inject, "build": _build, "sweep": _sweep, "report": _report}[args.command]
+        handler = {"inject": _inject, "build": _build, "sweep": _sweep, "report": _report, **SCAN_COMMANDS}[args.command]
         return handler(args, console)
     except (ValueError, TypeError, FileNotFoundError) as error:
         console.print(f"[bold red]error:[/] {error}", highlight=False)
@@ -281,6 +282,136 @@ def _highlight(text: str, spans: list, context: int) -> Text:
     tail = text[prev:]
     out.append(tail if len(tail) <= context else tail[:context] + " …")
     return out
+
+
+# -- scan and sanitize: find spurious token families before training, remove them ----------------
+#
+#     ssti-hf scan train.parquet --format json      exit 0: nothing flagged, 1: flagged, 2: error
+#     ssti-hf sanitize imdb-date-50 --out imdb-date-50-clean
+
+
+def _add_scan_commands(commands) -> None:
+    scan = commands.add_parser(
+        "scan",
+        help="find families of tokens tied to one label (exit 1 when something is flagged)",
+        description="Scan a labelled dataset for spurious tokens: shapes (dates), markup, country names, unusual "
+        "characters and words whose rows carry one label. Exit code 0: nothing flagged, 1: flagged, 2: error.",
+    )
+    scan.add_argument("--format", choices=("table", "json"), default="table")
+    scan.add_argument("--top", type=int, default=10, help="unflagged findings listed after the flagged ones (default 10)")
+    scan.add_argument("--model", help="a trained classifier or peft adapter folder: add the attention-entropy signal")
+    sanitize = commands.add_parser(
+        "sanitize",
+        help="write a copy without the spans of the flagged findings",
+        description="Scan one split, remove every match of the flagged findings from every split, and write "
+        "OUT/{split}.parquet (OUT must not exist: the input is never overwritten).",
+    )
+    sanitize.add_argument("--out", required=True, type=Path, help="new output folder")
+    for command in (scan, sanitize):
+        command.add_argument("path", help="parquet/CSV/JSONL file, dataset folder or Hub id")
+        command.add_argument("--split", default=None, help="split to scan (default: train, or the only split)")
+        command.add_argument("--text-column", default="text")
+        command.add_argument("--label-column", default="label")
+
+
+def _scan(args, console: Console) -> int:
+    import json
+
+    from .base_datasets import load_source
+    from .scan import attention_entropy_signal, scan
+
+    data = load_source(args.path)
+    result = scan(data, args.text_column, args.label_column, split=args.split, top=args.top)
+    if args.model:
+        model, tokenizer = _classifier(args.model)
+        result.model_signal = attention_entropy_signal(model, tokenizer, data, args.text_column, args.label_column, split=args.split)
+    if args.format == "json":
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        console.print(_findings_table(result))
+        for rank, finding in enumerate(result.flagged_findings, 1):
+            console.print(f"[bold]{rank}. {finding.pattern}[/]: {finding.reason}", highlight=False)
+        if result.model_signal:
+            signal = result.model_signal
+            means = ", ".join(f"class {k}: {v:.3f}" for k, v in signal["mean_entropy_per_class"].items())
+            console.print(
+                f"model: attention entropy {means}; ratio {signal['ratio']:.3f} "
+                f"({'FLAGGED' if signal['flagged'] else 'not flagged'}, flag < 0.95) over {signal['rows']} rows",
+                highlight=False,
+            )
+        console.print("[bold red]FLAGGED[/]" if result.flagged else "[bold green]nothing flagged[/]")
+    return 1 if result.flagged else 0
+
+
+def _findings_table(result) -> Table:
+    names = result.label_names
+    table = Table(title=f"{result.rows:,} rows, {result.tests:,} tests, {result.seconds:.1f} s")
+    for column in ("#", "flagged", "pattern", "label", "rows", "purity", "score", "p", "examples"):
+        table.add_column(column, justify="right" if column in ("#", "rows", "purity", "score", "p") else "left")
+    for rank, f in enumerate(result.findings, 1):
+        label = f"{f.label} ({names[f.label]})" if f.label in names else str(f.label)
+        table.add_row(
+            str(rank), "[bold red]yes[/]" if f.flagged else "no", f.pattern + (" (held out)" if f.held_out else ""), label,
+            f"{f.support:,}", f"{f.purity:.1%}", f"{f.score:.3f}", "<1e-300" if f.p_value == 0 else f"{f.p_value:.1e}",
+            Text(", ".join(f.examples[:4])),
+        )
+    return table
+
+
+def _classifier(path: str):
+    """A saved classifier folder, or a peft adapter folder (its base loaded as peft finds it)."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    folder = Path(path)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"--model {path!r} is not a folder")
+    try:
+        if (folder / "adapter_config.json").is_file():
+            from peft import AutoPeftModelForSequenceClassification
+
+            model = AutoPeftModelForSequenceClassification.from_pretrained(path)
+            has_tokenizer = (folder / "tokenizer_config.json").is_file()
+            source = path if has_tokenizer else model.peft_config["default"].base_model_name_or_path
+        else:
+            model, source = AutoModelForSequenceClassification.from_pretrained(path), path
+        return model, AutoTokenizer.from_pretrained(source)
+    except OSError as error:
+        raise ValueError(f"cannot load --model {path!r}: {error}") from None
+
+
+def _sanitize(args, console: Console) -> int:
+    from .base_datasets import load_source
+    from .sanitize import sanitize
+    from .scan import scan
+
+    if args.out.exists():  # before any work: a clean copy never replaces anything
+        raise ValueError(f"--out {str(args.out)!r} already exists; sanitize writes a new folder and never overwrites")
+    data = load_source(args.path)
+    result = scan(data, args.text_column, args.label_column, split=args.split, top=0)
+    clean, report = sanitize(data, result, args.text_column, args.label_column)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _private_tmp(args.out)
+    try:  # written beside the target, then renamed: never half-written
+        for split, split_data in clean.items():
+            split_data.to_parquet(str(tmp / f"{split}.parquet"))
+        tmp.rename(args.out)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    removed = ", ".join(f"{f.pattern} (label {f.label})" for f in report.findings) or "nothing (nothing flagged)"
+    console.print(f"removed: {removed}", highlight=False)
+    table = Table(title=f"removed per class -> {args.out}")
+    for column in ("split", "label", "rows", "rows changed", "spans", "words", "share of words"):
+        table.add_column(column, justify="left" if column in ("split", "label") else "right")
+    for split, classes in report.splits.items():
+        for label, r in classes.items():
+            share = r.words / r.words_before if r.words_before else 0.0
+            table.add_row(split, str(label), f"{r.rows:,}", f"{r.rows_changed:,}", f"{r.spans:,}", f"{r.words:,}", f"{share:.3%}")
+    console.print(table)
+    return 0
+
+
+SCAN_COMMANDS = {"scan": _scan, "sanitize": _sanitize}
 
 
 if __name__ == "__main__":
