@@ -128,13 +128,20 @@ class SSTITrainer(Trainer):
         return super()._get_train_sampler(train_dataset)
 
 
-def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args) -> dict:
-    """Train and measure one config; returns (and writes to ``output_dir/metrics.json``) the metrics."""
+def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, splits=None) -> dict:
+    """Train and measure one config; returns (and writes to ``output_dir/metrics.json``) the metrics.
+
+    ``splits`` (a DatasetDict with the config's four splits) replaces the built config, e.g. with
+    a sanitized ``train`` split (see bench/bench_sanitize_retrain.py)."""
     started = time.perf_counter()
     config = SSTIConfig.from_name(ssti_args.config, seed=training_args.seed)
     base = get_base_dataset(config.base)
     source = base.sample_path() if ssti_args.sample else ssti_args.source
-    splits = load_dataset(config.name, source, seed=config.seed)
+    if splits is None:
+        splits = load_dataset(config.name, source, seed=config.seed)
+    missing = [split for split in ("train", "test", "test_spurious", "test_triggered") if split not in splits]
+    if missing:
+        raise ValueError(f"splits lack {missing}: a run needs train, test, test_spurious and test_triggered")
     built = time.perf_counter()
     tokenizer, model = build_model(model_args, base.num_labels)
 
