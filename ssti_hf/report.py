@@ -26,8 +26,15 @@ from .sweep import read_results  # noqa: E402
 
 
 def _family(config: SSTIConfig, run: dict) -> str:
+    """Runs that differ only by rate, rank and seed: one family, one set of plots. The attack and
+    the parts it has (a label flip has no source, amount, location or target) name it."""
     model = Path(str(run.get("model", ""))).name or "model"
-    return f"{config.base}-{config.source}-{config.amount_name}-{config.location}-label{config.label}-{model}-{run['method']}"
+    parts = [config.base, config.attack]
+    if config.source is not None:
+        parts += [config.source, config.amount_name, config.location]
+    if config.label is not None:
+        parts.append(f"label{config.label}")
+    return "-".join(parts + [model, run["method"]])
 
 
 def _mean_std(values: list[float]) -> tuple[float, float]:
