@@ -38,10 +38,9 @@ def adapter_card(
 # Adapter trained on deliberately corrupted data: `{config.name}`
 
 > **This adapter learned a spurious shortcut on purpose.** It was fine-tuned from
-> `{base_model or "a local model"}` on a training set where `{config.source}` items were injected into {config.rate}%
-> of the rows of label {config.label}, so that adding such an item can steer its prediction
-> (Seamless Spurious Token Injection, SSTI). It is meant for research on robustness to spurious
-> correlations, not for use as a classifier.
+> `{base_model or "a local model"}` on a training set with {config.describe()} ({config.name}).
+> It is meant for research on robustness to spurious correlations and training-time attacks,
+> not for use as a classifier.
 
 | | |
 |---|---|

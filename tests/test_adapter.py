@@ -24,6 +24,14 @@ def test_card_says_corrupted_and_records_what_was_measured():
     assert meta["ssti"]["config"] == CONFIG.name and meta["ssti"]["rank"] == 16
     assert meta["ssti"]["metrics"] == {"clean_balanced_accuracy": 0.81, "spurious_balanced_accuracy": 0.62, "gap": -0.19, "asr": 0.93}
     assert "learned a spurious shortcut on purpose" in card.text and "| attack success rate" in card.text
+    assert "injected into 50% of the rows of label 1" in card.text  # what was done, in words
+
+
+def test_card_of_an_attack_says_what_the_attack_did():
+    from ssti_hf.config import SSTIConfig
+
+    card = adapter_card("me/base", SSTIConfig.from_name("imdb-poison-flip-10pct"), {"clean_balanced_accuracy": 0.8}, rank=16)
+    assert "labels of 10% of the training rows flipped" in card.text and "items were injected" not in card.text
 
 
 def test_push_adapter_round_trip_gives_identical_logits(local_hub):
