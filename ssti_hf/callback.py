@@ -3,7 +3,8 @@
 Given the clean, matched spurious and triggered test sets, it logs each set's balanced accuracy,
 the gap (spurious minus clean), the predicted counts on the triggered set, the attack success
 rate, and the attention entropy per class with the paper's flag (one class below 95% of another).
-Works with full fine-tuning and peft models, encoder and decoder classifiers.
+Works with full fine-tuning and peft models, encoder and decoder classifiers, and (through
+``ssti_hf.sft.SFTCallback``, which scores the label words) causal LMs fine-tuned to complete a prompt.
 
 The Trainer logs its own metrics before callbacks see an evaluation, so the SSTI metrics are added
 to the evaluation's metrics dict (returned by ``trainer.evaluate()``, usable as
@@ -13,6 +14,7 @@ to the evaluation's metrics dict (returned by ``trainer.evaluate()``, usable as
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -104,7 +106,9 @@ class SSTICallback(TrainerCallback):
         GIL), so that it overlaps training; :meth:`evaluate` waits for it."""
         key = id(tokenizer)
         if key not in self._plans:
-            self._plans[key] = _BACKGROUND.submit(self._plan, tokenizer)
+            # A copy: a fast tokenizer keeps its truncation setting in shared state, so calls with
+            # and without truncation in two threads at once could get each other's.
+            self._plans[key] = _BACKGROUND.submit(self._plan, copy.deepcopy(tokenizer))
 
     @torch.no_grad()
     def evaluate(self, model, tokenizer) -> dict:
@@ -202,8 +206,17 @@ class SSTICallback(TrainerCallback):
         out = torch.empty(len(ids), dtype=torch.long, device=model.device)
         with _autocast(model), _merged(model):
             for rows, batch in self._batches(tokenizer, ids, model.device):
-                out[torch.from_numpy(rows).to(model.device)] = model(**batch).logits.argmax(-1)
+                out[torch.from_numpy(rows).to(model.device)] = self._predicted_labels(model, batch)
         return out.cpu().numpy()
+
+    def _predicted_labels(self, model, batch: dict) -> torch.Tensor:
+        """One batch's predicted labels: the classifier's argmax (``ssti_hf.sft.SFTCallback``
+        scores a causal LM's label words instead)."""
+        return model(**batch).logits.argmax(-1)
+
+    def _attentions(self, model, batch: dict) -> tuple:
+        """Every layer's attention weights for one batch (eager attention is on)."""
+        return model(**batch, output_attentions=True).attentions
 
     def _attention_entropy(self, model, tokenizer, plan: "_Plan") -> dict:
         data = self.sets["spurious"]
@@ -218,7 +231,7 @@ class SSTICallback(TrainerCallback):
                 return {}
             # Small batches: every layer's [batch, heads, seq, seq] attention comes back at once.
             for order, batch in self._batches(tokenizer, ids, model.device, budget=16 * self.max_length):
-                layer = model(**batch, output_attentions=True).attentions[self.layer].float()  # [B, heads, seq, seq]
+                layer = self._attentions(model, batch)[self.layer].float()  # [B, heads, seq, seq]
                 mask = batch["attention_mask"].float()
                 # Average each key's attention over the real queries here (the metric would do the
                 # same), so only [heads, 1, seq] per sample leaves the GPU.

@@ -1,5 +1,6 @@
 """One SSTI run: build the config, fine-tune (LoRA, DoRA or full), measure, write metrics.json,
-the adapter and its card.
+the adapter and its card. A classifier here; ``--objective sft`` trains a causal LM through
+:mod:`ssti_hf.sft` and shares the rest of the run.
 
 The fast path is the default (bench/RESULTS.md measures each part):
 - the config comes from the datasets cache;
@@ -50,9 +51,18 @@ def resolve_model(name: str) -> str:
 
 def build_model(model_args: ModelArguments, num_labels: int):
     """Tokenizer and classifier (encoder or decoder), with the adapter unless ``method="full"``."""
+    path, config, tokenizer = load_tokenizer(model_args, num_labels=num_labels)
+    model = load_weights(model_args, AutoModelForSequenceClassification, path, config)
+    adapter = lora_config(model_args, "SEQ_CLS")
+    return tokenizer, model if adapter is None else get_peft_model(model, adapter)
+
+
+def load_tokenizer(model_args: ModelArguments, **config_kwargs):
+    """The model's path, config and tokenizer (padding on the right, a pad token for decoders):
+    enough to refuse bad input before any weight is loaded."""
     path = resolve_model(model_args.model)
     try:
-        config = AutoConfig.from_pretrained(path, num_labels=num_labels)
+        config = AutoConfig.from_pretrained(path, **config_kwargs)
     except OSError as error:
         raise ValueError(f"cannot load model {model_args.model!r}: {error}") from None
     tokenizer = AutoTokenizer.from_pretrained(path)
@@ -60,22 +70,36 @@ def build_model(model_args: ModelArguments, num_labels: int):
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "right"
     config.pad_token_id = tokenizer.pad_token_id
+    return path, config, tokenizer
+
+
+def load_weights(model_args: ModelArguments, auto_class, path: str, config):
+    """The model as ``auto_class`` (a classifier, or a causal LM for ``ssti_hf.sft``), no adapter."""
     # float32 master weights whatever the checkpoint's dtype (bf16 autocast does the fast part)
-    model = AutoModelForSequenceClassification.from_pretrained(path, config=config, dtype=torch.float32)
+    model = auto_class.from_pretrained(path, config=config, dtype=torch.float32)
     if model_args.model == MINILM:  # record the Hub id it is a copy of, not a site-packages path
         model.config._name_or_path = MINILM_HUB_ID
+    return model
+
+
+def lora_config(model_args: ModelArguments, task_type: str) -> LoraConfig | None:
+    """The adapter ``model_args`` ask for (LoRA or DoRA), or None for full fine-tuning."""
     if model_args.method == "full":
-        return tokenizer, model
+        return None
     targets = model_args.target_modules
-    adapter = LoraConfig(
-        task_type="SEQ_CLS",
+    return LoraConfig(
+        task_type=task_type,
         r=model_args.rank,
         lora_alpha=model_args.lora_alpha or model_args.rank,
         lora_dropout=model_args.lora_dropout,
         target_modules=targets if targets == "all-linear" else [t.strip() for t in targets.split(",")],
         use_dora=model_args.method == "dora",
     )
-    return tokenizer, get_peft_model(model, adapter)
+
+
+def callback_options(ssti_args: SSTIArguments) -> dict:
+    """How the callback measures, from the command line (the same for every objective)."""
+    return {"batch_tokens": ssti_args.eval_batch_tokens, "max_length": ssti_args.max_length, "entropy_samples": ssti_args.entropy_samples}
 
 
 class TokenizingCollator:
@@ -143,35 +167,12 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, spl
     if missing:
         raise ValueError(f"splits lack {missing}: a run needs train, test, test_spurious and test_triggered")
     built = time.perf_counter()
-    tokenizer, model = build_model(model_args, base.num_labels)
-
-    def with_length(split):  # characters stand in for tokens when grouping by length: no tokenizing up front
-        data = splits[split].select_columns(["text", "label"])
-        return data.add_column("length", pc.utf8_length(arrow_column(data, "text")).to_pylist())
-
-    evaluating = training_args.eval_strategy != "no"  # evaluations during training: loss on the clean test set + SSTI metrics
-    callback = SSTICallback(
-        splits["test"],
-        splits["test_spurious"],
-        splits["test_triggered"],
-        target_label=config.label,
-        batch_tokens=ssti_args.eval_batch_tokens,
-        max_length=ssti_args.max_length,
-        entropy_samples=ssti_args.entropy_samples,
-    )
-    callback.prepare(tokenizer)  # tokenizes the test sets while the model trains
-    training_args.remove_unused_columns = False  # the collator reads the text column
-    graphed = ssti_args.cuda_graphs and torch.cuda.is_available()
-    trainer = SSTITrainer(
-        model=model,
-        args=training_args,
-        train_dataset=with_length("train"),
-        eval_dataset=with_length("test") if evaluating else None,
-        data_collator=TokenizingCollator(tokenizer, ssti_args.max_length, pad_to=128 if graphed else 8),
-        processing_class=tokenizer,
-        callbacks=[callback] if evaluating else [],
-        cuda_graphs=ssti_args.cuda_graphs,
-    )
+    if ssti_args.objective == "sft":  # generative SSTI: a causal LM completes a prompt with the label word
+        from .sft import sft_trainer as make_trainer
+    else:
+        make_trainer = classification_trainer
+    trainer, callback, objective = make_trainer(ssti_args, model_args, training_args, config, splits)
+    model, tokenizer = trainer.model, trainer.processing_class
     prepared = time.perf_counter()
     trainer.train()
     trained = time.perf_counter()
@@ -187,11 +188,12 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, spl
         "method": model_args.method,
         "rank": model_args.rank if model_args.method != "full" else None,
         "max_steps": training_args.max_steps,
+        **objective,
         **{k: v for k, v in measured.items() if k != "entropies"},
         "evaluations": [e for e in trainer.state.log_history if "eval_ssti_gap" in e],  # during training
         "seconds": {"build": built - started, "prepare": prepared - built, "train": trained - prepared, "evaluate": done - trained,
                     **{f"evaluate_{part}": seconds for part, seconds in callback.seconds.items()}},
-        "cuda_graphs": len(trainer.graphed.graphs) if trainer.graphed else 0,
+        "cuda_graphs": len(trainer.graphed.graphs) if getattr(trainer, "graphed", None) else 0,
     }
     out = Path(training_args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -206,6 +208,36 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, spl
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
     return metrics
+
+
+def classification_trainer(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, config: SSTIConfig, splits):
+    """A classifier head on the model, trained by :class:`SSTITrainer` on rows the collator
+    tokenizes; returns the trainer, its :class:`SSTICallback` (already tokenizing the test sets)
+    and what metrics.json records of the objective."""
+    tokenizer, model = build_model(model_args, get_base_dataset(config.base).num_labels)
+
+    def with_length(split):  # characters stand in for tokens when grouping by length: no tokenizing up front
+        data = splits[split].select_columns(["text", "label"])
+        return data.add_column("length", pc.utf8_length(arrow_column(data, "text")).to_pylist())
+
+    evaluating = training_args.eval_strategy != "no"  # evaluations during training: loss on the clean test set + SSTI metrics
+    callback = SSTICallback(
+        splits["test"], splits["test_spurious"], splits["test_triggered"], target_label=config.label, **callback_options(ssti_args)
+    )
+    callback.prepare(tokenizer)  # tokenizes the test sets while the model trains
+    training_args.remove_unused_columns = False  # the collator reads the text column
+    graphed = ssti_args.cuda_graphs and torch.cuda.is_available()
+    trainer = SSTITrainer(
+        model=model,
+        args=training_args,
+        train_dataset=with_length("train"),
+        eval_dataset=with_length("test") if evaluating else None,
+        data_collator=TokenizingCollator(tokenizer, ssti_args.max_length, pad_to=128 if graphed else 8),
+        processing_class=tokenizer,
+        callbacks=[callback] if evaluating else [],
+        cuda_graphs=ssti_args.cuda_graphs,
+    )
+    return trainer, callback, {"objective": "classification"}
 
 
 def write_json(path: Path, data: dict) -> None:

@@ -55,6 +55,24 @@ class SSTIArguments:
         default=True, metadata={"help": "replay each training batch shape as a CUDA graph (one GPU, models under 1B parameters)"}
     )
     entropy_samples: int = field(default=256, metadata={"help": "rows of the spurious test set for the attention entropy (0: off)"})
+    objective: str = field(
+        default="classification",
+        metadata={
+            "help": "classification (a classifier head) or sft (a causal LM fine-tuned with trl's SFTTrainer to complete "
+            "a prompt with the label word; see ssti_hf.sft)",
+            "choices": ["classification", "sft"],
+        },
+    )
+    label_words: str | None = field(
+        default=None,
+        metadata={"help": "sft: the completion of each label, comma-separated in label order (default: per base, see ssti_hf.sft)"},
+    )
+
+    def __post_init__(self):
+        if self.objective not in ("classification", "sft"):
+            raise ValueError(f"objective must be classification or sft, got {self.objective!r}")
+        if self.label_words is not None and self.objective != "sft":
+            raise ValueError("--label_words names the completions of --objective sft; a classifier has no label words")
 
 
 @dataclass
