@@ -29,7 +29,7 @@ def adapter_card(
         base_model=base_model,
         datasets=[dataset] if dataset else None,
         library_name="peft",
-        pipeline_tag="text-classification",
+        pipeline_tag="text-generation" if metrics.get("objective") == "sft" else "text-classification",
         tags=[*TAGS, "lora", "peft"],
         ssti={"config": config.name, "seed": config.seed, "rank": rank, "metrics": measured, "ssti_hf_version": __version__},
     )

@@ -160,7 +160,8 @@ def _train(argv: list[str]) -> int:
     try:
         ssti_args, model_args, training_args = parser.parse_args_into_dataclasses(defaults + argv)
         if training_args.output_dir == TrainingArguments.__dataclass_fields__["output_dir"].default:
-            name = f"{ssti_args.config}-{model_args.method}-r{model_args.rank}-s{training_args.seed}"
+            objective = "-sft" if ssti_args.objective == "sft" else ""  # an SFT run never overwrites a classifier's
+            name = f"{ssti_args.config}{objective}-{model_args.method}-r{model_args.rank}-s{training_args.seed}"
             training_args.output_dir = str(Path("ssti-runs") / name)
         metrics = run(ssti_args, model_args, training_args)
     except (ValueError, TypeError, FileNotFoundError) as error:

@@ -59,3 +59,11 @@ def test_push_adapter_round_trip_gives_identical_logits(local_hub):
 def test_push_adapter_needs_a_peft_model():
     with pytest.raises(TypeError, match="needs a peft model"):
         push_adapter(tiny_bert(), "me/x", CONFIG, METRICS)
+
+
+def test_sft_adapters_are_text_generation():
+    from ssti_hf.config import SSTIConfig
+
+    config = SSTIConfig.from_name("imdb-ssti-date-50pct-1tok")
+    assert adapter_card("me/base", config, {"objective": "sft"}, rank=8).data.to_dict()["pipeline_tag"] == "text-generation"
+    assert adapter_card("me/base", config, {}, rank=8).data.to_dict()["pipeline_tag"] == "text-classification"
