@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 from peft import LoraConfig, get_peft_model
 import pyarrow.compute as pc
-from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, Trainer
+from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, Trainer, set_seed
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
 from .adapter import adapter_card
@@ -171,6 +171,10 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, spl
         from .sft import sft_trainer as make_trainer
     else:
         make_trainer = classification_trainer
+    # The new head's and the adapter's initial weights come from the global RNG before the
+    # Trainer seeds it: seed it here, so a run's result does not depend on the runs before it in
+    # the same process (a sweep).
+    set_seed(training_args.seed)
     trainer, callback, objective = make_trainer(ssti_args, model_args, training_args, config, splits)
     model, tokenizer = trainer.model, trainer.processing_class
     prepared = time.perf_counter()

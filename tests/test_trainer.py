@@ -96,3 +96,16 @@ def test_collator_tokenizes_and_pads_to_a_few_shapes():
     assert batch["labels"].tolist() == [1, 0]
     long = TokenizingCollator(tokenizer, max_length=24, pad_to=16)(rows)
     assert long["input_ids"].shape == (2, 24)  # a multiple of 16 would pass max_length: capped
+
+
+def test_a_run_does_not_depend_on_the_runs_before_it(tiny_bert, tmp_path):
+    import torch
+
+    args = ["train", "--sample", "--model", tiny_bert, "--max_steps", "2", "--max_length", "16", "--entropy_samples", "0"]
+    assert main([*args, "--output_dir", str(tmp_path / "a")]) == 0
+    torch.rand(1000)  # whatever a previous run left in the global RNG
+    assert main([*args, "--output_dir", str(tmp_path / "b")]) == 0
+    from safetensors.torch import load_file
+
+    a, b = (load_file(tmp_path / run / "adapter" / "adapter_model.safetensors") for run in "ab")
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)  # same initial weights, same training
