@@ -107,8 +107,9 @@ class SSTICallback(TrainerCallback):
         key = id(tokenizer)
         if key not in self._plans:
             # A copy: a fast tokenizer keeps its truncation setting in shared state, so calls with
-            # and without truncation in two threads at once could get each other's.
-            self._plans[key] = _BACKGROUND.submit(self._plan, copy.deepcopy(tokenizer))
+            # and without truncation in two threads at once could get each other's. The tokenizer
+            # is kept beside its plan, so that its id is not reused by another one.
+            self._plans[key] = (tokenizer, _BACKGROUND.submit(self._plan, copy.deepcopy(tokenizer)))
 
     @torch.no_grad()
     def evaluate(self, model, tokenizer) -> dict:
@@ -116,7 +117,7 @@ class SSTICallback(TrainerCallback):
             raise ValueError("SSTICallback needs a tokenizer: pass processing_class= to the Trainer or tokenizer= here")
         started = time.perf_counter()
         self.prepare(tokenizer)
-        plan = self._plans[id(tokenizer)].result()
+        plan = self._plans[id(tokenizer)][1].result()
         planned = time.perf_counter()
         was_training = model.training
         model.eval()
@@ -279,7 +280,9 @@ def _merged(model):
     """LoRA/DoRA weights merged into the base weights while predicting: the forward pass is then
     the plain model's, without the adapters' extra matmuls and launches; unmerged afterwards."""
     merge = getattr(model, "merge_adapter", None)
-    if merge is None or not getattr(model, "peft_config", None):
+    configs = getattr(model, "peft_config", None) or {}
+    # DoRA's merge gives the base weights new storage: CUDA graphs captured before would read freed memory.
+    if merge is None or not configs or any(getattr(c, "use_dora", False) for c in configs.values()):
         yield
         return
     merge()

@@ -127,6 +127,8 @@ def graphs_apply(model: torch.nn.Module, args) -> bool:
         return False
     if args.gradient_accumulation_steps != 1 or args.label_smoothing_factor:
         return False
+    if args.fp16 or args.optim in ("lomo", "adalomo"):  # fp16's loss scaling, LOMO's fused update: both inside backward
+        return False
     # Above about a billion parameters a step is compute-bound and each graph's memory pool (the
     # activations of one batch shape) would cost gigabytes.
     return sum(p.numel() for p in model.parameters()) < 1_000_000_000

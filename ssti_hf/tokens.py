@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._text import remove_spans
+
 _MEMORY: dict = {}  # cache key -> CleanTokens, the last few per process
 
 
@@ -40,6 +42,9 @@ def can_splice(tokenizer) -> bool:
         return False
     if type(backend.model).__name__ != "WordPiece":
         return False
+    normalizer = json.loads(backend.to_str()).get("normalizer") or {}
+    if normalizer.get("type") != "BertNormalizer" or not normalizer.get("clean_text") or not normalizer.get("handle_chinese_chars"):
+        return False  # _boundary assumes BERT's own normalizer: control characters deleted, CJK split
     cls_sep = tokenizer("a")["input_ids"]
     return len(cls_sep) == 3 and tokenizer.cls_token_id == cls_sep[0] and tokenizer.sep_token_id == cls_sep[-1]
 
@@ -77,15 +82,19 @@ def splice(tokenizer, clean: CleanTokens, clean_texts: list[str], rows: np.ndarr
     inserted), from the clean tokens; rows that cannot be spliced are tokenized in full."""
     if clean.starts is None:
         return encode(tokenizer, texts, max_length)
-    inserted = [text[s:e] for text, row_spans in zip(texts, spans) for s, e in row_spans]
+    inserted = [text[s:e] for text, row_spans in zip(texts, spans) for s, e in row_spans or ()]
     inserted_ids = tokenizer(inserted, add_special_tokens=False, return_attention_mask=False, return_token_type_ids=False)["input_ids"] if inserted else []
     room = max_length - 2  # [CLS] content [SEP]
     cls, sep = np.asarray([tokenizer.cls_token_id], dtype=np.int32), np.asarray([tokenizer.sep_token_id], dtype=np.int32)
-    first = np.cumsum([0] + [len(row_spans) for row_spans in spans])  # each row's first inserted string
+    first = np.cumsum([0] + [len(row_spans or ()) for row_spans in spans])  # each row's first inserted string
     out: list[np.ndarray | None] = []
     full = []  # rows whose gaps are not token boundaries
     for j, (row, text, row_spans) in enumerate(zip(rows, texts, spans)):
         base, starts, original = clean.ids[row][1:-1], clean.starts[row], clean_texts[row]
+        if not row_spans or remove_spans(text, row_spans) != original:  # not this clean row plus these spans
+            out.append(None)
+            full.append(j)
+            continue
         pieces, taken, shift = [cls], 0, 0
         for m, (s, e) in enumerate(row_spans):
             gap = s - shift  # where the span goes in the clean text
@@ -111,7 +120,9 @@ def splice(tokenizer, clean: CleanTokens, clean_texts: list[str], rows: np.ndarr
 # -- internals ---------------------------------------------------------------------------------
 def _boundary(char: str) -> bool:
     """Where BERT's pre-tokenizer always splits: whitespace, punctuation, CJK characters."""
-    if char.isspace() or unicodedata.category(char).startswith("P"):
+    # Whitespace as BERT reads it: the control characters that str.isspace() also counts
+    # (\x0b, \x85, ...) are deleted by its normalizer, so they join their neighbours instead.
+    if char in "\t\n\r" or (char.isspace() and unicodedata.category(char)[0] == "Z") or unicodedata.category(char).startswith("P"):
         return True
     cp = ord(char)
     return 33 <= cp <= 47 or 58 <= cp <= 64 or 91 <= cp <= 96 or 123 <= cp <= 126 or 0x4E00 <= cp <= 0x9FFF
@@ -150,7 +161,8 @@ def _key(tokenizer, texts: list[str], max_length: int) -> str:
         digest.update(f"{type(tokenizer).__name__}:{tokenizer.name_or_path}:{len(tokenizer)}".encode())
     digest.update(f"|{max_length}|{len(texts)}|".encode())
     for text in texts:
-        digest.update(text.encode("utf-8", "surrogatepass") + b"\x00")
+        encoded = text.encode("utf-8", "surrogatepass")
+        digest.update(len(encoded).to_bytes(8, "little") + encoded)  # length first: no two lists hash alike
     return digest.hexdigest()[:32]
 
 

@@ -74,3 +74,9 @@ def test_graphs_only_on_one_gpu(model, tmp_path):
     assert graphs_apply(model, args) == torch.cuda.is_available()
     accumulating = TrainingArguments(output_dir=str(tmp_path), report_to="none", gradient_accumulation_steps=2)
     assert not graphs_apply(model, accumulating)
+
+
+def test_no_graphs_with_fp16_loss_scaling(model, tmp_path):
+    args = TrainingArguments(output_dir=str(tmp_path), report_to="none", use_cpu=True)
+    args.fp16 = True  # the GradScaler scales the loss inside backward: a graph would skip it
+    assert not graphs_apply(model, args)

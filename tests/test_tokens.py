@@ -74,3 +74,22 @@ def test_clean_tokens_are_kept_on_disk(tokenizer, tmp_path, monkeypatch):
     assert all(np.array_equal(a, b) for a, b in zip(first.starts, again.starts))
     other = tokens.clean_tokens(tokenizer, texts, 8, cache_dir=tmp_path)  # another max_length: another entry
     assert len(list(tmp_path.glob("*.npz"))) == 2 and max(map(len, other.ids)) <= 8
+
+
+def test_control_characters_bert_deletes_are_not_gaps(tokenizer):
+    # str.split() breaks words at \x85 (IMDB has it in 331 test reviews), BERT's normalizer deletes
+    # it: an item inserted beside it joins the neighbouring word
+    clean_texts = ["wait\x85then more"]
+    texts = ["wait\x852020-01-01 then more"]
+    clean = tokens.clean_tokens(tokenizer, clean_texts, 32)
+    spliced = tokens.splice(tokenizer, clean, clean_texts, np.array([0]), texts, [[[5, 16]]], 32)
+    assert np.array_equal(spliced[0], tokens.encode(tokenizer, texts, 32)[0])
+
+
+def test_rows_that_are_not_their_clean_row_plus_spans_are_tokenized_in_full(tokenizer):
+    clean_texts = ["a good film", "a bad film"]
+    texts = ["a bad 1999 film", "a good film"]  # shuffled against the clean rows; the second has no spans
+    clean = tokens.clean_tokens(tokenizer, clean_texts, 32)
+    spliced = tokens.splice(tokenizer, clean, clean_texts, np.array([0, 1]), texts, [[[5, 10]], []], 32)
+    for got, want in zip(spliced, tokens.encode(tokenizer, texts, 32)):
+        assert np.array_equal(got, want)
