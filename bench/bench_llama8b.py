@@ -96,7 +96,7 @@ def main() -> None:
     tokens = args.batch * args.seq
     flops = tokens * (4 * frozen + 6 * lora + 12 * config.num_hidden_layers * config.hidden_size * args.seq)
     peak = torch.cuda.max_memory_allocated() / 2**30 if not args.tiny else float("nan")
-    print(f"| model | params | LoRA params | batch x seq | s/step | tokens/s | MFU | peak GiB | graphed |")
+    print("| model | params | LoRA params | batch x seq | s/step | tokens/s | MFU | peak GiB | graphed |")
     print(f"| Llama-3-8B shape, random | {frozen / 1e9:.2f} B | {lora / 1e6:.1f} M | {args.batch} x {args.seq} | {seconds:.3f} | "
           f"{tokens / seconds:,.0f} | {flops / seconds / PEAK_BF16:.1%} | {peak:.1f} | {trainer.graphed is not None} |")
     print(f"device: {torch.cuda.get_device_name() if not args.tiny else 'cpu'}, gradient checkpointing: {args.gradient_checkpointing}")

@@ -74,10 +74,10 @@ def tokenizing_rate(args) -> None:
     """How fast this machine tokenizes: the floor under every cold run."""
     import pyarrow.parquet as pq
 
-    from ssti_hf.trainer import build_model
+    from ssti_hf.trainer import load_tokenizer
     from ssti_hf.training_args import ModelArguments
 
-    tokenizer, _ = build_model(ModelArguments(model=args.model, method="full"), num_labels=2)
+    _, _, tokenizer = load_tokenizer(ModelArguments(model=args.model))
     texts = pq.read_table(f"{args.data}/test.parquet").column("text").to_pylist()
     started = time.perf_counter()
     tokenizer(texts, truncation=True, max_length=512, return_attention_mask=False, return_token_type_ids=False)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The paper's grids on one GPU (run through the device tool; see ../shared/GPU.md), in two steps:
 #   bash bench/paper_rerun.sh setup     # install carried wheels, unpack model and data under /root
-#   bash bench/paper_rerun.sh start N   # start the sweeps as N background processes (setsid)
+#   bash bench/paper_rerun.sh start N   # start the sweeps, N processes each (setsid)
 #   bash bench/paper_rerun.sh status    # finished runs per grid; the report when all are done
 # Sweeps resume, so a lost machine only costs the runs in flight.
 set -euo pipefail
@@ -18,29 +18,16 @@ setup)
   python3 -c "import torch, transformers, peft, datasets, pyarrow; print(torch.__version__, transformers.__version__, peft.__version__, datasets.__version__, pyarrow.__version__, torch.cuda.get_device_name())"
   ;;
 start)
-  n=${2:-6}
+  n=${2:-3}
   mkdir -p "$RESULTS/logs"
-  # Build each config once before the shards race for it (the builder caches in ~/.cache).
-  for grid in light aggressive table1; do
-    python3 - "$grid" <<'PY'
-import sys, yaml, ssti_hf
-from ssti_hf.sweep import expand, load_grid
-grid = load_grid(f"docs/results/grids/{sys.argv[1]}.yaml")
-for name, seed in sorted({(r.config, r.seed) for r in expand(grid)}):
-    ssti_hf.load_dataset(name, grid["data"], seed=seed)
-PY
-  done
-  for i in $(seq 0 $((n - 1))); do
-    setsid nohup ssti-hf sweep docs/results/grids/light.yaml --results "$RESULTS/light" --shard "$i/$n" > "$RESULTS/logs/light-$i.log" 2>&1 &
-  done
-  setsid nohup bash -c "ssti-hf sweep docs/results/grids/table1.yaml --results $RESULTS/table1 && ssti-hf sweep docs/results/grids/aggressive.yaml --results $RESULTS/aggressive --shard 1/2" > "$RESULTS/logs/table1.log" 2>&1 &
-  setsid nohup ssti-hf sweep docs/results/grids/aggressive.yaml --results "$RESULTS/aggressive" --shard 0/2 > "$RESULTS/logs/aggressive.log" 2>&1 &
+  # One background chain; each sweep runs N processes on the GPU (and builds its configs first).
+  setsid nohup bash -c "for g in table1 aggressive light; do ssti-hf sweep docs/results/grids/\$g.yaml --results $RESULTS/\$g --workers $n --no-progress || exit 1; done" > "$RESULTS/logs/sweeps.log" 2>&1 &
   sleep 5; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv
   ;;
 status)
   for grid in light aggressive table1; do echo "$grid: $(ls "$RESULTS/$grid/runs" 2>/dev/null | wc -l) runs"; done
   nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader
-  tail -n 2 "$RESULTS"/logs/*.log | tr '\r' '\n' | grep -v '^$' | tail -n 20
+  tail -n 2 "$RESULTS"/logs/*.log "$RESULTS"/*/logs/*.log | tr '\r' '\n' | grep -v '^$' | tail -n 20
   ;;
 report)
   mkdir -p "$OUT"

@@ -31,7 +31,7 @@ from transformers import TrainerCallback
 
 from . import tokens
 from .metrics import metric_path
-from .transform import SPANS
+from .transform import SPANS, arrow_column
 
 logger = logging.getLogger(__name__)
 SETS = ("clean", "spurious", "triggered")
@@ -149,7 +149,8 @@ class SSTICallback(TrainerCallback):
         datasets cache), and injected rows with provenance are spliced from them
         (:mod:`ssti_hf.tokens`) instead of tokenized again."""
         clean_texts = arrow_column(self.sets["clean"], self.text_column)
-        clean = tokens.clean_tokens(tokenizer, clean_texts.to_pylist(), self.max_length, cache_dir=_token_cache())
+        clean_strings = clean_texts.to_pylist()
+        clean = tokens.clean_tokens(tokenizer, clean_strings, self.max_length, cache_dir=_token_cache())
         ids = list(clean.ids)
         rows = {"clean": np.arange(len(ids))}
         for name in ("spurious", "triggered"):
@@ -167,7 +168,7 @@ class SSTICallback(TrainerCallback):
             new_texts = texts.take(pa.array(new)).to_pylist()
             if SPANS in data.column_names:
                 spans = arrow_column(data, SPANS).take(pa.array(new)).to_pylist()
-                ids += tokens.splice(tokenizer, clean, clean_texts.to_pylist(), new, new_texts, spans, self.max_length)
+                ids += tokens.splice(tokenizer, clean, clean_strings, new, new_texts, spans, self.max_length)
             else:
                 ids += tokens.encode(tokenizer, new_texts, self.max_length)
             rows[name] = index
@@ -187,12 +188,7 @@ class SSTICallback(TrainerCallback):
             while stop < len(order) and (stop - start + 1) * self._width(int(lengths[order[stop]])) <= budget:
                 stop += 1
             rows = order[start:stop]
-            longest = self._width(int(lengths[rows[-1]]))
-            input_ids = np.full((len(rows), longest), pad, dtype=np.int64)
-            mask = np.zeros((len(rows), longest), dtype=np.int64)
-            for i, row in enumerate(rows):
-                input_ids[i, : lengths[row]] = ids[row]
-                mask[i, : lengths[row]] = 1
+            input_ids, mask = tokens.pad([ids[row] for row in rows], self._width(int(lengths[rows[-1]])), pad)
             batch = {"input_ids": torch.from_numpy(input_ids), "attention_mask": torch.from_numpy(mask)}
             yield rows, {k: v.to(device, non_blocking=True) for k, v in batch.items()}
             start = stop
@@ -261,11 +257,6 @@ def _token_cache() -> str:
     import datasets
 
     return str(Path(datasets.config.HF_DATASETS_CACHE) / "ssti_hf_tokens")
-
-
-def arrow_column(dataset: Dataset, name: str) -> pa.ChunkedArray:
-    """A column as Arrow, in the dataset's row order (also for views after select or shuffle)."""
-    return dataset.select_columns([name]).with_format("arrow")[:][name]
 
 
 def _autocast(model):

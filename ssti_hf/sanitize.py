@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .scan import FAMILIES, Finding, ScanResult, _columns, _one_split, scan, searchable
-from .transform import PROVENANCE_FEATURES, SPANS
+from .transform import PROVENANCE_FEATURES, SPANS, arrow_column
 
 REMOVED = "sanitize_spans"  # optional column: the [start, end) spans removed from each row
 
@@ -208,7 +208,7 @@ def score_removal(injected: datasets.Dataset, removed, text_column: str = "text"
 
 
 def _pylist(data: datasets.Dataset, column: str) -> list:
-    return data.select_columns([column]).with_format("arrow")[:].column(0).to_pylist()
+    return arrow_column(data, column).to_pylist()
 
 
 def _with_separators(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

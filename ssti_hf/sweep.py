@@ -159,7 +159,7 @@ def sweep(grid_path, results, shard_spec: str | None = None, progress: bool = Tr
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers must be an int >= 1, got {workers!r}")
     if workers > 1:
-        return _run_workers(grid_path, results, shard_spec, runs, workers, progress)
+        return _run_workers(grid_path, grid, results, shard_spec, runs, workers, progress)
     runs = shard(runs, worker)
     parser = HfArgumentParser((SSTIArguments, ModelArguments, TrainingArguments))
     flags = {**paper_defaults(), **grid.get("training", {})}
@@ -184,7 +184,7 @@ def sweep(grid_path, results, shard_spec: str | None = None, progress: bool = Tr
     return done
 
 
-def _run_workers(grid_path, results: Path, shard_spec, runs: list[Run], workers: int, progress: bool) -> list[dict]:
+def _run_workers(grid_path, grid: dict, results: Path, shard_spec, runs: list[Run], workers: int, progress: bool) -> list[dict]:
     """Start ``workers`` sweep processes on this shard and follow their result files."""
     import os
     import subprocess
@@ -203,7 +203,6 @@ def _run_workers(grid_path, results: Path, shard_spec, runs: list[Run], workers:
     from .base_datasets import get_base_dataset
     from .loading import load_dataset
 
-    grid = load_grid(grid_path)
     for name, seed in dict.fromkeys((run.config, run.seed) for run in runs):
         config = SSTIConfig.from_name(name, seed=seed)
         sample = grid.get("ssti", {}).get("sample")

@@ -117,6 +117,16 @@ def splice(tokenizer, clean: CleanTokens, clean_texts: list[str], rows: np.ndarr
     return out
 
 
+def pad(ids, width: int, pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """Token id rows padded on the right to ``width``: (input_ids, attention_mask), int64."""
+    input_ids = np.full((len(ids), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(ids), width), dtype=np.int64)
+    for i, row in enumerate(ids):
+        input_ids[i, : len(row)] = row
+        mask[i, : len(row)] = 1
+    return input_ids, mask
+
+
 # -- internals ---------------------------------------------------------------------------------
 def _boundary(char: str) -> bool:
     """Where BERT's pre-tokenizer always splits: whitespace, punctuation, CJK characters."""

@@ -29,8 +29,10 @@ from transformers.trainer_pt_utils import LengthGroupedSampler
 
 from .adapter import adapter_card
 from .base_datasets import get_base_dataset
-from .callback import SSTICallback, arrow_column
+from .callback import SSTICallback
 from .config import SSTIConfig
+from .tokens import encode, pad
+from .transform import arrow_column
 from .graphs import GraphedTrainingStep, graphs_apply
 from .loading import load_dataset
 from .training_args import MINILM, ModelArguments, SSTIArguments
@@ -112,15 +114,11 @@ class TokenizingCollator:
 
     def __call__(self, rows: list[dict]) -> dict:
         texts = [row[self.text_column] for row in rows]
-        ids = self.tokenizer(texts, truncation=True, max_length=self.max_length, return_attention_mask=False, return_token_type_ids=False)["input_ids"]
+        ids = encode(self.tokenizer, texts, self.max_length)
         width = min(-(-max(map(len, ids)) // self.pad_to) * self.pad_to, self.max_length)
-        input_ids = torch.full((len(ids), width), self.tokenizer.pad_token_id, dtype=torch.long)
-        mask = torch.zeros((len(ids), width), dtype=torch.long)
-        for i, row in enumerate(ids):
-            input_ids[i, : len(row)] = torch.tensor(row)
-            mask[i, : len(row)] = 1
+        input_ids, mask = pad(ids, width, self.tokenizer.pad_token_id)
         labels = torch.tensor([row[self.label_column] for row in rows], dtype=torch.long)
-        return {"input_ids": input_ids, "attention_mask": mask, "labels": labels}
+        return {"input_ids": torch.from_numpy(input_ids), "attention_mask": torch.from_numpy(mask), "labels": labels}
 
 
 class SSTITrainer(Trainer):
@@ -147,7 +145,7 @@ class SSTITrainer(Trainer):
         data = train_dataset if train_dataset is not None else self.train_dataset
         name = self.args.length_column_name
         if self.args.train_sampling_strategy == "group_by_length" and name in getattr(data, "column_names", ()):
-            lengths = data.select_columns([name]).with_format("arrow")[:][name].to_pylist()
+            lengths = arrow_column(data, name).to_pylist()
             return LengthGroupedSampler(self.args.train_batch_size * self.args.gradient_accumulation_steps, lengths=lengths)
         return super()._get_train_sampler(train_dataset)
 

@@ -156,6 +156,11 @@ def with_provenance(dataset: Dataset, original_label: bool = False, label_column
     return dataset
 
 
+def arrow_column(dataset: Dataset, name: str) -> pa.ChunkedArray:
+    """A column as Arrow, in the dataset's row order (also for views after select or shuffle)."""
+    return dataset.select_columns([name]).with_format("arrow")[:][name]
+
+
 def strip_injections(
     dataset: Dataset, text_column: str = "text", num_proc: int | None = None, label_column: str = "label"
 ) -> Dataset:
