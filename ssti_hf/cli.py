@@ -17,6 +17,7 @@ from pathlib import Path
 
 import datasets
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -105,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         handler = {"inject": _inject, "build": _build, "sweep": _sweep, "report": _report, **SCAN_COMMANDS}[args.command]
         return handler(args, console)
     except (ValueError, TypeError, FileNotFoundError) as error:
-        console.print(f"[bold red]error:[/] {error}", highlight=False)
+        console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)  # escape: messages hold [..]
         return 2
 
 
@@ -164,8 +165,8 @@ def _train(argv: list[str]) -> int:
             name = f"{ssti_args.config}{objective}-{model_args.method}-r{model_args.rank}-s{training_args.seed}"
             training_args.output_dir = str(Path("ssti-runs") / name)
         metrics = run(ssti_args, model_args, training_args)
-    except (ValueError, TypeError, FileNotFoundError) as error:
-        console.print(f"[bold red]error:[/] {error}", highlight=False)
+    except (ValueError, TypeError, FileNotFoundError, ImportError) as error:  # ImportError: an optional extra is missing
+        console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)  # escape: messages hold [..]
         return 2
     console.print(_results_table(metrics))
     console.print(f"metrics, adapter and card in {training_args.output_dir}", highlight=False)

@@ -51,6 +51,19 @@ def resolve_model(name: str) -> str:
     return name
 
 
+def gguf_source(path: str) -> tuple[str, dict]:
+    """A ``.gguf`` file -> its folder and ``gguf_file=``, as transformers loads one (de-quantized to
+    float weights: a quantized checkpoint trains like any other); anything else is left as is."""
+    if not path.endswith(".gguf"):
+        return path, {}
+    import importlib.util
+
+    if importlib.util.find_spec("gguf") is None:
+        raise ImportError(f"loading the GGUF model {path!r} needs the gguf package: pip install 'ssti-hf[gguf]'")
+    file = Path(path).expanduser()
+    return str(file.parent), {"gguf_file": file.name}
+
+
 def build_model(model_args: ModelArguments, num_labels: int):
     """Tokenizer and classifier (encoder or decoder), with the adapter unless ``method="full"``."""
     path, config, tokenizer = load_tokenizer(model_args, num_labels=num_labels)
@@ -63,11 +76,12 @@ def load_tokenizer(model_args: ModelArguments, **config_kwargs):
     """The model's path, config and tokenizer (padding on the right, a pad token for decoders):
     enough to refuse bad input before any weight is loaded."""
     path = resolve_model(model_args.model)
+    folder, gguf = gguf_source(path)
     try:
-        config = AutoConfig.from_pretrained(path, **config_kwargs)
+        config = AutoConfig.from_pretrained(folder, **gguf, **config_kwargs)
     except OSError as error:
         raise ValueError(f"cannot load model {model_args.model!r}: {error}") from None
-    tokenizer = AutoTokenizer.from_pretrained(path)
+    tokenizer = AutoTokenizer.from_pretrained(folder, **gguf)
     if tokenizer.pad_token is None:  # decoders (Llama) ship without one
         tokenizer.pad_token = tokenizer.eos_token
     tokenizer.padding_side = "right"
@@ -78,7 +92,15 @@ def load_tokenizer(model_args: ModelArguments, **config_kwargs):
 def load_weights(model_args: ModelArguments, auto_class, path: str, config):
     """The model as ``auto_class`` (a classifier, or a causal LM for ``ssti_hf.sft``), no adapter."""
     # float32 master weights whatever the checkpoint's dtype (bf16 autocast does the fast part)
-    model = auto_class.from_pretrained(path, config=config, dtype=torch.float32)
+    folder, gguf = gguf_source(path)
+    if gguf:
+        try:  # newer transformers can keep GGUF blocks packed (not trainable); ask for dense weights
+            from transformers import GgufConfig
+
+            gguf["quantization_config"] = GgufConfig(dequantize=True)
+        except ImportError:  # older ones always de-quantize
+            pass
+    model = auto_class.from_pretrained(folder, config=config, dtype=torch.float32, **gguf)
     if model_args.model == MINILM:  # record the Hub id it is a copy of, not a site-packages path
         model.config._name_or_path = MINILM_HUB_ID
     return model

@@ -77,7 +77,7 @@ class SSTIArguments:
 
 @dataclass
 class ModelArguments:
-    model: str = field(default=MINILM, metadata={"help": "Hub id or path; 'minilm' is the offline all-MiniLM-L6-v2 stand-in"})
+    model: str = field(default=MINILM, metadata={"help": "Hub id, folder or .gguf file; 'minilm' is the offline all-MiniLM-L6-v2 stand-in"})
     method: str = field(default="lora", metadata={"help": "lora, dora or full (fine-tuning)", "choices": ["lora", "dora", "full"]})
     rank: int = field(default=16, metadata={"help": "LoRA rank (the paper: 1, 16, 32, 64)"})
     lora_alpha: int | None = field(default=None, metadata={"help": "LoRA alpha (default: the rank)"})

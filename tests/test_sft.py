@@ -10,7 +10,7 @@ from ssti_hf.cli import main
 from ssti_hf.sft import check_causal_lm, label_word_ids, label_words, sft_trainer
 from ssti_hf.training_args import ModelArguments, SSTIArguments
 
-from .models import save_tiny
+from .models import save_tiny, save_tiny_gguf
 
 MAX_LENGTH = 48
 FAST = ["--objective", "sft", "--sample", "--max_steps", "3", "--max_length", str(MAX_LENGTH), "--entropy_samples", "8"]
@@ -41,6 +41,26 @@ def test_train_writes_the_classifier_metrics(tiny_llama, tmp_path):
     assert metrics["objective"] == "sft" and metrics["label_words"] == ["negative", "positive"]
     assert sum(metrics["predicted_counts"]["triggered"].values()) == 1000 and metrics["entropy_rows"] == 8
     assert json.loads((out / "adapter" / "adapter_config.json").read_text())["task_type"] == "CAUSAL_LM"
+
+
+def test_trains_a_gguf_checkpoint(tmp_path):
+    """``--model FILE.gguf``: transformers de-quantizes the file, the run is an ordinary SFT run."""
+    pytest.importorskip("gguf")
+    out = tmp_path / "run"
+    assert main(["train", *FAST, "--model", save_tiny_gguf(tmp_path), "--output_dir", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["objective"] == "sft" and sum(metrics["predicted_counts"]["triggered"].values()) == 1000
+    assert (out / "adapter" / "adapter_model.safetensors").exists()
+
+
+def test_a_gguf_file_needs_the_gguf_package(tmp_path, monkeypatch, capsys):
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "gguf" else find_spec(name, *a))
+    assert main(["train", *FAST, "--model", save_tiny_gguf(tmp_path), "--output_dir", str(tmp_path / "run")]) == 2
+    assert "needs the gguf package: pip install 'ssti-hf[gguf]'" in " ".join(capsys.readouterr().out.split())
+    assert not (tmp_path / "run").exists()
 
 
 def test_loss_is_on_the_completion_only(built):

@@ -133,9 +133,9 @@ def test_the_attacks_grid_compares_lora_ranks_with_full_fine_tuning():
     path = Path(__file__).resolve().parents[1] / "docs" / "results" / "grids" / "attacks.yaml"
     grid = load_grid(path)
     runs = expand(grid)
-    configs = ["imdb-poison-flip-10pct", "imdb-poison-flip-25pct", "imdb-backdoor-date-1pct-1tok", "imdb-backdoor-date-5pct-1tok"]
-    assert list(dict.fromkeys(r.config for r in runs)) == configs
-    assert len(runs) == 4 * (3 + 1) * 3 and len({r.id for r in runs}) == len(runs)  # ranks 1/16/64 + full, 3 seeds
+    configs = ["imdb-poison-flip-0pct", "imdb-poison-flip-10pct", "imdb-poison-flip-25pct", "imdb-backdoor-date-1pct-1tok", "imdb-backdoor-date-5pct-1tok"]
+    assert list(dict.fromkeys(r.config for r in runs)) == configs  # 0pct: each method's baseline without attack
+    assert len(runs) == 5 * (3 + 1) * 3 and len({r.id for r in runs}) == len(runs)  # ranks 1/16/64 + full, 3 seeds
     for config in configs:
         mine = [r for r in runs if r.config == config]
         assert sorted((r.method, r.rank or 0) for r in mine if r.seed == 0) == [("full", 0), ("lora", 1), ("lora", 16), ("lora", 64)]
@@ -172,3 +172,11 @@ def test_a_backdoor_sweep_trains_and_measures_the_asr_on_the_non_target_rows(tin
     for run in runs:
         assert 0 <= run["asr"] <= 1
         assert sum(run["predicted_counts"]["triggered"].values()) == 500  # the 500 negative test reviews, triggered
+
+
+def test_the_sft_grid_trains_the_gguf_decoder_generatively():
+    grid = load_grid(Path(__file__).resolve().parents[1] / "docs" / "results" / "grids" / "sft.yaml")
+    runs = expand(grid)
+    assert [(r.config, r.rank) for r in runs if r.seed == 0][:2] == [("imdb-ssti-date-0pct-1tok", 16), ("imdb-ssti-date-0pct-1tok", 64)]
+    assert len(runs) == 3 * 2 and {r.model for r in runs} == {"/root/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"}
+    assert grid["ssti"]["objective"] == "sft"
