@@ -34,7 +34,7 @@ PEAK_BF16 = 989e12
 
 def _sync() -> None:
     if torch.cuda.is_available():
-        _sync()
+        torch.cuda.synchronize()
 
 
 def linear_weights(model) -> int:

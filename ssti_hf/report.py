@@ -126,7 +126,10 @@ def _summary_table(members) -> str:
         for key in ("clean_balanced_accuracy", "spurious_balanced_accuracy", "gap", "asr", "ratio"):
             values = [run[key] for run in runs if key in run]
             mean, std = _mean_std(values) if values else (None, None)
-            cells.append(f"{mean:.3f} ± {std:.3f}" if values else "-")
+            if not values:
+                cells.append("-")
+            else:  # one seed has no spread to show
+                cells.append(f"{mean:.3f} ± {std:.3f}" if len(values) > 1 else f"{mean:.3f}")
         lines.append(f"| {rate} | {rank} | " + " | ".join(cells) + f" | {len(runs)} |")
     return "\n".join(lines) + "\n"
 

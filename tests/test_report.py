@@ -55,3 +55,10 @@ def test_methods_are_reported_apart_and_full_fine_tuning_runs_once(tmp_path):
     fake_results(tmp_path / "results", grid)
     report(tmp_path / "results", tmp_path / "out")
     assert len(list((tmp_path / "out").glob("*-lora.png"))) == 2 and len(list((tmp_path / "out").glob("*-full.png"))) == 2
+
+
+def test_a_single_seed_shows_no_spread(tmp_path):
+    fake_results(tmp_path / "results", {"base": "imdb", "rate": [50], "rank": [16], "seed": [0]})
+    text = report(tmp_path / "results", tmp_path / "out").read_text()
+    row = next(line for line in text.splitlines() if line.startswith("| 50 | 16 |"))
+    assert "±" not in row and row.endswith("| 1 |")
