@@ -9,6 +9,11 @@ scores (12 * layers * hidden * seq per token, forward plus backward), over the G
 peak (989 TFLOP/s for an H100 SXM, 989 for an H200).
 
     python bench/bench_llama8b.py --steps 30
+    torchrun --nproc_per_node 2 bench/bench_llama8b.py --fsdp --batch 14   # FSDP over 2 GPUs
+
+Under ``--fsdp`` (FSDP full sharding, one unit per decoder layer, through the Trainer's ``--fsdp``
+flags) the adapters are cast to bf16 too: FSDP flattens each unit's weights into one tensor of one
+dtype. Tokens per second then count every process's rows, and MFU is per GPU.
 """
 
 from __future__ import annotations
@@ -59,6 +64,7 @@ def main() -> None:
     parser.add_argument("--seq", type=int, default=512)
     parser.add_argument("--rank", type=int, default=64)
     parser.add_argument("--gradient-checkpointing", action="store_true")
+    parser.add_argument("--fsdp", action="store_true", help="shard the model over the processes of torchrun / accelerate launch")
     parser.add_argument("--tiny", action="store_true", help="a 2-layer model on the CPU: checks the script, measures nothing")
     args = parser.parse_args()
 
@@ -71,20 +77,29 @@ def main() -> None:
 
     shape = {**LLAMA3_8B, "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 1000} if args.tiny else LLAMA3_8B
     config = LlamaConfig(**shape, num_labels=2, pad_token_id=0)
-    device = "cpu" if args.tiny else "cuda"
+    import os
+
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    device = "cpu" if args.tiny else f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
+    if not args.tiny:
+        torch.cuda.set_device(device)
     torch.manual_seed(0)
     with torch.device(device):
         model = AutoModelForSequenceClassification.from_config(config, dtype=torch.bfloat16)
     frozen = sum(p.numel() for p in model.parameters())
     model = get_peft_model(model, LoraConfig(task_type="SEQ_CLS", r=args.rank, lora_alpha=args.rank, lora_dropout=0.05, target_modules="all-linear"))
     lora = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    if args.fsdp:
+        model.to(torch.bfloat16)
     generator = torch.Generator().manual_seed(0)
-    rows = args.batch * (args.steps + 1)
+    rows = args.batch * (args.steps + 1) * world  # each process reads its own share
     ids = torch.randint(1, config.vocab_size, (rows, args.seq), generator=generator)
     data = datasets.Dataset.from_dict({"input_ids": ids.tolist(), "attention_mask": [[1] * args.seq] * rows, "labels": [i % 2 for i in range(rows)]})
     flags = {**paper_defaults(), "per_device_train_batch_size": args.batch, "max_steps": args.steps, "output_dir": "/tmp/llama8b",
              "logging_steps": args.steps, "bf16": not args.tiny, "gradient_checkpointing": args.gradient_checkpointing,
              "train_sampling_strategy": "sequential"}
+    if args.fsdp:
+        flags |= {"fsdp": "full_shard auto_wrap", "fsdp_config": {"transformer_layer_cls_to_wrap": ["LlamaDecoderLayer"], "use_orig_params": True}}
     training_args = TrainingArguments(**flags)
     timer = StepTimer(args.warmup)
     trainer = SSTITrainer(model=model, args=training_args, train_dataset=data, callbacks=[timer.callback])
@@ -93,12 +108,15 @@ def main() -> None:
     trainer.train()
     steps = args.steps - args.warmup
     seconds = (timer.ended - timer.started) / steps
-    tokens = args.batch * args.seq
+    tokens = args.batch * args.seq * world
     flops = tokens * (4 * frozen + 6 * lora + 12 * config.num_hidden_layers * config.hidden_size * args.seq)
     peak = torch.cuda.max_memory_allocated() / 2**30 if not args.tiny else float("nan")
-    print("| model | params | LoRA params | batch x seq | s/step | tokens/s | MFU | peak GiB | graphed |")
-    print(f"| Llama-3-8B shape, random | {frozen / 1e9:.2f} B | {lora / 1e6:.1f} M | {args.batch} x {args.seq} | {seconds:.3f} | "
-          f"{tokens / seconds:,.0f} | {flops / seconds / PEAK_BF16:.1%} | {peak:.1f} | {trainer.graphed is not None} |")
+    if not trainer.is_world_process_zero():
+        return
+    print("| model | params | LoRA params | GPUs | batch x seq per GPU | s/step | tokens/s | MFU per GPU | peak GiB | graphed |")
+    print(f"| Llama-3-8B shape, random | {frozen / 1e9:.2f} B | {lora / 1e6:.1f} M | {world}{' FSDP' if args.fsdp else ''} | "
+          f"{args.batch} x {args.seq} | {seconds:.3f} | {tokens / seconds:,.0f} | {flops / seconds / PEAK_BF16 / world:.1%} | {peak:.1f} | "
+          f"{trainer.graphed is not None} |")
     print(f"device: {torch.cuda.get_device_name() if not args.tiny else 'cpu'}, gradient checkpointing: {args.gradient_checkpointing}")
 
 

@@ -272,8 +272,9 @@ def _merged(model):
     the plain model's, without the adapters' extra matmuls and launches; unmerged afterwards."""
     merge = getattr(model, "merge_adapter", None)
     configs = getattr(model, "peft_config", None) or {}
-    # DoRA's merge gives the base weights new storage: CUDA graphs captured before would read freed memory.
-    if merge is None or not configs or any(getattr(c, "use_dora", False) for c in configs.values()):
+    # DoRA's merge gives the base weights new storage: CUDA graphs captured before would read freed
+    # memory. FSDP's weights are shards: nothing whole to merge into.
+    if merge is None or not configs or _sharded(model) or any(getattr(c, "use_dora", False) for c in configs.values()):
         yield
         return
     merge()
@@ -281,6 +282,13 @@ def _merged(model):
         yield
     finally:
         model.unmerge_adapter()
+
+
+def _sharded(model) -> bool:
+    """Whether FSDP (version 1 or 2) shards any of the model's weights."""
+    from torch.distributed.fsdp import FSDPModule, FullyShardedDataParallel
+
+    return any(isinstance(m, (FullyShardedDataParallel, FSDPModule)) for m in model.modules())
 
 
 @contextlib.contextmanager

@@ -168,6 +168,8 @@ def _train(argv: list[str]) -> int:
     except (ValueError, TypeError, FileNotFoundError, ImportError) as error:  # ImportError: an optional extra is missing
         console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)  # escape: messages hold [..]
         return 2
+    if not metrics:  # another process than the main one of a multi-GPU run: the main one reports
+        return 0
     console.print(_results_table(metrics))
     console.print(f"metrics, adapter and card in {training_args.output_dir}", highlight=False)
     return 0

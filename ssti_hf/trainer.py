@@ -200,9 +200,16 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, spl
     prepared = time.perf_counter()
     trainer.train()
     trained = time.perf_counter()
-    if not trainer.is_world_process_zero():  # under DDP (accelerate launch) the main process measures and writes
+    if getattr(trainer, "is_fsdp_enabled", False):
+        # FSDP: the weights are sharded, so every process takes part in each forward pass of the
+        # evaluation (all predict the same rows); the main process writes.
+        measured = callback.evaluate(trainer.model_wrapped, tokenizer)
+        if not trainer.is_world_process_zero():
+            return {}
+    elif not trainer.is_world_process_zero():  # DDP: each process holds the whole model; the main one measures and writes
         return {}
-    measured = callback.evaluate(model, tokenizer)
+    else:
+        measured = callback.evaluate(model, tokenizer)
     done = time.perf_counter()
 
     metrics = {
@@ -212,6 +219,7 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, spl
         "method": model_args.method,
         "rank": model_args.rank if model_args.method != "full" else None,
         "max_steps": training_args.max_steps,
+        "processes": training_args.world_size,  # > 1 under DDP / FSDP (accelerate launch, torchrun)
         **objective,
         **{k: v for k, v in measured.items() if k != "entropies"},
         "evaluations": [e for e in trainer.state.log_history if "eval_ssti_gap" in e],  # during training

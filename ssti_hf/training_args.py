@@ -21,6 +21,9 @@ PAPER_DEFAULTS = {
     # The Trainer's NaN check reads the loss back every step, which stalls the CPU until the GPU
     # is done; the loss is still logged every logging_steps.
     "logging_nan_inf_filter": False,
+    # Under DDP: every adapter weight takes part in each step, so the extra pass over the autograd
+    # graph looking for unused ones (the Trainer's default without gradient checkpointing) is waste.
+    "ddp_find_unused_parameters": False,
 }
 
 

@@ -109,3 +109,20 @@ def test_a_run_does_not_depend_on_the_runs_before_it(tiny_bert, tmp_path):
 
     a, b = (load_file(tmp_path / run / "adapter" / "adapter_model.safetensors") for run in "ab")
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)  # same initial weights, same training
+
+
+def test_two_processes_train_one_model_and_the_main_one_writes(tiny_bert, tmp_path):
+    """DDP through torchrun (gloo on the CPU): both processes train, the main one measures and
+    writes, the other exits 0 without printing a table."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "run"
+    argv = ["train", "--sample", "--model", tiny_bert, "--max_steps", "3", "--max_length", "64", "--entropy_samples", "8",
+            "--use_cpu", "--output_dir", str(out)]
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "ssti_hf.cli", *argv],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["processes"] == 2 and sum(metrics["predicted_counts"]["triggered"].values()) == 1000
+    assert done.stdout.count("metrics, adapter and card in") == 1
