@@ -200,10 +200,14 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, spl
     prepared = time.perf_counter()
     trainer.train()
     trained = time.perf_counter()
+    state_dict = None  # the adapter's weights as the model holds them
     if getattr(trainer, "is_fsdp_enabled", False):
         # FSDP: the weights are sharded, so every process takes part in each forward pass of the
-        # evaluation (all predict the same rows); the main process writes.
+        # evaluation (all predict the same rows) and in gathering the weights whole for the main
+        # process, which writes.
         measured = callback.evaluate(trainer.model_wrapped, tokenizer)
+        if model_args.method != "full":
+            state_dict = trainer.accelerator.get_state_dict(trainer.model_wrapped)
         if not trainer.is_world_process_zero():
             return {}
     elif not trainer.is_world_process_zero():  # DDP: each process holds the whole model; the main one measures and writes
@@ -230,7 +234,7 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, spl
     out = Path(training_args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     if model_args.method != "full":
-        model.save_pretrained(out / "adapter")
+        model.save_pretrained(out / "adapter", state_dict=state_dict)
         adapter_card(model.config._name_or_path, config, metrics, rank=model_args.rank).save(out / "adapter" / "README.md")
     metrics["seconds"]["save"] = time.perf_counter() - done
     metrics["seconds"]["total"] = time.perf_counter() - started
