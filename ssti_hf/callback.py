@@ -92,7 +92,9 @@ class SSTICallback(TrainerCallback):
 
     # -- Trainer hook ---------------------------------------------------------------------------
     def on_evaluate(self, args, state, control, model=None, processing_class=None, metrics=None, **kwargs):
-        if not state.is_world_process_zero:  # under DDP one process measures, not every rank
+        # Under DDP one process measures; under FSDP every process takes part in each forward pass
+        # (the weights are sharded), and the main one logs.
+        if not state.is_world_process_zero and not _sharded(model):
             return
         results = self.evaluate(model, self.tokenizer or processing_class)
         logs = {f"eval_ssti_{key}": value for key, value in _flatten(results).items()}
@@ -286,8 +288,16 @@ def _merged(model):
 
 def _sharded(model) -> bool:
     """Whether FSDP (version 1 or 2) shards any of the model's weights."""
-    from torch.distributed.fsdp import FSDPModule, FullyShardedDataParallel
+    import torch.distributed as dist
 
+    if model is None or not (dist.is_available() and dist.is_initialized()):
+        return False
+    from torch.distributed.fsdp import FullyShardedDataParallel
+
+    try:
+        from torch.distributed.fsdp import FSDPModule  # FSDP2, exported since torch 2.6
+    except ImportError:
+        FSDPModule = FullyShardedDataParallel
     return any(isinstance(m, (FullyShardedDataParallel, FSDPModule)) for m in model.modules())
 
 

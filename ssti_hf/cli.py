@@ -152,7 +152,7 @@ def _train(argv: list[str]) -> int:
     """``ssti-hf train``: HfArgumentParser over the SSTI, model and TrainingArguments flags."""
     from transformers import HfArgumentParser, TrainingArguments
 
-    from .trainer import run
+    from .trainer import MissingExtra, run
     from .training_args import ModelArguments, SSTIArguments, paper_defaults
 
     console = Console()
@@ -165,7 +165,7 @@ def _train(argv: list[str]) -> int:
             name = f"{ssti_args.config}{objective}-{model_args.method}-r{model_args.rank}-s{training_args.seed}"
             training_args.output_dir = str(Path("ssti-runs") / name)
         metrics = run(ssti_args, model_args, training_args)
-    except (ValueError, TypeError, FileNotFoundError, ImportError) as error:  # ImportError: an optional extra is missing
+    except (ValueError, TypeError, FileNotFoundError, MissingExtra) as error:
         console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)  # escape: messages hold [..]
         return 2
     if not metrics:  # another process than the main one of a multi-GPU run: the main one reports

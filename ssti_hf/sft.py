@@ -191,6 +191,10 @@ def sft_trainer(ssti_args: SSTIArguments, model_args: ModelArguments, training_a
     """The generative objective of :func:`ssti_hf.trainer.run`: returns the SFTTrainer, its
     :class:`SFTCallback` (already tokenizing the test prompts) and what metrics.json records of
     the objective. Bad input fails before any weight is loaded."""
+    if training_args.fsdp:
+        # The label-word scoring reads the LM head's rows directly, past the FSDP root's forward
+        # that would gather them: under FSDP they are shards.
+        raise ValueError("--objective sft does not run under FSDP (its evaluation needs the whole LM head); use DDP or one GPU")
     base = get_base_dataset(config.base)
     prompt, words = prompt_for(base), label_words(base, ssti_args.label_words)
     path, model_config, tokenizer = load_tokenizer(model_args)

@@ -176,6 +176,8 @@ def sweep(grid_path, results, shard_spec: str | None = None, progress: bool = Tr
                 values["rank"] = run.rank
             ssti_args, model_args, training_args = parser.parse_dict(values)
             metrics = train_run(ssti_args, model_args, training_args)
+            if not metrics:  # not the main process of a multi-GPU run: the main one writes the result
+                continue
             metrics["run_id"] = run.id
             if (Path(output_dir) / "adapter").is_dir():  # keep the adapter beside the result
                 shutil.copytree(Path(output_dir) / "adapter", results / "adapters" / run.id, dirs_exist_ok=True)

@@ -51,17 +51,27 @@ def resolve_model(name: str) -> str:
     return name
 
 
+class MissingExtra(ImportError):
+    """An optional dependency (a ``pip install 'ssti-hf[extra]'``) that this input needs."""
+
+
 def gguf_source(path: str) -> tuple[str, dict]:
     """A ``.gguf`` file -> its folder and ``gguf_file=``, as transformers loads one (de-quantized to
-    float weights: a quantized checkpoint trains like any other); anything else is left as is."""
-    if not path.endswith(".gguf"):
+    float weights: a quantized checkpoint trains like any other). A local file, or a Hub file
+    named ``org/repo/FILE.gguf``; anything else is left as is."""
+    if not path.lower().endswith(".gguf") or Path(path).expanduser().is_dir():
         return path, {}
     import importlib.util
 
     if importlib.util.find_spec("gguf") is None:
-        raise ImportError(f"loading the GGUF model {path!r} needs the gguf package: pip install 'ssti-hf[gguf]'")
+        raise MissingExtra(f"loading the GGUF model {path!r} needs the gguf package: pip install 'ssti-hf[gguf]'")
     file = Path(path).expanduser()
-    return str(file.parent), {"gguf_file": file.name}
+    if file.is_file():
+        return str(file.parent), {"gguf_file": file.name}
+    parts = path.split("/")
+    if len(parts) >= 3 and not path.startswith((".", "/", "~")):  # org/repo/FILE.gguf on the Hub
+        return "/".join(parts[:2]), {"gguf_file": "/".join(parts[2:])}
+    raise FileNotFoundError(f"GGUF file {path!r} does not exist (a Hub file is named org/repo/FILE.gguf)")
 
 
 def build_model(model_args: ModelArguments, num_labels: int):
@@ -101,6 +111,8 @@ def load_weights(model_args: ModelArguments, auto_class, path: str, config):
         except ImportError:  # older ones always de-quantize
             pass
     model = auto_class.from_pretrained(folder, config=config, dtype=torch.float32, **gguf)
+    if gguf:  # the adapter's base model (card and adapter_config.json) is the file, not its folder
+        model.config._name_or_path = model.name_or_path = path
     if model_args.model == MINILM:  # record the Hub id it is a copy of, not a site-packages path
         model.config._name_or_path = MINILM_HUB_ID
     return model
@@ -207,7 +219,7 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, spl
         # process, which writes.
         measured = callback.evaluate(trainer.model_wrapped, tokenizer)
         if model_args.method != "full":
-            state_dict = trainer.accelerator.get_state_dict(trainer.model_wrapped)
+            state_dict = trainable_state(trainer.model_wrapped)
         if not trainer.is_world_process_zero():
             return {}
     elif not trainer.is_world_process_zero():  # DDP: each process holds the whole model; the main one measures and writes
@@ -244,6 +256,15 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, spl
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
     return metrics
+
+
+def trainable_state(model) -> dict:
+    """The trainable weights (adapter, head) of an FSDP-sharded model, gathered whole onto the main
+    process's CPU (the others get none); the frozen base is left out: gathered, it would cost
+    32 GB for an 8B model. Every process must call it."""
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+
+    return get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True, ignore_frozen_params=True))
 
 
 def classification_trainer(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, config: SSTIConfig, splits):

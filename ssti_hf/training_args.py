@@ -23,6 +23,7 @@ PAPER_DEFAULTS = {
     "logging_nan_inf_filter": False,
     # Under DDP: every adapter weight takes part in each step, so the extra pass over the autograd
     # graph looking for unused ones (the Trainer's default without gradient checkpointing) is waste.
+    # A model with weights some steps skip (mixture-of-experts) needs --ddp_find_unused_parameters true.
     "ddp_find_unused_parameters": False,
 }
 

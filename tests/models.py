@@ -21,8 +21,9 @@ def save_tiny(folder, decoder: bool = False) -> str:
 
 
 def save_tiny_gguf(folder) -> str:
-    """A tiny random Llama as a GGUF file (float32 tensors, a byte-level BPE vocabulary with a few
-    merges), written with the gguf package the way llama.cpp's converters write one."""
+    """A tiny random Llama as a GGUF file (float32 tensors but one in Q8_0, a byte-level BPE
+    vocabulary with a few merges), written with the gguf package the way llama.cpp's converters
+    write one."""
     import numpy as np
     import gguf
     from transformers.convert_slow_tokenizer import bytes_to_unicode
@@ -56,7 +57,12 @@ def save_tiny_gguf(folder) -> str:
               "blk.0.attn_v.weight": (kv, hidden), "blk.0.attn_output.weight": (hidden, hidden), "blk.0.ffn_norm.weight": (hidden,),
               "blk.0.ffn_gate.weight": (ffn, hidden), "blk.0.ffn_up.weight": (ffn, hidden), "blk.0.ffn_down.weight": (hidden, ffn)}
     for name, shape in shapes.items():
-        writer.add_tensor(name, (rng.standard_normal(shape) * 0.02).astype(np.float32))
+        values = (rng.standard_normal(shape) * 0.02).astype(np.float32)
+        if name == "blk.0.ffn_down.weight":  # one tensor quantized (Q8_0: blocks of 32 along a row), as real files are
+            q8 = gguf.GGMLQuantizationType.Q8_0
+            writer.add_tensor(name, gguf.quants.quantize(values, q8), raw_dtype=q8)
+        else:
+            writer.add_tensor(name, values)
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()

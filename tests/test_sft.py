@@ -51,6 +51,34 @@ def test_trains_a_gguf_checkpoint(tmp_path):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["objective"] == "sft" and sum(metrics["predicted_counts"]["triggered"].values()) == 1000
     assert (out / "adapter" / "adapter_model.safetensors").exists()
+    assert json.loads((out / "adapter" / "adapter_config.json").read_text())["base_model_name_or_path"].endswith("tiny.gguf")
+
+
+def test_a_quantized_gguf_tensor_is_loaded_dense(tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    from ssti_hf.trainer import load_tokenizer, load_weights
+
+    pytest.importorskip("gguf")
+    args = ModelArguments(model=save_tiny_gguf(tmp_path))
+    path, config, _ = load_tokenizer(args)
+    model = load_weights(args, AutoModelForCausalLM, path, config)
+    down = model.model.layers[0].mlp.down_proj
+    assert type(down) is torch.nn.Linear and down.weight.dtype == torch.float32 and down.weight.shape == (16, 32)
+    assert not getattr(model, "is_quantized", False) and 0 < down.weight.abs().mean() < 0.1
+
+
+def test_gguf_sources(tmp_path):
+    from ssti_hf.trainer import gguf_source
+
+    pytest.importorskip("gguf")
+    (tmp_path / "model.gguf").mkdir()  # a folder named like a file is a folder
+    assert gguf_source(str(tmp_path / "model.gguf")) == (str(tmp_path / "model.gguf"), {})
+    (tmp_path / "M.GGUF").write_bytes(b"")
+    assert gguf_source(str(tmp_path / "M.GGUF")) == (str(tmp_path), {"gguf_file": "M.GGUF"})
+    assert gguf_source("org/repo/sub/m.Q4_1.gguf") == ("org/repo", {"gguf_file": "sub/m.Q4_1.gguf"})
+    with pytest.raises(FileNotFoundError, match="GGUF file 'missing/m.gguf' does not exist"):
+        gguf_source("missing/m.gguf")
 
 
 def test_a_gguf_file_needs_the_gguf_package(tmp_path, monkeypatch, capsys):
@@ -58,7 +86,8 @@ def test_a_gguf_file_needs_the_gguf_package(tmp_path, monkeypatch, capsys):
 
     find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "gguf" else find_spec(name, *a))
-    assert main(["train", *FAST, "--model", save_tiny_gguf(tmp_path), "--output_dir", str(tmp_path / "run")]) == 2
+    (tmp_path / "model.gguf").write_bytes(b"")  # refused before it is read
+    assert main(["train", *FAST, "--model", str(tmp_path / "model.gguf"), "--output_dir", str(tmp_path / "run")]) == 2
     assert "needs the gguf package: pip install 'ssti-hf[gguf]'" in " ".join(capsys.readouterr().out.split())
     assert not (tmp_path / "run").exists()
 
@@ -142,6 +171,7 @@ def test_encoders_and_encoder_decoders_are_refused(name):
         (["--label_words", "negative,\u200b"], "label word '\\u200b' tokenizes to nothing"),
         (["--config", "imdb-backdoor-date-5pct-1tok-label5"], "target label5 is out of range for imdb"),
         (["--objective", "classification", "--label_words", "a,b"], "a classifier has no label words"),
+        (["--fsdp", "full_shard"], "--objective sft does not run under FSDP"),
     ],
 )
 def test_bad_input(tiny_llama, tmp_path_factory, tmp_path, capsys, argv, message):

@@ -1,6 +1,7 @@
 import json
 
 import pytest
+import torch
 
 from ssti_hf.cli import main
 
@@ -126,3 +127,20 @@ def test_two_processes_train_one_model_and_the_main_one_writes(tiny_bert, tmp_pa
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["processes"] == 2 and sum(metrics["predicted_counts"]["triggered"].values()) == 1000
     assert done.stdout.count("metrics, adapter and card in") == 1
+
+
+def test_an_fsdp_sharded_model_saves_the_whole_adapter(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from safetensors.torch import load_file
+
+    pytest.importorskip("torch.distributed.fsdp").fully_shard  # FSDP2
+    script = Path(__file__).with_name("fsdp_save.py")
+    done = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", str(script), str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    whole, sharded = (load_file(tmp_path / name / "adapter_model.safetensors") for name in ("whole", "sharded"))
+    assert sorted(whole) == sorted(sharded) and any("lora_B" in key for key in whole)
+    assert all(torch.equal(whole[key], sharded[key]) for key in whole)
