@@ -371,11 +371,13 @@ def _classifier(path: str):
         raise FileNotFoundError(f"--model {path!r} is not a folder")
     try:
         if (folder / "adapter_config.json").is_file():
-            from peft import AutoPeftModelForSequenceClassification
+            from peft import PeftConfig, PeftModel
 
-            model = AutoPeftModelForSequenceClassification.from_pretrained(path)
-            has_tokenizer = (folder / "tokenizer_config.json").is_file()
-            source = path if has_tokenizer else model.peft_config["default"].base_model_name_or_path
+            from .trainer import base_model_source
+
+            base = base_model_source(PeftConfig.from_pretrained(path).base_model_name_or_path)
+            model = PeftModel.from_pretrained(AutoModelForSequenceClassification.from_pretrained(base), path)
+            source = path if (folder / "tokenizer_config.json").is_file() else base
         else:
             model, source = AutoModelForSequenceClassification.from_pretrained(path), path
         return model, AutoTokenizer.from_pretrained(source)

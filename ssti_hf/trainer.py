@@ -55,6 +55,12 @@ class MissingExtra(ImportError):
     """An optional dependency (a ``pip install 'ssti-hf[extra]'``) that this input needs."""
 
 
+def base_model_source(name: str) -> str:
+    """Where to load an adapter's recorded base model from: the offline stand-in for the Hub id it
+    is a copy of (the Hub may be out of reach), the name itself otherwise."""
+    return resolve_model(MINILM) if name == MINILM_HUB_ID else name
+
+
 def gguf_source(path: str) -> tuple[str, dict]:
     """A ``.gguf`` file -> its folder and ``gguf_file=``, as transformers loads one (de-quantized to
     float weights: a quantized checkpoint trains like any other). A local file, or a Hub file
@@ -113,8 +119,8 @@ def load_weights(model_args: ModelArguments, auto_class, path: str, config):
     model = auto_class.from_pretrained(folder, config=config, dtype=torch.float32, **gguf)
     if gguf:  # the adapter's base model (card and adapter_config.json) is the file, not its folder
         model.config._name_or_path = model.name_or_path = path
-    if model_args.model == MINILM:  # record the Hub id it is a copy of, not a site-packages path
-        model.config._name_or_path = MINILM_HUB_ID
+    if model_args.model == MINILM:  # record the Hub id it is a copy of (card, adapter_config.json), not a site-packages path
+        model.config._name_or_path = model.name_or_path = MINILM_HUB_ID
     return model
 
 
