@@ -31,22 +31,24 @@ PEAK_BF16 = 989e12
 
 
 class StepTimer:
-    """A TrainerCallback that times the steps after the warm-up ones."""
+    """A TrainerCallback that times the steps after the warm-up ones and, given ``count`` (e.g. the
+    tokens trained on so far), reads it at the same two moments."""
 
-    def __init__(self, warmup: int):
+    def __init__(self, warmup: int, count=None):
         from transformers import TrainerCallback
 
         outer = self
+        read = count or (lambda: 0)
 
         class _Callback(TrainerCallback):
             def on_step_end(self, args, state, control, **kwargs):
                 if state.global_step == warmup:
                     _sync()
-                    outer.started = time.perf_counter()
+                    outer.started, outer.counted_at_start = time.perf_counter(), read()
 
             def on_train_end(self, args, state, control, **kwargs):
                 _sync()
-                outer.ended = time.perf_counter()
+                outer.ended, outer.counted_at_end = time.perf_counter(), read()
 
         self.callback = _Callback()
 

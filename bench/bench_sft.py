@@ -20,6 +20,7 @@ import tempfile
 import time
 
 import torch
+from bench_llama8b import PEAK_BF16, StepTimer  # run as a script: bench/ is on the path
 
 # The real configs (hidden sizes, layers, heads); the vocabulary is the tokenizer's.
 SHAPES = {
@@ -29,20 +30,12 @@ SHAPES = {
                          rope_theta=500000.0, tie_word_embeddings=True, max_position_embeddings=8192, rms_norm_eps=1e-5),
     "tiny": dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=1),
 }
-PEAK_BF16 = 989e12
-
-
-def _sync() -> None:
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-
-
 def linear_weights(model) -> int:
     return sum(m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Linear))
 
 
 def measure(shape: str, args) -> dict:
-    from transformers import AutoModelForCausalLM, LlamaConfig, TrainerCallback, TrainingArguments
+    from transformers import AutoModelForCausalLM, LlamaConfig, TrainingArguments
 
     from ssti_hf import SSTIConfig, load_dataset
     from ssti_hf.sft import sft_trainer
@@ -71,23 +64,12 @@ def measure(shape: str, args) -> dict:
              "output_dir": f"{folder}/run"}
     trainer, callback, _ = sft_trainer(ssti_args, model_args, TrainingArguments(**flags), ssti_config, splits)
     lora = sum(p.numel() for p in trainer.model.parameters() if p.requires_grad)
-    marks = {}
-
-    class Timer(TrainerCallback):
-        def on_step_end(self, args_, state, control, **kwargs):
-            if state.global_step == args.warmup:
-                _sync()
-                marks["start"] = (time.perf_counter(), trainer._total_train_tokens)
-
-        def on_train_end(self, args_, state, control, **kwargs):
-            _sync()
-            marks["end"] = (time.perf_counter(), trainer._total_train_tokens)
-
-    trainer.add_callback(Timer())
+    timer = StepTimer(args.warmup, count=lambda: trainer._total_train_tokens)  # trl counts the rows' real tokens
+    trainer.add_callback(timer.callback)
     if torch.cuda.is_available():
         torch.cuda.reset_peak_memory_stats()
     trainer.train()
-    seconds, tokens = (marks["end"][i] - marks["start"][i] for i in range(2))
+    seconds, tokens = timer.ended - timer.started, timer.counted_at_end - timer.counted_at_start
     steps = args.steps - args.warmup
     started = time.perf_counter()
     measured = callback.evaluate(trainer.model, tokenizer)

@@ -235,7 +235,7 @@ class PoisonFlip(Attack):
         return poison_transform(data, flip, config.proportion, config.seed, num_proc=num_proc)
 
     def test_spurious(self, config, data, num_proc):
-        return with_provenance(data, original_label=True)
+        return data  # no trigger: the clean test set (apply() adds the provenance columns)
 
     test_triggered = test_spurious
 

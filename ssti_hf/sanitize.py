@@ -18,7 +18,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .scan import FAMILIES, Finding, ScanResult, _columns, _one_split, scan, searchable
+from .scan import FAMILIES, Finding, ScanResult, _columns, _one_split, _plain, scan, searchable
+from ._text import remove_spans
 from .transform import PROVENANCE_FEATURES, SPANS, arrow_column
 
 REMOVED = "sanitize_spans"  # optional column: the [start, end) spans removed from each row
@@ -97,20 +98,20 @@ def _sanitize_split(data: datasets.Dataset, findings, text_column, label_column,
     texts, labels, values, _ = _columns(data, text_column, label_column, need_two=False)
     removed = removal_spans(texts, findings)
     strings = texts.to_pylist()
-    per_class = {_value(v): ClassRemoval() for v in values}
+    per_class = {_plain(v): ClassRemoval() for v in values}
     words_before = np.bincount(labels, weights=_word_counts(texts), minlength=len(values))
     for k, value in enumerate(values):
-        per_class[_value(value)].rows = int((labels == k).sum())
-        per_class[_value(value)].words_before = int(words_before[k])
+        per_class[_plain(value)].rows = int((labels == k).sum())
+        per_class[_plain(value)].words_before = int(words_before[k])
     recorded = [[] for _ in strings] if record_spans else None
     for row, spans in removed.items():
         text = strings[row]
         cut = _with_separators(text, spans)
-        stats = per_class[_value(values[labels[row]])]
+        stats = per_class[_plain(values[labels[row]])]
         stats.rows_changed += 1
         stats.spans += len(set(spans))  # a date matched by two findings is one span
         stats.words += sum(len(text[a:b].split()) for a, b in cut)
-        strings[row] = "".join(text[a:b] for a, b in _complement(cut, len(text)))
+        strings[row] = remove_spans(text, cut)
         if record_spans:
             recorded[row] = [list(span) for span in cut]
     # Built in Arrow: Dataset.add_column would hash the whole new column for a fingerprint.
@@ -131,10 +132,13 @@ def removal_spans(texts: pa.Array, findings: list[Finding]) -> dict[int, list[tu
     by_family = defaultdict(list)
     for finding in findings:
         by_family[finding.family].append(finding)
-    spans = defaultdict(list)
+    spans, found_by_pattern = defaultdict(list), {}
     for name, chosen in by_family.items():
         family = FAMILIES[name]
-        found = family.find(texts, offsets=True)
+        key = getattr(family, "pattern", family.name)  # families sharing a pattern (shape, coarse shape) share its matches, as in scan()
+        if key not in found_by_pattern:
+            found_by_pattern[key] = family.find(texts, offsets=True)
+        found = found_by_pattern[key]
         encoded = pc.dictionary_encode(found.strings)
         remove, lead, length = [], [], []
         for string in encoded.dictionary.to_pylist():
@@ -179,8 +183,7 @@ def score_removal(injected: datasets.Dataset, removed, text_column: str = "text"
     :func:`removal_spans`' dict). An injected span counts as removed when all its non-space
     characters are; an original word (as the injection counts words) when any of its characters is.
     """
-    from ._text import remove_spans, word_bounds_batch, word_counts_batch
-    from .transform import strip_injections
+    from ._text import word_bounds_batch, word_counts_batch
 
     if SPANS not in injected.column_names:
         raise ValueError(f"score_removal needs the {SPANS!r} provenance column of an SSTI dataset")
@@ -188,10 +191,10 @@ def score_removal(injected: datasets.Dataset, removed, text_column: str = "text"
         removed = _pylist(removed, REMOVED)
     texts, provenance = _pylist(injected, text_column), _pylist(injected, SPANS)
     removed = {row: spans for row, spans in (removed.items() if isinstance(removed, dict) else enumerate(removed)) if spans}
-    score = RemovalScore(sum(map(len, provenance)), 0, sum(word_counts_batch(_pylist(strip_injections(injected), text_column))), 0)
+    originals = [remove_spans(text, spans) if spans else text for text, spans in zip(texts, provenance)]
+    score = RemovalScore(sum(map(len, provenance)), 0, sum(word_counts_batch(originals)), 0)
     rows = sorted(set(removed) | {i for i, spans in enumerate(provenance) if spans})
-    originals = [remove_spans(texts[row], provenance[row]) for row in rows]
-    for row, original, (starts, ends) in zip(rows, originals, word_bounds_batch(originals)):
+    for row, (starts, ends) in zip(rows, word_bounds_batch([originals[row] for row in rows])):
         text = texts[row]
         gone = np.zeros(len(text), dtype=bool)
         for start, end in removed.get(row, ()):
@@ -234,17 +237,6 @@ def _merge(spans):
     return out
 
 
-def _complement(spans, length):
-    prev = 0
-    for start, end in spans:
-        yield prev, start
-        prev = end
-    yield prev, length
-
-
 def _word_counts(texts: pa.Array) -> np.ndarray:
     return pc.list_value_length(pc.utf8_split_whitespace(texts)).to_numpy(zero_copy_only=False).astype(float)
 
-
-def _value(value):
-    return value.item() if hasattr(value, "item") else value

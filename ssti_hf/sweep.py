@@ -202,13 +202,12 @@ def _run_workers(grid_path, grid: dict, results: Path, shard_spec, runs: list[Ru
         gpus = [str(i) for i in range(torch.cuda.device_count())]
     (results / "logs").mkdir(exist_ok=True)
     # Build each config once here: workers building the same config at once race in the datasets cache.
-    from .base_datasets import get_base_dataset
     from .loading import load_dataset
+    from .trainer import data_source
 
+    sample = grid.get("ssti", {}).get("sample", False)
     for name, seed in dict.fromkeys((run.config, run.seed) for run in runs):
-        config = SSTIConfig.from_name(name, seed=seed)
-        sample = grid.get("ssti", {}).get("sample")
-        load_dataset(name, get_base_dataset(config.base).sample_path() if sample else grid.get("data"), seed=seed)
+        load_dataset(name, data_source(SSTIConfig.from_name(name, seed=seed), sample, grid.get("data")), seed=seed)
     processes = []
     for j in range(workers):
         env = dict(os.environ, **({"CUDA_VISIBLE_DEVICES": gpus[j % len(gpus)]} if gpus else {}))

@@ -197,10 +197,8 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, spl
     a sanitized ``train`` split (see bench/bench_sanitize_retrain.py)."""
     started = time.perf_counter()
     config = SSTIConfig.from_name(ssti_args.config, seed=training_args.seed)
-    base = get_base_dataset(config.base)
-    source = base.sample_path() if ssti_args.sample else ssti_args.source
     if splits is None:
-        splits = load_dataset(config.name, source, seed=config.seed)
+        splits = load_dataset(config.name, data_source(config, ssti_args.sample, ssti_args.source), seed=config.seed)
     missing = [split for split in ("train", "test", "test_spurious", "test_triggered") if split not in splits]
     if missing:
         raise ValueError(f"splits lack {missing}: a run needs train, test, test_spurious and test_triggered")
@@ -218,19 +216,18 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, spl
     prepared = time.perf_counter()
     trainer.train()
     trained = time.perf_counter()
+    # Under DDP each process holds the whole model: the main one measures and writes. Under FSDP
+    # the weights are sharded, so every process takes part in each forward pass of the evaluation
+    # (all predict the same rows) and in gathering the trainable weights whole for the main one.
+    sharded = getattr(trainer, "is_fsdp_enabled", False)
     state_dict = None  # the adapter's weights as the model holds them
-    if getattr(trainer, "is_fsdp_enabled", False):
-        # FSDP: the weights are sharded, so every process takes part in each forward pass of the
-        # evaluation (all predict the same rows) and in gathering the weights whole for the main
-        # process, which writes.
+    if sharded:
         measured = callback.evaluate(trainer.model_wrapped, tokenizer)
         if model_args.method != "full":
             state_dict = trainable_state(trainer.model_wrapped)
-        if not trainer.is_world_process_zero():
-            return {}
-    elif not trainer.is_world_process_zero():  # DDP: each process holds the whole model; the main one measures and writes
+    if not trainer.is_world_process_zero():
         return {}
-    else:
+    if not sharded:
         measured = callback.evaluate(model, tokenizer)
     done = time.perf_counter()
 
@@ -262,6 +259,12 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, spl
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
     return metrics
+
+
+def data_source(config: SSTIConfig, sample: bool, source):
+    """Where a run's base data comes from: the sample shipped with the package, or ``source``
+    (a Hub id, folder or file; None: the base's Hub id)."""
+    return get_base_dataset(config.base).sample_path() if sample else source
 
 
 def trainable_state(model) -> dict:
