@@ -79,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     sweep.add_argument("--results", type=Path, default=None, help="results folder (default: the grid's name beside it)")
     sweep.add_argument("--shard", default=None, help="i/n: run every n-th run from the i-th (0-based)")
     sweep.add_argument("--workers", type=int, default=1, help="processes running the shard at once (spread over the visible GPUs)")
+    sweep.add_argument("--stack", type=int, default=None,
+                       help="LoRA runs of one model and rank trained at once over the shared base (default: up to 16 on a GPU, 1 on a CPU)")
     sweep.add_argument("--worker", default=None, help=argparse.SUPPRESS)  # j/n: set by --workers for its processes
     sweep.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
 
@@ -196,7 +198,7 @@ def _sweep(args, console: Console) -> int:
     from .sweep import sweep
 
     results = args.results or args.grid.with_suffix("")
-    runs = sweep(args.grid, results, args.shard, progress=args.progress, workers=args.workers, worker=args.worker)
+    runs = sweep(args.grid, results, args.shard, progress=args.progress, workers=args.workers, worker=args.worker, stack=args.stack)
     console.print(f"{len(runs)} run(s) finished in {results}; make the report with: ssti-hf report {results}", highlight=False)
     return 0
 

@@ -37,10 +37,13 @@ class GraphedTrainingStep:
         model: the (peft) model; its ``loss`` output is what is differentiated.
         autocast_dtype: bf16/fp16 autocast inside the graph, or None for full precision.
         capture: False runs the same code eagerly (for tests on a CPU).
+        transform_grads: applied to the gradients inside the graph (e.g. clipping each stacked
+            run's own, :mod:`ssti_hf.stacked`): no launches of its own per step.
     """
 
-    def __init__(self, model: torch.nn.Module, autocast_dtype: torch.dtype | None = None, capture: bool = True):
+    def __init__(self, model: torch.nn.Module, autocast_dtype: torch.dtype | None = None, capture: bool = True, transform_grads=None):
         self.model = model
+        self.transform_grads = transform_grads
         self.params = [p for p in model.parameters() if p.requires_grad]
         self.autocast_dtype = autocast_dtype
         self.capture = capture
@@ -80,7 +83,8 @@ class GraphedTrainingStep:
         with autocast:
             loss = self.model(**inputs).loss
         grads = torch.autograd.grad(loss, self.params, allow_unused=True)
-        return loss, [g if g is not None else torch.zeros_like(p) for g, p in zip(grads, self.params)]
+        grads = [g if g is not None else torch.zeros_like(p) for g, p in zip(grads, self.params)]
+        return loss, self.transform_grads(grads) if self.transform_grads else grads
 
     def _capture(self, inputs) -> _Captured:
         static = {name: tensor.clone() for name, tensor in inputs.items()}

@@ -139,12 +139,16 @@ def shard(runs: list[Run], spec: str | None) -> list[Run]:
     return runs[index::count]
 
 
-def sweep(grid_path, results, shard_spec: str | None = None, progress: bool = True, workers: int = 1, worker: str | None = None) -> list[dict]:
+def sweep(grid_path, results, shard_spec: str | None = None, progress: bool = True, workers: int = 1, worker: str | None = None,
+          stack: int | None = None) -> list[dict]:
     """Run (or resume) a grid into the folder ``results``; returns this shard's metrics.
 
     ``workers > 1`` runs the shard in that many processes (``worker="j/n"`` is the j-th of them):
     on one GPU they overlap each other's CPU work and launches, and with several GPUs worker j
-    runs on GPU j mod their count."""
+    runs on GPU j mod their count. ``stack``: LoRA runs of one model and rank trained at once
+    (:mod:`ssti_hf.stacked`); default up to 16 on a GPU (as many as its memory holds), 1 on a CPU.
+    A group whose runs are not all finished is trained again whole (its draws depend on the
+    group), and only its unfinished runs are measured and written."""
     from transformers import HfArgumentParser, TrainingArguments
     from tqdm.auto import tqdm
 
@@ -156,37 +160,99 @@ def sweep(grid_path, results, shard_spec: str | None = None, progress: bool = Tr
     results = Path(results)
     (results / "runs").mkdir(parents=True, exist_ok=True)
     _claim(results, grid)
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise ValueError(f"workers must be an int >= 1, got {workers!r}")
-    if workers > 1:
-        return _run_workers(grid_path, grid, results, shard_spec, runs, workers, progress)
-    runs = shard(runs, worker)
+    for name, value in (("workers", workers), ("stack", stack)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"{name} must be an int >= 1, got {value!r}")
     parser = HfArgumentParser((SSTIArguments, ModelArguments, TrainingArguments))
     flags = {**paper_defaults(), **grid.get("training", {})}
+
+    def arguments(run: Run, output_dir: str):
+        values = {**flags, **grid.get("ssti", {}), "config": run.config, "model": run.model, "method": run.method}
+        values.update(seed=run.seed, output_dir=output_dir, source=grid.get("data"))
+        if run.rank is not None:
+            values["rank"] = run.rank
+        return parser.parse_dict(values)
+
+    if stack is None:
+        stack = _default_stack(runs, arguments, workers)
+    if workers > 1:
+        return _run_workers(grid_path, grid, results, shard_spec, runs, workers, stack, progress)
+    groups = shard(_groups(runs, stack, arguments), worker)
     done = []
-    for run in tqdm(runs, desc="SSTI runs", disable=not progress):
-        target = results / "runs" / f"{run.id}.json"
-        if target.is_file():  # finished before a kill or by another shard
-            done.append(json.loads(target.read_text()))
-            continue
-        with tempfile.TemporaryDirectory(prefix="ssti-run-") as output_dir:
-            values = {**flags, **grid.get("ssti", {}), "config": run.config, "model": run.model, "method": run.method}
-            values.update(seed=run.seed, output_dir=output_dir, source=grid.get("data"))
-            if run.rank is not None:
-                values["rank"] = run.rank
-            ssti_args, model_args, training_args = parser.parse_dict(values)
-            metrics = train_run(ssti_args, model_args, training_args)
-            if not metrics:  # not the main process of a multi-GPU run: the main one writes the result
-                continue
-            metrics["run_id"] = run.id
-            if (Path(output_dir) / "adapter").is_dir():  # keep the adapter beside the result
-                shutil.copytree(Path(output_dir) / "adapter", results / "adapters" / run.id, dirs_exist_ok=True)
-        write_json(target, metrics)
-        done.append(metrics)
+    with tqdm(total=sum(map(len, groups)), desc="SSTI runs", disable=not progress) as bar:
+        for group in groups:
+            targets = [results / "runs" / f"{run.id}.json" for run in group]
+            pending = [not target.is_file() for target in targets]  # finished before a kill or by another shard
+            if any(pending):
+                _run_group(group, pending, targets, arguments, results, train_run)
+            done += [json.loads(target.read_text()) for target in targets if target.is_file()]
+            bar.update(len(group))
     return done
 
 
-def _run_workers(grid_path, grid: dict, results: Path, shard_spec, runs: list[Run], workers: int, progress: bool) -> list[dict]:
+def _run_group(group: list[Run], pending: list[bool], targets: list[Path], arguments, results: Path, train_run) -> None:
+    """Train one group (a single run, or runs stacked) and write its unfinished runs' results."""
+    from .stacked import run_stacked
+
+    with tempfile.TemporaryDirectory(prefix="ssti-run-") as tmp:
+        parsed = [arguments(run, str(Path(tmp) / str(k))) for k, run in enumerate(group)]
+        if len(group) == 1:
+            measured = [train_run(*parsed[0])]
+        else:
+            measured = run_stacked([(ssti_args, training_args) for ssti_args, _, training_args in parsed], parsed[0][1], measure=pending)
+        for run, target, metrics, (_, _, training_args) in zip(group, targets, measured, parsed):
+            if not metrics:  # not measured here: finished before, or another process of a multi-GPU run writes it
+                continue
+            metrics["run_id"] = run.id
+            adapter = Path(training_args.output_dir) / "adapter"
+            if adapter.is_dir():  # keep the adapter beside the result
+                shutil.copytree(adapter, results / "adapters" / run.id, dirs_exist_ok=True)
+            write_json(target, metrics)
+
+
+def _groups(runs: list[Run], stack: int, arguments) -> list[list[Run]]:
+    """The runs in training groups: LoRA runs of one model and rank, in grid order, at most
+    ``stack`` together where their settings allow it; every other run alone."""
+    from .stacked import stack_reason
+
+    buckets: dict = {}
+    for run in runs:
+        key = (run.model, run.method, run.rank) if stack > 1 and run.method == "lora" else run
+        buckets.setdefault(key, []).append(run)
+    groups = []
+    for bucket in buckets.values():
+        size = stack if len(bucket) > 1 and stack_reason(*arguments(bucket[0], "unused")) is None else 1
+        groups += [bucket[i : i + size] for i in range(0, len(bucket), size)]
+    return groups
+
+
+def _default_stack(runs: list[Run], arguments, workers: int) -> int:
+    """Runs per group on this machine: 1 on a CPU (compute-bound), else up to
+    ``STACK_ON_GPU`` as the GPU memory (shared by the workers on one GPU) holds for each model."""
+    import math
+
+    import torch
+    from transformers import AutoConfig
+
+    from .stacked import STACK_ON_GPU, stack_reason, stack_size
+    from .trainer import gguf_source, resolve_model
+
+    if not torch.cuda.is_available():
+        return 1
+    per_gpu = math.ceil(workers / max(1, torch.cuda.device_count()))
+    memory = torch.cuda.get_device_properties(0).total_memory // per_gpu
+    stack = STACK_ON_GPU
+    for model in dict.fromkeys(run.model for run in runs if run.method == "lora"):
+        ssti_args, model_args, training_args = arguments(next(r for r in runs if r.model == model and r.method == "lora"), "unused")
+        if stack_reason(ssti_args, model_args, training_args):
+            continue
+        folder, gguf = gguf_source(resolve_model(model))
+        config = AutoConfig.from_pretrained(folder, **gguf)
+        stack = min(stack, stack_size(config, training_args.per_device_train_batch_size * ssti_args.max_length, STACK_ON_GPU, memory))
+    return stack
+
+
+def _run_workers(grid_path, grid: dict, results: Path, shard_spec, runs: list[Run], workers: int, stack: int, progress: bool) -> list[dict]:
     """Start ``workers`` sweep processes on this shard and follow their result files."""
     import os
     import subprocess
@@ -212,7 +278,7 @@ def _run_workers(grid_path, grid: dict, results: Path, shard_spec, runs: list[Ru
     for j in range(workers):
         env = dict(os.environ, **({"CUDA_VISIBLE_DEVICES": gpus[j % len(gpus)]} if gpus else {}))
         command = [sys.executable, "-m", "ssti_hf.cli", "sweep", str(grid_path), "--results", str(results),
-                   "--worker", f"{j}/{workers}", "--no-progress"] + (["--shard", shard_spec] if shard_spec else [])
+                   "--worker", f"{j}/{workers}", "--stack", str(stack), "--no-progress"] + (["--shard", shard_spec] if shard_spec else [])
         with open(results / "logs" / f"worker-{j}.log", "w") as log:
             processes.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT))
     targets = [results / "runs" / f"{run.id}.json" for run in runs]

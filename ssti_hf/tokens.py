@@ -117,6 +117,22 @@ def splice(tokenizer, clean: CleanTokens, clean_texts: list[str], rows: np.ndarr
     return out
 
 
+def split_tokens(tokenizer, texts: list[str], spans: list, max_length: int, cache_dir: str | os.PathLike | None = None) -> list[np.ndarray]:
+    """Token ids of every row of an SSTI split, given each row's injected spans (empty for a row the
+    injection left alone): the clean texts' tokens (kept, see :func:`clean_tokens`) with the
+    injected rows spliced. Every config built on one base split shares its clean tokens."""
+    injected = np.asarray([i for i, row_spans in enumerate(spans) if row_spans], dtype=np.int64)
+    clean_texts = list(texts)
+    for i in injected:
+        clean_texts[i] = remove_spans(texts[i], spans[i])
+    clean = clean_tokens(tokenizer, clean_texts, max_length, cache_dir)
+    ids = list(clean.ids)
+    spliced = splice(tokenizer, clean, clean_texts, injected, [texts[i] for i in injected], [spans[i] for i in injected], max_length)
+    for i, row in zip(injected, spliced):
+        ids[i] = row
+    return ids
+
+
 def pad(ids, width: int, pad_id: int) -> tuple[np.ndarray, np.ndarray]:
     """Token id rows padded on the right to ``width``: (input_ids, attention_mask), int64."""
     input_ids = np.full((len(ids), width), pad_id, dtype=np.int64)

@@ -196,12 +196,7 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, spl
     ``splits`` (a DatasetDict with the config's four splits) replaces the built config, e.g. with
     a sanitized ``train`` split (see bench/bench_sanitize_retrain.py)."""
     started = time.perf_counter()
-    config = SSTIConfig.from_name(ssti_args.config, seed=training_args.seed)
-    if splits is None:
-        splits = load_dataset(config.name, data_source(config, ssti_args.sample, ssti_args.source), seed=config.seed)
-    missing = [split for split in ("train", "test", "test_spurious", "test_triggered") if split not in splits]
-    if missing:
-        raise ValueError(f"splits lack {missing}: a run needs train, test, test_spurious and test_triggered")
+    config, splits = config_splits(ssti_args, training_args.seed, splits)
     built = time.perf_counter()
     if ssti_args.objective == "sft":  # generative SSTI: a causal LM completes a prompt with the label word
         from .sft import sft_trainer as make_trainer
@@ -231,6 +226,25 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, spl
         measured = callback.evaluate(model, tokenizer)
     done = time.perf_counter()
 
+    seconds = {"build": built - started, "prepare": prepared - built, "train": trained - prepared, "evaluate": done - trained,
+               **{f"evaluate_{part}": seconds for part, seconds in callback.seconds.items()}}
+    recorded = {
+        **objective,
+        "evaluations": [e for e in trainer.state.log_history if "eval_ssti_gap" in e],  # during training
+        "cuda_graphs": len(trainer.graphed.graphs) if getattr(trainer, "graphed", None) else 0,
+    }
+    metrics = write_run(config, model_args, training_args, model, measured, seconds, started, recorded, state_dict)
+    del trainer, model  # a sweep runs many of these in one process: free the GPU memory now
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    return metrics
+
+
+def write_run(config: SSTIConfig, model_args: ModelArguments, training_args, model, measured: dict, seconds: dict, started: float,
+              recorded: dict, state_dict: dict | None = None) -> dict:
+    """Write a finished run into ``training_args.output_dir``: metrics.json, and the adapter with its
+    card; returns the metrics (``recorded``: what the way it was trained adds to them)."""
     metrics = {
         "config": config.name,
         "seed": config.seed,
@@ -239,13 +253,11 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, spl
         "rank": model_args.rank if model_args.method != "full" else None,
         "max_steps": training_args.max_steps,
         "processes": training_args.world_size,  # > 1 under DDP / FSDP (accelerate launch, torchrun)
-        **objective,
         **{k: v for k, v in measured.items() if k != "entropies"},
-        "evaluations": [e for e in trainer.state.log_history if "eval_ssti_gap" in e],  # during training
-        "seconds": {"build": built - started, "prepare": prepared - built, "train": trained - prepared, "evaluate": done - trained,
-                    **{f"evaluate_{part}": seconds for part, seconds in callback.seconds.items()}},
-        "cuda_graphs": len(trainer.graphed.graphs) if getattr(trainer, "graphed", None) else 0,
+        **recorded,
+        "seconds": dict(seconds),
     }
+    done = time.perf_counter()
     out = Path(training_args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     if model_args.method != "full":
@@ -254,11 +266,18 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, spl
     metrics["seconds"]["save"] = time.perf_counter() - done
     metrics["seconds"]["total"] = time.perf_counter() - started
     write_json(out / "metrics.json", metrics)
-    del trainer, model  # a sweep runs many of these in one process: free the GPU memory now
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
     return metrics
+
+
+def config_splits(ssti_args: SSTIArguments, seed: int, splits=None):
+    """The run's config and its four splits (built, or read from the datasets cache)."""
+    config = SSTIConfig.from_name(ssti_args.config, seed=seed)
+    if splits is None:
+        splits = load_dataset(config.name, data_source(config, ssti_args.sample, ssti_args.source), seed=config.seed)
+    missing = [split for split in ("train", "test", "test_spurious", "test_triggered") if split not in splits]
+    if missing:
+        raise ValueError(f"splits lack {missing}: a run needs train, test, test_spurious and test_triggered")
+    return config, splits
 
 
 def data_source(config: SSTIConfig, sample: bool, source):

@@ -93,3 +93,14 @@ def test_rows_that_are_not_their_clean_row_plus_spans_are_tokenized_in_full(toke
     spliced = tokens.splice(tokenizer, clean, clean_texts, np.array([0, 1]), texts, [[[5, 10]], []], 32)
     for got, want in zip(spliced, tokens.encode(tokenizer, texts, 32)):
         assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("name", ["imdb-ssti-date-50pct-1tok", "imdb-ssti-html-100pct-5ptok-end", "imdb-poison-flip-10pct"])
+def test_a_training_split_from_its_clean_tokens_equals_full_tokenization(tokenizer, name, tmp_path, monkeypatch):
+    monkeypatch.setattr(tokens, "_MEMORY", {})  # the clean tokens of an earlier case would be reused from memory
+    train = ssti_hf.load_dataset(name, ssti_hf.get_base_dataset("imdb").sample_path())["train"]
+    texts, spans = list(train["text"]), list(train["ssti_spans"])
+    ids = tokens.split_tokens(tokenizer, texts, spans, 128, cache_dir=tmp_path)
+    full = tokens.encode(tokenizer, texts, 128)
+    assert [i for i, (a, b) in enumerate(zip(ids, full)) if not np.array_equal(a, b)] == []
+    assert len(ids) == len(train) and list(tmp_path.glob("*.npz"))  # the clean tokens were kept for the next config

@@ -1,0 +1,314 @@
+"""Several LoRA runs trained at once over one frozen base model: how a sweep trains on a GPU.
+
+A sweep's runs of one model and rank differ only in their data, seed and adapter, and a MiniLM
+step is launch-bound (bench/RESULTS.md): about 1,200 small kernels, whatever the batch. So K runs
+train as one model: the frozen base runs once on the K runs' batches stacked (K x 16 rows, run k's
+rows the k-th block), each adapted layer adds every run's own low-rank update with two batched
+matmuls (``torch.bmm`` over the runs), and the classifier head is one batched matmul too.
+
+Each run keeps what makes it itself: its initial weights (built exactly as a single run builds
+them), its data order (its own seeded sampler), its loss (the mean over its own rows; the losses
+are summed, so each run's gradient is its own), its gradient clipping (its own norm). AdamW and
+the learning-rate schedule act weight by weight, so one optimizer over the stacked weights is K
+runs' optimizers. What the runs share is one dropout kernel's draws: a stacked run's result depends
+on its group (the same grid forms the same groups) and agrees with a single run's within seed noise.
+
+Afterwards each run's weights go back into its own peft model, which is measured
+(:class:`ssti_hf.callback.SSTICallback`) and saved like a single run's.
+"""
+
+from __future__ import annotations
+
+import copy
+import gc
+import time
+from functools import partial
+from types import SimpleNamespace
+
+import numpy as np
+import torch
+from peft.tuners.lora import Linear as LoraLinear
+from peft.tuners.lora import LoraLayer
+from peft.utils.other import ModulesToSaveWrapper
+from torch import nn
+from transformers import get_scheduler, set_seed
+from transformers.trainer_pt_utils import LengthGroupedSampler
+
+from . import tokens
+from .base_datasets import get_base_dataset
+from .callback import SSTICallback, _token_cache
+from .trainer import build_model, callback_options, config_splits, write_run
+from .transform import SPANS, arrow_column
+from .graphs import GraphedTrainingStep
+
+ADAPTER = "default"
+STACK_ON_GPU = 16  # runs per group by default on a GPU (a CPU is compute-bound: one run at a time)
+
+
+def stack_reason(ssti_args, model_args, training_args) -> str | None:
+    """Why runs with these arguments cannot train stacked, or None when they can."""
+    if model_args.method != "lora":
+        return f"method {model_args.method!r} (only LoRA adapters stack)"
+    if ssti_args.objective != "classification":
+        return f"objective {ssti_args.objective!r}"
+    checks = {
+        "more than one process (DDP / FSDP)": training_args.world_size != 1,
+        "evaluations during training": training_args.eval_strategy != "no",
+        "gradient accumulation": training_args.gradient_accumulation_steps != 1,
+        "fp16 loss scaling": training_args.fp16,
+        "label smoothing": bool(training_args.label_smoothing_factor),
+        "gradient checkpointing": training_args.gradient_checkpointing,
+        "training by epochs (max_steps not set)": training_args.max_steps <= 0,
+        f"optimizer {training_args.optim!r} (AdamW only)": not str(getattr(training_args.optim, "value", training_args.optim)).startswith("adamw_torch"),
+    }
+    return next((reason for reason, refused in checks.items() if refused), None)
+
+
+def stack_size(model_config, tokens_per_run: int, requested: int, memory_bytes: int) -> int:
+    """At most ``requested`` runs, as many as half of ``memory_bytes`` holds activations for: about
+    34 bytes per token, hidden unit and layer in 16-bit (Korthikanti et al. 2022, attention scores
+    left out: sdpa does not keep them)."""
+    hidden = getattr(model_config, "hidden_size", None) or getattr(model_config, "d_model", 1024)
+    layers = getattr(model_config, "num_hidden_layers", None) or getattr(model_config, "n_layer", 24)
+    per_run = 34 * tokens_per_run * hidden * layers
+    return max(1, min(requested, int(memory_bytes // 2 // per_run)))
+
+
+class StackedLoraLinear(nn.Module):
+    """A frozen linear layer plus K runs' LoRA updates (``lora_A`` [K, r, in], ``lora_B`` [K, out, r])."""
+
+    def __init__(self, base_layer: nn.Module, layers: list[LoraLinear]):
+        super().__init__()
+        self.base_layer = base_layer
+        self.lora_A = nn.Parameter(torch.stack([layer.lora_A[ADAPTER].weight.detach() for layer in layers]))
+        self.lora_B = nn.Parameter(torch.stack([layer.lora_B[ADAPTER].weight.detach() for layer in layers]))
+        self.scaling = layers[0].scaling[ADAPTER]
+        self.dropout = copy.deepcopy(layers[0].lora_dropout[ADAPTER])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.base_layer(x)
+        rows = self.dropout(x).reshape(self.lora_A.shape[0], -1, x.shape[-1])  # run k's rows: the k-th block
+        update = torch.bmm(torch.bmm(rows, self.lora_A.transpose(1, 2)), self.lora_B.transpose(1, 2))
+        return out + (update * self.scaling).reshape(out.shape)
+
+
+class StackedLinear(nn.Module):
+    """K runs' own copies of a trained linear layer (the new classifier head: weight [K, out, in])."""
+
+    def __init__(self, layers: list[nn.Linear]):
+        super().__init__()
+        self.weight = nn.Parameter(torch.stack([layer.weight.detach() for layer in layers]))
+        self.bias = nn.Parameter(torch.stack([layer.bias.detach() for layer in layers])) if layers[0].bias is not None else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        rows = x.reshape(self.weight.shape[0], -1, x.shape[-1])
+        weight = self.weight.transpose(1, 2)
+        out = torch.bmm(rows, weight) if self.bias is None else torch.baddbmm(self.bias[:, None, :], rows, weight)
+        return out.reshape(*x.shape[:-1], -1)
+
+
+def stack_models(models: list) -> nn.Module:
+    """One model whose adapted layers and trained heads hold all the peft ``models``' weights (a
+    copy of the first one's frozen base); the models must be the same model with the same adapter."""
+    bases = [model.get_base_model() for model in models]
+    host = copy.deepcopy(bases[0])
+    replaced = {}
+    for name, module in list(host.named_modules()):
+        if isinstance(module, LoraLayer):
+            layers = [base.get_submodule(name) for base in bases]
+            if not all(isinstance(layer, LoraLinear) for layer in layers) or any(layer.use_dora.get(ADAPTER) for layer in layers):
+                raise ValueError(f"cannot stack runs: {name} is a {type(module).__name__} adapter (plain LoRA on linear layers only)")
+            shapes = {(layer.lora_A[ADAPTER].weight.shape, layer.lora_B[ADAPTER].weight.shape, layer.scaling[ADAPTER]) for layer in layers}
+            if len(shapes) != 1:
+                raise ValueError(f"cannot stack runs: their adapters differ at {name} (rank, shape or alpha)")
+            replaced[name] = StackedLoraLinear(module.get_base_layer(), layers)
+        elif isinstance(module, ModulesToSaveWrapper):
+            heads = [base.get_submodule(name).modules_to_save[ADAPTER] for base in bases]
+            if not all(isinstance(head, nn.Linear) for head in heads):
+                raise ValueError(f"cannot stack runs: their trained module {name} is not a linear layer")
+            replaced[name] = StackedLinear(heads)
+    for name, module in replaced.items():
+        host.set_submodule(name, module)
+    for name, parameter in host.named_parameters():
+        if parameter.requires_grad and not name.startswith(tuple(f"{n}." for n in replaced)):
+            raise ValueError(f"cannot stack runs: {name} is trained but is neither a LoRA layer nor a saved module")
+    return host
+
+
+def unstack(host: nn.Module, models: list) -> None:
+    """Copy each run's trained weights from the stacked ``host`` back into its own peft model."""
+    bases = [model.get_base_model() for model in models]
+    with torch.no_grad():
+        for name, module in host.named_modules():
+            for k, base in enumerate(bases):
+                if isinstance(module, StackedLoraLinear):
+                    layer = base.get_submodule(name)
+                    layer.lora_A[ADAPTER].weight.copy_(module.lora_A[k])
+                    layer.lora_B[ADAPTER].weight.copy_(module.lora_B[k])
+                elif isinstance(module, StackedLinear):
+                    head = base.get_submodule(name).modules_to_save[ADAPTER]
+                    head.weight.copy_(module.weight[k])
+                    if module.bias is not None:
+                        head.bias.copy_(module.bias[k])
+
+
+class StackedLoss(nn.Module):
+    """The sum over the runs of each run's mean cross-entropy on its own rows."""
+
+    def __init__(self, host: nn.Module, runs: int):
+        super().__init__()
+        self.host, self.runs = host, runs
+
+    def forward(self, input_ids, attention_mask, labels):
+        logits = self.host(input_ids=input_ids, attention_mask=attention_mask).logits
+        losses = nn.functional.cross_entropy(logits.float(), labels, reduction="none").reshape(self.runs, -1).mean(1)
+        return SimpleNamespace(loss=losses.sum())
+
+
+def clip_per_run(grads: list[torch.Tensor], max_norm: float) -> list[torch.Tensor]:
+    """Each run's gradients scaled to norm ``max_norm`` at most, as ``clip_grad_norm_`` does for one run."""
+    squares = torch.stack([g.float().pow(2).reshape(g.shape[0], -1).sum(1) for g in grads]).sum(0)  # [K]
+    scale = (max_norm / (squares.sqrt() + 1e-6)).clamp(max=1.0)
+    return [g * scale.reshape(-1, *[1] * (g.dim() - 1)).to(g.dtype) for g in grads]
+
+
+class RunRows:
+    """One run's training rows as token ids, drawn in batches of ``batch_size`` in a seeded
+    length-grouped order, epoch after epoch (an epoch's last, partial batch is dropped, so every
+    run contributes the same rows to each stacked step)."""
+
+    def __init__(self, ids: list[np.ndarray], labels: np.ndarray, batch_size: int, seed: int):
+        if len(ids) < batch_size:
+            raise ValueError(f"a stacked run needs at least one batch of {batch_size} training rows, got {len(ids)}")
+        self.ids, self.labels, self.batch_size = ids, labels, batch_size
+        lengths = [len(row) for row in ids]
+        self.sampler = LengthGroupedSampler(batch_size, lengths=lengths, generator=torch.Generator().manual_seed(seed))
+
+    def __iter__(self):
+        while True:
+            order = list(self.sampler)
+            for start in range(0, len(order) - self.batch_size + 1, self.batch_size):
+                yield order[start : start + self.batch_size]
+
+
+def stacked_batches(rows: list[RunRows], pad_id: int, pad_to: int, max_length: int):
+    """Endless stacked batches: run k's rows are the k-th block, all padded to one width (a
+    multiple of ``pad_to``: a few shapes for CUDA graphs)."""
+    for picks in zip(*rows):
+        ids = [run.ids[i] for run, pick in zip(rows, picks) for i in pick]
+        width = min(-(-max(map(len, ids)) // pad_to) * pad_to, max_length)
+        input_ids, mask = tokens.pad(ids, width, pad_id)
+        labels = np.concatenate([run.labels[pick] for run, pick in zip(rows, picks)])
+        batch = {"input_ids": torch.from_numpy(input_ids), "attention_mask": torch.from_numpy(mask), "labels": torch.from_numpy(labels)}
+        yield {name: t.pin_memory() if torch.cuda.is_available() else t for name, t in batch.items()}
+
+
+def train_stacked(models: list, rows: list[RunRows], tokenizer, training_args, max_length: int, cuda_graphs: bool) -> int:
+    """Train the peft ``models`` stacked for ``training_args.max_steps`` steps on their ``rows``
+    (AdamW, the schedule, clipping and bf16 as the Trainer would); the trained weights end in the
+    models. Returns how many CUDA graphs the step used."""
+    args, device = training_args, training_args.device
+    host = stack_models(models)
+    loss = StackedLoss(host, len(models)).to(device)
+    named = [(name, p) for name, p in loss.named_parameters() if p.requires_grad]
+    groups = [
+        {"params": [p for name, p in named if not name.endswith("bias")], "weight_decay": args.weight_decay},
+        {"params": [p for name, p in named if name.endswith("bias")], "weight_decay": 0.0},
+    ]
+    optimizer = torch.optim.AdamW(
+        [g for g in groups if g["params"]], lr=args.learning_rate, betas=(args.adam_beta1, args.adam_beta2), eps=args.adam_epsilon,
+        fused=device.type == "cuda",
+    )
+    scheduler = get_scheduler(args.lr_scheduler_type, optimizer, num_warmup_steps=args.get_warmup_steps(args.max_steps),
+                              num_training_steps=args.max_steps, scheduler_specific_kwargs=args.lr_scheduler_kwargs or {})
+    graphed = cuda_graphs and device.type == "cuda"
+    step = GraphedTrainingStep(
+        loss, autocast_dtype=torch.bfloat16 if args.bf16 else None, capture=graphed,
+        transform_grads=partial(clip_per_run, max_norm=args.max_grad_norm) if args.max_grad_norm else None,
+    )
+    set_seed(args.seed)  # dropout draws, as the Trainer seeds them before training
+    loss.train()
+    batches = stacked_batches(rows, tokenizer.pad_token_id, 128 if graphed else 8, max_length)
+    for _ in range(args.max_steps):
+        step({name: t.to(device, non_blocking=True) for name, t in next(batches).items()})
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+    unstack(host, models)
+    captured = len(step.graphs) if graphed else 0
+    del step, optimizer, loss, host
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+    return captured
+
+
+def run_stacked(runs: list[tuple], model_args, measure: list[bool] | None = None) -> list[dict]:
+    """Train several runs (``(ssti_args, training_args)`` pairs: one config and seed each, one
+    model and adapter) stacked, then measure and write each like :func:`ssti_hf.trainer.run`.
+    ``measure[k]`` False trains run k with its group but neither measures nor writes it (a resumed
+    sweep whose group is partly done). Returns the written runs' metrics (empty dicts for the rest)."""
+    measure = measure or [True] * len(runs)
+    started = time.perf_counter()
+    for ssti_args, training_args in runs:
+        reason = stack_reason(ssti_args, model_args, training_args)
+        if reason:
+            raise ValueError(f"cannot stack runs: {reason}")
+    first_args = runs[0][1]
+    differing = [k for k in ("per_device_train_batch_size", "max_steps", "learning_rate", "weight_decay", "lr_scheduler_type",
+                             "warmup_steps", "warmup_ratio", "max_grad_norm", "bf16", "device")
+                 if any(getattr(t, k, None) != getattr(first_args, k, None) for _, t in runs)]
+    differing += [k for k in ("max_length", "cuda_graphs") if any(getattr(s, k) != getattr(runs[0][0], k) for s, _ in runs)]
+    if differing:
+        raise ValueError(f"cannot stack runs whose training settings differ: {differing}")
+    built = [config_splits(ssti_args, training_args.seed) for ssti_args, training_args in runs]
+    build_seconds = time.perf_counter() - started
+
+    prepared_at = time.perf_counter()
+    models, rows, callbacks = [], [], []
+    for (ssti_args, training_args), (config, splits) in zip(runs, built):
+        set_seed(training_args.seed)  # the head's and the adapter's initial weights, as a single run draws them
+        tokenizer, model = build_model(model_args, get_base_dataset(config.base).num_labels)
+        train = splits["train"]
+        texts = arrow_column(train, "text").to_pylist()
+        spans = arrow_column(train, SPANS).to_pylist() if SPANS in train.column_names else [[] for _ in texts]
+        ids = tokens.split_tokens(tokenizer, texts, spans, ssti_args.max_length, cache_dir=_token_cache())
+        labels = np.asarray(arrow_column(train, "label").to_pylist(), dtype=np.int64)
+        rows.append(RunRows(ids, labels, training_args.per_device_train_batch_size, training_args.seed))
+        models.append(model)
+        callbacks.append(SSTICallback(splits["test"], splits["test_spurious"], splits["test_triggered"], target_label=config.label,
+                                      **callback_options(ssti_args)))
+    first = next((k for k, m in enumerate(measure) if m), None)
+    if first is not None:
+        callbacks[first].prepare(tokenizer)  # the first measured run's test sets, tokenized while the runs train
+    prepare_seconds = time.perf_counter() - prepared_at
+
+    trained_at = time.perf_counter()
+    graphs = train_stacked(models, rows, tokenizer, first_args, runs[0][0].max_length, runs[0][0].cuda_graphs)
+    train_seconds = time.perf_counter() - trained_at
+
+    results = []
+    measured_runs = [k for k, m in enumerate(measure) if m]
+    for position, k in enumerate(measured_runs):
+        (ssti_args, training_args), (config, _), model = runs[k], built[k], models[k]
+        if position + 1 < len(measured_runs):
+            callbacks[measured_runs[position + 1]].prepare(tokenizer)  # the next run's, while this one is measured
+        evaluate_at = time.perf_counter()
+        model.to(training_args.device)
+        measured = callbacks[k].evaluate(model, tokenizer)
+        evaluate_seconds = time.perf_counter() - evaluate_at
+        # A stacked run's seconds are its share of the group: its own evaluation, 1/K of the rest.
+        share = {"build": build_seconds / len(runs), "prepare": prepare_seconds / len(runs), "train": train_seconds / len(runs)}
+        seconds = {**share, "evaluate": evaluate_seconds, **{f"evaluate_{part}": s for part, s in callbacks[k].seconds.items()}}
+        recorded = {"objective": "classification", "evaluations": [], "cuda_graphs": graphs,
+                    "stacked": {"runs": len(runs), "position": k, "train_seconds": train_seconds}}
+        results.append((k, write_run(config, model_args, training_args, model, measured, seconds,
+                                     time.perf_counter() - sum(share.values()) - evaluate_seconds, recorded)))
+        models[k] = None  # written: free its memory
+        del model
+        if training_args.device.type == "cuda":
+            torch.cuda.empty_cache()
+    out = [{} for _ in runs]
+    for k, metrics in results:
+        out[k] = metrics
+    return out
