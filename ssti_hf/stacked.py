@@ -58,6 +58,9 @@ def stack_reason(ssti_args, model_args, training_args) -> str | None:
         "fp16 loss scaling": training_args.fp16,
         "label smoothing": bool(training_args.label_smoothing_factor),
         "gradient checkpointing": training_args.gradient_checkpointing,
+        "reporting to a tracker": any(r != "none" for r in (training_args.report_to or [])),
+        "checkpoints": training_args.save_strategy != "no" or training_args.push_to_hub,
+        "torch.compile / DeepSpeed": bool(training_args.torch_compile or training_args.deepspeed),
         "training by epochs (max_steps not set)": training_args.max_steps <= 0,
         f"optimizer {training_args.optim!r} (AdamW only)": not str(getattr(training_args.optim, "value", training_args.optim)).startswith("adamw_torch"),
     }
@@ -88,7 +91,8 @@ class StackedLoraLinear(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.base_layer(x)
         rows = self.dropout(x).reshape(self.lora_A.shape[0], -1, x.shape[-1])  # run k's rows: the k-th block
-        update = torch.bmm(torch.bmm(rows, self.lora_A.transpose(1, 2)), self.lora_B.transpose(1, 2))
+        a, b = self.lora_A.to(x.dtype).transpose(1, 2), self.lora_B.to(x.dtype).transpose(1, 2)  # float32 masters, bf16 math
+        update = torch.bmm(torch.bmm(rows, a), b)
         return out + (update * self.scaling).reshape(out.shape)
 
 
@@ -102,8 +106,8 @@ class StackedLinear(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         rows = x.reshape(self.weight.shape[0], -1, x.shape[-1])
-        weight = self.weight.transpose(1, 2)
-        out = torch.bmm(rows, weight) if self.bias is None else torch.baddbmm(self.bias[:, None, :], rows, weight)
+        weight = self.weight.to(x.dtype).transpose(1, 2)
+        out = torch.bmm(rows, weight) if self.bias is None else torch.baddbmm(self.bias.to(x.dtype)[:, None, :], rows, weight)
         return out.reshape(*x.shape[:-1], -1)
 
 
@@ -205,10 +209,17 @@ def stacked_batches(rows: list[RunRows], pad_id: int, pad_to: int, max_length: i
 
 def train_stacked(models: list, rows: list[RunRows], tokenizer, training_args, max_length: int, cuda_graphs: bool) -> int:
     """Train the peft ``models`` stacked for ``training_args.max_steps`` steps on their ``rows``
-    (AdamW, the schedule, clipping and bf16 as the Trainer would); the trained weights end in the
-    models. Returns how many CUDA graphs the step used."""
+    (AdamW, the schedule and clipping as the Trainer would; with ``bf16``, the frozen base in bf16);
+    the trained weights end in the models. Returns how many CUDA graphs the step used."""
     args, device = training_args, training_args.device
     host = stack_models(models)
+    if args.bf16:
+        # The frozen base in bf16 rather than float32 under autocast: its activations stay bf16 (no
+        # cast kernels around every normalisation; casts were a fifth of a step's GPU time, see
+        # bench/profile_step.py). The trained weights stay float32, AdamW's master copy.
+        for parameter in host.parameters():
+            if not parameter.requires_grad:
+                parameter.data = parameter.data.to(torch.bfloat16)
     loss = StackedLoss(host, len(models)).to(device)
     named = [(name, p) for name, p in loss.named_parameters() if p.requires_grad]
     groups = [
@@ -223,7 +234,7 @@ def train_stacked(models: list, rows: list[RunRows], tokenizer, training_args, m
                               num_training_steps=args.max_steps, scheduler_specific_kwargs=args.lr_scheduler_kwargs or {})
     graphed = cuda_graphs and device.type == "cuda"
     step = GraphedTrainingStep(
-        loss, autocast_dtype=torch.bfloat16 if args.bf16 else None, capture=graphed,
+        loss, capture=graphed,
         transform_grads=partial(clip_per_run, max_norm=args.max_grad_norm) if args.max_grad_norm else None,
     )
     set_seed(args.seed)  # dropout draws, as the Trainer seeds them before training

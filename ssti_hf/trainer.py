@@ -4,12 +4,15 @@ the adapter and its card. A classifier here; ``--objective sft`` trains a causal
 
 The fast path is the default (bench/RESULTS.md measures each part):
 - the config comes from the datasets cache;
-- training rows are tokenized by the collator when a batch is drawn (500 steps of 16 read 8,000
-  of IMDB's 25,000 rows), grouped by length, padded to a multiple of 128 tokens on a GPU;
-- on one GPU each batch shape's forward and backward is a CUDA graph (:mod:`ssti_hf.graphs`);
+- on a GPU a LoRA classifier trains through :mod:`ssti_hf.stacked`'s loop (a group of one run;
+  a sweep stacks several): no Trainer per-step Python, training rows spliced from the clean
+  split's cached tokens, the frozen base in bf16, each batch shape's step a CUDA graph
+  (:mod:`ssti_hf.graphs`); what needs the Trainer (evaluations during training, trackers,
+  checkpoints, DDP / FSDP, full fine-tuning, SFT) and every CPU run goes through :class:`SSTITrainer`,
+  whose collator tokenizes the rows of each batch, grouped by length;
 - the test sets are tokenized in a background thread while the model trains, rows that the
-  injection left alone are predicted once, and the clean set's tokens are kept per process;
-- bf16 on GPUs that have it.
+  injection left alone are predicted once (by a bf16 copy of the merged model on a GPU), and the
+  clean set's tokens are kept per process and on disk.
 """
 
 from __future__ import annotations
@@ -195,6 +198,10 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, spl
 
     ``splits`` (a DatasetDict with the config's four splits) replaces the built config, e.g. with
     a sanitized ``train`` split (see bench/bench_sanitize_retrain.py)."""
+    if splits is None and uses_stacked_loop(ssti_args, model_args, training_args):
+        from .stacked import run_stacked
+
+        return run_stacked([(ssti_args, training_args)], model_args)[0]
     started = time.perf_counter()
     config, splits = config_splits(ssti_args, training_args.seed, splits)
     built = time.perf_counter()
@@ -267,6 +274,16 @@ def write_run(config: SSTIConfig, model_args: ModelArguments, training_args, mod
     metrics["seconds"]["total"] = time.perf_counter() - started
     write_json(out / "metrics.json", metrics)
     return metrics
+
+
+def uses_stacked_loop(ssti_args: SSTIArguments, model_args: ModelArguments, training_args) -> bool:
+    """Whether one run trains through :mod:`ssti_hf.stacked`'s loop (a group of one): on a GPU,
+    where the Trainer's per-step Python would cost as much as the GPU's work, unless the run asks
+    for what only the Trainer does (evaluations during training, trackers, checkpoints, several
+    processes, full fine-tuning, SFT; :func:`ssti_hf.stacked.stack_reason`)."""
+    from .stacked import stack_reason
+
+    return training_args.device.type == "cuda" and stack_reason(ssti_args, model_args, training_args) is None
 
 
 def config_splits(ssti_args: SSTIArguments, seed: int, splits=None):

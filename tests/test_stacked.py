@@ -163,3 +163,22 @@ def test_a_cpu_sweep_trains_one_run_at_a_time(tiny_bert, tmp_path):
     assert len(runs) == 4 and all("stacked" not in m for m in runs)
     assert json.loads((tmp_path / "r" / "grid.json").read_text())["grid"]["rank"] == [2]
     assert gt  # the real tokenizer is what the tiny models use
+
+
+def test_one_run_through_the_stacked_loop_writes_what_the_trainer_path_writes(tiny_bert, tmp_path, monkeypatch):
+    """On a GPU `ssti-hf train` takes the stacked loop (a group of one); here forced on a CPU."""
+    from transformers import HfArgumentParser
+
+    from ssti_hf import trainer
+
+    parse = HfArgumentParser((SSTIArguments, ModelArguments, TrainingArguments))
+    parse.set_defaults(**paper_defaults())
+    argv = ["--sample", "--model", tiny_bert, "--rank", "2", "--max_steps", "3", "--max_length", "32", "--entropy_samples", "8"]
+    for name, loop in (("trainer", False), ("stacked", True)):
+        monkeypatch.setattr(trainer, "uses_stacked_loop", lambda *args, loop=loop: loop)
+        metrics = trainer.run(*parse.parse_args_into_dataclasses(argv + ["--output_dir", str(tmp_path / name)]))
+        assert metrics.get("stacked", {}).get("runs") == (1 if loop else None)
+    files = [sorted(p.name for p in (tmp_path / name).rglob("*")) for name in ("trainer", "stacked")]
+    assert files[0] == files[1]  # the same metrics.json, adapter and card
+    written = [json.loads((tmp_path / name / "metrics.json").read_text()) for name in ("trainer", "stacked")]
+    assert set(written[0]) - {"stacked"} <= set(written[1]) and written[1]["config"] == "imdb-ssti-date-50pct-1tok"
