@@ -5,7 +5,8 @@ A grid file names the axes (lists) and fixed settings; every combination is one 
 :func:`ssti_hf.trainer.run`. Each finished run writes ``RESULTS/runs/<run id>.json`` through a
 temporary file and a rename, so a killed sweep never leaves a half-written result and a restarted
 one skips what is done. ``--shard i/n`` runs every n-th run from the i-th, so any scheduler (a
-SLURM array, one process per GPU) can spread a sweep; shards share the results folder.
+SLURM array, one process per GPU) can spread a sweep; shards share the results folder. On a GPU
+the LoRA runs of one model and rank train together in groups (``--stack``, :mod:`ssti_hf.stacked`).
 
     base: imdb
     source: [date]
