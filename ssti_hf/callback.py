@@ -103,15 +103,19 @@ class SSTICallback(TrainerCallback):
         state.log_history.append({**logs, "epoch": state.epoch, "step": state.global_step})
 
     # -- the measurement, usable without a Trainer ----------------------------------------------
-    def prepare(self, tokenizer) -> None:
+    def prepare(self, tokenizer, wait: bool = False) -> None:
         """Start tokenizing the test sets in a background thread (the Rust tokenizer releases the
-        GIL), so that it overlaps training; :meth:`evaluate` waits for it."""
+        GIL), so that it overlaps training; :meth:`evaluate` waits for it. ``wait``: tokenize them
+        now (the splicing is Python: beside a training loop that is itself Python-bound, it
+        holds the GIL that the loop needs)."""
         key = id(tokenizer)
         if key not in self._plans:
             # A copy: a fast tokenizer keeps its truncation setting in shared state, so calls with
             # and without truncation in two threads at once could get each other's. The tokenizer
             # is kept beside its plan, so that its id is not reused by another one.
             self._plans[key] = (tokenizer, _BACKGROUND.submit(self._plan, copy.deepcopy(tokenizer)))
+        if wait:
+            self._plans[key][1].result()
 
     @torch.no_grad()
     def evaluate(self, model, tokenizer) -> dict:

