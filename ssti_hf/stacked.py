@@ -1,8 +1,9 @@
 """Several LoRA runs trained at once over one frozen base model: how a sweep trains on a GPU.
 
-A sweep's runs of one model and rank differ only in their data, seed and adapter, and a MiniLM
-step is launch-bound (bench/RESULTS.md): about 1,200 small kernels, whatever the batch. So K runs
-train as one model: the frozen base runs once on the K runs' batches stacked (K x 16 rows, run k's
+A sweep's runs of one model and rank differ only in their data, seed and adapter. So K runs train
+as one model, in fewer and larger kernels, with no Trainer Python per step (bench/RESULTS.md, v4:
+a MiniLM step's GPU time is mostly memory-bound elementwise work, so K runs cost about 0.8 K
+single steps of GPU time): the frozen base runs once on the K runs' batches stacked (K x 16 rows, run k's
 rows the k-th block), each adapted layer adds every run's own low-rank update with two batched
 matmuls (``torch.bmm`` over the runs), and the classifier head is one batched matmul too.
 
@@ -199,9 +200,7 @@ def stacked_batches(rows: list[RunRows], pad_id: int, pad_to: int, max_length: i
     """Endless stacked batches: run k's rows are the k-th block, all padded to one width (a
     multiple of ``pad_to``: a few shapes for CUDA graphs)."""
     for picks in zip(*rows):
-        ids = [run.ids[i] for run, pick in zip(rows, picks) for i in pick]
-        width = min(-(-max(map(len, ids)) // pad_to) * pad_to, max_length)
-        input_ids, mask = tokens.pad(ids, width, pad_id)
+        input_ids, mask = tokens.pad_batch([run.ids[i] for run, pick in zip(rows, picks) for i in pick], pad_to, max_length, pad_id)
         labels = np.concatenate([run.labels[pick] for run, pick in zip(rows, picks)])
         batch = {"input_ids": torch.from_numpy(input_ids), "attention_mask": torch.from_numpy(mask), "labels": torch.from_numpy(labels)}
         yield {name: t.pin_memory() if torch.cuda.is_available() else t for name, t in batch.items()}
@@ -301,7 +300,7 @@ def run_stacked(runs: list[tuple], model_args, measure: list[bool] | None = None
     graphs = train_stacked(models, rows, tokenizer, first_args, runs[0][0].max_length, runs[0][0].cuda_graphs)
     train_seconds = time.perf_counter() - trained_at
 
-    results = []
+    out = [{} for _ in runs]
     measured_runs = [k for k, m in enumerate(measure) if m]
     for position, k in enumerate(measured_runs):
         (ssti_args, training_args), (config, _), model = runs[k], built[k], models[k]
@@ -316,13 +315,10 @@ def run_stacked(runs: list[tuple], model_args, measure: list[bool] | None = None
         seconds = {**share, "evaluate": evaluate_seconds, **{f"evaluate_{part}": s for part, s in callbacks[k].seconds.items()}}
         recorded = {"objective": "classification", "evaluations": [], "cuda_graphs": graphs,
                     "stacked": {"runs": len(runs), "position": k, "train_seconds": train_seconds}}
-        results.append((k, write_run(config, model_args, training_args, model, measured, seconds,
-                                     time.perf_counter() - sum(share.values()) - evaluate_seconds, recorded)))
+        out[k] = write_run(config, model_args, training_args, model, measured, seconds,
+                           time.perf_counter() - sum(share.values()) - evaluate_seconds, recorded)
         models[k] = None  # written: free its memory
         del model
         if training_args.device.type == "cuda":
             torch.cuda.empty_cache()
-    out = [{} for _ in runs]
-    for k, metrics in results:
-        out[k] = metrics
     return out

@@ -233,10 +233,9 @@ def _default_stack(runs: list[Run], arguments, workers: int) -> int:
     import math
 
     import torch
-    from transformers import AutoConfig
 
     from .stacked import STACK_ON_GPU, stack_reason, stack_size
-    from .trainer import gguf_source, resolve_model
+    from .trainer import load_config
 
     if not torch.cuda.is_available():
         return 1
@@ -247,8 +246,7 @@ def _default_stack(runs: list[Run], arguments, workers: int) -> int:
         ssti_args, model_args, training_args = arguments(next(r for r in runs if r.model == model and r.method == "lora"), "unused")
         if stack_reason(ssti_args, model_args, training_args):
             continue
-        folder, gguf = gguf_source(resolve_model(model))
-        config = AutoConfig.from_pretrained(folder, **gguf)
+        _, config = load_config(model)
         stack = min(stack, stack_size(config, training_args.per_device_train_batch_size * ssti_args.max_length, STACK_ON_GPU, memory))
     return stack
 

@@ -133,6 +133,12 @@ def split_tokens(tokenizer, texts: list[str], spans: list, max_length: int, cach
     return ids
 
 
+def pad_batch(ids, multiple: int, max_length: int, pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`pad` to the longest row rounded up to a multiple of ``multiple`` (few batch shapes, for
+    CUDA graphs), never past ``max_length``."""
+    return pad(ids, min(-(-max(map(len, ids)) // multiple) * multiple, max_length), pad_id)
+
+
 def pad(ids, width: int, pad_id: int) -> tuple[np.ndarray, np.ndarray]:
     """Token id rows padded on the right to ``width``: (input_ids, attention_mask), int64."""
     input_ids = np.full((len(ids), width), pad_id, dtype=np.int64)

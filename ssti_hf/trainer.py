@@ -34,7 +34,7 @@ from .adapter import adapter_card
 from .base_datasets import get_base_dataset
 from .callback import SSTICallback
 from .config import SSTIConfig
-from .tokens import encode, pad
+from .tokens import encode, pad_batch
 from .transform import arrow_column
 from .graphs import GraphedTrainingStep, graphs_apply
 from .loading import load_dataset
@@ -91,15 +91,21 @@ def build_model(model_args: ModelArguments, num_labels: int):
     return tokenizer, model if adapter is None else get_peft_model(model, adapter)
 
 
+def load_config(model: str, **config_kwargs):
+    """The model's resolved path and its config (a GGUF file's too); a bad model is a clear error."""
+    path = resolve_model(model)
+    folder, gguf = gguf_source(path)
+    try:
+        return path, AutoConfig.from_pretrained(folder, **gguf, **config_kwargs)
+    except OSError as error:
+        raise ValueError(f"cannot load model {model!r}: {error}") from None
+
+
 def load_tokenizer(model_args: ModelArguments, **config_kwargs):
     """The model's path, config and tokenizer (padding on the right, a pad token for decoders):
     enough to refuse bad input before any weight is loaded."""
-    path = resolve_model(model_args.model)
+    path, config = load_config(model_args.model, **config_kwargs)
     folder, gguf = gguf_source(path)
-    try:
-        config = AutoConfig.from_pretrained(folder, **gguf, **config_kwargs)
-    except OSError as error:
-        raise ValueError(f"cannot load model {model_args.model!r}: {error}") from None
     tokenizer = AutoTokenizer.from_pretrained(folder, **gguf)
     if tokenizer.pad_token is None:  # decoders (Llama) ship without one
         tokenizer.pad_token = tokenizer.eos_token
@@ -157,9 +163,7 @@ class TokenizingCollator:
 
     def __call__(self, rows: list[dict]) -> dict:
         texts = [row[self.text_column] for row in rows]
-        ids = encode(self.tokenizer, texts, self.max_length)
-        width = min(-(-max(map(len, ids)) // self.pad_to) * self.pad_to, self.max_length)
-        input_ids, mask = pad(ids, width, self.tokenizer.pad_token_id)
+        input_ids, mask = pad_batch(encode(self.tokenizer, texts, self.max_length), self.pad_to, self.max_length, self.tokenizer.pad_token_id)
         labels = torch.tensor([row[self.label_column] for row in rows], dtype=torch.long)
         return {"input_ids": torch.from_numpy(input_ids), "attention_mask": torch.from_numpy(mask), "labels": labels}
 
