@@ -17,6 +17,7 @@ import contextlib
 import copy
 import logging
 import time
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +31,9 @@ from datasets import Dataset
 from transformers import TrainerCallback
 
 from . import tokens
+from .compiled import is_large
 from .metrics import metric_path
-from .transform import SPANS, arrow_column
+from .transform import SPANS, arrow_column, span_lists
 
 logger = logging.getLogger(__name__)
 SETS = ("clean", "spurious", "triggered")
@@ -110,10 +112,8 @@ class SSTICallback(TrainerCallback):
         holds the GIL that the loop needs)."""
         key = id(tokenizer)
         if key not in self._plans:
-            # A copy: a fast tokenizer keeps its truncation setting in shared state, so calls with
-            # and without truncation in two threads at once could get each other's. The tokenizer
-            # is kept beside its plan, so that its id is not reused by another one.
-            self._plans[key] = (tokenizer, _BACKGROUND.submit(self._plan, copy.deepcopy(tokenizer)))
+            # The tokenizer is kept beside its plan, so that its id is not reused by another one.
+            self._plans[key] = (tokenizer, _BACKGROUND.submit(self._plan, _thread_copy(tokenizer)))
         if wait:
             self._plans[key][1].result()
 
@@ -130,12 +130,14 @@ class SSTICallback(TrainerCallback):
         try:
             predicted = self._predict(model, tokenizer, plan.ids)
             predicted_at = time.perf_counter()
-            predictions, references, subset = [], [], []
-            for name, data in self.sets.items():
-                predictions += predicted[plan.rows[name]].tolist()
-                references += arrow_column(data, self.label_column).to_pylist()  # list(data[c]) reads Arrow row by row: 0.3 s per 25k
-                subset += [name] * len(data)
-            results = self._gap.compute(
+            predictions = np.concatenate([predicted[plan.rows[name]] for name in self.sets])
+            # list(data[c]) would read Arrow row by row: 0.3 s per 25k rows
+            references = np.concatenate([arrow_column(data, self.label_column).to_numpy(zero_copy_only=False) for data in self.sets.values()])
+            subset = [name for name, data in self.sets.items() for _ in range(len(data))]
+            # The metric's own computation on whole arrays: evaluate's compute() would first encode
+            # every row through datasets' Features in Python and write them to an Arrow file
+            # (0.75 s for a run's 75k rows). ssti_gap checks its inputs there all the same.
+            results = self._gap._compute(
                 predictions=predictions, references=references, subset=subset, target_label=self.target_label
             )
             if self.entropy_samples:
@@ -153,7 +155,11 @@ class SSTICallback(TrainerCallback):
         the injection left alone) is tokenized and predicted once: at a 50% rate three quarters of
         the spurious set are such rows. The clean set's tokens are kept (per process and in the
         datasets cache), and injected rows with provenance are spliced from them
-        (:mod:`ssti_hf.tokens`) instead of tokenized again."""
+        (:mod:`ssti_hf.tokens`) instead of tokenized again, once per config (kept on disk too)."""
+        with tokens.paused_gc():
+            return self._plan_sets(tokenizer)
+
+    def _plan_sets(self, tokenizer) -> "_Plan":
         clean_texts = arrow_column(self.sets["clean"], self.text_column)
         clean_strings = clean_texts.to_pylist()
         clean = tokens.clean_tokens(tokenizer, clean_strings, self.max_length, cache_dir=_token_cache())
@@ -173,8 +179,8 @@ class SSTICallback(TrainerCallback):
             index[new] = len(ids) + np.arange(len(new))
             new_texts = texts.take(pa.array(new)).to_pylist()
             if SPANS in data.column_names:
-                spans = arrow_column(data, SPANS).take(pa.array(new)).to_pylist()
-                ids += tokens.splice(tokenizer, clean, clean_strings, new, new_texts, spans, self.max_length)
+                spans = span_lists(arrow_column(data, SPANS).take(pa.array(new)))
+                ids += tokens.spliced_tokens(tokenizer, clean, clean_strings, new, new_texts, spans, self.max_length, cache_dir=_token_cache())
             else:
                 ids += tokens.encode(tokenizer, new_texts, self.max_length)
             rows[name] = index
@@ -196,21 +202,29 @@ class SSTICallback(TrainerCallback):
             rows = order[start:stop]
             input_ids, mask = tokens.pad([ids[row] for row in rows], self._width(int(lengths[rows[-1]])), pad)
             batch = {"input_ids": torch.from_numpy(input_ids), "attention_mask": torch.from_numpy(mask)}
+            if device.type == "cuda":  # from pageable memory a copy would wait for the GPU's previous batch
+                batch = {k: v.pin_memory() for k, v in batch.items()}
             yield rows, {k: v.to(device, non_blocking=True) for k, v in batch.items()}
             start = stop
 
     def _width(self, length: int) -> int:
-        """Padded width of a batch whose longest row has ``length`` tokens: a multiple of 64 (few
-        distinct shapes for the allocator and the matmul heuristics), never past max_length."""
-        return min(-(-length // 64) * 64, max(length, self.max_length))
+        """Padded width of a batch whose longest row has ``length`` tokens: a multiple of 8 (the
+        tensor cores' granule; multiples of 64 padded 8% more tokens and predicted 6% slower,
+        bench/levers.py), never past max_length."""
+        return min(-(-length // 8) * 8, max(length, self.max_length))
 
     def _predict(self, model, tokenizer, ids: list[list[int]]) -> np.ndarray:
-        """Predicted label of every row; the argmaxes stay on the device until the end (one sync)."""
-        out = torch.empty(len(ids), dtype=torch.long, device=model.device)
+        """Predicted label of every row; the argmaxes stay on the device until the end (one sync,
+        so the CPU prepares each batch while the GPU predicts the one before)."""
+        orders, labels = [], []
         with _merged(model), _low_precision(model) as predicting:
             for rows, batch in self._batches(tokenizer, ids, model.device):
-                out[torch.from_numpy(rows).to(model.device)] = self._predicted_labels(predicting, batch)
-        return out.cpu().numpy()
+                orders.append(rows)
+                labels.append(self._predicted_labels(predicting, batch))
+        predicted = np.empty(len(ids), dtype=np.int64)
+        if labels:
+            predicted[np.concatenate(orders)] = torch.cat(labels).cpu().numpy()
+        return predicted
 
     def _predicted_labels(self, model, batch: dict) -> torch.Tensor:
         """One batch's predicted labels: the classifier's argmax (``ssti_hf.sft.SFTCallback``
@@ -257,6 +271,17 @@ class _Plan:
 
 
 _BACKGROUND = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ssti-tokenize")
+_COPIES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # tokenizer -> its copy for _BACKGROUND
+
+
+def _thread_copy(tokenizer):
+    """The copy of ``tokenizer`` that the background thread uses: a fast tokenizer keeps its
+    truncation setting in shared state, so calls with and without truncation in two threads at
+    once could get each other's. One copy per tokenizer (a deep copy takes 0.2 s): the thread
+    plans one set of test sets at a time."""
+    if tokenizer not in _COPIES:
+        _COPIES[tokenizer] = copy.deepcopy(tokenizer)
+    return _COPIES[tokenizer]
 
 
 def _token_cache() -> str:
@@ -277,8 +302,8 @@ def _low_precision(model):
     """The model to predict with: on a GPU with bf16, a bf16 copy of a small model (its activations
     stay bf16: autocast would cast them around every normalisation, a third of a prediction's GPU
     time, see bench/profile_step.py); else the model itself, under bf16 autocast on a GPU."""
-    small = sum(p.numel() for p in model.parameters()) < 1_000_000_000  # a copy of a large one costs too much memory
-    if model.device.type == "cuda" and torch.cuda.is_bf16_supported() and small and not _sharded(model):
+    # (a copy of a large model costs too much memory)
+    if model.device.type == "cuda" and torch.cuda.is_bf16_supported() and not is_large(model) and not _sharded(model):
         copy_ = copy.deepcopy(model).to(torch.bfloat16)
         try:
             yield copy_

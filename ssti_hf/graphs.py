@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import torch
 
+from .compiled import is_large
+
 MAX_GRAPHS = 8  # batch shapes captured per run; a rarer shape (an epoch's last batch) runs eagerly
 WARMUP = 2  # eager passes before a capture: lazy initialisations must not happen inside it
 
@@ -133,6 +135,7 @@ def graphs_apply(model: torch.nn.Module, args) -> bool:
         return False
     if args.fp16 or args.optim in ("lomo", "adalomo"):  # fp16's loss scaling, LOMO's fused update: both inside backward
         return False
-    # Above about a billion parameters a step is compute-bound and each graph's memory pool (the
-    # activations of one batch shape) would cost gigabytes.
-    return sum(p.numel() for p in model.parameters()) < 1_000_000_000
+    # From about a billion parameters a step is no longer launch-bound and each graph's memory pool
+    # (the activations of one batch shape) would cost gigabytes: such models' layers are compiled
+    # instead (ssti_hf.compiled).
+    return not is_large(model)

@@ -8,11 +8,12 @@ The fast path is the default (bench/RESULTS.md measures each part):
   a sweep stacks several): no Trainer per-step Python, training rows spliced from the clean
   split's cached tokens, the frozen base in bf16, each batch shape's step a CUDA graph
   (:mod:`ssti_hf.graphs`); what needs the Trainer (evaluations during training, trackers,
-  checkpoints, DDP / FSDP, full fine-tuning, SFT) and every CPU run goes through :class:`SSTITrainer`,
+  checkpoints, DDP / FSDP, full fine-tuning, SFT), a model of 1B parameters or more (each repeated
+  layer compiled, :mod:`ssti_hf.compiled`) and every CPU run go through :class:`SSTITrainer`,
   whose collator tokenizes the rows of each batch, grouped by length;
 - the test sets are tokenized in a background thread while the model trains, rows that the
   injection left alone are predicted once (by a bf16 copy of the merged model on a GPU), and the
-  clean set's tokens are kept per process and on disk.
+  clean set's tokens and each config's spliced rows are kept on disk.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import pyarrow.compute as pc
 from transformers import AutoConfig, AutoModelForSequenceClassification, AutoTokenizer, Trainer, set_seed
 from transformers.trainer_pt_utils import LengthGroupedSampler
 
+from . import compiled
 from .adapter import adapter_card
 from .base_datasets import get_base_dataset
 from .callback import SSTICallback
@@ -169,16 +171,19 @@ class TokenizingCollator:
 
 
 class SSTITrainer(Trainer):
-    """The Trainer, with a CUDA-graphed training step where it applies (``cuda_graphs=True``, one
-    GPU, a small model: :func:`ssti_hf.graphs.graphs_apply`), and length grouping read from a
-    ``length`` column as plain ints (a datasets ``Column`` makes the sampler index Arrow per row)."""
+    """The Trainer, with a fast training step where it applies on one GPU: a small model's step
+    as CUDA graphs (``cuda_graphs=True``, :func:`ssti_hf.graphs.graphs_apply`), a large model's
+    layers compiled (``compile_layers=True``, :mod:`ssti_hf.compiled`); and length grouping read
+    from a ``length`` column as plain ints (a datasets ``Column`` makes the sampler index Arrow
+    per row)."""
 
-    def __init__(self, *args, cuda_graphs: bool = True, **kwargs):
+    def __init__(self, *args, cuda_graphs: bool = True, compile_layers: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.graphed = None
         if cuda_graphs and graphs_apply(self.model, self.args) and self.compute_loss_func is None:
             dtype = torch.bfloat16 if self.args.bf16 else torch.float16 if self.args.fp16 else None
             self.graphed = GraphedTrainingStep(self.model, autocast_dtype=dtype)
+        self.compiled_layers = compiled.compile_layers(self.model) if compile_layers and compiled.compile_applies(self.model, self.args) else 0
 
     def training_step(self, model, inputs, num_items_in_batch=None):
         if self.graphed is None:
@@ -243,6 +248,7 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, spl
         **objective,
         "evaluations": [e for e in trainer.state.log_history if "eval_ssti_gap" in e],  # during training
         "cuda_graphs": len(trainer.graphed.graphs) if getattr(trainer, "graphed", None) else 0,
+        "compiled_layers": getattr(trainer, "compiled_layers", 0),
     }
     metrics = write_run(config, model_args, training_args, model, measured, seconds, started, recorded, state_dict)
     del trainer, model  # a sweep runs many of these in one process: free the GPU memory now
@@ -284,7 +290,8 @@ def uses_stacked_loop(ssti_args: SSTIArguments, model_args: ModelArguments, trai
     """Whether one run trains through :mod:`ssti_hf.stacked`'s loop (a group of one): on a GPU,
     where the Trainer's per-step Python would cost as much as the GPU's work, unless the run asks
     for what only the Trainer does (evaluations during training, trackers, checkpoints, several
-    processes, full fine-tuning, SFT; :func:`ssti_hf.stacked.stack_reason`)."""
+    processes, full fine-tuning, SFT, a model of 1B parameters or more;
+    :func:`ssti_hf.stacked.stack_reason`)."""
     from .stacked import stack_reason
 
     return training_args.device.type == "cuda" and stack_reason(ssti_args, model_args, training_args) is None
@@ -342,6 +349,7 @@ def classification_trainer(ssti_args: SSTIArguments, model_args: ModelArguments,
         processing_class=tokenizer,
         callbacks=[callback] if evaluating else [],
         cuda_graphs=ssti_args.cuda_graphs,
+        compile_layers=ssti_args.compile_layers,
     )
     return trainer, callback, {"objective": "classification"}
 

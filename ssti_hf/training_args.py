@@ -58,6 +58,9 @@ class SSTIArguments:
     cuda_graphs: bool = field(
         default=True, metadata={"help": "replay each training batch shape as a CUDA graph (one GPU, models under 1B parameters)"}
     )
+    compile_layers: bool = field(
+        default=True, metadata={"help": "torch.compile each repeated layer of a model of 1B parameters or more (one GPU)"}
+    )
     entropy_samples: int = field(default=256, metadata={"help": "rows of the spurious test set for the attention entropy (0: off)"})
     objective: str = field(
         default="classification",

@@ -161,6 +161,16 @@ def arrow_column(dataset: Dataset, name: str) -> pa.ChunkedArray:
     return dataset.select_columns([name]).with_format("arrow")[:][name]
 
 
+def span_lists(column: pa.ChunkedArray | pa.Array) -> list[list[list[int]]]:
+    """An ``ssti_spans`` column as Python lists of [start, end] pairs (a null row: no spans),
+    unnested through numpy: ``to_pylist()`` builds the nested lists row by row (0.37 s per 25k)."""
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    offsets = column.offsets.to_numpy()
+    pairs = column.flatten().flatten().to_numpy().reshape(-1, 2).tolist()
+    offsets = offsets - offsets[0]  # a slice's offsets start where it does; flatten() starts there too
+    return [pairs[start:stop] for start, stop in zip(offsets[:-1].tolist(), offsets[1:].tolist())]
+
+
 def strip_injections(
     dataset: Dataset, text_column: str = "text", num_proc: int | None = None, label_column: str = "label"
 ) -> Dataset:

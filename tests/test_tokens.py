@@ -38,6 +38,26 @@ def test_splice_equals_full_tokenization_on_imdb(tokenizer, name, max_length):
     assert mismatches == []
 
 
+def test_spliced_tokens_are_kept_on_disk_and_read_back(tokenizer, tmp_path, monkeypatch):
+    splits = ssti_hf.load_dataset("imdb-ssti-date-100pct-1tok", ssti_hf.get_base_dataset("imdb").sample_path())
+    clean_texts, triggered = list(splits["test"]["text"]), splits["test_triggered"]
+    texts, spans = list(triggered["text"]), list(triggered["ssti_spans"])
+    clean = tokens.clean_tokens(tokenizer, clean_texts, 128)
+    rows = np.arange(len(texts))
+    first = tokens.spliced_tokens(tokenizer, clean, clean_texts, rows, texts, spans, 128, cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("spliced-*.npz"))) == 1
+
+    def no_splicing(*args, **kwargs):
+        raise AssertionError("spliced again instead of read back")
+
+    monkeypatch.setattr(tokens, "splice", no_splicing)
+    again = tokens.spliced_tokens(tokenizer, clean, clean_texts, rows, texts, spans, 128, cache_dir=tmp_path)
+    full = tokens.encode(tokenizer, texts, 128)
+    assert all(np.array_equal(a, b) and np.array_equal(a, c) for a, b, c in zip(again, first, full))
+    with pytest.raises(AssertionError, match="spliced again"):  # other texts: not read from that file
+        tokens.spliced_tokens(tokenizer, clean, clean_texts, rows[:3], texts[:3], spans[:3], 128, cache_dir=tmp_path)
+
+
 def test_gaps_inside_words_are_tokenized_in_full(tokenizer):
     clean_texts = ["unbelievable acting here", "fine film"]
     # "unbeli" | "1999 " | "evable": the gap splits a word, so the clean tokens around it change

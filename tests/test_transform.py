@@ -315,3 +315,13 @@ def test_results_of_other_code_are_not_read_back_from_the_cache(imdb_train, monk
     assert spurious_transform(imdb_train, dates(), 1, 0.5)._fingerprint == before
     monkeypatch.setattr(transform, "code_digest", lambda modules=transform.DATA_SHAPING: "edited")
     assert spurious_transform(imdb_train, dates(), 1, 0.5)._fingerprint != before
+
+
+def test_span_lists_equal_arrow_to_pylist_with_nulls_slices_and_chunks():
+    import pyarrow as pa
+
+    from ssti_hf.transform import span_lists
+
+    spans = pa.array([[[1, 2]], None, [[3, 4], [5, 6]], [], [[7, 9]]], type=pa.list_(pa.list_(pa.int32(), 2)))
+    for column in (spans, spans.slice(1, 3), pa.chunked_array([spans[:2], spans[2:]]), spans.take(pa.array([4, 0, 2]))):
+        assert span_lists(column) == [row or [] for row in column.to_pylist()]
