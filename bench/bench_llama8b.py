@@ -1,7 +1,8 @@
 """Issue 5, target 3: a Llama-3-8B-shaped classifier (the real config, random weights: speed and
 memory do not depend on the values), LoRA r64 on every linear layer, at the paper's large-model
-settings (batch 2, 512 tokens, lr 1e-4), trained by ssti_hf's Trainer on one GPU: peak memory,
-tokens per second and model FLOPs utilisation.
+settings (batch 2, 512 tokens, lr 1e-4), trained by ssti_hf's Trainer on one GPU (each decoder
+layer compiled, as the Trainer does for models of 1B parameters or more, ssti_hf.compiled;
+``--no-compile-layers``: eager layers): peak memory, tokens per second and model FLOPs utilisation.
 
 MFU counts 4 * N FLOPs per token for the frozen weights (forward, and the backward to the
 inputs: frozen weights need no weight gradients), 6 * N_lora for the adapters, and the attention
@@ -66,6 +67,7 @@ def main() -> None:
     parser.add_argument("--seq", type=int, default=512)
     parser.add_argument("--rank", type=int, default=64)
     parser.add_argument("--gradient-checkpointing", action="store_true")
+    parser.add_argument("--no-compile-layers", action="store_true", help="eager layers (the default compiles each decoder layer, ssti_hf.compiled)")
     parser.add_argument("--fsdp", action="store_true", help="shard the model over the processes of torchrun / accelerate launch")
     parser.add_argument("--tiny", action="store_true", help="a 2-layer model on the CPU: checks the script, measures nothing")
     args = parser.parse_args()
@@ -104,9 +106,10 @@ def main() -> None:
         flags |= {"fsdp": "full_shard auto_wrap", "fsdp_config": {"transformer_layer_cls_to_wrap": ["LlamaDecoderLayer"], "use_orig_params": True}}
     training_args = TrainingArguments(**flags)
     timer = StepTimer(args.warmup)
-    trainer = SSTITrainer(model=model, args=training_args, train_dataset=data, callbacks=[timer.callback])
+    trainer = SSTITrainer(model=model, args=training_args, train_dataset=data, callbacks=[timer.callback], compile_layers=not args.no_compile_layers)
     if not args.tiny:
         torch.cuda.reset_peak_memory_stats()
+    started = time.perf_counter()
     trainer.train()
     steps = args.steps - args.warmup
     seconds = (timer.ended - timer.started) / steps
@@ -115,11 +118,12 @@ def main() -> None:
     peak = torch.cuda.max_memory_allocated() / 2**30 if not args.tiny else float("nan")
     if not trainer.is_world_process_zero():
         return
-    print("| model | params | LoRA params | GPUs | batch x seq per GPU | s/step | tokens/s | MFU per GPU | peak GiB | graphed |")
+    print("| model | params | LoRA params | GPUs | batch x seq per GPU | s/step | tokens/s | MFU per GPU | peak GiB | graphed | compiled layers |")
     print(f"| Llama-3-8B shape, random | {frozen / 1e9:.2f} B | {lora / 1e6:.1f} M | {world}{' FSDP' if args.fsdp else ''} | "
           f"{args.batch} x {args.seq} | {seconds:.3f} | {tokens / seconds:,.0f} | {flops / seconds / PEAK_BF16 / world:.1%} | {peak:.1f} | "
-          f"{trainer.graphed is not None} |")
-    print(f"device: {torch.cuda.get_device_name() if not args.tiny else 'cpu'}, gradient checkpointing: {args.gradient_checkpointing}")
+          f"{trainer.graphed is not None} | {trainer.compiled_layers} |")
+    print(f"device: {torch.cuda.get_device_name() if not args.tiny else 'cpu'}, gradient checkpointing: {args.gradient_checkpointing}, "
+          f"compiled layers: {trainer.compiled_layers}, first {args.warmup} steps (compile included): {timer.started - started:.1f} s")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--cuda-graphs", default="true", choices=["true", "false"])
     parser.add_argument("--flags", default="", help="extra ssti-hf train flags, e.g. '--bf16 false'")
     parser.add_argument("--json", help="write the rows here")
+    parser.add_argument("--profile", help="cProfile the last run: its stats go here, the top functions are printed")
     args = parser.parse_args()
 
     cache = tempfile.mkdtemp(prefix="ssti-bench-cache-")
@@ -56,7 +57,16 @@ def main() -> None:
             argv = ["--config", args.config, "--source", args.data, "--model", args.model, "--rank", str(args.rank),
                     "--cuda_graphs", args.cuda_graphs, "--output_dir", out, *args.flags.split()]
             ssti_args, model_args, training_args = hf.parse_args_into_dataclasses(argv)
+            profiling = args.profile and repeat == args.repeats - 1
+            if profiling:
+                import cProfile
+
+                profiler = cProfile.Profile()
+                profiler.enable()
             metrics = run(ssti_args, model_args, training_args)
+            if profiling:
+                profiler.disable()
+                profiler.dump_stats(args.profile)
         s = metrics["seconds"]
         row = {"run": "cold" if repeat == 0 else "warm", **s, "graphs": metrics["cuda_graphs"],
                "clean": metrics["clean_balanced_accuracy"], "spurious": metrics["spurious_balanced_accuracy"],
@@ -65,6 +75,10 @@ def main() -> None:
         print("  evaluate:", {k[9:]: round(v, 2) for k, v in s.items() if k.startswith("evaluate_")})
         print(f"{row['run']:<5}{s['build']:7.2f}{s['prepare']:9.2f}{s['train']:7.2f}{s['evaluate']:7.2f}{s['save']:6.2f}"
               f"{s['total']:7.2f}  {row['graphs']:>6}  {row['clean']:.3f}  {row['spurious']:.3f}  {row['gap']:+.3f} {row['asr']:.3f}")
+    if args.profile:
+        import pstats
+
+        pstats.Stats(args.profile).sort_stats("cumulative").print_stats(40)
     if args.json:
         with open(args.json, "w") as handle:
             json.dump({"imports": imported - STARTED, "tokenize_25k": tokenize_seconds, "args": vars(args), "rows": rows}, handle, indent=2)
