@@ -22,15 +22,19 @@ def is_large(model: torch.nn.Module) -> bool:
     return sum(p.numel() for p in model.parameters()) >= LARGE
 
 
-def compile_applies(model: torch.nn.Module, args) -> bool:
-    """Whether the layers of ``model`` are compiled for training with ``args`` (TrainingArguments):
-    one CUDA process (DDP and FSDP wrap the layers themselves), no whole-model compile or
-    DeepSpeed asked for, a large model."""
+def one_gpu_process(args) -> bool:
+    """Whether ``args`` (TrainingArguments) train in one CUDA process that nothing else wraps: no
+    DDP or FSDP (they hook into the layers and backward), whole-model compile or DeepSpeed. Where
+    a fast step (CUDA graphs, compiled layers) can apply."""
     if not torch.cuda.is_available() or args.world_size != 1 or args.n_gpu > 1:
         return False
-    if args.torch_compile or args.deepspeed or args.fsdp:
-        return False
-    return is_large(model)
+    return not (args.torch_compile or args.deepspeed or args.fsdp)
+
+
+def compile_applies(model: torch.nn.Module, args) -> bool:
+    """Whether the layers of ``model`` are compiled for training with ``args``: one GPU process
+    (:func:`one_gpu_process`), a large model."""
+    return one_gpu_process(args) and is_large(model)
 
 
 def compile_layers(model: torch.nn.Module) -> int:

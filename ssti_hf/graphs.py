@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .compiled import is_large
+from .compiled import is_large, one_gpu_process
 
 MAX_GRAPHS = 8  # batch shapes captured per run; a rarer shape (an epoch's last batch) runs eagerly
 WARMUP = 2  # eager passes before a capture: lazy initialisations must not happen inside it
@@ -127,9 +127,7 @@ def graphs_apply(model: torch.nn.Module, args) -> bool:
     """Whether the training step can be graphed: one CUDA process (DDP and FSDP hook into
     backward), the model's own loss on whole batches (no accumulation, label smoothing or
     gradient checkpointing), a model small enough to be launch-bound."""
-    if not torch.cuda.is_available() or args.world_size != 1 or args.n_gpu > 1:
-        return False
-    if args.gradient_checkpointing or args.torch_compile or args.deepspeed or args.fsdp:
+    if not one_gpu_process(args) or args.gradient_checkpointing:
         return False
     if args.gradient_accumulation_steps != 1 or args.label_smoothing_factor:
         return False
