@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import logging
 import time
 import weakref
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,8 +32,8 @@ from datasets import Dataset
 from transformers import TrainerCallback
 
 from . import tokens
-from .compiled import is_large
 from .metrics import metric_path
+from .predictor import predicting
 from .transform import SPANS, arrow_column, span_lists
 
 logger = logging.getLogger(__name__)
@@ -89,8 +90,7 @@ class SSTICallback(TrainerCallback):
         self.text_column, self.label_column = text_column, label_column
         self._plans: dict = {}  # id(tokenizer) -> Future of the sets' token ids
         self.seconds: dict[str, float] = {}
-        self._gap = evaluate.load(metric_path("ssti_gap"))
-        self._entropy = evaluate.load(metric_path("attention_entropy"))
+        self._gap, self._entropy = _metric("ssti_gap"), _metric("attention_entropy")
 
     # -- Trainer hook ---------------------------------------------------------------------------
     def on_evaluate(self, args, state, control, model=None, processing_class=None, metrics=None, **kwargs):
@@ -108,12 +108,17 @@ class SSTICallback(TrainerCallback):
     def prepare(self, tokenizer, wait: bool = False) -> None:
         """Start tokenizing the test sets in a background thread (the Rust tokenizer releases the
         GIL), so that it overlaps training; :meth:`evaluate` waits for it. ``wait``: tokenize them
-        now (the splicing is Python: beside a training loop that is itself Python-bound, it
-        holds the GIL that the loop needs)."""
+        now, in this thread (the splicing is Python: beside a training loop that is itself
+        Python-bound, it holds the GIL that the loop needs)."""
         key = id(tokenizer)
         if key not in self._plans:
+            if wait:
+                planned = Future()
+                planned.set_result(self._plan(_thread_copy(tokenizer)))
+            else:
+                planned = _BACKGROUND.submit(self._plan, _thread_copy(tokenizer))
             # The tokenizer is kept beside its plan, so that its id is not reused by another one.
-            self._plans[key] = (tokenizer, _BACKGROUND.submit(self._plan, _thread_copy(tokenizer)))
+            self._plans[key] = (tokenizer, planned)
         if wait:
             self._plans[key][1].result()
 
@@ -217,10 +222,10 @@ class SSTICallback(TrainerCallback):
         """Predicted label of every row; the argmaxes stay on the device until the end (one sync,
         so the CPU prepares each batch while the GPU predicts the one before)."""
         orders, labels = [], []
-        with _merged(model), _low_precision(model) as predicting:
+        with _merged(model), predicting(model, _sharded(model)) as predictor:
             for rows, batch in self._batches(tokenizer, ids, model.device):
                 orders.append(rows)
-                labels.append(self._predicted_labels(predicting, batch))
+                labels.append(self._predicted_labels(predictor, batch))
         predicted = np.empty(len(ids), dtype=np.int64)
         if labels:
             predicted[np.concatenate(orders)] = torch.cat(labels).cpu().numpy()
@@ -255,7 +260,9 @@ class SSTICallback(TrainerCallback):
                 averaged = (layer * mask[:, None, :, None]).sum(2, keepdim=True) / mask.sum(1)[:, None, None, None]
                 for i, a, m in zip(order, averaged.cpu().numpy(), batch["attention_mask"].cpu().numpy()):
                     attentions[i], masks[i] = a, m
-        return self._entropy.compute(
+        # _compute on the arrays, as for ssti_gap: compute() would encode 256 x heads x seq floats
+        # through datasets' Features first (0.14 s against 0.02 s)
+        return self._entropy._compute(
             attentions=attentions,
             attention_mask=masks,
             references=[labels[i] for i in rows],
@@ -284,34 +291,17 @@ def _thread_copy(tokenizer):
     return _COPIES[tokenizer]
 
 
+@functools.lru_cache(maxsize=None)
+def _metric(name: str):
+    """The metric module ``name`` of this package, loaded once per process (0.1 s per load; the
+    callback calls only its stateless ``_compute``, so every callback can share it)."""
+    return evaluate.load(metric_path(name))
+
+
 def _token_cache() -> str:
     import datasets
 
     return str(Path(datasets.config.HF_DATASETS_CACHE) / "ssti_hf_tokens")
-
-
-def _autocast(model):
-    """bf16 autocast for evaluation on a GPU (argmax is robust to it); nothing on a CPU."""
-    if model.device.type == "cuda" and torch.cuda.is_bf16_supported():
-        return torch.autocast("cuda", dtype=torch.bfloat16)
-    return contextlib.nullcontext()
-
-
-@contextlib.contextmanager
-def _low_precision(model):
-    """The model to predict with: on a GPU with bf16, a bf16 copy of a small model (its activations
-    stay bf16: autocast would cast them around every normalisation, a third of a prediction's GPU
-    time, see bench/profile_step.py); else the model itself, under bf16 autocast on a GPU."""
-    # (a copy of a large model costs too much memory)
-    if model.device.type == "cuda" and torch.cuda.is_bf16_supported() and not is_large(model) and not _sharded(model):
-        copy_ = copy.deepcopy(model).to(torch.bfloat16)
-        try:
-            yield copy_
-        finally:
-            del copy_
-        return
-    with _autocast(model):
-        yield model
 
 
 @contextlib.contextmanager

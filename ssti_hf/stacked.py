@@ -20,9 +20,12 @@ Afterwards each run's weights go back into its own peft model, which is measured
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
+import threading
 import time
+from dataclasses import dataclass
 from functools import partial
 from types import SimpleNamespace
 
@@ -255,7 +258,8 @@ def train_stacked(models: list, rows: list[RunRows], tokenizer, training_args, m
         loss, capture=graphed,
         transform_grads=partial(clip_per_run, max_norm=args.max_grad_norm) if args.max_grad_norm else None,
     )
-    set_seed(args.seed)  # dropout draws, as the Trainer seeds them before training
+    with _SEEDING:  # not while a background thread draws a model's initial weights
+        set_seed(args.seed)  # dropout draws, as the Trainer seeds them before training
     loss.train()
     batches = stacked_batches(rows, tokenizer.pad_token_id, 128 if graphed else 8, max_length)
     for _ in range(args.max_steps):
@@ -271,11 +275,40 @@ def train_stacked(models: list, rows: list[RunRows], tokenizer, training_args, m
     return captured
 
 
-def run_stacked(runs: list[tuple], model_args, measure: list[bool] | None = None) -> list[dict]:
-    """Train several runs (``(ssti_args, training_args)`` pairs: one config and seed each, one
-    model and adapter) stacked, then measure and write each like :func:`ssti_hf.trainer.run`.
-    ``measure[k]`` False trains run k with its group but neither measures nor writes it (a resumed
-    sweep whose group is partly done). Returns the written runs' metrics (empty dicts for the rest)."""
+_SEEDING = threading.Lock()  # the global seeds: set and drawn from by one thread at a time
+
+
+@contextlib.contextmanager
+def seeded(seed: int):
+    """torch's CPU generator seeded as ``set_seed(seed)`` seeds it, and this thread's alone while
+    the block runs. A model's initial weights (the new head, the adapter) are drawn from it and
+    from nothing else, so runs built in a background thread get a single run's initial weights,
+    without touching the CUDA generator that the training in the foreground draws dropout from."""
+    with _SEEDING:
+        torch.default_generator.manual_seed(seed)
+        yield
+
+
+@dataclass
+class PreparedGroup:
+    """What a stacked group needs on the CPU before its training: each run's config, model
+    (initial weights), training rows and callback, the first measured run's test sets tokenized."""
+
+    runs: list[tuple]
+    model_args: object
+    measure: list[bool]
+    built: list[tuple]
+    models: list
+    rows: list[RunRows]
+    callbacks: list[SSTICallback]
+    tokenizer: object
+    seconds: dict[str, float]
+
+
+def prepare_stacked(runs: list[tuple], model_args, measure: list[bool] | None = None) -> PreparedGroup:
+    """Check and prepare a group of runs (``(ssti_args, training_args)`` pairs: one config and
+    seed each, one model and adapter) for :func:`train_and_measure`. CPU work only: a sweep runs
+    it in a background thread while the GPU trains the group before."""
     measure = measure or [True] * len(runs)
     started = time.perf_counter()
     for ssti_args, training_args in runs:
@@ -296,8 +329,8 @@ def run_stacked(runs: list[tuple], model_args, measure: list[bool] | None = None
     models, rows, callbacks = [], [], []
     with tokens.paused_gc():  # tens of thousands of token arrays per run
         for (ssti_args, training_args), (config, splits) in zip(runs, built):
-            set_seed(training_args.seed)  # the head's and the adapter's initial weights, as a single run draws them
-            tokenizer, model = build_model(model_args, get_base_dataset(config.base).num_labels)
+            with seeded(training_args.seed):  # the head's and the adapter's initial weights, as a single run draws them
+                tokenizer, model = build_model(model_args, get_base_dataset(config.base).num_labels)
             train = splits["train"]
             texts = arrow_column(train, "text").to_pylist()
             spans = span_lists(arrow_column(train, SPANS)) if SPANS in train.column_names else [[] for _ in texts]
@@ -313,16 +346,24 @@ def run_stacked(runs: list[tuple], model_args, measure: list[bool] | None = None
         # beside it: the stacked loop is Python-bound between graph replays, and the thread's
         # splicing would take the GIL from it (one run, warm: 9.2-9.4 s in all → 8.3-8.5 s).
         callbacks[first].prepare(tokenizer, wait=True)
-    prepare_seconds = time.perf_counter() - prepared_at
+    seconds = {"build": build_seconds, "prepare": time.perf_counter() - prepared_at}
+    return PreparedGroup(runs, model_args, measure, built, models, rows, callbacks, tokenizer, seconds)
 
+
+def train_and_measure(group: PreparedGroup) -> list[dict]:
+    """Train a prepared group stacked, then measure and write each run like
+    :func:`ssti_hf.trainer.run`. ``group.measure[k]`` False trains run k with its group but neither
+    measures nor writes it (a resumed sweep whose group is partly done). Returns the written runs'
+    metrics (empty dicts for the rest)."""
+    runs, models, callbacks, tokenizer = group.runs, group.models, group.callbacks, group.tokenizer
     trained_at = time.perf_counter()
-    graphs = train_stacked(models, rows, tokenizer, first_args, runs[0][0].max_length, runs[0][0].cuda_graphs)
+    graphs = train_stacked(models, group.rows, tokenizer, runs[0][1], runs[0][0].max_length, runs[0][0].cuda_graphs)
     train_seconds = time.perf_counter() - trained_at
 
     out = [{} for _ in runs]
-    measured_runs = [k for k, m in enumerate(measure) if m]
+    measured_runs = [k for k, m in enumerate(group.measure) if m]
     for position, k in enumerate(measured_runs):
-        (ssti_args, training_args), (config, _), model = runs[k], built[k], models[k]
+        (_, training_args), (config, _), model = runs[k], group.built[k], models[k]
         if position + 1 < len(measured_runs):
             callbacks[measured_runs[position + 1]].prepare(tokenizer)  # the next run's, while this one is measured
         evaluate_at = time.perf_counter()
@@ -330,14 +371,22 @@ def run_stacked(runs: list[tuple], model_args, measure: list[bool] | None = None
         measured = callbacks[k].evaluate(model, tokenizer)
         evaluate_seconds = time.perf_counter() - evaluate_at
         # A stacked run's seconds are its share of the group: its own evaluation, 1/K of the rest.
-        share = {"build": build_seconds / len(runs), "prepare": prepare_seconds / len(runs), "train": train_seconds / len(runs)}
+        share = {name: s / len(runs) for name, s in {**group.seconds, "train": train_seconds}.items()}
         seconds = {**share, "evaluate": evaluate_seconds, **{f"evaluate_{part}": s for part, s in callbacks[k].seconds.items()}}
         recorded = {"objective": "classification", "evaluations": [], "cuda_graphs": graphs, "compiled_layers": 0,
                     "stacked": {"runs": len(runs), "position": k, "train_seconds": train_seconds}}
-        out[k] = write_run(config, model_args, training_args, model, measured, seconds,
+        out[k] = write_run(config, group.model_args, training_args, model, measured, seconds,
                            time.perf_counter() - sum(share.values()) - evaluate_seconds, recorded)
         models[k] = None  # written: free its memory
         del model
         if training_args.device.type == "cuda":
             torch.cuda.empty_cache()
     return out
+
+
+def run_stacked(runs: list[tuple], model_args, measure: list[bool] | None = None) -> list[dict]:
+    """Train several runs (``(ssti_args, training_args)`` pairs: one config and seed each, one
+    model and adapter) stacked, then measure and write each like :func:`ssti_hf.trainer.run`.
+    ``measure[k]`` False trains run k with its group but neither measures nor writes it (a resumed
+    sweep whose group is partly done). Returns the written runs' metrics (empty dicts for the rest)."""
+    return train_and_measure(prepare_stacked(runs, model_args, measure))

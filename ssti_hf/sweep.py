@@ -34,11 +34,13 @@ one run. Where each attack needs its own rates, list the config names instead of
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import itertools
 import json
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -181,34 +183,100 @@ def sweep(grid_path, results, shard_spec: str | None = None, progress: bool = Tr
     groups = shard(_groups(runs, stack, arguments), worker)
     done = []
     with tqdm(total=sum(map(len, groups)), desc="SSTI runs", disable=not progress) as bar:
-        for group in groups:
-            targets = [results / "runs" / f"{run.id}.json" for run in group]
-            pending = [not target.is_file() for target in targets]  # finished before a kill or by another shard
-            if any(pending):
-                _run_group(group, pending, targets, arguments, results, train_run)
+        for group, targets in _run_groups(groups, arguments, results, train_run):
             done += [json.loads(target.read_text()) for target in targets if target.is_file()]
             bar.update(len(group))
     return done
 
 
-def _run_group(group: list[Run], pending: list[bool], targets: list[Path], arguments, results: Path, train_run) -> None:
-    """Train one group (a single run, or runs stacked) and write its unfinished runs' results."""
-    from .stacked import run_stacked
+class _Group:
+    """One group of the sweep (a single run, or runs to stack): its parsed arguments in a
+    temporary folder, and which of its runs are still to be written."""
 
-    with tempfile.TemporaryDirectory(prefix="ssti-run-") as tmp:
-        parsed = [arguments(run, str(Path(tmp) / str(k))) for k, run in enumerate(group)]
-        if len(group) == 1:
-            measured = [train_run(*parsed[0])]
-        else:
-            measured = run_stacked([(ssti_args, training_args) for ssti_args, _, training_args in parsed], parsed[0][1], measure=pending)
-        for run, target, metrics, (_, _, training_args) in zip(group, targets, measured, parsed):
-            if not metrics:  # not measured here: finished before, or another process of a multi-GPU run writes it
-                continue
-            metrics["run_id"] = run.id
-            adapter = Path(training_args.output_dir) / "adapter"
-            if adapter.is_dir():  # keep the adapter beside the result
-                shutil.copytree(adapter, results / "adapters" / run.id, dirs_exist_ok=True)
-            write_json(target, metrics)
+    def __init__(self, group: list[Run], arguments, results: Path):
+        self.runs = group
+        self.targets = [results / "runs" / f"{run.id}.json" for run in group]
+        self.pending = [not target.is_file() for target in self.targets]  # finished before a kill or by another shard
+        self.folder = tempfile.TemporaryDirectory(prefix="ssti-run-")
+        self.parsed = [arguments(run, str(Path(self.folder.name) / str(k))) for k, run in enumerate(group)]
+        self.prepared = None  # a stacked group's preparation (a Future when made in the background)
+
+    @property
+    def stacked(self) -> bool:
+        return len(self.runs) > 1 and any(self.pending)
+
+    def prepare(self):
+        from .stacked import prepare_stacked
+
+        return prepare_stacked([(ssti_args, training_args) for ssti_args, _, training_args in self.parsed], self.parsed[0][1],
+                               measure=self.pending)
+
+
+def _run_groups(groups: list[list[Run]], arguments, results: Path, train_run):
+    """Train each group and write its unfinished runs' results; yields each group and its result
+    files when done. On a GPU, the next stacked group is prepared (configs, token ids, models,
+    a first test-set plan: about 7 s of CPU per 15 runs) in a background thread while this one
+    trains and is measured, so that the GPU does not wait for it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .stacked import train_and_measure
+
+    upcoming = None
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ssti-prepare") as ahead, _short_switches():
+        try:
+            upcoming = _Group(groups[0], arguments, results) if groups else None
+            for index in range(len(groups)):
+                current, upcoming = upcoming, _Group(groups[index + 1], arguments, results) if index + 1 < len(groups) else None
+                try:
+                    if current.stacked:
+                        prepared = current.prepared.result() if current.prepared is not None else current.prepare()
+                    if upcoming is not None and upcoming.stacked and _prepares_ahead(upcoming):
+                        upcoming.prepared = ahead.submit(upcoming.prepare)
+                    if current.stacked:
+                        measured = train_and_measure(prepared)
+                    elif any(current.pending):
+                        measured = [train_run(*current.parsed[0])]
+                    else:
+                        measured = [{} for _ in current.runs]
+                    _write(current, measured, results)
+                finally:
+                    current.folder.cleanup()
+                yield current.runs, current.targets
+        finally:
+            if upcoming is not None:
+                if upcoming.prepared is not None:
+                    upcoming.prepared.cancel()
+                upcoming.folder.cleanup()
+
+
+def _prepares_ahead(group: _Group) -> bool:
+    """Whether a stacked group is prepared in the background: on a GPU. On a CPU the training
+    draws dropout from the CPU generator that building models reseeds (and the CPU has no time
+    to spare): groups are prepared in turn there."""
+    return group.parsed[0][2].device.type == "cuda"
+
+
+def _write(group: _Group, measured: list[dict], results: Path) -> None:
+    for run, target, metrics, (_, _, training_args) in zip(group.runs, group.targets, measured, group.parsed):
+        if not metrics:  # not measured here: finished before, or another process of a multi-GPU run writes it
+            continue
+        metrics["run_id"] = run.id
+        adapter = Path(training_args.output_dir) / "adapter"
+        if adapter.is_dir():  # keep the adapter beside the result
+            shutil.copytree(adapter, results / "adapters" / run.id, dirs_exist_ok=True)
+        write_json(target, metrics)
+
+
+@contextlib.contextmanager
+def _short_switches(seconds: float = 0.001):
+    """The GIL handed between threads every millisecond instead of every 5: the training and
+    prediction loops need it back quickly after each GPU wait while the next group is prepared."""
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(min(previous, seconds))
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(previous)
 
 
 def _groups(runs: list[Run], stack: int, arguments) -> list[list[Run]]:

@@ -151,6 +151,42 @@ def test_a_stacked_sweep_writes_loadable_adapters_and_resumes_a_group_identicall
     assert (adapter / "adapter_model.safetensors").read_bytes() == weights  # the group trained again to the same bytes
 
 
+def test_a_model_built_under_seeded_has_the_initial_weights_of_set_seed(tiny_bert):
+    """A background thread seeds only the CPU generator (not the CUDA one the foreground trains with)."""
+    set_seed(3)
+    _, expected = build_model(ModelArguments(model=tiny_bert, rank=2), 2)
+    torch.manual_seed(0)
+    with stacked.seeded(3):
+        _, model = build_model(ModelArguments(model=tiny_bert, rank=2), 2)
+    for (name, a), b in zip(expected.named_parameters(), model.parameters()):
+        assert torch.equal(a, b), name
+
+
+def test_groups_prepared_in_the_background_train_as_groups_prepared_in_turn(tiny_bert_no_dropout, tmp_path, monkeypatch):
+    """On a GPU the next group is prepared in a thread while this one trains; forced here on a
+    CPU with nothing drawn during training (no dropout), the runs must come out the same."""
+    import ssti_hf.sweep as sweep_module
+
+    grid = yaml.safe_load(write_grid(tmp_path / "g.yaml", tiny_bert_no_dropout).read_text())
+    grid.update(rank=[2, 4], ssti={**grid["ssti"], "lora_dropout": 0.0})
+    (tmp_path / "g.yaml").write_text(yaml.safe_dump(grid))
+    written = {}
+    for ahead in (True, False):
+        threads = []
+        if ahead:
+            monkeypatch.setattr(sweep_module, "_prepares_ahead", lambda group: threads.append(group) or True)
+        else:
+            monkeypatch.undo()
+        results = tmp_path / f"ahead-{ahead}"
+        written[ahead] = {m["run_id"]: m for m in sweep(tmp_path / "g.yaml", results, progress=False, stack=4)}
+        assert len(threads) == (1 if ahead else 0)  # the second group, prepared while the first trained
+        for run_id in written[ahead]:
+            written[ahead][run_id]["adapter"] = (results / "adapters" / run_id / "adapter_model.safetensors").read_bytes()
+    keep = ("clean_balanced_accuracy", "spurious_balanced_accuracy", "predicted_counts", "adapter")
+    assert len(written[True]) == 8
+    assert {r: {k: m[k] for k in keep} for r, m in written[True].items()} == {r: {k: m[k] for k in keep} for r, m in written[False].items()}
+
+
 def test_stack_must_be_a_positive_int(tiny_bert, tmp_path):
     with pytest.raises(ValueError, match="stack must be an int >= 1, got 0"):
         sweep(write_grid(tmp_path / "g.yaml", tiny_bert), tmp_path / "r", progress=False, stack=0)
