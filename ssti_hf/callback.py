@@ -15,15 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import functools
 import logging
+import threading
 import time
 import weakref
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import evaluate
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -90,7 +89,6 @@ class SSTICallback(TrainerCallback):
         self.text_column, self.label_column = text_column, label_column
         self._plans: dict = {}  # id(tokenizer) -> Future of the sets' token ids
         self.seconds: dict[str, float] = {}
-        self._gap, self._entropy = _metric("ssti_gap"), _metric("attention_entropy")
 
     # -- Trainer hook ---------------------------------------------------------------------------
     def on_evaluate(self, args, state, control, model=None, processing_class=None, metrics=None, **kwargs):
@@ -109,7 +107,9 @@ class SSTICallback(TrainerCallback):
         """Start tokenizing the test sets in a background thread (the Rust tokenizer releases the
         GIL), so that it overlaps training; :meth:`evaluate` waits for it. ``wait``: tokenize them
         now, in this thread (the splicing is Python: beside a training loop that is itself
-        Python-bound, it holds the GIL that the loop needs)."""
+        Python-bound, it holds the GIL that the loop needs). The metric modules are loaded in the
+        background too."""
+        _metrics()
         key = id(tokenizer)
         if key not in self._plans:
             if wait:
@@ -142,7 +142,7 @@ class SSTICallback(TrainerCallback):
             # The metric's own computation on whole arrays: evaluate's compute() would first encode
             # every row through datasets' Features in Python and write them to an Arrow file
             # (0.75 s for a run's 75k rows). ssti_gap checks its inputs there all the same.
-            results = self._gap._compute(
+            results = _metrics().result()["ssti_gap"]._compute(
                 predictions=predictions, references=references, subset=subset, target_label=self.target_label
             )
             if self.entropy_samples:
@@ -262,7 +262,7 @@ class SSTICallback(TrainerCallback):
                     attentions[i], masks[i] = a, m
         # _compute on the arrays, as for ssti_gap: compute() would encode 256 x heads x seq floats
         # through datasets' Features first (0.14 s against 0.02 s)
-        return self._entropy._compute(
+        return _metrics().result()["attention_entropy"]._compute(
             attentions=attentions,
             attention_mask=masks,
             references=[labels[i] for i in rows],
@@ -291,11 +291,26 @@ def _thread_copy(tokenizer):
     return _COPIES[tokenizer]
 
 
-@functools.lru_cache(maxsize=None)
-def _metric(name: str):
-    """The metric module ``name`` of this package, loaded once per process (0.1 s per load; the
-    callback calls only its stateless ``_compute``, so every callback can share it)."""
-    return evaluate.load(metric_path(name))
+def _metrics() -> Future:
+    """This package's metric modules (``ssti_gap``, ``attention_entropy``), loaded once per process
+    in the background thread. Importing ``evaluate`` takes 5-10 s (it imports
+    ``transformers.pipelines``), which a callback's :meth:`~SSTICallback.prepare` thereby overlaps
+    with training. Callbacks share the modules: they call only their stateless ``_compute``."""
+    global _METRICS
+    with _METRICS_LOCK:
+        if _METRICS is None:
+            _METRICS = _BACKGROUND.submit(_load_metrics)
+    return _METRICS
+
+
+def _load_metrics() -> dict:
+    import evaluate
+
+    return {name: evaluate.load(metric_path(name)) for name in ("ssti_gap", "attention_entropy")}
+
+
+_METRICS: Future | None = None
+_METRICS_LOCK = threading.Lock()
 
 
 def _token_cache() -> str:

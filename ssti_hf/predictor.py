@@ -8,7 +8,16 @@ once and refilled with each run's weights (a deep copy took 0.2 s per run).
 For BERT-family classifiers, which read only the first position ([CLS]) of the last layer, the
 copy's last layer computes that position alone: keys and values for every token, the query, the
 attention output and the feed-forward block for [CLS] only (about a seventh of a 6-layer model's
-work per row). The logits are the full model's, up to bf16 rounding.
+work per row). And the copy takes the padding mask as sdpa's boolean 4D mask, built on the GPU:
+from a 2D mask transformers first asks whether a batch has padding at all, a wait for the GPU on
+every batch. The logits are the full model's, up to bf16 rounding.
+
+The first-position attention runs on sdpa's memory-efficient kernel, not cuDNN's, which PyTorch
+prefers on an H100: cuDNN builds a plan for each new shape (about 40 ms each; a prediction's
+batches come in some 64 widths, so 2.5-4 s on a process's first prediction), and at one query per
+row it saves little once planned (12-14 against 15 ms over the 64 widths). The other layers keep
+cuDNN: there it is a third faster than the memory-efficient kernel, which a sweep's 60
+predictions would pay 0.3 s each (``bench/sdpa_backends.py``).
 """
 
 from __future__ import annotations
@@ -18,13 +27,17 @@ import copy
 import types
 
 import torch
+import transformers
 from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
 
 from .compiled import is_large
 
 #: Classifiers whose head reads the last layer's first position only, and whose layers are BERT's
 #: (attention.self.query/key/value, attention.output, intermediate, output).
 FIRST_POSITION_HEADS = ("BertForSequenceClassification", "RobertaForSequenceClassification", "XLMRobertaForSequenceClassification")
+
+FIRST_POSITION_ATTENTION = [SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]  # sdpa's kernels for the [CLS] query
 
 _COPY: dict = {}  # signature -> the bf16 copy; one at a time
 
@@ -56,7 +69,7 @@ def bf16_copy(model: nn.Module) -> nn.Module:
     if kept is None:
         _COPY.clear()  # the previous shape's copy: a sweep moves on to another model
         kept = copy.deepcopy(model).to(torch.bfloat16).eval()
-        first_position_last_layer(kept)
+        faster_encoder(kept)
         _COPY[key] = kept
         return kept
     sources = dict(model.named_parameters(remove_duplicate=False)) | dict(model.named_buffers(remove_duplicate=False))
@@ -77,12 +90,15 @@ def signature(model: nn.Module) -> tuple:
     return modules, tensors, settings
 
 
-def first_position_last_layer(model: nn.Module) -> bool:
+def faster_encoder(model: nn.Module) -> bool:
     """Make a BERT-family classifier's last layer compute the first position only (its head reads
-    nothing else). Returns whether it applied: other models are left as they are."""
+    nothing else) and, under sdpa, give its encoder the padding mask in 4D. Returns whether it
+    applied: other models are left as they are."""
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     config = getattr(base, "config", None)
-    if type(base).__name__ not in FIRST_POSITION_HEADS or config is None:
+    # transformers 5's BERT layers return a tensor and pass a 4D mask on as it is; 4.x layers
+    # return tuples and would reject the boolean mask
+    if type(base).__name__ not in FIRST_POSITION_HEADS or config is None or int(transformers.__version__.split(".")[0]) < 5:
         return False
     if config.is_decoder or getattr(config, "chunk_size_feed_forward", 0) or config._attn_implementation not in ("sdpa", "eager"):
         return False
@@ -94,7 +110,18 @@ def first_position_last_layer(model: nn.Module) -> bool:
     if not all(hasattr(last, part) for part in ("attention", "intermediate", "output")) or not hasattr(last.attention, "self"):
         return False
     last.forward = types.MethodType(_first_position_forward, last)
+    if config._attn_implementation == "sdpa":
+        base.base_model.register_forward_pre_hook(_boolean_mask, with_kwargs=True)
     return True
+
+
+def _boolean_mask(module, args, kwargs):
+    """A [batch, length] padding mask as sdpa's [batch, 1, 1, length] boolean mask (True: attend),
+    which transformers passes on as it is."""
+    mask = kwargs.get("attention_mask")
+    if mask is not None and mask.dim() == 2:
+        kwargs["attention_mask"] = mask.bool()[:, None, None, :]
+    return args, kwargs
 
 
 def _first_position_forward(layer, hidden_states, attention_mask=None, *args, **kwargs):
@@ -108,6 +135,7 @@ def _first_position_forward(layer, hidden_states, attention_mask=None, *args, **
     query, key, value = heads(attention.query(first)), heads(attention.key(hidden_states)), heads(attention.value(hidden_states))
     if attention_mask is not None and attention_mask.dim() == 4:
         attention_mask = attention_mask[:, :, :1, :]  # the first query's row (boolean for sdpa, additive for eager)
-    attended = nn.functional.scaled_dot_product_attention(query, key, value, attn_mask=attention_mask, scale=attention.scaling)
+    with sdpa_kernel(FIRST_POSITION_ATTENTION):
+        attended = nn.functional.scaled_dot_product_attention(query, key, value, attn_mask=attention_mask, scale=attention.scaling)
     attended = layer.attention.output(attended.transpose(1, 2).reshape(first.shape[0], 1, -1), first)
     return layer.output(layer.intermediate(attended), attended)

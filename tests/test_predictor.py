@@ -1,5 +1,5 @@
-"""The prediction copy: a BERT-family last layer computed for [CLS] alone gives the full model's
-logits; the bf16 copy is reused for a model of the same structure and holds that model's weights."""
+"""The prediction copy: a BERT-family last layer computed for [CLS] alone (and, under sdpa, the
+padding mask given in 4D) gives the full model's logits; the bf16 copy is reused for a model of the same structure and holds that model's weights."""
 
 import copy
 
@@ -33,23 +33,27 @@ def _batch(rows=4, width=9):
 @pytest.mark.parametrize("build", [lambda: BertForSequenceClassification(BertConfig(**SIZES)),
                                    lambda: RobertaForSequenceClassification(RobertaConfig(**SIZES, pad_token_id=1))],
                          ids=["bert", "roberta"])
-def test_first_position_last_layer_gives_the_full_models_logits(build, attention):
+def test_a_faster_encoder_gives_the_full_models_logits(build, attention):
     torch.manual_seed(0)
     model = build().eval()
     model.set_attn_implementation(attention)
     fast = copy.deepcopy(model)
-    assert predictor.first_position_last_layer(fast)
+    assert predictor.faster_encoder(fast)
+    masks = []
+    fast.base_model.encoder.layer[0].register_forward_pre_hook(lambda module, args: masks.append(args[1]))
     batch = _batch()
     with torch.no_grad():
         expected, got = model(**batch).logits, fast(**batch).logits
     torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+    if attention == "sdpa":  # the encoder got the boolean 4D mask, not one transformers checks for padding
+        assert masks[0].dtype == torch.bool and masks[0].shape == (4, 1, 1, 9)
 
 
-def test_first_position_last_layer_leaves_other_models_alone():
+def test_a_faster_encoder_leaves_other_models_alone():
     llama = LlamaForSequenceClassification(LlamaConfig(vocab_size=120, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                                                        num_attention_heads=4, num_key_value_heads=2, pad_token_id=0))
     forwards = [layer.forward for layer in llama.model.layers]
-    assert not predictor.first_position_last_layer(llama)
+    assert not predictor.faster_encoder(llama)
     assert [layer.forward for layer in llama.model.layers] == forwards
 
 
