@@ -72,18 +72,22 @@ def bf16_copy(model: nn.Module) -> nn.Module:
         faster_encoder(kept)
         _COPY[key] = kept
         return kept
-    sources = dict(model.named_parameters(remove_duplicate=False)) | dict(model.named_buffers(remove_duplicate=False))
-    for name, tensor in [*kept.named_parameters(remove_duplicate=False), *kept.named_buffers(remove_duplicate=False)]:
+    sources = dict(_tensors(model))
+    for name, tensor in _tensors(kept):
         tensor.copy_(sources[name])
     return kept
+
+
+def _tensors(model: nn.Module) -> list[tuple[str, torch.Tensor]]:
+    """Every parameter and buffer of ``model`` by name (tied ones under each of their names)."""
+    return [*model.named_parameters(remove_duplicate=False), *model.named_buffers(remove_duplicate=False)]
 
 
 def signature(model: nn.Module) -> tuple:
     """What two models must share for one's copy to predict as the other: module types, tensor
     names, shapes and dtypes, adapters' merged state, and the config."""
     modules = tuple((name, type(m).__name__, getattr(m, "merged", None)) for name, m in model.named_modules())
-    tensors = tuple((name, tuple(t.shape), t.dtype, t.device) for name, t in
-                    [*model.named_parameters(remove_duplicate=False), *model.named_buffers(remove_duplicate=False)])
+    tensors = tuple((name, tuple(t.shape), t.dtype, t.device) for name, t in _tensors(model))
     base = model.get_base_model() if hasattr(model, "get_base_model") else model
     config = getattr(base, "config", None)
     settings = (config.to_json_string(use_diff=False), getattr(config, "_attn_implementation", None)) if config is not None else None

@@ -359,6 +359,8 @@ def train_and_measure(group: PreparedGroup) -> list[dict]:
     trained_at = time.perf_counter()
     graphs = train_stacked(models, group.rows, tokenizer, runs[0][1], runs[0][0].max_length, runs[0][0].cuda_graphs)
     train_seconds = time.perf_counter() - trained_at
+    # A stacked run's seconds are its share of the group: its own evaluation, 1/K of the rest.
+    share = {name: s / len(runs) for name, s in {**group.seconds, "train": train_seconds}.items()}
 
     out = [{} for _ in runs]
     measured_runs = [k for k, m in enumerate(group.measure) if m]
@@ -370,8 +372,6 @@ def train_and_measure(group: PreparedGroup) -> list[dict]:
         model.to(training_args.device)
         measured = callbacks[k].evaluate(model, tokenizer)
         evaluate_seconds = time.perf_counter() - evaluate_at
-        # A stacked run's seconds are its share of the group: its own evaluation, 1/K of the rest.
-        share = {name: s / len(runs) for name, s in {**group.seconds, "train": train_seconds}.items()}
         seconds = {**share, "evaluate": evaluate_seconds, **{f"evaluate_{part}": s for part, s in callbacks[k].seconds.items()}}
         recorded = {"objective": "classification", "evaluations": [], "cuda_graphs": graphs, "compiled_layers": 0,
                     "stacked": {"runs": len(runs), "position": k, "train_seconds": train_seconds}}
