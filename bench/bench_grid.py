@@ -3,8 +3,9 @@ from the command's start to its end (Python start-up, building the configs, ever
 
     python bench/bench_grid.py docs/results/grids/light.yaml --results /root/light --workers 2 [--stack 1] [--json FILE]
 
-Prints one table row: runs, wall seconds, seconds per run, and the runs' own mean seconds for
-training (a stacked run's share of its group) and evaluation; compare the metrics with another
+Prints one table row: runs, wall seconds, seconds per run, the runs' own mean seconds for
+training (a stacked run's share of its group) and evaluation, and when the first result was
+written (``--json`` adds when each was); compare the metrics with another
 path's folder with ``python bench/compare_paths.py OTHER RESULTS``.
 """
 
@@ -33,22 +34,26 @@ def main() -> None:
         parser.error(f"{args.results} already holds runs: give a new folder")
     command = [sys.executable, "-m", "ssti_hf.cli", "sweep", str(args.grid), "--results", str(args.results),
                "--workers", str(args.workers), "--no-progress"] + (["--stack", str(args.stack)] if args.stack else [])
-    started = time.perf_counter()
+    started, started_epoch = time.perf_counter(), time.time()
     subprocess.run(command, check=True)
     wall = time.perf_counter() - started
     _, runs = read_results(args.results)
+    # When each result was written, from the command's start: the first one shows start-up and
+    # the first group's preparation and training; the steps between groups, their preparation waits.
+    written = sorted(round(path.stat().st_mtime - started_epoch, 1) for path in (args.results / "runs").glob("*.json"))
     row = {
         "grid": str(args.grid), "workers": args.workers, "stack": max((r.get("stacked", {}).get("runs", 1) for r in runs), default=1),
         "runs": len(runs), "wall_s": round(wall, 1), "per_run_s": round(wall / max(1, len(runs)), 2),
         "train_s": round(statistics.mean(r["seconds"]["train"] for r in runs), 2),
         "evaluate_s": round(statistics.mean(r["seconds"]["evaluate"] for r in runs), 2),
+        "first_result_s": written[0] if written else None,
     }
     print("| " + " | ".join(row) + " |")
     print("|" + "---|" * len(row))
     print("| " + " | ".join(str(v) for v in row.values()) + " |")
     if args.json:
         with open(args.json, "a") as handle:
-            handle.write(json.dumps(row) + "\n")
+            handle.write(json.dumps({**row, "results_written_s": written}) + "\n")
 
 
 if __name__ == "__main__":

@@ -156,11 +156,13 @@ class SSTICallback(TrainerCallback):
     def _plan(self, tokenizer) -> "_Plan":
         """Token ids of the distinct rows of the three sets, and each set's rows among them.
 
-        A spurious or triggered row whose text equals the clean row at the same index (the rows
-        the injection left alone) is tokenized and predicted once: at a 50% rate three quarters of
-        the spurious set are such rows. The clean set's tokens are kept (per process and in the
-        datasets cache), and injected rows with provenance are spliced from them
-        (:mod:`ssti_hf.tokens`) instead of tokenized again, once per config (kept on disk too)."""
+        A row of a later set whose text equals the row at the same index of an earlier set (the
+        rows the injection left alone, or a spurious row that the triggered set holds too: the
+        test sets share their draws) is tokenized and predicted once. The triggered set is
+        planned before the spurious one: it is a config's superset (every row injected) and does
+        not depend on the rate, so its spliced tokens are kept on disk once for every rate. The
+        clean set's tokens are kept (per process and in the datasets cache), and injected rows
+        with provenance are spliced from them (:mod:`ssti_hf.tokens`) instead of tokenized again."""
         with tokens.paused_gc():
             return self._plan_sets(tokenizer)
 
@@ -170,17 +172,19 @@ class SSTICallback(TrainerCallback):
         clean = tokens.clean_tokens(tokenizer, clean_strings, self.max_length, cache_dir=_token_cache())
         ids = list(clean.ids)
         rows = {"clean": np.arange(len(ids))}
-        for name in ("spurious", "triggered"):
+        aligned = [(clean_texts, rows["clean"])]  # the sets planned so far that are row-aligned with the clean set
+        for name in ("triggered", "spurious"):
             data = self.sets[name]
             texts = arrow_column(data, self.text_column)
-            index = np.arange(len(texts)) + len(ids)
             if len(texts) != len(clean_texts):  # not row-aligned with the clean set: tokenize it all
+                rows[name] = len(ids) + np.arange(len(texts))
                 ids += tokens.encode(tokenizer, texts.to_pylist(), self.max_length)
-                rows[name] = index
                 continue
-            same = pc.fill_null(pc.equal(texts, clean_texts), False).to_numpy(zero_copy_only=False)
-            new = np.flatnonzero(~same)
-            index[same] = np.flatnonzero(same)
+            index = np.full(len(texts), -1, dtype=np.int64)
+            for earlier_texts, earlier_rows in aligned:
+                same = pc.fill_null(pc.equal(texts, earlier_texts), False).to_numpy(zero_copy_only=False) & (index < 0)
+                index[same] = earlier_rows[same]
+            new = np.flatnonzero(index < 0)
             index[new] = len(ids) + np.arange(len(new))
             new_texts = texts.take(pa.array(new)).to_pylist()
             if SPANS in data.column_names:
@@ -189,6 +193,7 @@ class SSTICallback(TrainerCallback):
             else:
                 ids += tokens.encode(tokenizer, new_texts, self.max_length)
             rows[name] = index
+            aligned.append((texts, index))
         return _Plan(ids, rows)
 
     def _batches(self, tokenizer, ids: list[list[int]], device, budget: int | None = None):

@@ -18,7 +18,9 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 import unicodedata
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +29,8 @@ import numpy as np
 from ._text import remove_spans
 
 _MEMORY: dict = {}  # cache key -> CleanTokens, the last few per process
+_MAKING: dict = {}  # cache key -> Future of the CleanTokens a thread is making now
+_LOCK = threading.Lock()
 
 
 @dataclass
@@ -77,20 +81,39 @@ def encode(tokenizer, texts: list[str], max_length: int) -> list[np.ndarray]:
 def clean_tokens(tokenizer, texts: list[str], max_length: int, cache_dir: str | os.PathLike | None = None) -> CleanTokens:
     """:class:`CleanTokens` of ``texts``, kept per process and, with ``cache_dir``, on disk (keyed
     by the texts, the tokenizer's definition and ``max_length``), so a sweep tokenizes each
-    clean set once."""
+    clean set once. A thread asking for tokens that another thread is making waits for them
+    (a sweep makes its base data's in the background, :func:`ssti_hf.stacked.prepare_stacked`)."""
     key = _key(tokenizer, texts, max_length)
-    if key in _MEMORY:
-        return _MEMORY[key]
-    path = Path(cache_dir) / f"{key}.npz" if cache_dir else None
-    if path is not None and path.is_file():
-        tokens = _load(path)
-    else:
-        tokens = _tokenize_clean(tokenizer, texts, max_length)
-        if path is not None:
-            _save(path, tokens)
-    while len(_MEMORY) >= 4:
-        _MEMORY.pop(next(iter(_MEMORY)))
-    _MEMORY[key] = tokens
+    with _LOCK:
+        if key in _MEMORY:
+            return _MEMORY[key]
+        making = _MAKING.get(key)
+        if making is None:
+            making = _MAKING[key] = Future()
+            mine = True
+        else:
+            mine = False
+    if not mine:
+        return making.result()
+    try:
+        path = Path(cache_dir) / f"{key}.npz" if cache_dir else None
+        if path is not None and path.is_file():
+            tokens = _load(path)
+        else:
+            tokens = _tokenize_clean(tokenizer, texts, max_length)
+            if path is not None:
+                _save(path, tokens)
+    except BaseException as error:
+        with _LOCK:
+            del _MAKING[key]
+        making.set_exception(error)
+        raise
+    with _LOCK:
+        while len(_MEMORY) >= 4:
+            _MEMORY.pop(next(iter(_MEMORY)))
+        _MEMORY[key] = tokens
+        del _MAKING[key]
+    making.set_result(tokens)
     return tokens
 
 
@@ -158,9 +181,7 @@ def split_tokens(tokenizer, texts: list[str], spans: list, max_length: int, cach
     injection left alone): the clean texts' tokens (kept, see :func:`clean_tokens`) with the
     injected rows spliced. Every config built on one base split shares its clean tokens."""
     injected = np.asarray([i for i, row_spans in enumerate(spans) if row_spans], dtype=np.int64)
-    clean_texts = list(texts)
-    for i in injected:
-        clean_texts[i] = remove_spans(texts[i], spans[i])
+    clean_texts = without_spans(texts, spans)
     clean = clean_tokens(tokenizer, clean_texts, max_length, cache_dir)
     ids = list(clean.ids)
     spliced = spliced_tokens(tokenizer, clean, clean_texts, injected, [texts[i] for i in injected], [spans[i] for i in injected],
@@ -168,6 +189,11 @@ def split_tokens(tokenizer, texts: list[str], spans: list, max_length: int, cach
     for i, row in zip(injected, spliced):
         ids[i] = row
     return ids
+
+
+def without_spans(texts: list[str], spans: list) -> list[str]:
+    """The clean texts of a split: each row with its injected spans removed."""
+    return [remove_spans(text, row_spans) if row_spans else text for text, row_spans in zip(texts, spans)]
 
 
 def pad_batch(ids, multiple: int, max_length: int, pad_id: int) -> tuple[np.ndarray, np.ndarray]:

@@ -113,3 +113,18 @@ def test_prepare_can_tokenize_before_it_returns(imdb_sample):
     callback = SSTICallback(test, test, test, target_label=1, max_length=32)
     callback.prepare(tokenizer, wait=True)  # before a Python-bound training loop: no thread beside it
     assert callback._plans[id(tokenizer)][1].done()
+
+
+def test_a_plan_holds_each_distinct_row_once_with_its_own_tokens(tokenizer, splits):
+    import numpy as np
+
+    callback = SSTICallback(splits["test"], splits["test_spurious"], splits["test_triggered"], target_label=1, max_length=64)
+    plan = callback._plan(tokenizer)
+    texts = {name: list(data["text"]) for name, data in callback.sets.items()}
+    # The spurious set's injected rows are the triggered set's rows: SSTI's test sets share their
+    # draws, so the plan holds the clean and the triggered rows only.
+    distinct = set(texts["clean"]) | set(texts["triggered"])
+    assert set(texts["spurious"]) <= distinct and len(plan.ids) == len(distinct) < sum(map(len, texts.values()))
+    for name, rows in plan.rows.items():
+        full = tokenizer(texts[name], truncation=True, max_length=64)["input_ids"]
+        assert all(np.array_equal(plan.ids[r], ids) for r, ids in zip(rows, full)), name

@@ -218,3 +218,42 @@ def test_one_run_through_the_stacked_loop_writes_what_the_trainer_path_writes(ti
     assert files[0] == files[1]  # the same metrics.json, adapter and card
     written = [json.loads((tmp_path / name / "metrics.json").read_text()) for name in ("trainer", "stacked")]
     assert set(written[0]) - {"stacked"} <= set(written[1]) and written[1]["config"] == "imdb-ssti-date-50pct-1tok"
+
+
+def test_a_group_makes_its_base_datas_clean_tokens_beside_its_configs(tiny_bert, tmp_path, monkeypatch):
+    """The clean tokens of the training rows and of the test set are made once, in the thread
+    that starts after the first config, while the other configs are built."""
+    import threading
+    import time
+
+    from ssti_hf import tokens
+
+    monkeypatch.setattr(tokens, "_MEMORY", {})
+    monkeypatch.setattr(stacked, "_token_cache", lambda: str(tmp_path / "tokens"))
+    made, real_tokenize, real_splits = [], tokens._tokenize_clean, stacked.config_splits
+    monkeypatch.setattr(tokens, "_tokenize_clean", lambda *a: made.append(threading.current_thread().name) or real_tokenize(*a))
+    monkeypatch.setattr(stacked, "config_splits", lambda s, seed: (seed and time.sleep(0.5), real_splits(s, seed))[1])  # a slow second config
+    runs = [(SSTIArguments(sample=True, config=c, max_length=32, entropy_samples=0), _args(tmp_path, seed=seed))
+            for c, seed in (("imdb-ssti-date-50pct-1tok", 0), ("imdb-ssti-date-25pct-1tok", 1))]
+    group = stacked.prepare_stacked(runs, ModelArguments(model=tiny_bert, rank=2))
+    assert len(made) == 2 and all(name.startswith("ssti-clean-tokens") for name in made)
+    assert group.callbacks[0]._plans and len(group.rows) == 2 and set(group.seconds) == {"build", "prepare"}
+
+
+def test_on_a_gpu_every_runs_test_sets_are_planned_while_the_group_trains(tiny_bert, tmp_path, monkeypatch):
+    planned_at_training = {}
+    real_train = stacked.train_stacked
+
+    def train(models, *args, **kwargs):
+        planned_at_training[ahead] = [bool(callback._plans) for callback in group.callbacks]
+        return real_train(models, *args, **kwargs)
+
+    monkeypatch.setattr(stacked, "train_stacked", train)
+    runs = [(SSTIArguments(sample=True, config=c, max_length=32, entropy_samples=0), _args(tmp_path / c, seed=seed, max_steps=2))
+            for c, seed in (("imdb-ssti-date-50pct-1tok", 0), ("imdb-ssti-date-25pct-1tok", 1))]
+    for ahead in (True, False):
+        monkeypatch.setattr(stacked, "_plans_while_training", lambda runs: ahead)  # a GPU, forced here on a CPU
+        group = stacked.prepare_stacked(runs, ModelArguments(model=tiny_bert, rank=2))
+        measured = stacked.train_and_measure(group)
+        assert all("clean_balanced_accuracy" in m for m in measured)
+    assert planned_at_training == {True: [True, True], False: [True, False]}

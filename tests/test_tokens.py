@@ -96,6 +96,38 @@ def test_clean_tokens_are_kept_on_disk(tokenizer, tmp_path, monkeypatch):
     assert len(list(tmp_path.glob("*.npz"))) == 2 and max(map(len, other.ids)) <= 8
 
 
+def test_threads_asking_for_the_same_clean_tokens_share_one_tokenizing(tokenizer, monkeypatch):
+    import threading
+    import time
+
+    monkeypatch.setattr(tokens, "_MEMORY", {})
+    made, real = [], tokens._tokenize_clean
+
+    def slow(*args):
+        made.append(threading.current_thread().name)
+        time.sleep(0.3)  # the other thread asks meanwhile
+        return real(*args)
+
+    monkeypatch.setattr(tokens, "_tokenize_clean", slow)
+    texts = ["a good film", "a bad film, really"]
+    got = [None, None]
+
+    def ask(k):
+        got[k] = tokens.clean_tokens(tokenizer, texts, 16)
+
+    threads = [threading.Thread(target=ask, args=(k,)) for k in range(2)]
+    for thread in threads:
+        thread.start()
+        time.sleep(0.05)
+    for thread in threads:
+        thread.join()
+    assert len(made) == 1 and got[0] is got[1] and len(got[0].ids) == 2
+    monkeypatch.setattr(tokens, "_tokenize_clean", lambda *args: 1 / 0)
+    with pytest.raises(ZeroDivisionError):  # a failure reaches the asking thread, and nothing is kept
+        tokens.clean_tokens(tokenizer, ["another text"], 16)
+    assert not tokens._MAKING
+
+
 def test_control_characters_bert_deletes_are_not_gaps(tokenizer):
     # str.split() breaks words at \x85 (IMDB has it in 331 test reviews), BERT's normalizer deletes
     # it: an item inserted beside it joins the neighbouring word
