@@ -40,6 +40,7 @@ def main() -> None:
     import torch
     from transformers import HfArgumentParser, TrainingArguments
 
+    from ssti_hf import stacked
     from ssti_hf.trainer import run
     from ssti_hf.training_args import ModelArguments, SSTIArguments, paper_defaults
 
@@ -63,6 +64,10 @@ def main() -> None:
 
                 profiler = cProfile.Profile()
                 profiler.enable()
+            # A warm run reads its config from the datasets cache and its spliced tokens from disk,
+            # as a new config's run in a warm process would: not the run data a sweep keeps in
+            # memory for its next group (the same configs at another rank).
+            stacked._KEPT.clear()
             metrics = run(ssti_args, model_args, training_args)
             if profiling:
                 profiler.disable()

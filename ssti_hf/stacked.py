@@ -323,22 +323,55 @@ def prepare_stacked(runs: list[tuple], model_args, measure: list[bool] | None = 
     differing += [k for k in ("max_length", "cuda_graphs") if any(getattr(s, k) != getattr(runs[0][0], k) for s, _ in runs)]
     if differing:
         raise ValueError(f"cannot stack runs whose training settings differ: {differing}")
+    keys = [_data_key(ssti_args, model_args, training_args.seed) for ssti_args, training_args in runs]
+    kept = {key: _KEPT[key] for key in keys if key in _KEPT}
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ssti-clean-tokens") as ahead:
         built, tokenized = [], []
-        for ssti_args, training_args in runs:
+        for (ssti_args, training_args), key in zip(runs, keys):
+            if key in kept:
+                built.append((kept[key].config, kept[key].splits))
+                continue
             built.append(config_splits(ssti_args, training_args.seed))
             if not tokenized:
                 # The base data's clean tokens (train and test) made while the other configs are
                 # built: the first group of a fresh sweep tokenizes 50k IMDB texts, which the
-                # Rust tokenizer does without the GIL, and building configs is Python. Later
-                # groups find them kept.
-                tokenized = _clean_tokens_ahead(ahead, ssti_args, model_args, built[0][1])
+                # Rust tokenizer does without the GIL, and building configs is Python.
+                tokenized = _clean_tokens_ahead(ahead, ssti_args, model_args, built[-1][1])
         build_seconds = time.perf_counter() - started
-        group = _prepare_runs(runs, model_args, measure, built)
+        group = _prepare_runs(runs, model_args, measure, built, [kept.get(key) for key in keys])
         for future in tokenized:
             future.result()
+    _KEPT.clear()
+    _KEPT.update({key: _RunData(config, splits, rows.ids, rows.labels, callback, group.tokenizer)
+                  for key, (config, splits), rows, callback in zip(keys, built, group.rows, group.callbacks)})
     group.seconds = {"build": build_seconds, "prepare": time.perf_counter() - started - build_seconds}
     return group
+
+
+@dataclass
+class _RunData:
+    """What preparing a run makes from its config alone: the same for the runs of every rank."""
+
+    config: object
+    splits: object
+    ids: list[np.ndarray]  # training rows' token ids
+    labels: np.ndarray
+    callback: SSTICallback  # with its test-set plan
+    tokenizer: object  # the one the plan was made with
+
+
+# The last prepared group's run data, so that a sweep's next group (the same configs and seeds at
+# another rank) neither reads its configs nor splices its token ids again: about 0.4 s of Python
+# per run, which would otherwise run beside the group before (it takes the GIL from its training
+# and predictions).
+_KEPT: dict[tuple, _RunData] = {}
+
+
+def _data_key(ssti_args, model_args, seed: int) -> tuple:
+    """What a run's data depends on: its config and seed, the base data, the tokenizer, and how the
+    callback measures."""
+    return (ssti_args.config, seed, ssti_args.source, ssti_args.sample, ssti_args.max_length, model_args.model,
+            tuple(sorted(callback_options(ssti_args).items())))
 
 
 def _clean_tokens_ahead(pool, ssti_args, model_args, splits) -> list:
@@ -356,21 +389,27 @@ def _clean_tokens_ahead(pool, ssti_args, model_args, splits) -> list:
     return [pool.submit(tokens.clean_tokens, tokenizer, clean, ssti_args.max_length, _token_cache()) for clean in (texts, test)]
 
 
-def _prepare_runs(runs: list[tuple], model_args, measure: list[bool], built: list[tuple]) -> PreparedGroup:
-    """Each run's model (initial weights), training rows and callback; the first measured run's
-    test sets tokenized."""
+def _prepare_runs(runs: list[tuple], model_args, measure: list[bool], built: list[tuple], kept: list) -> PreparedGroup:
+    """Each run's model (initial weights), training rows and callback (``kept``: a run's data from
+    the group before, else None); the first measured run's test sets tokenized."""
     models, rows, callbacks = [], [], []
+    tokenizer = next((data.tokenizer for data in kept if data is not None), None)
     with tokens.paused_gc():  # tens of thousands of token arrays per run
-        for (ssti_args, training_args), (config, splits) in zip(runs, built):
+        for (ssti_args, training_args), (config, splits), data in zip(runs, built, kept):
             with seeded(training_args.seed):  # the head's and the adapter's initial weights, as a single run draws them
-                tokenizer, model = build_model(model_args, get_base_dataset(config.base).num_labels)
+                built_tokenizer, model = build_model(model_args, get_base_dataset(config.base).num_labels)
+            tokenizer = tokenizer or built_tokenizer
+            models.append(model)
+            if data is not None:
+                rows.append(RunRows(data.ids, data.labels, training_args.per_device_train_batch_size, training_args.seed))
+                callbacks.append(data.callback)
+                continue
             train = splits["train"]
             texts = arrow_column(train, "text").to_pylist()
             spans = span_lists(arrow_column(train, SPANS)) if SPANS in train.column_names else [[] for _ in texts]
             ids = tokens.split_tokens(tokenizer, texts, spans, ssti_args.max_length, cache_dir=_token_cache())
             labels = np.asarray(arrow_column(train, "label").to_pylist(), dtype=np.int64)
             rows.append(RunRows(ids, labels, training_args.per_device_train_batch_size, training_args.seed))
-            models.append(model)
             callbacks.append(SSTICallback(splits["test"], splits["test_spurious"], splits["test_triggered"], target_label=config.label,
                                           **callback_options(ssti_args)))
     first = next((k for k, m in enumerate(measure) if m), None)

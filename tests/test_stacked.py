@@ -253,7 +253,27 @@ def test_on_a_gpu_every_runs_test_sets_are_planned_while_the_group_trains(tiny_b
             for c, seed in (("imdb-ssti-date-50pct-1tok", 0), ("imdb-ssti-date-25pct-1tok", 1))]
     for ahead in (True, False):
         monkeypatch.setattr(stacked, "_plans_while_training", lambda runs: ahead)  # a GPU, forced here on a CPU
+        monkeypatch.setattr(stacked, "_KEPT", {})  # no plans kept from the group before
         group = stacked.prepare_stacked(runs, ModelArguments(model=tiny_bert, rank=2))
         measured = stacked.train_and_measure(group)
         assert all("clean_balanced_accuracy" in m for m in measured)
     assert planned_at_training == {True: [True, True], False: [True, False]}
+
+
+def test_the_next_group_of_the_same_configs_reuses_their_data(tiny_bert, tmp_path, monkeypatch):
+    """A sweep's next group (another rank) reads no config and splices no tokens again; a run of
+    another seed is prepared anew."""
+    monkeypatch.setattr(stacked, "_KEPT", {})
+    specs = [("imdb-ssti-date-50pct-1tok", 0), ("imdb-ssti-date-25pct-1tok", 1)]
+    runs = [(SSTIArguments(sample=True, config=c, max_length=32, entropy_samples=0), _args(tmp_path, seed=seed)) for c, seed in specs]
+    first = stacked.prepare_stacked(runs, ModelArguments(model=tiny_bert, rank=2))
+    read, real = [], stacked.config_splits
+    monkeypatch.setattr(stacked, "config_splits", lambda s, seed: read.append((s.config, seed)) or real(s, seed))
+    second = stacked.prepare_stacked(runs, ModelArguments(model=tiny_bert, rank=4))
+    assert read == [] and second.callbacks == first.callbacks and second.tokenizer is first.tokenizer
+    assert all(a.ids is b.ids for a, b in zip(first.rows, second.rows))
+    assert [m.peft_config["default"].r for m in second.models] == [4, 4]
+    runs[1] = (runs[1][0], _args(tmp_path, seed=2))
+    third = stacked.prepare_stacked(runs, ModelArguments(model=tiny_bert, rank=4))
+    assert read == [("imdb-ssti-date-25pct-1tok", 2)] and third.callbacks[0] is first.callbacks[0]
+    assert third.callbacks[1] is not first.callbacks[1]
