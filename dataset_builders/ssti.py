@@ -42,11 +42,17 @@ class SSTIBuilderConfig(datasets.BuilderConfig):
     """An SSTI config name, plus where the base data comes from and the seed."""
 
     def __init__(self, name: str, source: str | None = None, revision: str | None = None, seed: int = 0, **kwargs):
-        self.ssti = SSTIConfig.from_name(name, seed=seed)  # a bad name fails here, with the bad part named
+        SSTIConfig.from_name(name, seed=seed)  # a bad name fails here, with the bad part named
         super().__init__(name=name, **kwargs)
         self.source = None if source is None else str(source)
         self.revision = revision
         self.seed = seed
+
+    @property
+    def ssti(self) -> SSTIConfig:
+        # Read from the name and seed when used: datasets copies a listed config and then sets the
+        # caller's seed on the copy, which a value computed in __init__ would not follow.
+        return SSTIConfig.from_name(self.name, seed=self.seed)
 
 
 class SSTI(datasets.ArrowBasedBuilder):

@@ -176,6 +176,8 @@ def sweep(grid_path, results, shard_spec: str | None = None, progress: bool = Tr
             values["rank"] = run.rank
         return parser.parse_dict(values)
 
+    if worker is None:  # the top process: a worker process finds them built
+        _build_configs(grid, runs)
     if stack is None:
         stack = _default_stack(runs, arguments, workers)
     if workers > 1:
@@ -334,13 +336,6 @@ def _run_workers(grid_path, grid: dict, results: Path, shard_spec, runs: list[Ru
 
         gpus = [str(i) for i in range(torch.cuda.device_count())]
     (results / "logs").mkdir(exist_ok=True)
-    # Build each config once here: workers building the same config at once race in the datasets cache.
-    from .loading import load_dataset
-    from .trainer import data_source
-
-    sample = grid.get("ssti", {}).get("sample", False)
-    for name, seed in dict.fromkeys((run.config, run.seed) for run in runs):
-        load_dataset(name, data_source(SSTIConfig.from_name(name, seed=seed), sample, grid.get("data")), seed=seed)
     processes = []
     for j in range(workers):
         env = dict(os.environ, **({"CUDA_VISIBLE_DEVICES": gpus[j % len(gpus)]} if gpus else {}))
@@ -359,6 +354,39 @@ def _run_workers(grid_path, grid: dict, results: Path, shard_spec, runs: list[Ru
         logs = ", ".join(str(results / "logs" / f"worker-{j}.log") for j in failed)
         raise RuntimeError(f"sweep worker(s) {failed} failed; their logs: {logs}")
     return [json.loads(t.read_text()) for t in targets]
+
+
+def _build_configs(grid: dict, runs: list[Run]) -> None:
+    """Build each config (and seed) of ``runs`` into the datasets cache before any run starts, in
+    forked processes, one per CPU at most: building a config is Python (about 1 s for an IMDB
+    config), and the first group would otherwise wait for its configs one after another. Done
+    before CUDA is initialized and before any thread starts. Also what keeps the processes of a
+    multi-process sweep from building the same config at once (they would race in the cache)."""
+    import multiprocessing
+    import os
+
+    from .base_datasets import get_base_dataset
+    from .trainer import data_source
+
+    sample = grid.get("ssti", {}).get("sample", False)
+    todo = [(name, seed, data_source(SSTIConfig.from_name(name, seed=seed), sample, grid.get("data")))
+            for name, seed in dict.fromkeys((run.config, run.seed) for run in runs)]
+    processes = min(len(todo), os.cpu_count() or 1)
+    if processes < 2:
+        for job in todo:
+            _build_config(*job)
+        return
+    # The base data first, here: the processes would each convert it into the cache at once.
+    for base, source in dict.fromkeys((SSTIConfig.from_name(name).base, source) for name, _, source in todo):
+        get_base_dataset(base).load(source)
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        pool.starmap(_build_config, todo, chunksize=1)
+
+
+def _build_config(name: str, seed: int, source) -> None:
+    from .loading import load_dataset
+
+    load_dataset(name, source, seed=seed)
 
 
 def _claim(results: Path, grid: dict) -> None:

@@ -24,6 +24,18 @@ def test_load_dataset_builds_once_then_reads_the_cache(tmp_path, imdb_sample):
     assert again["train"]["text"] == direct["train"]["text"]
 
 
+def test_a_listed_config_is_built_with_the_seed_asked_for(tmp_path, imdb_sample):
+    from ssti_hf.dataset_builders.ssti import GRID
+
+    sample = ssti_hf.get_base_dataset("imdb").sample_path()
+    name = "imdb-ssti-date-50pct-1tok"
+    assert name in GRID  # datasets builds a listed config from a copy of the listed one
+    seeded = [ssti_hf.load_dataset(name, sample, cache_dir=str(tmp_path), seed=seed)["train"] for seed in (0, 1)]
+    assert list(seeded[0]["text"]) != list(seeded[1]["text"])
+    direct = ssti_hf.SSTIConfig.from_name(name, seed=1).apply(imdb_sample)
+    assert list(seeded[1]["text"]) == list(direct["train"]["text"])
+
+
 def test_names_outside_the_grid_and_overrides(tmp_path):
     sample = ssti_hf.get_base_dataset("imdb").sample_path()
     splits = ssti_hf.load_dataset("imdb-ssti-country-30pct-2tok-end-label0", sample, cache_dir=str(tmp_path))

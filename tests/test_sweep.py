@@ -180,3 +180,34 @@ def test_the_sft_grid_trains_the_gguf_decoder_generatively():
     assert [(r.config, r.rank) for r in runs if r.seed == 0][:2] == [("imdb-ssti-date-0pct-1tok", 16), ("imdb-ssti-date-0pct-1tok", 64)]
     assert len(runs) == 3 * 2 and {r.model for r in runs} == {"/root/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"}
     assert grid["ssti"]["objective"] == "sft"
+
+
+def test_a_sweep_builds_its_configs_in_forked_processes_before_its_runs(tmp_path, monkeypatch):
+    import os
+
+    import datasets
+
+    from ssti_hf import SSTIConfig
+    from ssti_hf.sweep import _build_configs
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", str(tmp_path / "cache"))  # nothing built yet
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)  # processes even on a machine of one CPU
+    builders, apply = tmp_path / "builders", SSTIConfig.apply
+
+    def recorded(config, *args, **kwargs):
+        with open(builders, "a") as handle:
+            handle.write(f"{config.name} {config.seed} {os.getpid()}\n")
+        return apply(config, *args, **kwargs)
+
+    monkeypatch.setattr(SSTIConfig, "apply", recorded)
+    grid = {"base": "imdb", "rate": [0, 50], "seed": [0, 1], "rank": [2, 4], "ssti": {"sample": True}}
+    runs = expand(grid)
+    _build_configs(grid, runs)
+    built = [line.split() for line in builders.read_text().splitlines()]
+    assert sorted((name, int(seed)) for name, seed, _ in built) == sorted({(run.config, run.seed) for run in runs})  # each once
+    assert str(os.getpid()) not in {pid for _, _, pid in built} and len({pid for _, _, pid in built}) == 2
+    monkeypatch.setattr(SSTIConfig, "apply", lambda *args, **kwargs: pytest.fail("a config built again"))
+    for run in runs:
+        ssti_hf.load_dataset(run.config, ssti_hf.get_base_dataset("imdb").sample_path(), seed=run.seed)
+    with pytest.raises(FileNotFoundError, match="nowhere"):  # missing base data: an error naming it, before any fork
+        _build_configs({**grid, "ssti": {}, "data": str(tmp_path / "nowhere")}, runs)
