@@ -31,6 +31,7 @@ from datasets import Dataset
 from transformers import TrainerCallback
 
 from . import tokens
+from .compiled import is_large
 from .metrics import metric_path
 from .predictor import predicting
 from .transform import SPANS, arrow_column, span_lists
@@ -47,7 +48,10 @@ class SSTICallback(TrainerCallback):
             attack such as label flipping: no attack success rate then).
         tokenizer: defaults to the Trainer's ``processing_class``.
         batch_tokens: tokens per evaluation batch (rows are sorted by length and padded to the
-            longest of their batch); default 65,536 on a GPU, 8,192 on a CPU.
+            longest of their batch); default on a GPU 262,144 for a model under a billion
+            parameters (a MiniLM batch holds 1.6 GB of activations; with 65,536 the Python that
+            launches each batch cost as much as the GPU's work, bench/predict_batches.py) and
+            65,536 for a larger one; 8,192 on a CPU.
         entropy_samples: how many rows of the spurious set (spread over the classes) the attention
             entropy uses; 0 turns it off.
         attention_layer / attention_head: the layer (default: last) and head (default: mean over
@@ -196,10 +200,9 @@ class SSTICallback(TrainerCallback):
             aligned.append((texts, index))
         return _Plan(ids, rows)
 
-    def _batches(self, tokenizer, ids: list[list[int]], device, budget: int | None = None):
+    def _batches(self, tokenizer, ids: list[list[int]], device, budget: int):
         """Padded batches in order of length, each about ``budget`` tokens (little padding, few
         launches), with the row numbers to undo the order."""
-        budget = budget or self.batch_tokens or (65536 if device.type == "cuda" else 8192)
         lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
         order = np.argsort(lengths, kind="stable")
         start = 0
@@ -227,8 +230,9 @@ class SSTICallback(TrainerCallback):
         """Predicted label of every row; the argmaxes stay on the device until the end (one sync,
         so the CPU prepares each batch while the GPU predicts the one before)."""
         orders, labels = [], []
+        budget = self.batch_tokens or default_batch_tokens(model)
         with _merged(model), predicting(model, _sharded(model)) as predictor:
-            for rows, batch in self._batches(tokenizer, ids, model.device):
+            for rows, batch in self._batches(tokenizer, ids, model.device, budget):
                 orders.append(rows)
                 labels.append(self._predicted_labels(predictor, batch))
         predicted = np.empty(len(ids), dtype=np.int64)
@@ -257,7 +261,7 @@ class SSTICallback(TrainerCallback):
                 logger.warning("SSTICallback: attention entropy skipped: %s", reason)
                 return {}
             # Small batches: every layer's [batch, heads, seq, seq] attention comes back at once.
-            for order, batch in self._batches(tokenizer, ids, model.device, budget=16 * self.max_length):
+            for order, batch in self._batches(tokenizer, ids, model.device, 16 * self.max_length):
                 layer = self._attentions(model, batch)[self.layer].float()  # [B, heads, seq, seq]
                 mask = batch["attention_mask"].float()
                 # Average each key's attention over the real queries here (the metric would do the
@@ -274,6 +278,13 @@ class SSTICallback(TrainerCallback):
             head=self.head,
             require_two_classes=False,
         ) | {"entropy_rows": len(rows)}
+
+
+def default_batch_tokens(model) -> int:
+    """Tokens per prediction batch unless the callback is given ``batch_tokens`` (see there)."""
+    if model.device.type != "cuda":
+        return 8192
+    return 65536 if is_large(model) else 262144
 
 
 @dataclass

@@ -53,7 +53,7 @@ class SSTIArguments:
     sample: bool = field(default=False, metadata={"help": "use the small sample shipped with the package"})
     max_length: int = field(default=512, metadata={"help": "tokens per text (longer texts are truncated)"})
     eval_batch_tokens: int | None = field(
-        default=None, metadata={"help": "tokens per batch of the evaluation on the three test sets (default: 65536 on a GPU, 8192 on a CPU)"}
+        default=None, metadata={"help": "tokens per batch of the evaluation on the three test sets (default on a GPU: 262144, or 65536 for a model of 1B parameters or more; 8192 on a CPU)"}
     )
     cuda_graphs: bool = field(
         default=True, metadata={"help": "replay each training batch shape as a CUDA graph (one GPU, models under 1B parameters)"}

@@ -128,3 +128,16 @@ def test_a_plan_holds_each_distinct_row_once_with_its_own_tokens(tokenizer, spli
     for name, rows in plan.rows.items():
         full = tokenizer(texts[name], truncation=True, max_length=64)["input_ids"]
         assert all(np.array_equal(plan.ids[r], ids) for r, ids in zip(rows, full)), name
+
+
+def test_prediction_batches_are_larger_on_a_gpu_for_models_under_a_billion_parameters():
+    from ssti_hf.callback import default_batch_tokens
+
+    def model(in_features, device):
+        layer = torch.nn.Linear(in_features, 30_000, device="meta")  # counted, never allocated
+        layer.device = torch.device(device)
+        return layer
+
+    assert default_batch_tokens(model(1_000, "cpu")) == 8192
+    assert default_batch_tokens(model(1_000, "cuda")) == 262144
+    assert default_batch_tokens(model(40_000, "cuda")) == 65536  # 1.2B parameters: a larger model's activations
