@@ -4,7 +4,7 @@ A LoRA step of a MiniLM-sized model launches about a thousand tiny kernels (forw
 pair of low-rank matmuls per adapted layer) and the GPU mostly waits for Python to launch them.
 :class:`GraphedTrainingStep` records forward, loss and backward of one batch shape once as a CUDA
 graph and then replays it: one launch per step. Batches are padded to a few lengths (multiples of
-128 tokens; 64 in the stacked loop), so a run captures a handful of graphs.
+128 tokens), so a run captures a handful of graphs.
 
 The graph writes the gradients into its own buffers; each step hands them to the parameters'
 ``.grad`` (copied, or added when gradients accumulate), so the Trainer's clipping, optimizer and

@@ -262,9 +262,9 @@ def train_stacked(models: list, rows: list[RunRows], tokenizer, training_args, m
     with _SEEDING:  # not while a background thread draws a model's initial weights
         set_seed(args.seed)  # dropout draws, as the Trainer seeds them before training
     loss.train()
-    # Widths in multiples of 64: 8 graphs at most, and 5% less GPU time for 15 runs than multiples
-    # of 128 (27.4 against 29.0 s for a group's 500 steps on an H100, bench/RESULTS.md v8)
-    batches = stacked_batches(rows, tokenizer.pad_token_id, 64 if graphed else 8, max_length)
+    # Widths in multiples of 128: 4 graphs. Multiples of 64 padded 8% fewer tokens but captured 8
+    # graphs: a run alone trained 0.6 s slower, a grid of 60 runs no faster (bench/RESULTS.md v8)
+    batches = stacked_batches(rows, tokenizer.pad_token_id, 128 if graphed else 8, max_length)
     for _ in range(args.max_steps):
         step({name: t.to(device, non_blocking=True) for name, t in next(batches).items()})
         optimizer.step()
