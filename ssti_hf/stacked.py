@@ -372,9 +372,8 @@ _KEPT: dict[tuple, _RunData] = {}
 
 def _data_key(ssti_args, model_args, seed: int) -> tuple:
     """What a run's data depends on: its config and seed, the base data, the tokenizer, and how the
-    callback measures."""
-    return (ssti_args.config, seed, ssti_args.source, ssti_args.sample, ssti_args.max_length, model_args.model,
-            tuple(sorted(callback_options(ssti_args).items())))
+    callback measures (``max_length`` included, which the training rows' tokens depend on too)."""
+    return (ssti_args.config, seed, ssti_args.source, ssti_args.sample, model_args.model, tuple(sorted(callback_options(ssti_args).items())))
 
 
 def _clean_tokens_ahead(pool, ssti_args, model_args, splits) -> list:

@@ -103,18 +103,18 @@ def clean_tokens(tokenizer, texts: list[str], max_length: int, cache_dir: str | 
             tokens = _tokenize_clean(tokenizer, texts, max_length)
             if path is not None:
                 _save(path, tokens)
-    except BaseException as error:
         with _LOCK:
-            del _MAKING[key]
+            while len(_MEMORY) >= 4:
+                _MEMORY.pop(next(iter(_MEMORY)))
+            _MEMORY[key] = tokens
+        making.set_result(tokens)
+        return tokens
+    except BaseException as error:
         making.set_exception(error)
         raise
-    with _LOCK:
-        while len(_MEMORY) >= 4:
-            _MEMORY.pop(next(iter(_MEMORY)))
-        _MEMORY[key] = tokens
-        del _MAKING[key]
-    making.set_result(tokens)
-    return tokens
+    finally:
+        with _LOCK:
+            del _MAKING[key]
 
 
 def splice(tokenizer, clean: CleanTokens, clean_texts: list[str], rows: np.ndarray, texts: list[str], spans: list, max_length: int) -> list[np.ndarray]:
