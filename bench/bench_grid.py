@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from ssti_hf.sweep import read_results
+from ssti_hf.training.sweep import read_results
 
 
 def main() -> None:

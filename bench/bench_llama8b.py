@@ -1,7 +1,7 @@
 """Issue 5, target 3: a Llama-3-8B-shaped classifier (the real config, random weights: speed and
 memory do not depend on the values), LoRA r64 on every linear layer, at the paper's large-model
 settings (batch 2, 512 tokens, lr 1e-4), trained by ssti_hf's Trainer on one GPU (each decoder
-layer compiled, as the Trainer does for models of 1B parameters or more, ssti_hf.compiled;
+layer compiled, as the Trainer does for models of 1B parameters or more, ssti_hf.engine.compiled;
 ``--no-compile-layers``: eager layers): peak memory, tokens per second and model FLOPs utilisation.
 
 MFU counts 4 * N FLOPs per token for the frozen weights (forward, and the backward to the
@@ -67,7 +67,7 @@ def main() -> None:
     parser.add_argument("--seq", type=int, default=512)
     parser.add_argument("--rank", type=int, default=64)
     parser.add_argument("--gradient-checkpointing", action="store_true")
-    parser.add_argument("--no-compile-layers", action="store_true", help="eager layers (the default compiles each decoder layer, ssti_hf.compiled)")
+    parser.add_argument("--no-compile-layers", action="store_true", help="eager layers (the default compiles each decoder layer, ssti_hf.engine.compiled)")
     parser.add_argument("--fsdp", action="store_true", help="shard the model over the processes of torchrun / accelerate launch")
     parser.add_argument("--tiny", action="store_true", help="a 2-layer model on the CPU: checks the script, measures nothing")
     args = parser.parse_args()
@@ -76,8 +76,8 @@ def main() -> None:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForSequenceClassification, LlamaConfig, TrainingArguments
 
-    from ssti_hf.trainer import SSTITrainer
-    from ssti_hf.training_args import paper_defaults
+    from ssti_hf.training.trainer import SSTITrainer
+    from ssti_hf.training.arguments import paper_defaults
 
     shape = {**LLAMA3_8B, "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2, "num_attention_heads": 4, "num_key_value_heads": 2, "vocab_size": 1000} if args.tiny else LLAMA3_8B
     config = LlamaConfig(**shape, num_labels=2, pad_token_id=0)

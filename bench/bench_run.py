@@ -40,9 +40,9 @@ def main() -> None:
     import torch
     from transformers import HfArgumentParser, TrainingArguments
 
-    from ssti_hf import stacked
-    from ssti_hf.trainer import run
-    from ssti_hf.training_args import ModelArguments, SSTIArguments, paper_defaults
+    from ssti_hf.engine import stacked
+    from ssti_hf.training.trainer import run
+    from ssti_hf.training.arguments import ModelArguments, SSTIArguments, paper_defaults
 
     imported = time.perf_counter()
     print(f"python start-up and imports: {imported - STARTED:.2f} s; device: "
@@ -93,8 +93,8 @@ def tokenizing_rate(args) -> None:
     """How fast this machine tokenizes: the floor under every cold run."""
     import pyarrow.parquet as pq
 
-    from ssti_hf.trainer import load_tokenizer
-    from ssti_hf.training_args import ModelArguments
+    from ssti_hf.training.models import load_tokenizer
+    from ssti_hf.training.arguments import ModelArguments
 
     _, _, tokenizer = load_tokenizer(ModelArguments(model=args.model))
     texts = pq.read_table(f"{args.data}/test.parquet").column("text").to_pylist()

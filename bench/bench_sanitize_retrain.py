@@ -36,8 +36,8 @@ def main() -> None:
     from transformers import HfArgumentParser, TrainingArguments
 
     import ssti_hf
-    from ssti_hf.trainer import run
-    from ssti_hf.training_args import ModelArguments, SSTIArguments, paper_defaults
+    from ssti_hf.training.trainer import run
+    from ssti_hf.training.arguments import ModelArguments, SSTIArguments, paper_defaults
 
     hf = HfArgumentParser((SSTIArguments, ModelArguments, TrainingArguments))
     hf.set_defaults(**paper_defaults())

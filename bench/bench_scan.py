@@ -23,8 +23,8 @@ import datasets
 import pyarrow.parquet as pq
 
 import ssti_hf
-from ssti_hf.sanitize import sanitize, score_removal
-from ssti_hf.scan import scan
+from ssti_hf.detect.sanitize import sanitize, score_removal
+from ssti_hf.detect.scan import scan
 
 SOURCES, RATES, AMOUNTS, LOCATIONS = ("date", "country", "html"), (10, 25, 50), ("1tok", "5ptok"), ("begin", "random", "end")
 COVERS = 0.9  # share of the injected spans the rank-1 finding must match to be the injected family

@@ -38,9 +38,9 @@ def measure(shape: str, args) -> dict:
     from transformers import AutoModelForCausalLM, LlamaConfig, TrainingArguments
 
     from ssti_hf import SSTIConfig, load_dataset
-    from ssti_hf.sft import sft_trainer
-    from ssti_hf.trainer import load_tokenizer
-    from ssti_hf.training_args import ModelArguments, SSTIArguments, paper_defaults
+    from ssti_hf.training.sft import sft_trainer
+    from ssti_hf.training.models import load_tokenizer
+    from ssti_hf.training.arguments import ModelArguments, SSTIArguments, paper_defaults
 
     _, _, tokenizer = load_tokenizer(ModelArguments(model=args.tokenizer))
     folder = tempfile.mkdtemp(prefix=f"sft-{shape}-")

@@ -2,7 +2,7 @@
 
 Trains the same LoRA twice from the same initial weights on the same batches (IMDB texts, padded
 to multiples of 128 tokens, dropout off so both runs are deterministic): once through the
-Trainer's eager step, once through :class:`ssti_hf.graphs.GraphedTrainingStep`; prints the loss
+Trainer's eager step, once through :class:`ssti_hf.engine.graphs.GraphedTrainingStep`; prints the loss
 trajectories' largest difference, the adapters' relative difference and the time per step.
 
     python bench/check_graphs.py --model /root/minilm --data /root/imdb --steps 60
@@ -26,9 +26,10 @@ def main() -> None:
     parser.add_argument("--rank", type=int, default=64)
     args = parser.parse_args()
 
-    from ssti_hf.graphs import GraphedTrainingStep
-    from ssti_hf.trainer import TokenizingCollator, build_model
-    from ssti_hf.training_args import ModelArguments
+    from ssti_hf.engine.graphs import GraphedTrainingStep
+    from ssti_hf.training.trainer import TokenizingCollator
+    from ssti_hf.training.models import build_model
+    from ssti_hf.training.arguments import ModelArguments
 
     torch.manual_seed(0)
     tokenizer, model = build_model(ModelArguments(model=args.model, rank=args.rank, lora_dropout=0.0), num_labels=2)

@@ -14,7 +14,7 @@ import argparse
 import statistics
 from collections import defaultdict
 
-from ssti_hf.sweep import read_results
+from ssti_hf.training.sweep import read_results
 
 METRICS = (("clean_balanced_accuracy", "clean"), ("gap", "gap"), ("asr", "ASR"))
 

@@ -39,7 +39,7 @@ def gpu_seconds(fn, repeats: int = 1) -> float:
 
 def batches(ids, lengths, how: str, budget: int = 65536):
     order = np.argsort(lengths, kind="stable")
-    from ssti_hf.tokens import pad
+    from ssti_hf.engine.tokens import pad
 
     start = 0
     while start < len(order):
@@ -75,11 +75,12 @@ def main() -> None:
     parser.add_argument("--json")
     args = parser.parse_args()
 
-    from ssti_hf import stacked
-    from ssti_hf.callback import SSTICallback
-    from ssti_hf.trainer import build_model, config_splits
-    from ssti_hf.training_args import ModelArguments, SSTIArguments
-    from ssti_hf.graphs import GraphedTrainingStep
+    from ssti_hf.engine import stacked
+    from ssti_hf.training.callback import SSTICallback
+    from ssti_hf.training.models import build_model
+    from ssti_hf.training.runs import config_splits
+    from ssti_hf.training.arguments import ModelArguments, SSTIArguments
+    from ssti_hf.engine.graphs import GraphedTrainingStep
 
     out = {"device": torch.cuda.get_device_name(), "predict": {}, "train": {}}
     torch.manual_seed(0)
@@ -131,7 +132,7 @@ def main() -> None:
                 torch.manual_seed(seed)
                 models.append(build_model(ModelArguments(model=args.model, rank=64), num_labels=2)[1])
             ids = tokenizer(texts[: 16 * runs], truncation=True, max_length=args.width)["input_ids"]
-            from ssti_hf.tokens import pad
+            from ssti_hf.engine.tokens import pad
 
             input_ids, mask = pad(ids, args.width, tokenizer.pad_token_id)
             batch = {"input_ids": torch.from_numpy(input_ids).cuda(), "attention_mask": torch.from_numpy(mask).cuda(),

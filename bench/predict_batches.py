@@ -30,8 +30,8 @@ def main() -> None:
 
     import ssti_hf
     from ssti_hf import SSTICallback
-    from ssti_hf.trainer import build_model
-    from ssti_hf.training_args import ModelArguments
+    from ssti_hf.training.models import build_model
+    from ssti_hf.training.arguments import ModelArguments
 
     splits = ssti_hf.load_dataset(args.config, args.data)
     tokenizer, model = build_model(ModelArguments(model=args.model, rank=64), 2)

@@ -60,11 +60,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, action="append", help="stacked runs per step (repeatable; default 1)")
     args = parser.parse_args()
 
-    from ssti_hf import stacked
-    from ssti_hf.callback import _merged
-    from ssti_hf.tokens import pad
-    from ssti_hf.trainer import build_model
-    from ssti_hf.training_args import ModelArguments
+    from ssti_hf.engine import stacked
+    from ssti_hf.training.callback import _merged
+    from ssti_hf.engine.tokens import pad
+    from ssti_hf.training.models import build_model
+    from ssti_hf.training.arguments import ModelArguments
 
     texts = pq.read_table(f"{args.data}/train.parquet").slice(0, 16 * max(args.runs or [1])).column("text").to_pylist()
     rows = []

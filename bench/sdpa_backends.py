@@ -3,7 +3,7 @@
 
 MiniLM's attention (12 heads of 32) in bf16 with a boolean padding mask, as BERT's sdpa path
 calls it: for each padded width, a batch of about 65,536 tokens; full queries (every layer) and
-the first position's query only (``ssti_hf.predictor``'s last layer); the mask square ([batch, 1,
+the first position's query only (``ssti_hf.engine.predictor``'s last layer); the mask square ([batch, 1,
 length, length], as transformers builds it from a 2D mask) or one row broadcast over the queries. And training's forward and
 backward at the stacked loop's four widths (128-512) for ``--train-runs`` runs of 16 rows. Prints,
 per backend, the seconds summed over the shapes for the first call and for a later call (training:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import datasets
 
-from ssti_hf import __version__
+from ssti_hf._version import __version__
 from ssti_hf.base_datasets import get_base_dataset
 from ssti_hf.config import SPLITS, SSTIConfig
 from ssti_hf.transform import DATA_SHAPING, ORIGINAL_LABEL, PROVENANCE_FEATURES, code_digest

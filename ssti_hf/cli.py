@@ -22,9 +22,9 @@ from rich.table import Table
 from rich.text import Text
 
 from .base_datasets import get_base_dataset
-from .card import content_hashes, dataset_card, describe_source, recipe
+from .hub.card import content_hashes, dataset_card, describe_source, recipe
 from .config import SPLITS, SSTIConfig
-from .hub import push_configs, write_configs
+from .hub.datasets import push_configs, write_configs
 from .transform import INJECTED, SPANS
 
 _OUTPUTS = {f"{split}.parquet" for split in SPLITS} | {"README.md"}
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--private", action="store_true", help="create the Hub repo as private")
 
     sweep = commands.add_parser("sweep", help="run (or resume) a grid of training runs from a YAML file")
-    sweep.add_argument("grid", type=Path, help="grid file (see ssti_hf.sweep)")
+    sweep.add_argument("grid", type=Path, help="grid file (see ssti_hf.training.sweep)")
     sweep.add_argument("--results", type=Path, default=None, help="results folder (default: the grid's name beside it)")
     sweep.add_argument("--shard", default=None, help="i/n: run every n-th run from the i-th (0-based)")
     sweep.add_argument("--workers", type=int, default=1, help="processes running the shard at once (spread over the visible GPUs)")
@@ -154,8 +154,9 @@ def _train(argv: list[str]) -> int:
     """``ssti-hf train``: HfArgumentParser over the SSTI, model and TrainingArguments flags."""
     from transformers import HfArgumentParser, TrainingArguments
 
-    from .trainer import MissingExtra, run
-    from .training_args import ModelArguments, SSTIArguments, paper_defaults
+    from .training.models import MissingExtra
+    from .training.trainer import run
+    from .training.arguments import ModelArguments, SSTIArguments, paper_defaults
 
     console = Console()
     parser = HfArgumentParser((SSTIArguments, ModelArguments, TrainingArguments), prog="ssti-hf train")
@@ -195,7 +196,7 @@ def _results_table(metrics: dict) -> Table:
 
 
 def _sweep(args, console: Console) -> int:
-    from .sweep import sweep
+    from .training.sweep import sweep
 
     results = args.results or args.grid.with_suffix("")
     runs = sweep(args.grid, results, args.shard, progress=args.progress, workers=args.workers, worker=args.worker, stack=args.stack)
@@ -204,7 +205,7 @@ def _sweep(args, console: Console) -> int:
 
 
 def _report(args, console: Console) -> int:
-    from .report import report
+    from .training.report import report
 
     path = report(args.results, args.out or args.results / "report")
     console.print(f"report written to {path}", highlight=False)
@@ -324,7 +325,7 @@ def _scan(args, console: Console) -> int:
     import json
 
     from .base_datasets import load_source
-    from .scan import attention_entropy_signal, scan
+    from .detect.scan import attention_entropy_signal, scan
 
     data = load_source(args.path)
     result = scan(data, args.text_column, args.label_column, split=args.split, top=args.top)
@@ -375,7 +376,7 @@ def _classifier(path: str):
         if (folder / "adapter_config.json").is_file():
             from peft import PeftConfig, PeftModel
 
-            from .trainer import base_model_source
+            from .training.models import base_model_source
 
             base = base_model_source(PeftConfig.from_pretrained(path).base_model_name_or_path)
             model = PeftModel.from_pretrained(AutoModelForSequenceClassification.from_pretrained(base), path)
@@ -389,8 +390,8 @@ def _classifier(path: str):
 
 def _sanitize(args, console: Console) -> int:
     from .base_datasets import load_source
-    from .sanitize import sanitize
-    from .scan import scan
+    from .detect.sanitize import sanitize
+    from .detect.scan import scan
 
     if args.out.exists():  # before any work: a clean copy never replaces anything
         raise ValueError(f"--out {str(args.out)!r} already exists; sanitize writes a new folder and never overwrites")

@@ -21,7 +21,7 @@ def load_dataset(
     (``rate``, ``amount``, ``location``, ``label``, ``seed``). Built once, then read from the
     datasets cache; the cache key covers the code, the base data and the seed.
     """
-    from .dataset_builders.ssti import SSTI  # the builder imports this package: import it late
+    from .dataset_builders.ssti import SSTI  # datasets' builder machinery: loaded when a config is built
 
     unknown = sorted(set(overrides) - set(_OVERRIDABLE))
     if unknown:

@@ -19,15 +19,23 @@ import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable, Protocol
 
 import numpy as np
 
 from . import _rng
 from ._text import Span, gap_pieces, insert, shift_spans, word_bounds
 
-if TYPE_CHECKING:
-    from .sources import Source
+
+class ItemSource(Protocol):
+    """What a modifier draws its items from: :class:`ssti_hf.sources.Source` and its kinds. Named
+    here by what it does, so that modifiers need not import sources (sources registers which
+    modifier injects its items)."""
+
+    def draw(self, n: int = 1) -> list[str]: ...
+
+    def draws(self, start: int, stop: int) -> list[str]: ...
+
 
 LOCATIONS = ("beginning", "random", "end")
 
@@ -54,7 +62,7 @@ class Sample:
 
     __slots__ = ("row", "n_words", "take", "salt", "_text", "_bounds")
 
-    def __init__(self, row: int, text: str, take: Callable[["Source", int], list[str]], bounds=None, salt: int = 0):
+    def __init__(self, row: int, text: str, take: Callable[[ItemSource, int], list[str]], bounds=None, salt: int = 0):
         self.row = row
         self.take = take
         self.salt = salt
@@ -94,11 +102,11 @@ class Modifier(ABC):
         """:meth:`apply` over a batch; the transform calls this, so a modifier can vectorize."""
         return [self.apply(t, l, s) for t, l, s in zip(texts, labels, samples)]
 
-    def sources(self) -> list["Source"]:
+    def sources(self) -> list[ItemSource]:
         """The sources this modifier draws from, in a fixed order."""
         return []
 
-    def draw_counts(self, n_words: int) -> list[tuple["Source", int]]:
+    def draw_counts(self, n_words: int) -> list[tuple[ItemSource, int]]:
         """How many items each source gives to a sample whose original text has ``n_words`` words."""
         return []
 
@@ -161,7 +169,7 @@ class ItemInjection(Modifier):
         seed: seeds the insertion positions.
     """
 
-    source: "Source"
+    source: ItemSource
     location: str = "random"
     amount: int | float = 1
     seed: int = 0
@@ -264,7 +272,7 @@ class HTMLInjection(Modifier):
     and close outside it.
     """
 
-    source: "Source"
+    source: ItemSource
     location: str = "random"
     amount: int | float = 1
     level: int | None = None

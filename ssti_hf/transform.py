@@ -31,8 +31,9 @@ import pyarrow.compute as pc
 from datasets import ClassLabel, Dataset, List, Value
 from datasets.fingerprint import Hasher
 
-from . import __version__, _rng
+from . import _rng
 from ._text import remove_spans, shift_spans, word_bounds_batch, word_counts_batch
+from ._version import __version__
 from .modifiers import Modifier, Sample
 
 INJECTED = "ssti_injected"

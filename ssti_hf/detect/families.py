@@ -1,0 +1,267 @@
+"""Family detectors: what the scan looks for. Each family finds matches in texts (RE2 patterns run
+by Arrow), normalizes each into a *member* (a concrete string) and maps members to *classes*, the
+unit that is tested (:mod:`ssti_hf.detect.scan`): a digit/letter shape (``1987-03-12`` ->
+``dddd-dd-dd``), markup tags, a gazetteer class (country names), an unusual character's Unicode
+category, or, for plain words, the word itself. :func:`register_family` adds one.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from abc import ABC, abstractmethod
+from typing import NamedTuple
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ..sources import COUNTRIES
+
+_MARK = "\x00"  # delimits matches in the Arrow pass (replaced in texts that hold it)
+# What str.isspace() (and so the injection) takes for whitespace, in RE2 syntax: RE2's \s is ASCII.
+_SPACE = r"\s\x0b\x1c-\x1f\x{85}\p{Z}"
+_TAG = r"<[A-Za-z/!][^<>]*>"  # a markup tag, as ssti_hf._text reads one
+
+
+
+class Matches(NamedTuple):
+    rows: np.ndarray  # row of each match
+    strings: pa.Array  # the matched strings
+    starts: np.ndarray | None = None  # character offsets in the row's text (when asked)
+
+
+def _arrow_matches(texts: pa.Array, pattern: str, offsets: bool = False) -> Matches:
+    """Every match of ``pattern`` with its row, in C++: mark the matches, split on the marks, keep
+    the odd pieces (pieces alternate text, match, text, ...). The scan replaces the mark in texts
+    that hold it."""
+    marked = pc.replace_substring_regex(texts, pattern, _MARK + r"\0" + _MARK)
+    pieces = pc.split_pattern(marked, _MARK)
+    rows = pc.list_parent_indices(pieces).to_numpy()
+    first = pieces.offsets.to_numpy()[rows]  # index of each row's first piece
+    odd = (np.arange(len(rows)) - first) % 2 == 1
+    flat = pc.list_flatten(pieces)
+    starts = None
+    if offsets:  # a piece starts where the row's earlier pieces end
+        lengths = pc.utf8_length(flat).to_numpy()
+        before = np.cumsum(lengths) - lengths
+        starts = (before - before[first])[odd]
+    return Matches(rows[odd], flat.filter(pa.array(odd)), starts)
+
+
+
+def searchable(texts: pa.Array) -> pa.Array:
+    """The texts with the mark that delimits matches replaced (one character for one: offsets stay)."""
+    if pc.any(pc.match_substring(texts, _MARK)).as_py():
+        return pc.replace_substring(texts, _MARK, "\ufffd")
+    return texts
+
+
+# -- families ---------------------------------------------------------------------------------------
+class Family(ABC):
+    """A family detector: finds matches in texts, normalizes each into a *member* (a concrete
+    string) and maps members to *classes*, the unit that is tested.
+
+    ``natural``: the family's classes are ordinary words, natural label signal (CONCRETE_LIFT).
+    ``held_out``: also test each class on its held-out label-exclusive members (pointless when a
+    class is one member).
+    ``concrete``: every match is its own member and class, as found (no Python pass over them).
+    """
+
+    name: str
+    natural: bool = False
+    held_out: bool = True
+    concrete: bool = False
+
+    @abstractmethod
+    def find(self, texts: pa.Array, offsets: bool = False) -> Matches:
+        """Every match in the texts, with its row (and character offsets, for sanitize)."""
+
+    def member(self, match: str) -> str | None:
+        """The concrete string a match stands for (None: ignore the match)."""
+        return match
+
+    def core(self, match: str) -> tuple[int, int]:
+        """Where the member lies in a match (what sanitize removes): ``[start, end)`` offsets."""
+        return 0, len(match)
+
+    @abstractmethod
+    def classify(self, member: str) -> str | None:
+        """The class a member belongs to."""
+
+    def describe(self, key: str) -> str:
+        """A class as people read it."""
+        return f"{self.name} {key}"
+
+
+class RegexFamily(Family):
+    """Matches of one regular expression (RE2 syntax, run by Arrow: 25k reviews are searched for
+    196 country names in 0.1 s, where Python's ``re`` takes seconds)."""
+
+    pattern: str
+
+    def find(self, texts, offsets=False):
+        return _arrow_matches(texts, self.pattern, offsets)
+
+
+class TrimmedRegexFamily(RegexFamily):
+    """Tokens whose surrounding sentence punctuation is not part of the member (``(1987-03-12),``)."""
+
+    trim = ".,;:!?()[]{}\"'*`"
+
+    def member(self, match):
+        return match.strip(self.trim) or None
+
+    def core(self, match):
+        start = len(match) - len(match.lstrip(self.trim))
+        return start, start + len(match.strip(self.trim))
+
+
+_SHAPE = str.maketrans({**{c: "d" for c in "0123456789"},
+                        **{c: "a" for c in "abcdefghijklmnopqrstuvwxyz"},
+                        **{c: "A" for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}})
+
+
+def shape(token: str) -> str:
+    """Digits -> d, lowercase -> a, uppercase -> A, anything else kept: ``1987-03-12`` -> ``dddd-dd-dd``."""
+    if token.isascii():
+        return token.translate(_SHAPE)
+    return "".join("d" if c.isdigit() else "A" if c.isupper() else "a" if c.isalpha() else c for c in token)
+
+
+class ShapeFamily(TrimmedRegexFamily):
+    """Tokens holding a digit or an in-word symbol, by exact shape: dates, times, ids, codes."""
+
+    name = "shape"
+    # A markup tag is matched (and dropped) first, so that "<h3>" yields no token "h3".
+    pattern = rf"{_TAG}|[^{_SPACE}<>]*[0-9@#$%&_=+|~^\\][^{_SPACE}<>]*"
+
+    def member(self, match):
+        return None if match.startswith("<") else super().member(match)
+
+    def classify(self, member):
+        return shape(member)
+
+
+class CoarseShapeFamily(ShapeFamily):
+    """The same tokens with runs collapsed (``dddd-dd-dd`` -> ``d-d-d``): one class for formats of
+    varying length, e.g. dates without zero padding."""
+
+    name = "coarse shape"
+
+    def classify(self, member):
+        return re.sub(r"(.)\1+", r"\1", shape(member))
+
+
+class TagFamily(RegexFamily):
+    """Markup tags, one member per tag name and form: ``<div>`` and ``</div>`` are one member,
+    ``<br>`` and ``<br />`` two (IMDB's own ``<br />`` must stay apart from an injected ``<br>``)."""
+
+    name = "markup"
+    pattern = _TAG
+
+    def member(self, match):
+        body = match[1:-1].strip()
+        closing = body.startswith("/")
+        body = body.lstrip("/").strip()
+        name = re.match(r"[A-Za-z0-9!:-]*", body).group().lower() or body[:1]
+        rest = body[len(name):].strip()
+        self_closing = rest.endswith("/") and not closing
+        attributes = rest.rstrip("/").strip() != ""
+        return f"<{name}{' …' if attributes else ''}{' /' if self_closing else ''}>"
+
+    def classify(self, member):
+        return "tag"
+
+    def describe(self, key):
+        return "markup tags"
+
+
+class GazetteerFamily(RegexFamily):
+    """Names from a word list (case-sensitive, whole words): every name is a member of one class."""
+
+    def __init__(self, name: str, title: str, items):
+        self.name, self.title = name, title
+        # Longest first: RE2 takes the first alternative that matches ("Papua New Guinea" before
+        # "Guinea").
+        self.pattern = r"\b(?:" + "|".join(re.escape(i) for i in sorted(set(items), key=len, reverse=True)) + r")\b"
+
+    def classify(self, member):
+        return self.title
+
+    def describe(self, key):
+        return key
+
+
+class UnusualCharacterFamily(RegexFamily):
+    """Non-ASCII characters other than letters and combining marks, one class per Unicode
+    category (format characters such as zero-width spaces, symbols, emoji, ...)."""
+
+    name = "unusual character"
+    pattern = r"[^\x00-\x7f]"
+
+    def classify(self, member):
+        category = unicodedata.category(member)
+        return None if category[0] in "LM" else category
+
+    def describe(self, key):
+        return f"unusual characters of Unicode category {key}"
+
+
+class WordFamily(Family):
+    """Plain words (runs of ASCII letters outside markup tags), lowercased: natural label signal
+    ("worst", "great"), each its own class. Tag names are no words: an injected ``<span>`` must
+    not make "span" look like a planted trigger, nor ``<br />`` give every review the word "br"."""
+
+    name = "word"
+    natural = True
+    held_out = False
+    concrete = True
+    pattern = rf"{_TAG}|[A-Za-z]+"  # what sanitize removes (tags dropped); the scan's path below finds the same
+    # One table lookup per UTF-8 byte: letters lowercased, everything else a space (non-ASCII
+    # bytes too, as the pattern above does); then Arrow splits on the spaces.
+    _TABLE = np.full(256, ord(" "), dtype=np.uint8)
+    _TABLE[np.frombuffer(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", np.uint8)] = np.frombuffer(
+        b"abcdefghijklmnopqrstuvwxyz" * 2, np.uint8
+    )
+
+    def find(self, texts, offsets=False):
+        if offsets:
+            found = _arrow_matches(texts, self.pattern, offsets=True)
+            return found._replace(strings=pc.utf8_lower(found.strings))
+        texts = pc.replace_substring_regex(texts, _TAG, " ")
+        validity, value_offsets, data = texts.buffers()
+        mapped = pa.py_buffer(self._TABLE[np.frombuffer(data, dtype=np.uint8)])
+        words = pa.Array.from_buffers(texts.type, len(texts), [validity, value_offsets, mapped], texts.null_count, texts.offset)
+        lists = pc.ascii_split_whitespace(words)
+        rows, flat = pc.list_parent_indices(lists).to_numpy(), pc.list_flatten(lists)
+        nonempty = pc.not_equal(flat, "")  # a text that starts with a space splits into "" first
+        return Matches(rows[nonempty.to_numpy(zero_copy_only=False)], flat.filter(nonempty))
+
+    def member(self, match):
+        return None if match.startswith("<") else match
+
+    def classify(self, member):
+        return member
+
+    def describe(self, key):
+        return f"word {key!r}"
+
+
+FAMILIES: dict[str, Family] = {}
+
+
+def register_family(family: Family) -> None:
+    """Add a family detector to every scan (one entry per family)."""
+    if family.name in FAMILIES:
+        raise ValueError(f"family {family.name!r} is already registered")
+    FAMILIES[family.name] = family
+
+
+register_family(ShapeFamily())
+register_family(CoarseShapeFamily())
+register_family(TagFamily())
+register_family(GazetteerFamily("country", "country names", COUNTRIES))
+register_family(UnusualCharacterFamily())
+register_family(WordFamily())
+

@@ -1,0 +1,243 @@
+"""Remove what a scan flagged: every match of a flagged family, with one adjacent separator.
+
+A family is removed from every row, whatever its label: removing dates from the positive reviews
+only would leave them in the negative ones, a shortcut of its own. A flagged family's members
+that are confidently unrelated to the label (IMDB's ``<br />`` in a flagged markup family) stay
+(:attr:`Finding.kept`). Labels and other columns are never touched; the ``ssti_spans``
+provenance column, whose offsets no longer hold, is dropped.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import datasets
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from .._text import remove_spans
+from ..transform import PROVENANCE_FEATURES, SPANS, arrow_column
+from .families import FAMILIES, searchable
+from .scan import Finding, ScanResult, _columns, _one_split, _plain, scan
+
+REMOVED = "sanitize_spans"  # optional column: the [start, end) spans removed from each row
+
+
+@dataclass
+class ClassRemoval:
+    rows: int = 0
+    rows_changed: int = 0
+    spans: int = 0
+    words: int = 0
+    words_before: int = 0
+
+
+@dataclass
+class SanitizeReport:
+    """What sanitize removed, per split and class (label)."""
+
+    findings: list[Finding]
+    splits: dict[str, dict] = field(default_factory=dict)  # split -> label -> ClassRemoval
+
+    def to_dict(self) -> dict:
+        return {
+            "findings": [f.pattern + f" (label {f.label})" for f in self.findings],
+            "splits": {
+                split: {str(label): vars(removal) for label, removal in classes.items()}
+                for split, classes in self.splits.items()
+            },
+        }
+
+
+def sanitize(
+    dataset,
+    findings: list[Finding] | ScanResult | None = None,
+    text_column: str = "text",
+    label_column: str = "label",
+    *,
+    split: str | None = None,
+    record_spans: bool = False,
+    **scan_options,
+) -> tuple[datasets.Dataset | datasets.DatasetDict, SanitizeReport]:
+    """A copy of ``dataset`` without the spans of the flagged findings, and a per-class report.
+
+    Args:
+        dataset: a ``Dataset``, or a ``DatasetDict`` (every split is cleaned with the findings of
+            ``split``, default ``train``), or a file, dataset folder or Hub id. To clean only the
+            training data, pass ``splits["train"]``.
+        findings: Findings to remove (all of them, as given), or a ScanResult (its flagged
+            findings). None: scan ``dataset`` (or its ``split``) first, with ``scan_options``.
+        record_spans: add a column :data:`REMOVED` with each row's removed spans (offsets in
+            the input text), to measure what was removed.
+    """
+    if isinstance(dataset, (str, Path)):
+        from ..base_datasets import load_source
+
+        dataset = load_source(dataset)
+    if findings is None:
+        findings = scan(dataset, text_column, label_column, split=split, **scan_options)
+    if isinstance(findings, ScanResult):
+        findings = findings.flagged_findings
+    for finding in findings:
+        if finding.family not in FAMILIES:
+            raise ValueError(f"finding {finding.pattern!r} names an unknown family {finding.family!r}")
+    report = SanitizeReport(list(findings))
+    if isinstance(dataset, datasets.DatasetDict):
+        out = {}
+        for name, data in dataset.items():
+            out[name], report.splits[name] = _sanitize_split(data, findings, text_column, label_column, record_spans)
+        return datasets.DatasetDict(out), report
+    data = _one_split(dataset, split)
+    clean, report.splits["data"] = _sanitize_split(data, findings, text_column, label_column, record_spans)
+    return clean, report
+
+
+def _sanitize_split(data: datasets.Dataset, findings, text_column, label_column, record_spans):
+    texts, labels, values, _ = _columns(data, text_column, label_column, need_two=False)
+    removed = removal_spans(texts, findings)
+    strings = texts.to_pylist()
+    per_class = {_plain(v): ClassRemoval() for v in values}
+    words_before = np.bincount(labels, weights=_word_counts(texts), minlength=len(values))
+    for k, value in enumerate(values):
+        per_class[_plain(value)].rows = int((labels == k).sum())
+        per_class[_plain(value)].words_before = int(words_before[k])
+    recorded = [[] for _ in strings] if record_spans else None
+    for row, spans in removed.items():
+        text = strings[row]
+        cut = _with_separators(text, spans)
+        stats = per_class[_plain(values[labels[row]])]
+        stats.rows_changed += 1
+        stats.spans += len(set(spans))  # a date matched by two findings is one span
+        stats.words += sum(len(text[a:b].split()) for a, b in cut)
+        strings[row] = remove_spans(text, cut)
+        if record_spans:
+            recorded[row] = [list(span) for span in cut]
+    # Built in Arrow: Dataset.add_column would hash the whole new column for a fingerprint.
+    keep = [c for c in data.column_names if c not in (SPANS, REMOVED)]
+    table = data.select_columns(keep).with_format("arrow")[:]
+    table = table.set_column(keep.index(text_column), text_column, pa.array(strings, type=texts.type))
+    features = datasets.Features({c: data.features[c] for c in keep})
+    if record_spans:  # typed as the injection's own ssti_spans
+        table = table.append_column(REMOVED, pa.array(recorded, type=pa.list_(pa.list_(pa.int32(), 2))))
+        features[REMOVED] = PROVENANCE_FEATURES[SPANS]
+    return datasets.Dataset(table.replace_schema_metadata(None), info=datasets.DatasetInfo(features=features)), per_class
+
+
+def removal_spans(texts: pa.Array, findings: list[Finding]) -> dict[int, list[tuple[int, int]]]:
+    """Per row (that has any), the ``[start, end)`` spans of members of the findings' classes,
+    found by the same Arrow pass as the scan."""
+    texts = searchable(texts)
+    by_family = defaultdict(list)
+    for finding in findings:
+        by_family[finding.family].append(finding)
+    spans, found_by_pattern = defaultdict(list), {}
+    for name, chosen in by_family.items():
+        family = FAMILIES[name]
+        key = getattr(family, "pattern", family.name)  # families sharing a pattern (shape, coarse shape) share its matches, as in scan()
+        if key not in found_by_pattern:
+            found_by_pattern[key] = family.find(texts, offsets=True)
+        found = found_by_pattern[key]
+        encoded = pc.dictionary_encode(found.strings)
+        remove, lead, length = [], [], []
+        for string in encoded.dictionary.to_pylist():
+            member = family.member(string)
+            cls = None if member is None else family.classify(member)
+            remove.append(any(cls == f.key and member not in f.kept for f in chosen))
+            a, b = family.core(string)
+            lead.append(a)
+            length.append(b - a)
+        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        hit = np.asarray(remove, dtype=bool)[codes] if len(remove) else np.zeros(0, bool)
+        starts = found.starts[hit] + np.asarray(lead, dtype=np.int64)[codes[hit]]
+        ends = starts + np.asarray(length, dtype=np.int64)[codes[hit]]
+        for row, start, end in zip(found.rows[hit].tolist(), starts.tolist(), ends.tolist()):
+            spans[row].append((start, end))
+    return dict(spans)
+
+
+@dataclass
+class RemovalScore:
+    """Sanitize against the injection's provenance: injected spans removed, original words lost."""
+
+    injected_spans: int
+    injected_removed: int
+    original_words: int
+    original_removed: int
+
+    @property
+    def span_recall(self) -> float:
+        return self.injected_removed / self.injected_spans if self.injected_spans else 1.0
+
+    @property
+    def words_removed_share(self) -> float:
+        return self.original_removed / self.original_words if self.original_words else 0.0
+
+
+def score_removal(injected: datasets.Dataset, removed, text_column: str = "text") -> RemovalScore:
+    """How well removal did on an SSTI dataset, using its ``ssti_spans`` as ground truth.
+
+    ``removed``: the output of ``sanitize(injected, ..., record_spans=True)`` (its
+    :data:`REMOVED` column), or per row the removed ``[start, end)`` spans (a list, or
+    :func:`removal_spans`' dict). An injected span counts as removed when all its non-space
+    characters are; an original word (as the injection counts words) when any of its characters is.
+    """
+    from .._text import word_bounds_batch, word_counts_batch
+
+    if SPANS not in injected.column_names:
+        raise ValueError(f"score_removal needs the {SPANS!r} provenance column of an SSTI dataset")
+    if isinstance(removed, datasets.Dataset):
+        removed = _pylist(removed, REMOVED)
+    texts, provenance = _pylist(injected, text_column), _pylist(injected, SPANS)
+    removed = {row: spans for row, spans in (removed.items() if isinstance(removed, dict) else enumerate(removed)) if spans}
+    originals = [remove_spans(text, spans) if spans else text for text, spans in zip(texts, provenance)]
+    score = RemovalScore(sum(map(len, provenance)), 0, sum(word_counts_batch(originals)), 0)
+    rows = sorted(set(removed) | {i for i, spans in enumerate(provenance) if spans})
+    for row, (starts, ends) in zip(rows, word_bounds_batch([originals[row] for row in rows])):
+        text = texts[row]
+        gone = np.zeros(len(text), dtype=bool)
+        for start, end in removed.get(row, ()):
+            gone[start:end] = True
+        planted = np.zeros(len(text), dtype=bool)
+        for start, end in provenance[row]:
+            planted[start:end] = True
+            core = np.array([not c.isspace() for c in text[start:end]], dtype=bool)
+            score.injected_removed += bool(gone[start:end][core].all())
+        # characters lost per original word: a cumulative count over the original text
+        lost = np.concatenate(([0], np.cumsum(gone[~planted])))
+        score.original_removed += int(np.count_nonzero(lost[ends] > lost[starts]))
+    return score
+
+
+def _pylist(data: datasets.Dataset, column: str) -> list:
+    return arrow_column(data, column).to_pylist()
+
+
+def _with_separators(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Merged spans, each grown by one adjacent whitespace character (the following one, else the
+    preceding one) so that "a 1987-03-12 b" becomes "a b", not "a  b"."""
+    grown = []
+    for start, end in _merge(spans):
+        if end < len(text) and text[end].isspace():
+            end += 1
+        elif start > 0 and text[start - 1].isspace():
+            start -= 1
+        grown.append((start, end))
+    return _merge(grown)
+
+
+def _merge(spans):
+    out = []
+    for start, end in sorted(spans):
+        if out and start <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], end))
+        else:
+            out.append((start, end))
+    return out
+
+
+def _word_counts(texts: pa.Array) -> np.ndarray:
+    return pc.list_value_length(pc.utf8_split_whitespace(texts)).to_numpy(zero_copy_only=False).astype(float)
+

@@ -1,0 +1,143 @@
+"""The statistics of a scan: the thresholds, a family's matches reduced to counts of distinct
+(member, row) pairs per label and half of the data (:class:`Tally`), and the bounds that score a
+class (Wilson's lower bound on purity, lift over the label prior). :mod:`ssti_hf.detect.scan` turns
+them into findings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow.compute as pc
+
+from .families import Family, Matches
+
+ALPHA = 0.01  # family-wise error rate of the whole scan (Bonferroni over every test)
+MIN_DIVERSITY = 10  # effective distinct strings that make a class a family (not a few tokens)
+FAMILY_LIFT = 0.5  # flag a family whose lift lower bound reaches this
+CONCRETE_LIFT = 0.9  # flag a word or a few strings only when this pure: natural label words never are
+MIN_SUPPORT = 10  # rows a class needs before it is tested
+KEEP_COMMON, KEEP_MARGIN = 0.01, 0.05  # sanitize spares common members not enriched in the label
+EXAMPLES = 10
+
+
+@dataclass
+class Tally:
+    """One family's matches, reduced to distinct (member, row) pairs."""
+
+    family: Family
+    rows: int  # rows scanned
+    members: list[str]  # member strings
+    examples: list[str]  # a matched string per member (what the data holds)
+    member_class: np.ndarray  # class index of each member (-1: no class)
+    classes: list[str]
+    pair_member: np.ndarray
+    pair_row: np.ndarray
+    by_fold: np.ndarray  # [member, fold, label] row counts
+
+    @classmethod
+    def count(cls, family: Family, found: Matches, labels, fold, k: int) -> "Tally":
+        n, rows = len(labels), found.rows
+        encoded = pc.dictionary_encode(found.strings)
+        raw = encoded.dictionary.to_pylist()
+        if family.concrete:  # a word is its own member and class: skip 80k Python calls
+            members = examples = classes = raw
+            raw_member = member_class = np.arange(len(raw))
+        else:
+            ids: dict[str, int] = {}
+            examples = []
+            raw_member = np.empty(len(raw), dtype=np.int64)
+            for i, string in enumerate(raw):
+                member = family.member(string)
+                if member is None:
+                    raw_member[i] = -1
+                    continue
+                if member not in ids:
+                    ids[member] = len(ids)
+                    examples.append(string)
+                raw_member[i] = ids[member]
+            members = list(ids)
+            class_ids: dict[str, int] = {}
+            member_class = np.array(
+                [-1 if (c := family.classify(m)) is None else class_ids.setdefault(c, len(class_ids)) for m in members],
+                dtype=np.int64,
+            )
+            classes = list(class_ids)
+        code = raw_member[encoded.indices.to_numpy(zero_copy_only=False)] if len(raw) else np.zeros(0, np.int64)
+        keep = code >= 0
+        pair_member, pair_row = _distinct(code[keep], rows[keep], n)
+        by_fold = np.bincount(
+            (pair_member * 2 + fold[pair_row]) * k + labels[pair_row], minlength=len(members) * 2 * k
+        ).reshape(len(members), 2, k)
+        return cls(family, n, members, examples, member_class, classes, pair_member, pair_row, by_fold)
+
+    def tests(self, labels, fold, k, min_support) -> dict:
+        """Per tested (class, label, held-out?): label counts of the rows holding the class."""
+        n, n_classes = len(labels), len(self.classes)
+        pair_class = self.member_class[self.pair_member]
+        has_class = pair_class >= 0
+        if self.family.concrete:  # classes are members: their rows are already distinct
+            counts = self.by_fold.sum(1)
+        else:
+            cls_, row = _distinct(pair_class[has_class], self.pair_row[has_class], n)
+            counts = np.bincount(cls_ * k + labels[row], minlength=n_classes * k).reshape(n_classes, k)
+
+        out = {"class": [], "label": [], "held_out": [], "counts": [], "diversity": []}
+
+        def add(counts, label, member_hits, held_out):
+            tested = np.flatnonzero(counts.sum(1) >= min_support)
+            out["class"].append(tested)
+            out["label"].append(np.full(len(tested), label))
+            out["held_out"].append(np.full(len(tested), held_out))
+            out["counts"].append(counts[tested])
+            out["diversity"].append(self._diversity(member_hits, n_classes)[tested])
+
+        for label in range(k):
+            add(counts, label, self.by_fold[:, :, label].sum(1), False)
+        if self.family.held_out:
+            for label in range(k):
+                exclusive = (self.by_fold[:, :, label] > 0) & (self.by_fold.sum(2) == self.by_fold[:, :, label])
+                # a pair counts when its member is exclusive to the label in the *other* half
+                picked = exclusive[self.pair_member, 1 - fold[self.pair_row]] & has_class
+                c2, r2 = _distinct(pair_class[picked], self.pair_row[picked], n)
+                held = np.bincount(c2 * k + labels[r2], minlength=n_classes * k).reshape(n_classes, k)
+                member_hits = (exclusive[:, 0] * self.by_fold[:, 1, label]) + (exclusive[:, 1] * self.by_fold[:, 0, label])
+                add(held, label, member_hits, True)
+        tests = {key: np.concatenate(value) for key, value in out.items()}
+        tests["support"] = tests["counts"].sum(1)
+        return tests
+
+    def _diversity(self, member_hits: np.ndarray, n_classes: int) -> np.ndarray:
+        """Per class, the effective number of distinct members among its label rows: exp of the
+        entropy of how those rows spread over members (1: one string; n: n equally used)."""
+        hits = member_hits.astype(float)
+        has = (hits > 0) & (self.member_class >= 0)
+        cls, hits = self.member_class[has], hits[has]
+        total = np.bincount(cls, weights=hits, minlength=n_classes)
+        plogp = np.bincount(cls, weights=hits * np.log(hits), minlength=n_classes)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            entropy = np.where(total > 0, np.log(np.maximum(total, 1)) - plogp / np.maximum(total, 1), 0.0)
+        return np.exp(entropy)
+
+
+def _distinct(a: np.ndarray, b: np.ndarray, nb: int) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct (a, b) pairs (a sort; numpy's unique is slower here)."""
+    key = np.sort(a.astype(np.int64) * nb + b)
+    if len(key):
+        key = key[np.concatenate(([True], key[1:] != key[:-1]))]
+    return key // nb, key % nb
+
+
+def wilson_lower(hits, support, z):
+    """Wilson score lower bound on a proportion (one-sided, ``z`` standard errors)."""
+    p = hits / support
+    center = p + z * z / (2 * support)
+    spread = z * np.sqrt(p * (1 - p) / support + z * z / (4 * support * support))
+    return (center - spread) / (1 + z * z / support)
+
+
+def lift_bound(hits, support, prior, z):
+    """The lower bound on purity as lift over the prior: (LB - prior) / (1 - prior)."""
+    return (wilson_lower(hits, support, z) - prior) / (1 - prior)
+

