@@ -9,10 +9,8 @@
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import sys
-import tempfile
+import traceback
 from pathlib import Path
 
 import datasets
@@ -23,11 +21,12 @@ from rich.text import Text
 
 from .base_datasets import get_base_dataset
 from .hub.card import content_hashes, dataset_card, describe_source, recipe
-from .config import SPLITS, SSTIConfig
+from .config import SSTIConfig
+from .errors import EXIT_ERROR, EXIT_OK, debugging, one_line
 from .hub.datasets import push_configs, write_configs
+from .output import check_out, check_replaceable, swap_in, writing
 from .transform import INJECTED, SPANS
 
-_OUTPUTS = {f"{split}.parquet" for split in SPLITS} | {"README.md"}
 # A few minutes on a laptop CPU: one date at the start of half the positive reviews of the shipped
 # sample, 100 LoRA steps on 64-token texts (a higher learning rate than the paper's 1e-4, which
 # needs its 500 steps), then clean vs spurious accuracy and the triggered set's predicted counts.
@@ -37,54 +36,94 @@ DEMO = [
 ]
 
 
+CONTRACT = (
+    "exit status: 0 success, 1 only for scan's 'flagged', 2 any error. An error is one line on stderr naming "
+    "the input and the problem; --debug (or SSTI_HF_DEBUG=1) adds the traceback. Nothing is half-written: "
+    "outputs appear whole or not at all, and files ssti-hf did not write are never replaced."
+)
+
+
+class UsageError(ValueError):
+    """A command line argparse cannot parse (reported in one line, exit 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose usage errors are one line (no usage dump) through the error handler."""
+
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="ssti-hf", description="Seamless Spurious Token Injection for Hugging Face datasets.")
+    """Run a command; returns its exit status (0 ok, 1 scan flagged, 2 error; see ``CONTRACT``)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = debugging() or "--debug" in argv
+    argv = [arg for arg in argv if arg != "--debug"]
+    try:
+        return _run(argv)
+    except SystemExit as done:  # --help
+        return done.code if isinstance(done.code, int) else EXIT_ERROR if done.code else EXIT_OK
+    except BaseException as error:  # any error, ours or a library's: one line (the traceback with --debug)
+        if debug:
+            traceback.print_exc()
+        print(f"ssti-hf: error: {one_line(error)}", file=sys.stderr, flush=True)
+        return EXIT_ERROR
+
+
+def _run(argv: list[str]) -> int:
+    parser = _Parser(prog="ssti-hf", description="Seamless Spurious Token Injection for Hugging Face datasets.", epilog=CONTRACT)
+    parser.add_argument("--debug", action="store_true", help="on an error, show the traceback too (or set SSTI_HF_DEBUG=1)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     inject = commands.add_parser(
         "inject",
         help="build an SSTI config's splits as parquet files",
         description="Write DIR/{train,test,test_spurious,test_triggered}.parquet for an SSTI config.",
+        epilog=CONTRACT,
     )
     inject.add_argument("config", help="config name, e.g. imdb-ssti-date-50pct-1tok")
     where = inject.add_mutually_exclusive_group()
     where.add_argument("--source", help="Hub id, local folder or parquet/CSV/JSONL file (default: the base's Hub id)")
     where.add_argument("--sample", action="store_true", help="use the small sample shipped with the package")
     inject.add_argument("--revision", help="Hub revision of the base dataset")
-    inject.add_argument("--out", required=True, type=Path, help="output folder (replaced if it holds only a previous output)")
-    inject.add_argument("--seed", type=int, default=0, help="seeds row choice, items and positions (default 0)")
-    inject.add_argument("--num-proc", type=int, default=None, help="processes for Dataset.map")
-    inject.add_argument("--examples", type=int, default=3, help="injected training examples to show (default 3)")
+    inject.add_argument("--out", required=True, type=Path,
+                        help="output folder: new, empty, or a previous output of ssti-hf (replaced); never one holding the source")
+    inject.add_argument("--seed", type=_at_least(0), default=0, help="seeds row choice, items and positions (default 0)")
+    inject.add_argument("--num-proc", type=_at_least(1), default=None, help="processes for Dataset.map")
+    inject.add_argument("--examples", type=_at_least(0), default=3, help="injected training examples to show (default 3)")
 
     build = commands.add_parser(
         "build",
         help="build SSTI configs in the Hub layout, into a folder or a Hub dataset repo",
         description="Write or push configs so that datasets.load_dataset(DIR_or_REPO, CONFIG) loads them. "
         "Adding a config keeps the others; replacing one needs --replace.",
+        epilog=CONTRACT,
     )
     build.add_argument("configs", nargs="+", metavar="CONFIG", help="config names, e.g. imdb-ssti-date-50pct-1tok")
     target = build.add_mutually_exclusive_group(required=True)
-    target.add_argument("--out", type=Path, help="local folder (created or extended)")
+    target.add_argument("--out", type=Path, help="local folder: new, empty, or built by ssti-hf (extended); never one holding the source")
     target.add_argument("--push-to-hub", metavar="REPO", help="Hub dataset repo id (token from HF_TOKEN or the login)")
     where = build.add_mutually_exclusive_group()
     where.add_argument("--source", help="Hub id, local folder or parquet/CSV/JSONL file (default: the base's Hub id)")
     where.add_argument("--sample", action="store_true", help="use the small sample shipped with the package")
     build.add_argument("--revision", help="Hub revision of the base dataset")
-    build.add_argument("--seed", type=int, default=0)
+    build.add_argument("--seed", type=_at_least(0), default=0)
     build.add_argument("--replace", action="store_true", help="rebuild configs that are already there")
     build.add_argument("--private", action="store_true", help="create the Hub repo as private")
 
-    sweep = commands.add_parser("sweep", help="run (or resume) a grid of training runs from a YAML file")
+    sweep = commands.add_parser("sweep", help="run (or resume) a grid of training runs from a YAML file", epilog=CONTRACT,
+                                description="Run (or resume) a grid of training runs; the grid and its flags are checked before anything is written.")
     sweep.add_argument("grid", type=Path, help="grid file (see ssti_hf.training.sweep)")
     sweep.add_argument("--results", type=Path, default=None, help="results folder (default: the grid's name beside it)")
     sweep.add_argument("--shard", default=None, help="i/n: run every n-th run from the i-th (0-based)")
-    sweep.add_argument("--workers", type=int, default=1, help="processes running the shard at once (spread over the visible GPUs)")
-    sweep.add_argument("--stack", type=int, default=None,
+    sweep.add_argument("--workers", type=_at_least(1), default=1, help="processes running the shard at once (spread over the visible GPUs)")
+    sweep.add_argument("--stack", type=_at_least(1), default=None,
                        help="LoRA runs of one model and rank trained at once over the shared base (default: up to 16 on a GPU, 1 on a CPU)")
     sweep.add_argument("--worker", default=None, help=argparse.SUPPRESS)  # j/n: set by --workers for its processes
     sweep.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
 
-    report = commands.add_parser("report", help="plots and tables from a sweep's results folder")
+    report = commands.add_parser("report", help="plots and tables from a sweep's results folder", epilog=CONTRACT,
+                                 description="Plots and tables from a sweep's results folder.")
     report.add_argument("results", type=Path)
     report.add_argument("--out", type=Path, default=None, help="where to write them (default: RESULTS/report)")
 
@@ -97,52 +136,55 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("demo", add_help=False, help=f"a CPU-sized train run on the shipped sample: train {' '.join(DEMO)}")
     _add_scan_commands(commands)
 
-    argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["train"]:
         return _train(argv[1:])
     if argv[:1] == ["demo"]:
         return _train(DEMO + argv[1:])
     args = parser.parse_args(argv)
     console = Console()
-    try:
-        handler = {"inject": _inject, "build": _build, "sweep": _sweep, "report": _report, **SCAN_COMMANDS}[args.command]
-        return handler(args, console)
-    except (ValueError, TypeError, FileNotFoundError) as error:
-        console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)  # escape: messages hold [..]
-        return 2
+    handler = {"inject": _inject, "build": _build, "sweep": _sweep, "report": _report, **SCAN_COMMANDS}[args.command]
+    return handler(args, console)
+
+
+def _at_least(low: int):
+    """An argparse type: an int >= ``low`` (a number out of range is refused with the range)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} is out of range: give an integer >= {low}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
 
 
 def _inject(args, console: Console) -> int:
     config = SSTIConfig.from_name(args.config, seed=args.seed)
-    _check_out(args.out)
     base = get_base_dataset(config.base)
-    base_splits = base.load(base.sample_path() if args.sample else args.source, revision=args.revision)
+    source = base.sample_path() if args.sample else args.source
+    check_out(args.out, sources=[source])
+    check_replaceable(args.out)  # before any work; again below, under the lock
+    base_splits = base.load(source, revision=args.revision)
     splits = config.apply(base_splits, num_proc=args.num_proc)
-    base_source, where = describe_source(base, base.sample_path() if args.sample else args.source)
+    base_source, where = describe_source(base, source)
     rebuild = " ".join(f"ssti-hf inject {config.name} --seed {config.seed} {where} --out DIR".split())
     card = dataset_card(
         {config.name: recipe(config, base_source, args.revision, content_hashes(base_splits), splits, rebuild)},
         {"default": {split: f"{split}.parquet" for split in splits}},
     )
 
-    # Write everything into a temporary folder beside the target, then swap it in, so that an
-    # error or an interrupt never leaves a half-written output.
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _private_tmp(args.out)
-    try:
+    # Written into a temporary folder beside the target, then swapped in, so that an error or an
+    # interrupt never leaves a half-written output; one writer of a folder at a time.
+    with writing(args.out) as tmp:
+        check_replaceable(args.out)
         for split, data in splits.items():
             data.to_parquet(str(tmp / f"{split}.parquet"))
         card.save(str(tmp / "README.md"))
-        if args.out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{args.out.name}-old-", dir=args.out.parent))
-            args.out.rename(old / "previous")
-            tmp.rename(args.out)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(args.out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+        swap_in(tmp, args.out)
 
     console.print(f"[bold]{config.name}[/] (seed {config.seed}) -> {args.out}")
     console.print(_summary(splits))
@@ -154,23 +196,28 @@ def _train(argv: list[str]) -> int:
     """``ssti-hf train``: HfArgumentParser over the SSTI, model and TrainingArguments flags."""
     from transformers import HfArgumentParser, TrainingArguments
 
-    from .training.models import MissingExtra
     from .training.trainer import run
-    from .training.arguments import ModelArguments, SSTIArguments, paper_defaults
+    from .training.arguments import ModelArguments, SSTIArguments, hide_token, paper_defaults
 
     console = Console()
-    parser = HfArgumentParser((SSTIArguments, ModelArguments, TrainingArguments), prog="ssti-hf train")
+    parser_class = type("TrainParser", (HfArgumentParser,), {"error": _Parser.error})
+    parser = parser_class((SSTIArguments, ModelArguments, TrainingArguments), prog="ssti-hf train", epilog=CONTRACT)
     defaults = [f"--{key}={value}" for key, value in paper_defaults().items()]
+    ssti_args, model_args, training_args = parser.parse_args_into_dataclasses(defaults + argv)
+    hide_token(training_args)  # never pickled into a checkpoint's training_args.bin
+    if training_args.output_dir == TrainingArguments.__dataclass_fields__["output_dir"].default:
+        objective = "-sft" if ssti_args.objective == "sft" else ""  # an SFT run never overwrites a classifier's
+        name = f"{ssti_args.config}{objective}-{model_args.method}-r{model_args.rank}-s{training_args.seed}"
+        training_args.output_dir = str(Path("ssti-runs") / name)
+    out = Path(training_args.output_dir)
+    check_out(out, sources=[ssti_args.source], flag="--output_dir")
+    existed = out.exists()
     try:
-        ssti_args, model_args, training_args = parser.parse_args_into_dataclasses(defaults + argv)
-        if training_args.output_dir == TrainingArguments.__dataclass_fields__["output_dir"].default:
-            objective = "-sft" if ssti_args.objective == "sft" else ""  # an SFT run never overwrites a classifier's
-            name = f"{ssti_args.config}{objective}-{model_args.method}-r{model_args.rank}-s{training_args.seed}"
-            training_args.output_dir = str(Path("ssti-runs") / name)
         metrics = run(ssti_args, model_args, training_args)
-    except (ValueError, TypeError, FileNotFoundError, MissingExtra) as error:
-        console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)  # escape: messages hold [..]
-        return 2
+    except BaseException:
+        if not existed and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # a failed run leaves no empty folder behind
+        raise
     if not metrics:  # another process than the main one of a multi-GPU run: the main one reports
         return 0
     console.print(_results_table(metrics))
@@ -232,24 +279,6 @@ def _build(args, console: Console) -> int:
     return 0
 
 
-def _private_tmp(out: Path) -> Path:
-    """A temporary folder beside ``out``, with the permissions a plain mkdir would give (mkdtemp's 0700 would stick)."""
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)
-    return tmp
-
-
-def _check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {str(out)!r} exists and is not a folder")
-    if out.is_dir():
-        other = sorted(p.name for p in out.iterdir() if p.name not in _OUTPUTS)
-        if other:
-            raise ValueError(f"--out {str(out)!r} holds files that are not ours ({', '.join(other[:5])}); choose an empty or new folder")
-
-
 def _summary(splits: datasets.DatasetDict) -> Table:
     names = splits["train"].features["label"].names
     table = Table(title="rows injected / rows, per class")
@@ -303,15 +332,17 @@ def _add_scan_commands(commands) -> None:
         help="find families of tokens tied to one label (exit 1 when something is flagged)",
         description="Scan a labelled dataset for spurious tokens: shapes (dates), markup, country names, unusual "
         "characters and words whose rows carry one label. Exit code 0: nothing flagged, 1: flagged, 2: error.",
+        epilog=CONTRACT,
     )
     scan.add_argument("--format", choices=("table", "json"), default="table")
-    scan.add_argument("--top", type=int, default=10, help="unflagged findings listed after the flagged ones (default 10)")
+    scan.add_argument("--top", type=_at_least(0), default=10, help="unflagged findings listed after the flagged ones (default 10)")
     scan.add_argument("--model", help="a trained classifier or peft adapter folder: add the attention-entropy signal")
     sanitize = commands.add_parser(
         "sanitize",
         help="write a copy without the spans of the flagged findings",
         description="Scan one split, remove every match of the flagged findings from every split, and write "
         "OUT/{split}.parquet (OUT must not exist: the input is never overwritten).",
+        epilog=CONTRACT,
     )
     sanitize.add_argument("--out", required=True, type=Path, help="new output folder")
     for command in (scan, sanitize):
@@ -395,18 +426,16 @@ def _sanitize(args, console: Console) -> int:
 
     if args.out.exists():  # before any work: a clean copy never replaces anything
         raise ValueError(f"--out {str(args.out)!r} already exists; sanitize writes a new folder and never overwrites")
+    check_out(args.out, sources=[args.path])
     data = load_source(args.path)
     result = scan(data, args.text_column, args.label_column, split=args.split, top=0)
     clean, report = sanitize(data, result, args.text_column, args.label_column)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _private_tmp(args.out)
-    try:  # written beside the target, then renamed: never half-written
+    with writing(args.out) as tmp:  # written beside the target, then renamed: never half-written
+        if args.out.exists():
+            raise ValueError(f"--out {str(args.out)!r} already exists; sanitize writes a new folder and never overwrites")
         for split, split_data in clean.items():
             split_data.to_parquet(str(tmp / f"{split}.parquet"))
-        tmp.rename(args.out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+        swap_in(tmp, args.out)
     removed = ", ".join(f"{f.pattern} (label {f.label})" for f in report.findings) or "nothing (nothing flagged)"
     console.print(f"removed: {removed}", highlight=False)
     table = Table(title=f"removed per class -> {args.out}")

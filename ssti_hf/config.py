@@ -56,7 +56,7 @@ from datasets import Dataset, DatasetDict
 
 from . import _rng
 from .base_datasets import BASE_DATASETS, get_base_dataset
-from .modifiers import CompositeModifier, LabelFlip, Modifier
+from .modifiers import MAX_ITEMS, CompositeModifier, LabelFlip, Modifier
 from .sources import SOURCES
 from .transform import poison_transform, spurious_transform, triggered_transform, with_provenance
 
@@ -279,6 +279,7 @@ class SSTIConfig:
     attack: str = "ssti"
 
     def __post_init__(self):
+        _rng.check_seed(self.seed, "config seed")
         spec = get_attack(self.attack)
         if isinstance(self.rate, bool) or not isinstance(self.rate, int) or not 0 <= self.rate <= 100:
             raise ValueError(f"rate must be an int percent in 0..100 (of {spec.rate_of}), got {self.rate!r}")
@@ -419,9 +420,9 @@ def parse_amount(text: str, name: str | None = None) -> int | float:
     """``"1tok"`` -> 1 (items); ``"10ptok"`` -> 0.1 (share of words)."""
     match = _AMOUNT.fullmatch(str(text))
     value = int(match.group(1)) if match else 0
-    if not match or value < 1 or (match.group(2) == "ptok" and value > 100):
+    if not match or value < 1 or value > (100 if match.group(2) == "ptok" else MAX_ITEMS):
         where = f" in {name!r}" if name else ""
-        raise ValueError(f"bad amount {str(text)!r}{where}: expected {{n>=1}}tok or {{1..100}}ptok, e.g. 1tok, 10ptok")
+        raise ValueError(f"bad amount {str(text)!r}{where}: expected {{1..{MAX_ITEMS}}}tok or {{1..100}}ptok, e.g. 1tok, 10ptok")
     return value if match.group(2) == "tok" else value / 100
 
 
@@ -429,8 +430,8 @@ def _check_amount(amount) -> None:
     if isinstance(amount, float):
         if not 0 < amount <= 1 or abs(amount * 100 - round(amount * 100)) > 1e-9:
             raise ValueError(f"amount as a share of words must be a whole percent in (0, 1] (e.g. 0.05), got {amount}")
-    elif isinstance(amount, bool) or not isinstance(amount, int) or amount < 1:
-        raise ValueError(f"amount must be an int >= 1 (items) or a float share of words, got {amount!r}")
+    elif isinstance(amount, bool) or not isinstance(amount, int) or not 1 <= amount <= MAX_ITEMS:
+        raise ValueError(f"amount must be an int in 1..{MAX_ITEMS} (items) or a float share of words, got {amount!r}")
 
 
 def _parse_rate(part: str, name: str) -> int:

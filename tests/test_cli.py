@@ -6,7 +6,8 @@ from ssti_hf.cli import main
 
 def run(capsys, *argv):
     code = main(list(argv))
-    return code, capsys.readouterr().out
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err  # errors go to stderr
 
 
 def test_inject_writes_four_splits_and_a_summary(tmp_path, capsys):
@@ -49,8 +50,8 @@ def test_errors_are_clear_and_write_nothing(tmp_path, capsys):
 
 
 def test_sample_and_source_are_exclusive(capsys):
-    with pytest.raises(SystemExit):
-        main(["inject", "imdb-ssti-date-50pct-1tok", "--sample", "--source", "x", "--out", "o"])
+    code, printed = run(capsys, "inject", "imdb-ssti-date-50pct-1tok", "--sample", "--source", "x", "--out", "o")
+    assert code == 2 and "not allowed with argument" in printed and len(printed.strip().splitlines()) == 1
 
 
 def test_output_folder_has_ordinary_permissions(tmp_path, capsys):

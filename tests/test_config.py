@@ -42,7 +42,7 @@ def test_fields_and_defaults():
         ("imdb-ssti-dates-50pct-1tok", r"unknown source 'dates'.*did you mean date.*valid: country, date, html"),
         ("imdb-ssti-date-50-1tok", r"bad rate '50'.*\{0..100\}pct"),
         ("imdb-ssti-date-101pct-1tok", r"bad rate '101pct'"),
-        ("imdb-ssti-date-50pct-0tok", r"bad amount '0tok'.*\{n>=1\}tok or \{1..100\}ptok"),
+        ("imdb-ssti-date-50pct-0tok", r"bad amount '0tok'.*\{1..1000\}tok or \{1..100\}ptok"),
         ("imdb-ssti-date-50pct-200ptok", r"bad amount '200ptok'"),
         ("imdb-ssti-date-50pct", "needs a source, a rate and an amount"),
         ("imdb-ssti-date-50pct-1tok-middle", r"unexpected part 'middle'.*begin\|random\|end"),

@@ -46,6 +46,24 @@ def paper_defaults() -> dict:
 MINILM = "minilm"
 
 
+def at_least(name: str, value, low: int) -> None:
+    """Refuse a flag that is not an int >= ``low``, naming the flag and the range."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"--{name} must be >= {low} (an int), got {value!r}")
+
+
+def hide_token(training_args) -> None:
+    """Move ``--hub_token`` out of the TrainingArguments, which the Trainer pickles into every
+    checkpoint (training_args.bin), into this process's HF_TOKEN, where huggingface_hub finds it:
+    a token is never written anywhere."""
+    import os
+
+    token = getattr(training_args, "hub_token", None)
+    if token:
+        os.environ["HF_TOKEN"] = token
+        training_args.hub_token = None
+
+
 @dataclass
 class SSTIArguments:
     config: str = field(default="imdb-ssti-date-50pct-1tok", metadata={"help": "SSTI config name"})
@@ -76,6 +94,10 @@ class SSTIArguments:
     )
 
     def __post_init__(self):
+        at_least("max_length", self.max_length, 1)
+        at_least("entropy_samples", self.entropy_samples, 0)
+        if self.eval_batch_tokens is not None:
+            at_least("eval_batch_tokens", self.eval_batch_tokens, 1)
         if self.objective not in ("classification", "sft"):
             raise ValueError(f"objective must be classification or sft, got {self.objective!r}")
         if self.label_words is not None and self.objective != "sft":
@@ -92,7 +114,10 @@ class ModelArguments:
     target_modules: str = field(default="all-linear", metadata={"help": "modules LoRA adapts (comma-separated, or all-linear)"})
 
     def __post_init__(self):
-        if self.rank < 1:
-            raise ValueError(f"rank must be >= 1, got {self.rank}")
+        at_least("rank", self.rank, 1)
+        if self.lora_alpha is not None:
+            at_least("lora_alpha", self.lora_alpha, 1)
+        if isinstance(self.lora_dropout, bool) or not isinstance(self.lora_dropout, (int, float)) or not 0 <= self.lora_dropout < 1:
+            raise ValueError(f"--lora_dropout must be a number in [0, 1), got {self.lora_dropout!r}")
         if self.method not in ("lora", "dora", "full"):
             raise ValueError(f"method must be lora, dora or full, got {self.method!r}")
