@@ -10,6 +10,7 @@ may be out of reach.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 from dataclasses import dataclass, field
@@ -122,22 +123,25 @@ def load_source(source: str | Path, revision: str | None = None) -> DatasetDict:
 
 
 def _load_local(path: Path) -> DatasetDict:
+    if path.is_dir() and not any(path.iterdir()):
+        raise ValueError(f"source folder {str(path)!r} is empty")
+    builder = _FILE_BUILDERS.get(path.suffix.lower())
+    if path.is_file() and builder is None:
+        raise ValueError(f"source file {str(path)!r}: unsupported type {path.suffix!r}; use {sorted(_FILE_BUILDERS)}")
+    if path.is_file() and path.stat().st_size == 0:
+        raise ValueError(f"source file {str(path)!r} is empty")
+    for text_file in [path] if path.is_file() else sorted(path.rglob("*")):
+        if text_file.suffix.lower() in (".csv", ".json", ".jsonl"):
+            _check_utf8(text_file)  # pyarrow's JSON reader would take latin-1 bytes without a word
     try:
         if path.is_dir():
             if (path / "dataset_dict.json").is_file():
                 return datasets.load_from_disk(str(path))
-            if not any(path.iterdir()):
-                raise ValueError(f"source folder {str(path)!r} is empty")
             return datasets.load_dataset(str(path))
-        builder = _FILE_BUILDERS.get(path.suffix.lower())
-        if builder is None:
-            raise ValueError(f"source file {str(path)!r}: unsupported type {path.suffix!r}; use {sorted(_FILE_BUILDERS)}")
-        if path.stat().st_size == 0:
-            raise ValueError(f"source file {str(path)!r} is empty")
         return datasets.load_dataset(builder, data_files={"train": str(path)})
-    except (ValueError, TypeError, FileNotFoundError):
-        raise
     except Exception as error:  # a library's error about the file's content: say which file and what
+        if "corresponds to no data" in str(error):  # datasets' words for a split of zero rows
+            raise ValueError(f"source {str(path)!r}: split {str(error).split()[1].strip(chr(34))!r} has no rows") from error
         cause = error
         while cause.__cause__ is not None or cause.__context__ is not None:
             if isinstance(cause, UnicodeDecodeError):
@@ -150,13 +154,29 @@ def _load_local(path: Path) -> DatasetDict:
         raise ValueError(f"cannot read source {str(path)!r}: {reason[:300]}") from error
 
 
+def _check_utf8(path: Path) -> None:
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 24):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                raise ValueError(f"source {str(path)!r} is not UTF-8 text (byte {chunk[error.start:error.start + 1]!r} "
+                                 f"at offset {offset + error.start}); save it as UTF-8") from None
+            offset += len(chunk)
+
+
 def _load_hub(repo_id: str, revision: str | None) -> DatasetDict:
     from .errors import HubError, hub_errors, hub_offline
 
     what = f"source {repo_id!r} (taken for a Hub dataset id; a local path must exist)"
     if hub_offline():
         try:
-            return datasets.load_dataset(repo_id, revision=revision)
+            with _offline():
+                return datasets.load_dataset(repo_id, revision=revision)
         except Exception as error:  # not in the cache
             raise HubError(f"{what}: HF_HUB_OFFLINE is set and it is not in the datasets cache; "
                            "unset HF_HUB_OFFLINE or pass a local folder or file") from error
@@ -173,6 +193,19 @@ def _looks_like_path(source: str) -> bool:
     if source.startswith((".", "/", "~")) or source.count("/") > 1 or "\\" in source or Path(source).suffix.lower() in _FILE_BUILDERS:
         return True
     return "/" in source and Path(source.split("/")[0]).is_dir()
+
+
+@contextlib.contextmanager
+def _offline():
+    """datasets and huggingface_hub read HF_HUB_OFFLINE once, at import: honour it when set later."""
+    from huggingface_hub import constants
+
+    saved = constants.HF_HUB_OFFLINE, datasets.config.HF_HUB_OFFLINE
+    constants.HF_HUB_OFFLINE = datasets.config.HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        constants.HF_HUB_OFFLINE, datasets.config.HF_HUB_OFFLINE = saved
 
 
 def _near(path: Path) -> str:

@@ -37,7 +37,19 @@ def hub_offline() -> bool:
 
 
 def explain_hub(error: BaseException, what: str) -> str | None:
-    """A one-line explanation of a Hub or network error met while doing ``what``; None for other errors."""
+    """A one-line explanation of a Hub or network error met while doing ``what`` (the error, or one
+    it was raised from: huggingface_hub wraps a failed upload in a RuntimeError); None for others."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        message = _explain_one(error, what)
+        if message is not None:
+            return message
+        error = error.__cause__ or error.__context__
+    return None
+
+
+def _explain_one(error: BaseException, what: str) -> str | None:
     from huggingface_hub import errors
 
     transport = _transport_errors()

@@ -40,8 +40,10 @@ def check_out(out, sources=(), flag: str = "--out") -> Path:
         if source is None or not Path(source).expanduser().exists():
             continue
         source = Path(source).expanduser().resolve()
-        folder = source if source.is_dir() else source.parent
-        if target == folder or target in folder.parents or folder in target.parents:
+        # a folder source: not it, nothing inside it (load_dataset(folder) would read it), nothing around it;
+        # a file source: not its folder, nothing around it
+        inside = source.is_dir() and source in target.parents
+        if target == source or target in source.parents or inside:
             raise ValueError(
                 f"{flag} {str(out)!r} overlaps the source {str(source)!r}: ssti-hf never writes where its input lives; "
                 "choose another folder"

@@ -338,6 +338,10 @@ def _columns(dataset: datasets.Dataset, text_column: str, label_column: str, nee
     if label_array.null_count:
         row = int(np.flatnonzero(label_array.is_null().to_numpy(zero_copy_only=False))[0])
         raise ValueError(f"label column {label_column!r}: row {row} has no label (None)")
+    if pa.types.is_floating(label_array.type):
+        nan = pc.is_nan(label_array).to_numpy(zero_copy_only=False)
+        if nan.any():
+            raise ValueError(f"label column {label_column!r}: row {int(np.flatnonzero(nan)[0])} has no label (NaN)")
     encoded = pc.dictionary_encode(label_array)
     values = encoded.dictionary.to_pylist()
     order = sorted(range(len(values)), key=lambda i: values[i])

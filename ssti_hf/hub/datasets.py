@@ -54,12 +54,12 @@ def push_configs(repo_id: str, names: list[str], source=None, revision=None, see
     configs = _parse(names, seed, None, replace, repo_id)  # names checked before the Hub is asked
     api = HfApi()
     with hub_errors(f"pushing to the Hub dataset repo {repo_id!r}"):
+        created = not api.repo_exists(repo_id, repo_type="dataset")  # one request: fails fast when unreachable
         try:
-            existing = DatasetCard.load(repo_id, repo_type="dataset")
+            existing = None if created else DatasetCard.load(repo_id, repo_type="dataset")
         except (RepositoryNotFoundError, EntryNotFoundError):
             existing = None
         configs = _parse(names, seed, existing, replace, repo_id)
-        created = not api.repo_exists(repo_id, repo_type="dataset")
     with tempfile.TemporaryDirectory(prefix="ssti-push-") as tmp:
         card = _materialize(Path(tmp), configs, source, revision, existing)  # all the work before the Hub changes
         with hub_errors(f"pushing to the Hub dataset repo {repo_id!r}"):

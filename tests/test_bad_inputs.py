@@ -1,0 +1,315 @@
+"""Bad inputs and faults, one table per surface: every case ends in exit 2 (or the API's exception)
+with one line naming the problem, no traceback, and nothing written or changed (the working folder
+is snapshotted before and after). Killed processes and a failing Hub (tests/hub_server.py's
+fault injection) are here too."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import datasets
+import pytest
+
+import ssti_hf
+from ssti_hf.cli import main
+from ssti_hf.errors import HubError
+
+IMDB = "imdb-ssti-date-50pct-1tok"
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# -- the working folder every case runs in ------------------------------------------------------------
+
+
+def _rows(n: int, offset: int = 0) -> dict:
+    words = "good film bad plot fine acting dull story great cast".split()
+    return {"text": [f"{words[(i + offset) % 10]} review number {i} {words[(3 * i) % 10]}" for i in range(n)],
+            "label": [i % 2 for i in range(n)]}
+
+
+def _parquet(path: Path, columns: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    datasets.Dataset.from_dict(columns).to_parquet(str(path))
+
+
+@pytest.fixture
+def ws(tmp_path, monkeypatch):
+    """tmp_path as the current folder, with small sources and a user's own folder in it."""
+    monkeypatch.chdir(tmp_path)
+    _parquet(tmp_path / "data" / "train.parquet", _rows(40))
+    _parquet(tmp_path / "data" / "test.parquet", _rows(20, 1))
+    mine = tmp_path / "mine"  # a user's dataset with its own card
+    _parquet(mine / "train.parquet", _rows(10))
+    (mine / "README.md").write_text("---\nlicense: mit\n---\n# My own dataset\n")
+    bare = tmp_path / "bare"  # a user's folder holding only split files, as ours do
+    _parquet(bare / "train.parquet", _rows(10))
+    _parquet(bare / "test.parquet", _rows(10))
+    (tmp_path / "afile.txt").write_text("a file, not a folder\n")
+    _parquet(tmp_path / "empty" / "train.parquet", {"text": [], "label": []})
+    _parquet(tmp_path / "empty" / "test.parquet", {"text": [], "label": []})
+    _parquet(tmp_path / "nolabel" / "train.parquet", {"text": ["a b", "c d"], "label": [0, None]})
+    _parquet(tmp_path / "nolabel" / "test.parquet", {"text": ["a b", "c d"], "label": [0, 1]})
+    _parquet(tmp_path / "label7" / "train.parquet", {"text": ["a b", "c d"], "label": [0, 7]})
+    _parquet(tmp_path / "label7" / "test.parquet", {"text": ["a b", "c d"], "label": [0, 1]})
+    _parquet(tmp_path / "blank" / "train.parquet", {"text": ["a b", "", "c d", "e"], "label": [0, 1, 1, 0]})
+    _parquet(tmp_path / "blank" / "test.parquet", {"text": ["a b", "c d"], "label": [0, 1]})
+    _parquet(tmp_path / "notext" / "train.parquet", {"review": ["a b"], "label": [0]})
+    _parquet(tmp_path / "notext" / "test.parquet", {"review": ["a b"], "label": [0]})
+    (tmp_path / "latin1.csv").write_bytes("text,label\ncaf\xe9 ok,0\nna\xefve,1\n".encode("latin-1"))
+    (tmp_path / "latin1.jsonl").write_bytes('{"text": "caf\xe9", "label": 0}\n'.encode("latin-1"))
+    (tmp_path / "notes.txt").write_text("not a dataset\n")
+    (tmp_path / "void").mkdir()
+    return tmp_path
+
+
+def snapshot(folder: Path) -> dict:
+    """Every file and folder below ``folder`` (hidden ones too), with a digest of each file."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+            for p in sorted(folder.rglob("*"))}
+
+
+def fails_cleanly(capsys, folder: Path, argv: list[str], expect: str) -> str:
+    """Run the command in-process: exit 2, one line on stderr matching ``expect``, nothing changed."""
+    before = snapshot(folder)
+    code = main(argv)
+    out, err = capsys.readouterr()
+    lines = err.strip().splitlines()
+    assert code == 2, (code, out, err)
+    assert "Traceback" not in out + err
+    assert len(lines) == 1 and lines[0].startswith("ssti-hf: error: "), err
+    assert re.search(expect, lines[0]), lines[0]
+    assert snapshot(folder) == before
+    return lines[0]
+
+
+# -- inject and build: arguments, sources, outputs ---------------------------------------------------
+
+DATA_CASES = [
+    # (argv, what the line must say)
+    (["inject", "imdb-ssti-dat-50pct-1tok", "--source", "data", "--out", "o"], r"unknown source 'dat'"),
+    (["inject", "imdb-ssti-date-150pct-1tok", "--source", "data", "--out", "o"], r"bad rate '150pct'.*0\.\.100"),
+    (["inject", "imdb-ssti-date-50pct-10000000tok", "--source", "data", "--out", "o"], r"bad amount '10000000tok'.*1\.\.1000"),
+    (["inject", "imdb-ssti-date-50pct-1tok-label5", "--source", "data", "--out", "o"], r"label5|out of range"),
+    (["inject", IMDB, "--source", "data", "--out", "o", "--examples", "-1"], r"--examples.*-1 is out of range: give an integer >= 0"),
+    (["inject", IMDB, "--source", "data", "--out", "o", "--num-proc", "0"], r"--num-proc.*>= 1"),
+    (["inject", IMDB, "--source", "data", "--out", "o", "--seed", "abc"], r"--seed.*'abc' is not an integer"),
+    (["inject", IMDB, "--source", "data", "--out", "o", "--seed", "-1"], r"--seed.*>= 0"),
+    (["inject", IMDB, "--source", "data", "--out", "o", "--bogus"], r"unrecognized arguments: --bogus"),
+    (["inject", IMDB, "--source", "data"], r"required: --out"),
+    (["inject", IMDB, "--sample", "--source", "data", "--out", "o"], r"not allowed with argument"),
+    (["inject", IMDB, "--source", "./nope", "--out", "o"], r"source path './nope' does not exist"),
+    (["inject", IMDB, "--source", "data/imdbb", "--out", "o"], r"source path 'data/imdbb' does not exist"),
+    (["inject", IMDB, "--source", "dta/train.parquet", "--out", "o"], r"source path 'dta/train.parquet' does not exist"),
+    (["inject", IMDB, "--source", "data", "--out", "data"], r"--out 'data' overlaps the source"),
+    (["inject", IMDB, "--source", "data", "--out", "data/out"], r"overlaps the source"),
+    (["inject", IMDB, "--source", "data/train.parquet", "--out", "data"], r"overlaps the source"),
+    (["inject", IMDB, "--source", "data", "--out", "afile.txt/out"], r"lies under .*afile.txt.*a file"),
+    (["inject", IMDB, "--source", "data", "--out", "afile.txt"], r"exists and is not a folder"),
+    (["inject", IMDB, "--source", "data", "--out", "mine"], r"'mine' holds files ssti-hf did not write \(README.md, train.parquet\)"),
+    (["inject", IMDB, "--source", "data", "--out", "bare"], r"'bare' holds files ssti-hf did not write"),
+    (["inject", IMDB, "--source", "empty", "--out", "o"], r"'empty': split 'train' has no rows"),
+    (["inject", IMDB, "--source", "nolabel", "--out", "o"], r"row 1 has no label \(None\)"),
+    (["inject", IMDB, "--source", "label7", "--out", "o"], r"labels \[7\] fall outside 0\.\.1"),
+    (["inject", IMDB, "--source", "blank", "--out", "o"], r"empty text.*row 1"),
+    (["inject", IMDB, "--source", "notext", "--out", "o"], r"no text column 'text'"),
+    (["inject", IMDB, "--source", "latin1.csv", "--out", "o"], r"latin1.csv' is not UTF-8"),
+    (["inject", IMDB, "--source", "latin1.jsonl", "--out", "o"], r"latin1.jsonl' is not UTF-8 text \(byte b'\\xe9' at offset 13\)"),
+    (["inject", IMDB, "--source", "notes.txt", "--out", "o"], r"unsupported type '.txt'"),
+    (["inject", IMDB, "--source", "void", "--out", "o"], r"source folder 'void' is empty"),
+    (["inject", "poison", "--source", "data", "--out", "o"], r"config name 'poison'|poison"),
+    (["build", IMDB, "--source", "data", "--out", "mine"], r"'mine' holds files ssti-hf did not write"),
+    (["build", IMDB, "--source", "data", "--out", "data"], r"overlaps the source"),
+    (["build", IMDB, "--source", "data", "--out", "afile.txt"], r"exists and is not a folder"),
+    (["build", IMDB, "imbd-ssti-date-50pct-1tok", "--source", "data", "--out", "o"], r"unknown base dataset 'imbd'.*did you mean imdb"),
+    (["build", IMDB, "financial-ssti-date-50pct-1tok", "--sample", "--out", "o"], r"--sample needs configs of one base dataset"),
+    (["build", IMDB, "--source", "data", "--out", "o", "--seed", "-3"], r"--seed.*>= 0"),
+    (["build", IMDB, "--source", "./gone", "--out", "o"], r"source path './gone' does not exist"),
+    (["build", IMDB, "--source", "data"], r"one of the arguments --out --push-to-hub is required"),
+    (["report", "nothing-here"], r"'nothing-here' is not a sweep results folder"),
+    (["report", "data"], r"'data' is not a sweep results folder"),
+    (["scan", "./nope.parquet"], r"source path './nope.parquet' does not exist"),
+    (["scan", "data/imdbb"], r"source path 'data/imdbb' does not exist"),
+    (["scan", "data", "--label-column", "stars"], r"no label column 'stars'"),
+    (["scan", "data", "--split", "validation"], r"no split 'validation'"),
+    (["scan", "empty"], r"'empty': split 'train' has no rows"),
+    (["scan", "latin1.csv"], r"not UTF-8"),
+    (["scan", "data", "--top", "-1"], r"--top.*>= 0"),
+    (["scan", "data", "--model", "./no-model"], r"--model './no-model' is not a folder"),
+    (["sanitize", "data", "--out", "mine"], r"--out 'mine' already exists"),
+    (["sanitize", "data", "--out", "afile.txt/x"], r"a file, not a folder|lies under"),
+    (["frobnicate"], r"invalid choice: 'frobnicate'"),
+]
+
+
+@pytest.mark.parametrize("argv,expect", DATA_CASES, ids=[" ".join(a)[:60] for a, _ in DATA_CASES])
+def test_data_commands(ws, capsys, argv, expect):
+    fails_cleanly(capsys, ws, argv, expect)
+
+
+def test_an_existing_config_is_not_rebuilt_without_replace(ws, capsys):
+    assert main(["build", IMDB, "--source", "data", "--out", "o"]) == 0
+    fails_cleanly(capsys, ws, ["build", IMDB, "--source", "data", "--out", "o", "--seed", "1"], r"already has config\(s\).*--replace")
+
+
+def test_our_own_output_is_replaced_and_a_second_inject_of_it_is_refused(ws, capsys):
+    assert main(["inject", IMDB, "--source", "data", "--out", "o"]) == 0
+    assert main(["inject", "imdb-ssti-date-25pct-1tok", "--source", "data", "--out", "o"]) == 0  # ours: replaced
+    fails_cleanly(capsys, ws, ["inject", IMDB, "--source", "o", "--out", "o"], r"overlaps the source")
+
+
+@pytest.mark.parametrize("setting", ["HF_HUB_OFFLINE", "unreachable"])
+def test_a_hub_id_fails_fast_offline_or_unreachable(ws, capsys, monkeypatch, setting):
+    from huggingface_hub import constants
+
+    if setting == "HF_HUB_OFFLINE":
+        monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    else:  # a port nothing listens on
+        monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")
+        monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    started = time.perf_counter()
+    line = fails_cleanly(capsys, ws, ["inject", IMDB, "--source", "someone/no-such-data", "--out", "o"],
+                         r"'someone/no-such-data'.*(HF_HUB_OFFLINE|cannot reach the Hub)")
+    assert time.perf_counter() - started < 5, line
+
+
+# -- the API raises the same messages -----------------------------------------------------------------
+
+
+def _api_cases():
+    from ssti_hf import ItemInjection, SSTIConfig, get_source, spurious_transform
+
+    data = datasets.Dataset.from_dict(_rows(20))
+    nan = datasets.Dataset.from_dict({"text": ["a b", "c d", "e f"], "label": [0.0, float("nan"), 1.0]})
+    none = datasets.Dataset.from_dict({"text": ["a b", "c d", "e f"], "label": [0, None, 1]})
+    return [
+        ("scan NaN labels", lambda: ssti_hf.scan(nan), ValueError, r"row 1 has no label \(NaN\)"),
+        ("scan None labels", lambda: ssti_hf.scan(none), ValueError, r"row 1 has no label \(None\)"),
+        ("scan missing path", lambda: ssti_hf.scan("./missing.parquet"), FileNotFoundError, r"does not exist"),
+        ("transform seed str", lambda: spurious_transform(data, ItemInjection(get_source("date")), 1, 0.5, seed="0"), ValueError,
+         r"seed must be an int >= 0, got '0'"),
+        ("config seed -1", lambda: SSTIConfig.from_name(IMDB, seed=-1), ValueError, r"config seed must be an int >= 0"),
+        ("source seed str", lambda: get_source("date", seed="x"), ValueError, r"seed must be an int >= 0"),
+        ("amount 10**7", lambda: ItemInjection(get_source("date"), amount=10**7), ValueError, r"1\.\.1000"),
+        ("load_dataset missing", lambda: ssti_hf.load_dataset(IMDB, "./missing"), FileNotFoundError, r"'./missing' does not exist"),
+        ("load_dataset seed str", lambda: ssti_hf.load_dataset(IMDB, "data", seed="1"), ValueError, r"seed must be an int"),
+        ("write_configs user card", lambda: ssti_hf.write_configs("mine", [IMDB], source="data"), ValueError, r"did not write"),
+        ("write_configs into source", lambda: ssti_hf.write_configs("data", [IMDB], source="data"), ValueError, r"overlaps the source"),
+        ("write_configs no names", lambda: ssti_hf.write_configs("o", [], source="data"), ValueError, r"at least one config"),
+        ("transform empty text", lambda: spurious_transform(datasets.Dataset.from_dict({"text": ["a", " "], "label": [1, 1]}),
+                                                            ItemInjection(get_source("date")), 1, 1.0), ValueError, r"empty text"),
+    ]
+
+
+API_CASES = _api_cases()
+
+
+@pytest.mark.parametrize("name,call,kind,expect", API_CASES, ids=[c[0] for c in API_CASES])
+def test_api(ws, name, call, kind, expect):
+    before = snapshot(ws)
+    with pytest.raises(kind, match=expect):
+        call()
+    assert snapshot(ws) == before
+
+
+# -- train and sweep: flags and grids checked before anything is written ---------------------------------
+
+TRAIN_CASES = [
+    (["--max_length", "0"], r"--max_length must be >= 1"),
+    (["--entropy_samples", "-5"], r"--entropy_samples must be >= 0"),
+    (["--eval_batch_tokens", "0"], r"--eval_batch_tokens must be >= 1"),
+    (["--rank", "0"], r"rank must be >= 1"),
+    (["--lora_dropout", "1.5"], r"--lora_dropout must be a number in \[0, 1\)"),
+    (["--max_steps", "abc"], r"--max_steps.*invalid int value: 'abc'"),
+    (["--model", "./no/such/model"], r"model path './no/such/model' does not exist"),
+    (["--config", "imdb-ssti-nope-50pct-1tok"], r"unknown source 'nope'"),
+    (["--source", "./missing-data"], r"'./missing-data' does not exist"),
+    (["--bogus_flag", "1"], r"--bogus_flag"),
+    (["--method", "qlora"], r"invalid choice: 'qlora'"),
+    (["--output_dir", "afile.txt"], r"exists and is not a folder"),
+    (["--source", "data", "--output_dir", "data/run"], r"overlaps the source"),
+]
+
+
+@pytest.mark.parametrize("flags,expect", TRAIN_CASES, ids=[" ".join(f) for f, _ in TRAIN_CASES])
+def test_train(ws, capsys, flags, expect):
+    argv = ["train", "--sample", "--output_dir", "run", *flags]
+    if "--source" in flags:
+        argv.remove("--sample")
+    fails_cleanly(capsys, ws, argv, expect)
+
+
+def _grid(ws: Path, text: str) -> str:
+    (ws / "g.yaml").write_text(text)
+    return "g.yaml"
+
+
+GOOD = "base: imdb\nrate: [50]\nrank: [2]\nseed: [0]\nmodel: minilm\nssti: {sample: true}\ntraining: {max_steps: 1}\n"
+SWEEP_CASES = [
+    ("missing grid", None, ["missing.yaml"], r"grid file 'missing.yaml' does not exist"),
+    ("broken yaml", "base: imdb\nrank: [1, 2\n", [], r"not valid YAML at line \d"),
+    ("not a mapping", "- a\n- b\n", [], r"must be a mapping"),
+    ("unknown key", GOOD + "ranks: [1]\n", [], r"unknown key\(s\) \['ranks'\]"),
+    ("rank abc", GOOD.replace("rank: [2]", "rank: [abc]"), [], r"rank 'abc' is not an int >= 1"),
+    ("rank 0", GOOD.replace("rank: [2]", "rank: [0]"), [], r"rank 0 is not an int >= 1"),
+    ("seed -1", GOOD.replace("seed: [0]", "seed: [-1]"), [], r"seed -1 is not an int >= 0"),
+    ("rate 150", GOOD.replace("rate: [50]", "rate: [150]"), [], r"rate 150 is not an int 0\.\.100"),
+    ("method", GOOD + "method: [qlora]\n", [], r"method 'qlora' is not one of"),
+    ("empty axis", GOOD.replace("rank: [2]", "rank: []"), [], r"axis 'rank' is empty"),
+    ("max_steps abc", GOOD.replace("max_steps: 1", "max_steps: abc"), [], r"training.max_steps: 'abc' is not a int"),
+    ("unknown flag", GOOD.replace("max_steps: 1", "max_stesp: 1"), [], r"training.max_stesp is not a flag.*did you mean max_steps"),
+    ("token in grid", GOOD.replace("max_steps: 1", "max_steps: 1, hub_token: hf_secret"), [], r"hub_token holds a token; set HF_TOKEN"),
+    ("max_length 0", GOOD.replace("sample: true", "sample: true, max_length: 0"), [], r"--max_length must be >= 1"),
+    ("missing data", GOOD.replace("ssti: {sample: true}", "data: ./nope"), [], r"'./nope' does not exist"),
+    ("missing model", GOOD.replace("model: minilm", "model: ./no-model"), [], r"model path './no-model' does not exist"),
+    ("bad config name", "config: [imdb-ssti-date-50pct-0tok]\n", [], r"bad amount '0tok'"),
+    ("workers 0", GOOD, ["--workers", "0"], r"--workers.*>= 1"),
+    ("shard 3/2", GOOD, ["--shard", "3/2"], r"--shard must be i/n with 0 <= i < n"),
+    ("results a file", GOOD, ["--results", "afile.txt"], r"exists and is not a folder"),
+    ("results foreign", GOOD, ["--results", "mine"], r"'mine' is not empty and holds no grid.json"),
+]
+
+
+@pytest.mark.parametrize("name,grid,extra,expect", SWEEP_CASES, ids=[c[0] for c in SWEEP_CASES])
+def test_sweep(ws, capsys, name, grid, extra, expect):
+    path = _grid(ws, grid) if grid is not None else None
+    argv = ["sweep", *([path] if path else []), "--no-progress", *extra]
+    fails_cleanly(capsys, ws, argv, expect)
+
+
+def test_a_results_folder_of_another_grid_is_left_alone(ws, capsys):
+    results = ws / "res"
+    results.mkdir()
+    (results / "grid.json").write_text(json.dumps({"hash": "0" * 16, "grid": {"base": "imdb"}}))
+    fails_cleanly(capsys, ws, ["sweep", _grid(ws, GOOD), "--results", "res", "--no-progress"], r"holds runs of another grid")
+
+
+def test_a_truncated_run_file_is_named_by_report(ws, capsys):
+    results = ws / "res"
+    (results / "runs").mkdir(parents=True)
+    (results / "grid.json").write_text(json.dumps({"hash": "x", "grid": {"base": "imdb", "rate": [50], "rank": [2]}}))
+    (results / "runs" / "imdb-ssti-date-50pct-1tok-lora-r2-s0-minilm.json").write_text('{"config": "imdb-ss')
+    fails_cleanly(capsys, ws, ["report", "res"], r"imdb-ssti-date-50pct-1tok-lora-r2-s0-minilm.json' is not a complete JSON file")
+    assert not ssti_hf.sweep.__name__ or True
+
+
+def test_debug_shows_the_traceback(ws, capsys, monkeypatch):
+    assert main(["--debug", "inject", IMDB, "--source", "./nope", "--out", "o"]) == 2
+    assert "Traceback" in capsys.readouterr().err
+    monkeypatch.setenv("SSTI_HF_DEBUG", "1")
+    assert main(["inject", IMDB, "--source", "./nope", "--out", "o"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" in err and err.strip().splitlines()[-1].startswith("ssti-hf: error: source path './nope'")
+
+
+def test_help_states_the_contract(capsys):
+    for command in ([], ["inject"], ["build"], ["sweep"], ["report"], ["scan"], ["sanitize"], ["train"]):
+        assert main([*command, "--help"]) == 0
+        assert "1 only for scan's 'flagged', 2 any error" in " ".join(capsys.readouterr().out.split())
