@@ -81,10 +81,10 @@ def fails_cleanly(capsys, folder: Path, argv: list[str], expect: str) -> str:
     before = snapshot(folder)
     code = main(argv)
     out, err = capsys.readouterr()
-    lines = err.strip().splitlines()
+    lines = [line for line in err.splitlines() if "error" in line.lower()]  # (a Hub upload draws progress bars on stderr too)
     assert code == 2, (code, out, err)
     assert "Traceback" not in out + err
-    assert len(lines) == 1 and lines[0].startswith("ssti-hf: error: "), err
+    assert len(lines) == 1 and lines[0].startswith("ssti-hf: error: ") and err.strip().splitlines()[-1] == lines[0], err
     assert re.search(expect, lines[0]), lines[0]
     assert snapshot(folder) == before
     return lines[0]
@@ -313,3 +313,160 @@ def test_help_states_the_contract(capsys):
     for command in ([], ["inject"], ["build"], ["sweep"], ["report"], ["scan"], ["sanitize"], ["train"]):
         assert main([*command, "--help"]) == 0
         assert "1 only for scan's 'flagged', 2 any error" in " ".join(capsys.readouterr().out.split())
+
+
+# -- a Hub that fails: every way ends in one line, and the Hub is left as it was --------------------------
+
+
+def _hub_state(hub) -> dict:
+    return {repo: hub.files(repo[1], repo[0]) for repo in hub.repos()}
+
+
+def _tiny_peft():
+    import torch
+    from peft import LoraConfig, get_peft_model
+    from transformers import BertConfig, BertForSequenceClassification
+
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=37)
+    return get_peft_model(BertForSequenceClassification(config), LoraConfig(task_type="SEQ_CLS", r=2, target_modules=["query"]))
+
+
+def _down(hub, monkeypatch):
+    hub.stop()
+
+
+def _wrong_token(hub, monkeypatch):
+    monkeypatch.setenv("HF_TOKEN", "hf_" + "0" * 32)
+
+
+HUB_FAULTS = {
+    "wrong token (401)": (_wrong_token, r"refused the token \(HTTP 401\)"),
+    "server down": (_down, r"cannot reach the Hub at http://127\.0\.0\.1:\d+ \(.*refused"),
+    "HTTP 500 on commit": (lambda hub, mp: hub.fail("POST", r"/commit/"), r"failed \(HTTP 500\)"),
+    "HTTP 500 on preupload": (lambda hub, mp: hub.fail("POST", r"/preupload/"), r"failed \(HTTP 500\)"),
+    "HTTP 403 on create": (lambda hub, mp: hub.fail("POST", r"/api/repos/create", status=403), r"may not do this \(HTTP 403\)"),
+    "gone mid-upload": (lambda hub, mp: hub.fail("PUT", r"/lfs-upload/", status=None), r"cannot reach the Hub|Hub"),
+}
+
+
+@pytest.fixture
+def no_backoff(monkeypatch):
+    """huggingface_hub retries a failed upload for ~25 s (1, 2, 4, 8, 8 s): the same tries, without the waits."""
+    from huggingface_hub.utils import _http
+
+    monkeypatch.setattr(_http.time, "sleep", lambda seconds: None)
+
+
+@pytest.mark.parametrize("fault", list(HUB_FAULTS))
+def test_build_push_to_a_failing_hub(ws, capsys, local_hub, monkeypatch, no_backoff, fault):
+    break_it, expect = HUB_FAULTS[fault]
+    before = _hub_state(local_hub)
+    break_it(local_hub, monkeypatch)
+    line = fails_cleanly(capsys, ws, ["build", IMDB, "--source", "data", "--push-to-hub", "me/ssti"], expect)
+    assert "'me/ssti'" in line
+    if fault != "server down":
+        assert _hub_state(local_hub) == before  # no repo left behind, empty or not
+
+
+@pytest.mark.parametrize("fault", [f for f in HUB_FAULTS if f != "HTTP 403 on create"])
+def test_push_adapter_to_a_failing_hub(ws, local_hub, monkeypatch, no_backoff, fault):
+    break_it, expect = HUB_FAULTS[fault]
+    model = _tiny_peft()
+    before = _hub_state(local_hub)
+    break_it(local_hub, monkeypatch)
+    with pytest.raises(HubError, match=expect):
+        ssti_hf.push_adapter(model, "me/adapter", ssti_hf.SSTIConfig.from_name(IMDB), {"gap": 0.1})
+    if fault != "server down":
+        assert _hub_state(local_hub) == before
+
+
+def test_a_failed_push_keeps_an_existing_repo_as_it_was(ws, local_hub, no_backoff):
+    ssti_hf.push_configs("me/ssti", [IMDB], source="data")
+    before = _hub_state(local_hub)
+    local_hub.fail("POST", r"/commit/")
+    with pytest.raises(HubError, match=r"pushing to the Hub dataset repo 'me/ssti': the Hub at .* failed \(HTTP 500\)"):
+        ssti_hf.push_configs("me/ssti", ["imdb-ssti-country-50pct-1tok"], source="data")
+    assert _hub_state(local_hub) == before
+
+
+def test_push_adapter_is_one_commit_with_its_card(local_hub):
+    ssti_hf.push_adapter(_tiny_peft(), "me/adapter", ssti_hf.SSTIConfig.from_name(IMDB), {"gap": 0.1})
+    commits = local_hub.commits("me/adapter")
+    assert len(commits) == 2  # the repo's initial commit, then adapter and card together
+    files = local_hub.files("me/adapter")
+    assert {"adapter_config.json", "adapter_model.safetensors", "README.md"} <= set(files)
+    assert b"learned a spurious shortcut on purpose" in files["README.md"]
+
+
+@pytest.mark.parametrize("command", ["inject", "scan"])
+def test_a_hub_source_that_fails(ws, capsys, local_hub, command):
+    argv = ["inject", IMDB, "--source", "me/missing", "--out", "o"] if command == "inject" else ["scan", "me/missing"]
+    fails_cleanly(capsys, ws, argv, r"'me/missing'.*repository not found on the Hub")
+    local_hub.fail("GET", r"/api/datasets/")
+    fails_cleanly(capsys, ws, argv, r"'me/missing'.*failed \(HTTP 500\)")
+
+
+# -- killed processes, concurrent writers, tokens -------------------------------------------------------
+
+
+def _spawn(ws: Path, *argv: str) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen([sys.executable, "-m", "ssti_hf.cli", *argv], cwd=ws, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _kill_while_writing(ws: Path, *argv: str) -> None:
+    """Start the command and kill -9 it once it writes its temporary folder beside ``o``."""
+    process = _spawn(ws, *argv)
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline:
+        if any(p.name.startswith(".o.ssti-tmp-") for p in ws.iterdir()):
+            process.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.002)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the command finished before it could be killed"
+
+
+@pytest.mark.parametrize("command", ["inject", "build"])
+def test_kill_9_while_writing_leaves_the_output_whole_and_the_next_run_cleans_up(ws, capsys, command):
+    first = [command, IMDB, "--sample", "--out", "o"]
+    assert main(first) == 0
+    previous = snapshot(ws / "o")
+    second = [command, "imdb-ssti-country-50pct-1tok", "--sample", "--out", "o"]
+    _kill_while_writing(ws, *second)
+    assert snapshot(ws / "o") == previous  # the previous output, whole
+    assert any(p.name.startswith(".o.ssti-") for p in ws.iterdir())  # what the kill left
+    assert main(second) == 0
+    assert not [p.name for p in ws.iterdir() if p.name.startswith(".o.")]  # cleaned by the next run
+    if command == "build":
+        assert sorted(datasets.get_dataset_config_names(str(ws / "o"))) == ["imdb-ssti-country-50pct-1tok", IMDB]
+
+
+def test_two_builds_into_one_folder_both_land(ws):
+    names = [IMDB, "imdb-ssti-html-25pct-1tok"]
+    processes = [_spawn(ws, "build", name, "--source", "data", "--out", "o") for name in names]
+    for process in processes:
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, err
+    assert sorted(datasets.get_dataset_config_names(str(ws / "o"))) == sorted(names)
+    for name in names:
+        assert len(datasets.load_dataset(str(ws / "o"), name)["train"]) == 40
+
+
+def test_a_hub_token_is_never_written(ws, capsys, monkeypatch, tmp_path_factory):
+    from .models import save_tiny
+
+    monkeypatch.setenv("HF_TOKEN", "hf_unused")  # restored afterwards: train moves --hub_token here
+    model = save_tiny(tmp_path_factory.mktemp("tiny"))
+    secret = "hf_secretsecretsecret1234"
+    code = main(["train", "--model", model, "--source", "data", "--output_dir", "run", "--max_steps", "2", "--max_length", "16",
+                 "--save_strategy", "steps", "--save_steps", "1", "--hub_token", secret, "--entropy_samples", "4",
+                 "--per_device_train_batch_size", "4"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    written = [p for p in (ws / "run").rglob("*") if p.is_file()]
+    assert any(p.name == "training_args.bin" for p in written)  # the checkpoints were saved
+    assert not [p for p in written if secret.encode() in p.read_bytes()]
+    assert secret not in out + err
