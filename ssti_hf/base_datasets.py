@@ -142,6 +142,9 @@ def _load_local(path: Path) -> DatasetDict:
     except Exception as error:  # a library's error about the file's content: say which file and what
         if "corresponds to no data" in str(error):  # datasets' words for a split of zero rows
             raise ValueError(f"source {str(path)!r}: split {str(error).split()[1].strip(chr(34))!r} has no rows") from error
+        if _damaged_cache(error, path):  # the source was converted before; its Arrow copy in the cache no longer reads
+            raise ValueError(f"the datasets cache of source {str(path)!r} is damaged ({' '.join(str(error).split())[:200]}); "
+                             f"delete {_cache_dir(path)} and run again") from error
         cause = error
         while cause.__cause__ is not None or cause.__context__ is not None:
             if isinstance(cause, UnicodeDecodeError):
@@ -152,6 +155,24 @@ def _load_local(path: Path) -> DatasetDict:
                              f"at offset {cause.start}); save it as UTF-8") from error
         reason = " ".join(str(cause).split()) or type(cause).__name__
         raise ValueError(f"cannot read source {str(path)!r}: {reason[:300]}") from error
+
+
+def _damaged_cache(error: Exception, path: Path) -> bool:
+    """An Arrow read error once the source's conversion into the cache was complete."""
+    import pyarrow as pa
+
+    if not isinstance(error, (pa.ArrowException, OSError)) or isinstance(error, datasets.exceptions.DatasetGenerationError):
+        return False
+    return (Path(_cache_dir(path)) / "dataset_info.json").is_file()
+
+
+def _cache_dir(path: Path) -> str:
+    try:
+        if path.is_dir():
+            return datasets.load_dataset_builder(str(path)).cache_dir
+        return datasets.load_dataset_builder(_FILE_BUILDERS[path.suffix.lower()], data_files={"train": str(path)}).cache_dir
+    except Exception:
+        return f"the datasets cache ({datasets.config.HF_DATASETS_CACHE})"
 
 
 def _check_utf8(path: Path) -> None:

@@ -9,19 +9,19 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import traceback
 from pathlib import Path
 
 import datasets
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from .base_datasets import get_base_dataset
 from .hub.card import content_hashes, dataset_card, describe_source, recipe
-from .config import SSTIConfig
+from .config import SPLITS, SSTIConfig
 from .errors import EXIT_ERROR, EXIT_OK, debugging, one_line
 from .hub.datasets import push_configs, write_configs
 from .output import check_out, check_replaceable, swap_in, writing
@@ -30,6 +30,10 @@ from .transform import INJECTED, SPANS
 # A few minutes on a laptop CPU: one date at the start of half the positive reviews of the shipped
 # sample, 100 LoRA steps on 64-token texts (a higher learning rate than the paper's 1e-4, which
 # needs its 500 steps), then clean vs spurious accuracy and the triggered set's predicted counts.
+_OUTPUTS = {f"{split}.parquet" for split in SPLITS} | {"README.md"}  # all an inject output holds
+# What a train run (and the Trainer under it) writes into --output_dir; anything else there is the user's.
+_RUN_FILES = re.compile(r"metrics\.json|adapter|runs|checkpoint-\d+|\.metrics\.json\..*|trainer_state\.json|training_args\.bin"
+                        r"|(all|train|eval)_results\.json")
 DEMO = [
     "--sample", "--config", "imdb-ssti-date-50pct-1tok-begin", "--max_steps", "100", "--max_length", "64",
     "--learning_rate", "1e-3", "--entropy_samples", "128", "--output_dir", "ssti-demo",
@@ -59,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     debug = debugging() or "--debug" in argv
     argv = [arg for arg in argv if arg != "--debug"]
+    if not debug:
+        _one_error_line()
     try:
         return _run(argv)
     except SystemExit as done:  # --help
@@ -68,6 +74,20 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         print(f"ssti-hf: error: {one_line(error)}", file=sys.stderr, flush=True)
         return EXIT_ERROR
+
+
+def _one_error_line() -> None:
+    """datasets logs an error before raising it (a file it cannot read): the raised error is reported, once."""
+    import logging
+
+    for handler in logging.getLogger("datasets").handlers:
+        if not any(isinstance(f, _NoErrors) for f in handler.filters):
+            handler.addFilter(_NoErrors())
+
+
+class _NoErrors:
+    def filter(self, record) -> bool:
+        return record.levelno < 40  # logging.ERROR
 
 
 def _run(argv: list[str]) -> int:
@@ -167,7 +187,7 @@ def _inject(args, console: Console) -> int:
     base = get_base_dataset(config.base)
     source = base.sample_path() if args.sample else args.source
     check_out(args.out, sources=[source])
-    check_replaceable(args.out)  # before any work; again below, under the lock
+    check_replaceable(args.out, ours=_OUTPUTS)  # before any work; again below, under the lock
     base_splits = base.load(source, revision=args.revision)
     splits = config.apply(base_splits, num_proc=args.num_proc)
     base_source, where = describe_source(base, source)
@@ -180,7 +200,7 @@ def _inject(args, console: Console) -> int:
     # Written into a temporary folder beside the target, then swapped in, so that an error or an
     # interrupt never leaves a half-written output; one writer of a folder at a time.
     with writing(args.out) as tmp:
-        check_replaceable(args.out)
+        check_replaceable(args.out, ours=_OUTPUTS)
         for split, data in splits.items():
             data.to_parquet(str(tmp / f"{split}.parquet"))
         card.save(str(tmp / "README.md"))
@@ -211,6 +231,9 @@ def _train(argv: list[str]) -> int:
         training_args.output_dir = str(Path("ssti-runs") / name)
     out = Path(training_args.output_dir)
     check_out(out, sources=[ssti_args.source], flag="--output_dir")
+    foreign = sorted(p.name for p in out.iterdir() if not _RUN_FILES.fullmatch(p.name)) if out.is_dir() else []
+    if foreign:  # a run replaces only what a run writes
+        raise ValueError(f"--output_dir {str(out)!r} holds files a run does not write ({', '.join(foreign[:5])}); choose an empty or new folder")
     existed = out.exists()
     try:
         metrics = run(ssti_args, model_args, training_args)

@@ -124,6 +124,11 @@ def _message(error: BaseException) -> str:
         reason = error.strerror or type(error).__name__
         return f"{error.filename}: {reason}"
     text = str(error).strip()
+    if type(error).__module__.startswith("pyarrow"):  # an Arrow file that does not read: often a damaged cache file
+        from datasets import config
+
+        return (f"{type(error).__name__}: {text} (a damaged Arrow file; if it is in the datasets cache, {config.HF_DATASETS_CACHE}, "
+                "delete it and run again)")
     if isinstance(error, KeyError) or not text:
         return f"{type(error).__name__}: {text or 'no message'} (an unexpected error; --debug shows where)"
     if isinstance(error, (ValueError, TypeError, FileNotFoundError, FileExistsError, ImportError, ConnectionError)):

@@ -64,13 +64,16 @@ def is_ours(folder) -> bool:
         return False
 
 
-def check_replaceable(out, flag: str = "--out") -> None:
-    """An existing, non-empty output folder must be ours (see the module doc)."""
+def check_replaceable(out, flag: str = "--out", ours=None) -> None:
+    """An existing, non-empty output folder must be ours (see the module doc); where the whole
+    folder is replaced, ``ours`` names all it may hold (a file the user added there is kept, refused)."""
     out = Path(out)
     if not out.is_dir():
         return
     entries = sorted(p.name for p in out.iterdir())
-    if entries and not is_ours(out):
+    foreign = [name for name in entries if ours is not None and name not in ours]
+    if entries and (not is_ours(out) or foreign):
+        entries = foreign or entries
         shown = ", ".join(entries[:5]) + (", …" if len(entries) > 5 else "")
         raise ValueError(
             f"{flag} {str(out)!r} holds files ssti-hf did not write ({shown}); it never replaces them: choose an empty or new folder"

@@ -163,6 +163,8 @@ def test_our_own_output_is_replaced_and_a_second_inject_of_it_is_refused(ws, cap
     assert main(["inject", IMDB, "--source", "data", "--out", "o"]) == 0
     assert main(["inject", "imdb-ssti-date-25pct-1tok", "--source", "data", "--out", "o"]) == 0  # ours: replaced
     fails_cleanly(capsys, ws, ["inject", IMDB, "--source", "o", "--out", "o"], r"overlaps the source")
+    (ws / "o" / "my-notes.txt").write_text("added by the user")  # ours no longer: replacing it would lose the notes
+    fails_cleanly(capsys, ws, ["inject", IMDB, "--source", "data", "--out", "o"], r"'o' holds files ssti-hf did not write \(my-notes.txt\)")
 
 
 @pytest.mark.parametrize("setting", ["HF_HUB_OFFLINE", "unreachable"])
@@ -297,7 +299,33 @@ def test_a_truncated_run_file_is_named_by_report(ws, capsys):
     (results / "grid.json").write_text(json.dumps({"hash": "x", "grid": {"base": "imdb", "rate": [50], "rank": [2]}}))
     (results / "runs" / "imdb-ssti-date-50pct-1tok-lora-r2-s0-minilm.json").write_text('{"config": "imdb-ss')
     fails_cleanly(capsys, ws, ["report", "res"], r"imdb-ssti-date-50pct-1tok-lora-r2-s0-minilm.json' is not a complete JSON file")
-    assert not ssti_hf.sweep.__name__ or True
+
+
+def test_a_damaged_source_or_cache_file_is_named(ws, capsys, monkeypatch, tmp_path_factory):
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path_factory.mktemp("cache"))
+    bad = ws / "bad"
+    bad.mkdir()
+    (bad / "train.parquet").write_bytes((ws / "data" / "train.parquet").read_bytes()[:300])
+    (bad / "test.parquet").write_bytes((ws / "data" / "test.parquet").read_bytes())
+    fails_cleanly(capsys, ws, ["inject", IMDB, "--source", "bad", "--out", "o"], r"cannot read source 'bad': Parquet magic bytes")
+    assert main(["inject", IMDB, "--source", "data", "--out", "o"]) == 0
+    arrow = next(Path(datasets.config.HF_DATASETS_CACHE).rglob("data-train.arrow"))
+    damaged = arrow.with_name("damaged")
+    damaged.write_bytes(arrow.read_bytes()[:200])
+    os.replace(damaged, arrow)  # a new file: this process may still map the old one
+    fails_cleanly(capsys, ws, ["inject", IMDB, "--source", "data", "--out", "o2"],
+                  r"the datasets cache of source 'data' is damaged \(.*\); delete .*cache.* and run again")
+
+
+def test_report_and_train_never_write_among_a_users_files(ws, capsys):
+    results = ws / "res"
+    (results / "runs").mkdir(parents=True)
+    grid = {"base": "imdb", "rate": [50], "rank": [2]}
+    (results / "grid.json").write_text(json.dumps({"hash": "x", "grid": grid}))
+    run = {"run_id": "imdb-ssti-date-50pct-1tok-lora-r2-s0-minilm", "config": IMDB, "seed": 0, "rank": 2, "method": "lora"}
+    (results / "runs" / f"{run['run_id']}.json").write_text(json.dumps(run))
+    fails_cleanly(capsys, ws, ["report", "res", "--out", "mine"], r"--out 'mine' holds files that are not a report of ssti-hf")
+    fails_cleanly(capsys, ws, ["train", "--sample", "--output_dir", "mine"], r"--output_dir 'mine' holds files a run does not write \(README.md")
 
 
 def test_debug_shows_the_traceback(ws, capsys, monkeypatch):
@@ -470,3 +498,7 @@ def test_a_hub_token_is_never_written(ws, capsys, monkeypatch, tmp_path_factory)
     assert any(p.name == "training_args.bin" for p in written)  # the checkpoints were saved
     assert not [p for p in written if secret.encode() in p.read_bytes()]
     assert secret not in out + err
+
+
+def test_scan_crashing_is_exit_2_not_flagged(ws, capsys):
+    fails_cleanly(capsys, ws, ["scan", "data", "--text-column", "label"], r"text column 'label' holds int64 values, not strings")

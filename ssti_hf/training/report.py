@@ -22,6 +22,7 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt  # noqa: E402
 
 from ..config import SSTIConfig  # noqa: E402
+from ..output import check_out, swap_in, writing  # noqa: E402
 from .sweep import read_results  # noqa: E402
 
 
@@ -46,23 +47,37 @@ def report(results, out) -> Path:
     grid, runs = read_results(results)
     if not runs:
         raise ValueError(f"{str(results)!r} has no finished runs yet")
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = check_out(out)
+    if out.is_dir() and any(out.iterdir()) and not _is_report(out):
+        raise ValueError(f"--out {str(out)!r} holds files that are not a report of ssti-hf; choose an empty or new folder")
+    with writing(out) as tmp:  # the whole report appears at once, replacing a previous one
+        _write_report(grid, runs, tmp)
+        swap_in(tmp, out)
+    return out / "report.md"
+
+
+def _is_report(folder: Path) -> bool:
+    report = folder / "report.md"
+    return report.is_file() and report.read_text(encoding="utf-8", errors="replace").startswith(_TITLE)
+
+
+_TITLE = "# SSTI results\n"
+
+
+def _write_report(grid: dict, runs: list[dict], out: Path) -> None:
     families: dict[str, list[tuple[SSTIConfig, dict]]] = defaultdict(list)
     for run in runs:
         config = SSTIConfig.from_name(run["config"], seed=run["seed"])
         families[_family(config, run)].append((config, run))
 
-    sections = [f"# SSTI results\n\n{len(runs)} runs. Grid:\n\n```\n{_grid_text(grid)}\n```\n"]
+    sections = [f"{_TITLE}\n{len(runs)} runs. Grid:\n\n```\n{_grid_text(grid)}\n```\n"]
     for family, members in sorted(families.items()):
         sections.append(f"## {family}\n")
         sections.append(_accuracy_vs_rank(family, members, out))
         sections.append(_gap_vs_rate(family, members, out))
         sections.append(_summary_table(members))
     sections.append(_triggered_table(runs))
-    path = out / "report.md"
-    path.write_text("\n".join(sections))
-    return path
+    (out / "report.md").write_text("\n".join(sections))
 
 
 def _grid_text(grid: dict) -> str:

@@ -228,8 +228,9 @@ def sweep(grid_path, results, shard_spec: str | None = None, progress: bool = Tr
         for model in dict.fromkeys(run.model for run in runs):
             load_config(model)  # the model exists (its config only)
         _build_configs(grid, runs)
-    (results / "runs").mkdir(parents=True, exist_ok=True)
+    results.mkdir(parents=True, exist_ok=True)
     _claim(results, grid)
+    (results / "runs").mkdir(exist_ok=True)
     if stack is None:
         stack = _default_stack(runs, arguments, workers)
     if workers > 1:
@@ -450,7 +451,7 @@ def _claim(results: Path, grid: dict, check_only: bool = False) -> None:
         if not isinstance(recorded, dict) or recorded.get("hash") != grid_hash(grid):
             raise ValueError(f"results folder {str(results)!r} holds runs of another grid; use a new folder")
         return
-    if results.is_dir() and any(results.iterdir()):
+    if results.is_dir() and any(p.name not in ("runs", "adapters", "logs") for p in results.iterdir()):
         raise ValueError(f"results folder {str(results)!r} is not empty and holds no grid.json: choose a new folder")
     if not check_only:
         write_json(marker, {"hash": grid_hash(grid), "grid": grid})

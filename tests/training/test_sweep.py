@@ -67,6 +67,14 @@ def test_sweep_runs_resumes_and_refuses_another_grid(tiny_bert, tmp_path):
     assert [r["run_id"] for r in again] == [r["run_id"] for r in first]
     assert stamps == {p.name: p.stat().st_mtime_ns for p in (results / "runs").glob("*.json")}
     assert len(read_results(results)[1]) == 4
+    truncated = sorted((results / "runs").glob("*.json"))[0]  # cut by hand or by a full disk
+    truncated.write_text(truncated.read_text()[:40])
+    with pytest.raises(ValueError, match=rf"{truncated.name}' is not a complete JSON file"):
+        read_results(results)
+    assert len(sweep(grid, results, progress=False)) == 4  # the resume runs it again, and only it
+    assert json.loads(truncated.read_text())["run_id"] == truncated.stem
+    assert {p.name: p.stat().st_mtime_ns for p in (results / "runs").glob("*.json") if p != truncated} == {
+        name: stamp for name, stamp in stamps.items() if name != truncated.name}
     other = write_grid(tmp_path / "other.yaml", tiny_bert, rank=[8])
     with pytest.raises(ValueError, match="holds runs of another grid"):
         sweep(other, results, progress=False)

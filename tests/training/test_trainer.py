@@ -65,11 +65,11 @@ def test_decoder_classifier(tiny_llama, tmp_path):
 
 def test_bad_arguments(tiny_bert, tmp_path, capsys):
     assert main(["train", "--sample", "--model", "./no/such/model", "--output_dir", str(tmp_path)]) == 2
-    assert "model path './no/such/model' does not exist" in capsys.readouterr().out
+    assert "model path './no/such/model' does not exist" in capsys.readouterr().err
     assert main(["train", "--sample", "--model", tiny_bert, "--rank", "0", "--output_dir", str(tmp_path)]) == 2
-    assert "rank must be >= 1" in capsys.readouterr().out
+    assert "rank must be >= 1" in capsys.readouterr().err
     assert main(["train", "--sample", "--model", tiny_bert, "--config", "imdb-ssti-dat-50pct-1tok"]) == 2
-    assert "did you mean date" in capsys.readouterr().out
+    assert "did you mean date" in capsys.readouterr().err
 
 
 def test_evaluations_during_training_log_the_ssti_metrics(tiny_bert, tmp_path):
