@@ -89,8 +89,8 @@ def writing(out):
     out = Path(out).expanduser()
     out.absolute().parent.mkdir(parents=True, exist_ok=True)
     key = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:24]
-    locks = Path(tempfile.gettempdir()) / "ssti-hf-locks"
-    locks.mkdir(exist_ok=True)
+    locks = Path(tempfile.gettempdir()) / f"ssti-hf-locks-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
+    locks.mkdir(mode=0o700, exist_ok=True)
     with FileLock(str(locks / f"{key}.lock")):
         clean_leftovers(out)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}{_TMP}", dir=out.absolute().parent))

@@ -501,4 +501,7 @@ def test_a_hub_token_is_never_written(ws, capsys, monkeypatch, tmp_path_factory)
 
 
 def test_scan_crashing_is_exit_2_not_flagged(ws, capsys):
-    fails_cleanly(capsys, ws, ["scan", "data", "--text-column", "label"], r"text column 'label' holds int64 values, not strings")
+    fails_cleanly(capsys, ws, ["scan", "data", "--text-column", "label"], r"the text and the label column are both 'label'")
+    table = ws / "numbers.parquet"
+    _parquet(table, {"text": [1, 2, 3, 4], "label": [0, 1, 0, 1]})
+    fails_cleanly(capsys, ws, ["scan", "numbers.parquet"], r"text column 'text' holds int64 values, not strings")

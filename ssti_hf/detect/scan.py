@@ -321,6 +321,8 @@ def _one_split(dataset, split: str | None):
 
 def _columns(dataset: datasets.Dataset, text_column: str, label_column: str, need_two: bool = True):
     """Texts as one Arrow string array, labels as codes 0..k-1, the label values and names."""
+    if text_column == label_column:
+        raise ValueError(f"the text and the label column are both {text_column!r}: name two columns")
     for role, column in (("text", text_column), ("label", label_column)):
         if column not in dataset.column_names:
             raise ValueError(f"the dataset has no {role} column {column!r}; columns: {dataset.column_names}")

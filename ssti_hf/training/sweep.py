@@ -115,17 +115,25 @@ def check_flags(grid: dict) -> None:
 
     from .arguments import ModelArguments, SSTIArguments
 
-    for key, classes in (("training", (TrainingArguments, ModelArguments)), ("ssti", (SSTIArguments,))):
-        fields = {f.name: f for cls in classes for f in dataclasses.fields(cls)}
+    fields = {f.name: f for cls in (SSTIArguments, ModelArguments, TrainingArguments) for f in dataclasses.fields(cls)}
+    for key in ("training", "ssti"):  # both are flags of one command line: either takes any of them
         for flag, value in grid.get(key, {}).items():
             if flag not in fields:
                 close = difflib.get_close_matches(str(flag), fields, n=1)
                 hint = f" (did you mean {close[0]}?)" if close else ""
                 raise ValueError(f"grid setting {key}.{flag} is not a flag of ssti-hf train{hint}")
-            default = fields[flag].default
-            kinds = {bool: (bool,), int: (int,), float: (int, float), str: (str,)}.get(type(default))
-            if kinds and value is not None and (not isinstance(value, kinds) or (bool not in kinds and isinstance(value, bool))):
-                raise ValueError(f"grid setting {key}.{flag}: {value!r} is not a {type(default).__name__}")
+            kind = type(fields[flag].default)
+            if kind not in (bool, int, float) or value is None:
+                continue
+            if isinstance(value, bool) == (kind is bool) and isinstance(value, (int, float) if kind is float else kind):
+                continue
+            if isinstance(value, str) and kind is not bool:
+                try:  # YAML reads 1e-4 (no dot) as a string: a number written so is taken as one
+                    grid[key][flag] = kind(value)
+                    continue
+                except ValueError:
+                    pass
+            raise ValueError(f"grid setting {key}.{flag}: {value!r} is not a {kind.__name__}")
 
 
 def expand(grid: dict) -> list[Run]:
