@@ -217,7 +217,7 @@ def _train(argv: list[str]) -> int:
     from transformers import HfArgumentParser, TrainingArguments
 
     from .training.trainer import run
-    from .training.arguments import ModelArguments, SSTIArguments, hide_token, paper_defaults
+    from .training.arguments import ModelArguments, SSTIArguments, check_training, hide_token, paper_defaults
 
     console = Console()
     parser_class = type("TrainParser", (HfArgumentParser,), {"error": _Parser.error})
@@ -225,6 +225,7 @@ def _train(argv: list[str]) -> int:
     defaults = [f"--{key}={value}" for key, value in paper_defaults().items()]
     ssti_args, model_args, training_args = parser.parse_args_into_dataclasses(defaults + argv)
     hide_token(training_args)  # never pickled into a checkpoint's training_args.bin
+    check_training(training_args)
     if training_args.output_dir == TrainingArguments.__dataclass_fields__["output_dir"].default:
         objective = "-sft" if ssti_args.objective == "sft" else ""  # an SFT run never overwrites a classifier's
         name = f"{ssti_args.config}{objective}-{model_args.method}-r{model_args.rank}-s{training_args.seed}"

@@ -83,11 +83,30 @@ def check_replaceable(out, flag: str = "--out", ours=None) -> None:
 @contextlib.contextmanager
 def writing(out):
     """Hold ``out``'s lock, clean what killed runs left beside it, and yield a new temporary folder
-    beside it (with the permissions a plain mkdir gives) that is removed unless renamed in."""
+    beside it (with the permissions a plain mkdir gives) that is removed unless renamed in. Parent
+    folders it had to create are removed again when nothing was renamed in."""
+    out = Path(out).expanduser()
+    created = out.absolute().parent  # the topmost folder this call creates, removed again if nothing lands
+    while not created.parent.exists():
+        created = created.parent
+    created = None if created.exists() else created
+    out.absolute().parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with _locked(out) as tmp:
+            yield tmp
+    finally:
+        if created is not None and not out.exists():
+            with contextlib.suppress(OSError):
+                for folder in [out.absolute().parent, *out.absolute().parent.parents]:
+                    folder.rmdir()  # only empty ones; stops at the first that is not ours to remove
+                    if folder == created:
+                        break
+
+
+@contextlib.contextmanager
+def _locked(out: Path):
     from filelock import FileLock
 
-    out = Path(out).expanduser()
-    out.absolute().parent.mkdir(parents=True, exist_ok=True)
     key = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:24]
     locks = Path(tempfile.gettempdir()) / f"ssti-hf-locks-{os.getuid() if hasattr(os, 'getuid') else 'user'}"
     locks.mkdir(mode=0o700, exist_ok=True)

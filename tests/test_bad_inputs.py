@@ -132,6 +132,7 @@ DATA_CASES = [
     (["build", IMDB, "financial-ssti-date-50pct-1tok", "--sample", "--out", "o"], r"--sample needs configs of one base dataset"),
     (["build", IMDB, "--source", "data", "--out", "o", "--seed", "-3"], r"--seed.*>= 0"),
     (["build", IMDB, "--source", "./gone", "--out", "o"], r"source path './gone' does not exist"),
+    (["build", IMDB, "--source", "notext", "--out", "new/deep/o"], r"no text column 'text'"),  # made no folders either
     (["build", IMDB, "--source", "data"], r"one of the arguments --out --push-to-hub is required"),
     (["report", "nothing-here"], r"'nothing-here' is not a sweep results folder"),
     (["report", "data"], r"'data' is not a sweep results folder"),
@@ -237,6 +238,9 @@ TRAIN_CASES = [
     (["--method", "qlora"], r"invalid choice: 'qlora'"),
     (["--output_dir", "afile.txt"], r"exists and is not a folder"),
     (["--source", "data", "--output_dir", "data/run"], r"overlaps the source"),
+    (["--learning_rate", "-1"], r"--learning_rate must be a finite number > 0, got -1"),
+    (["--per_device_train_batch_size", "0"], r"--per_device_train_batch_size must be >= 1"),
+    (["--max_steps", "0"], r"--max_steps must be >= 1 \(or -1"),
 ]
 
 
@@ -268,6 +272,7 @@ SWEEP_CASES = [
     ("max_steps abc", GOOD.replace("max_steps: 1", "max_steps: abc"), [], r"training.max_steps: 'abc' is not a int"),
     ("unknown flag", GOOD.replace("max_steps: 1", "max_stesp: 1"), [], r"training.max_stesp is not a flag.*did you mean max_steps"),
     ("token in grid", GOOD.replace("max_steps: 1", "max_steps: 1, hub_token: hf_secret"), [], r"hub_token holds a token; set HF_TOKEN"),
+    ("learning rate -1", GOOD.replace("max_steps: 1", "max_steps: 1, learning_rate: -1.0"), [], r"--learning_rate must be a finite"),
     ("max_length 0", GOOD.replace("sample: true", "sample: true, max_length: 0"), [], r"--max_length must be >= 1"),
     ("missing data", GOOD.replace("ssti: {sample: true}", "data: ./nope"), [], r"'./nope' does not exist"),
     ("missing model", GOOD.replace("model: minilm", "model: ./no-model"), [], r"model path './no-model' does not exist"),

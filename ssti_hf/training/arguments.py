@@ -52,6 +52,28 @@ def at_least(name: str, value, low: int) -> None:
         raise ValueError(f"--{name} must be >= {low} (an int), got {value!r}")
 
 
+def check_training(training_args) -> None:
+    """The TrainingArguments numbers whose out-of-range values the Trainer would take without a word."""
+    import math
+
+    for name, low in (("per_device_train_batch_size", 1), ("per_device_eval_batch_size", 1), ("gradient_accumulation_steps", 1),
+                      ("logging_steps", 0), ("seed", 0)):
+        value = getattr(training_args, name, None)
+        if value is not None and value < low:
+            raise ValueError(f"--{name} must be >= {low}, got {value!r}")
+    if training_args.max_steps == 0 or training_args.max_steps < -1:
+        raise ValueError(f"--max_steps must be >= 1 (or -1: train --num_train_epochs), got {training_args.max_steps}")
+    if training_args.max_steps == -1 and not training_args.num_train_epochs > 0:
+        raise ValueError(f"--num_train_epochs must be > 0, got {training_args.num_train_epochs}")
+    for name in ("learning_rate", "weight_decay"):
+        value = getattr(training_args, name)
+        if not math.isfinite(value) or value < 0 or (name == "learning_rate" and value == 0):
+            raise ValueError(f"--{name} must be a finite number {'> 0' if name == 'learning_rate' else '>= 0'}, got {value}")
+    ratio = getattr(training_args, "warmup_ratio", None)
+    if ratio is not None and not 0 <= ratio <= 1:
+        raise ValueError(f"--warmup_ratio must be in [0, 1], got {ratio}")
+
+
 def hide_token(training_args) -> None:
     """Move ``--hub_token`` out of the TrainingArguments, which the Trainer pickles into every
     checkpoint (training_args.bin), into this process's HF_TOKEN, where huggingface_hub finds it:

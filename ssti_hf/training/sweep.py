@@ -202,7 +202,7 @@ def sweep(grid_path, results, shard_spec: str | None = None, progress: bool = Tr
     from transformers import HfArgumentParser, TrainingArguments
     from tqdm.auto import tqdm
 
-    from .arguments import ModelArguments, SSTIArguments, paper_defaults
+    from .arguments import ModelArguments, SSTIArguments, check_training, paper_defaults
     from .models import load_config
     from .trainer import run as train_run
 
@@ -232,7 +232,7 @@ def sweep(grid_path, results, shard_spec: str | None = None, progress: bool = Tr
 
     if worker is None:  # the top process: a worker process finds them built
         for run in runs:
-            arguments(run, "unused")  # every run's flags parse (TrainingArguments checks their combinations)
+            check_training(arguments(run, "unused")[2])  # every run's flags parse and are in range
         for model in dict.fromkeys(run.model for run in runs):
             load_config(model)  # the model exists (its config only)
         _build_configs(grid, runs)
