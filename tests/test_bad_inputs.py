@@ -183,6 +183,16 @@ def test_a_hub_id_fails_fast_offline_or_unreachable(ws, capsys, monkeypatch, set
     assert time.perf_counter() - started < 5, line
 
 
+def test_a_hub_model_fails_fast_when_the_hub_is_unreachable(ws, capsys, monkeypatch):
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "ENDPOINT", "http://127.0.0.1:9")  # a port nothing listens on
+    started = time.perf_counter()
+    fails_cleanly(capsys, ws, ["train", "--sample", "--model", "someone/some-model", "--output_dir", "run"],
+                  r"model 'someone/some-model' \(taken for a Hub model id.*cannot reach the Hub at http://127.0.0.1:9")
+    assert time.perf_counter() - started < 10
+
+
 # -- the API raises the same messages -----------------------------------------------------------------
 
 
@@ -232,6 +242,7 @@ TRAIN_CASES = [
     (["--lora_dropout", "1.5"], r"--lora_dropout must be a number in \[0, 1\)"),
     (["--max_steps", "abc"], r"--max_steps.*invalid int value: 'abc'"),
     (["--model", "./no/such/model"], r"model path './no/such/model' does not exist"),
+    (["--model", "data/tiny-bert"], r"model path 'data/tiny-bert' does not exist"),  # a mistyped path, not a Hub id
     (["--config", "imdb-ssti-nope-50pct-1tok"], r"unknown source 'nope'"),
     (["--source", "./missing-data"], r"'./missing-data' does not exist"),
     (["--bogus_flag", "1"], r"--bogus_flag"),
