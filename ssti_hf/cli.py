@@ -22,7 +22,7 @@ from rich.text import Text
 from .base_datasets import get_base_dataset
 from .hub.card import content_hashes, dataset_card, describe_source, recipe
 from .config import SPLITS, SSTIConfig
-from .errors import EXIT_ERROR, EXIT_OK, debugging, one_line
+from .errors import EXIT_ERROR, EXIT_FLAGGED, EXIT_OK, debugging, one_line
 from .hub.datasets import push_configs, write_configs
 from .output import check_out, check_replaceable, swap_in, writing
 from .transform import INJECTED, SPANS
@@ -402,7 +402,7 @@ def _scan(args, console: Console) -> int:
                 highlight=False,
             )
         console.print("[bold red]FLAGGED[/]" if result.flagged else "[bold green]nothing flagged[/]")
-    return 1 if result.flagged else 0
+    return EXIT_FLAGGED if result.flagged else EXIT_OK
 
 
 def _findings_table(result) -> Table:

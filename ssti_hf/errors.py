@@ -71,6 +71,8 @@ def _explain_one(error: BaseException, what: str) -> str | None:
         if status >= 500:
             return f"{what}: the Hub at {endpoint()} failed (HTTP {status}){detail}; try again later"
         return f"{what}: the Hub answered HTTP {status}{detail}"
+    if isinstance(error, BrokenPipeError):  # our own output closed early (| head), not the network
+        return None
     if isinstance(error, (*transport, ConnectionError, TimeoutError)) and not isinstance(error, HubError):
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         return (f"{what}: cannot reach the Hub at {endpoint()} ({reason}); check the network or HF_ENDPOINT, "
