@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -145,10 +146,12 @@ def clean_leftovers(out) -> None:
         if not _leftover(path.name, out.name) or not path.is_dir():
             continue
         previous = path / "previous"
-        if path.name.startswith(f".{out.name}{_OLD}") and previous.is_dir() and not out.exists():
+        if previous.is_dir() and not out.exists():
             previous.rename(out)
         shutil.rmtree(path, ignore_errors=True)
 
 
 def _leftover(name: str, out_name: str) -> bool:
-    return name.startswith((f".{out_name}{_TMP}", f".{out_name}{_OLD}"))
+    # also the names earlier versions gave them (.OUT-xxxxxxxx, .OUT-old-xxxxxxxx: mkdtemp's 8 characters)
+    return name.startswith((f".{out_name}{_TMP}", f".{out_name}{_OLD}")) or bool(
+        re.fullmatch(rf"\.{re.escape(out_name)}-(old-)?[a-z0-9_]{{8}}", name))

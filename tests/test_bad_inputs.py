@@ -482,8 +482,11 @@ def test_kill_9_while_writing_leaves_the_output_whole_and_the_next_run_cleans_up
     _kill_while_writing(ws, *second)
     assert snapshot(ws / "o") == previous  # the previous output, whole
     assert any(p.name.startswith(".o.ssti-") for p in ws.iterdir())  # what the kill left
+    (ws / ".o-k3x_9a2b").mkdir()  # what versions before this one left (mkdtemp's names)
+    (ws / ".o-old-q8w2e4r6" / "previous").mkdir(parents=True)
+    (ws / ".o-notes").mkdir()  # not a name we give: kept
     assert main(second) == 0
-    assert not [p.name for p in ws.iterdir() if p.name.startswith(".o.")]  # cleaned by the next run
+    assert sorted(p.name for p in ws.iterdir() if p.name.startswith(".o")) == [".o-notes"]  # cleaned by the next run
     if command == "build":
         assert sorted(datasets.get_dataset_config_names(str(ws / "o"))) == ["imdb-ssti-country-50pct-1tok", IMDB]
 
