@@ -85,8 +85,8 @@ def main(argv: list[str] | None = None) -> int:
     sweep.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
 
     report = commands.add_parser("report", help="plots and tables from a sweep's results folder")
-    report.add_argument("results", type=Path)
-    report.add_argument("--out", type=Path, default=None, help="where to write them (default: RESULTS/report)")
+    report.add_argument("results", type=Path, nargs="+", help="results folder(s); several are pooled into one report")
+    report.add_argument("--out", type=Path, default=None, help="where to write them (default: RESULTS/report; required for several folders)")
 
     commands.add_parser(
         "train",
@@ -207,7 +207,9 @@ def _sweep(args, console: Console) -> int:
 def _report(args, console: Console) -> int:
     from .training.report import report
 
-    path = report(args.results, args.out or args.results / "report")
+    if args.out is None and len(args.results) > 1:
+        raise ValueError(f"{len(args.results)} results folders make one report: say where it goes with --out DIR")
+    path = report(args.results, args.out or args.results[0] / "report")
     console.print(f"report written to {path}", highlight=False)
     return 0
 
