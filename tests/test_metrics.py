@@ -462,7 +462,7 @@ def test_rollout_ignores_padding_and_reads_a_causal_model_at_its_last_token(atte
 def test_tiny_bert_rollout_from_the_callback_matches_the_metric(attention_entropy):
     torch = pytest.importorskip("torch")
     transformers = pytest.importorskip("transformers")
-    from ssti_hf.callback import _rollout_rows
+    from ssti_hf.training.callback import _rollout_rows
 
     torch.manual_seed(0)
     config = transformers.BertConfig(vocab_size=100, hidden_size=32, num_hidden_layers=3, num_attention_heads=2,

@@ -5,7 +5,7 @@
 - ``gap_vs_rate_<family>.png`` (Fig. 3b/4b): spurious minus clean balanced accuracy against the
   rate, one line per rank, with error bars over seeds.
 - a Table-1 style table of predicted counts on the triggered set, and ``report.md`` embedding all;
-- the verdict on each claim of the paper the runs allow (:mod:`ssti_hf.verdicts`), with intervals
+- the verdict on each claim of the paper the runs allow (:mod:`ssti_hf.training.verdicts`), with intervals
   over seeds: Table 1, the rank trends, Fig. 5 (location and type), diversity, the entropy heuristic
   with both token importances.
 

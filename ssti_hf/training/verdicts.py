@@ -18,7 +18,7 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 
-from .config import SSTIConfig
+from ..config import SSTIConfig
 
 THRESHOLD = 0.95  # the paper's entropy heuristic
 IMPORTANCES = {"attention": "last-layer attention", "rollout": "attention rollout"}

@@ -2,8 +2,8 @@ import math
 
 import pytest
 
-from ssti_hf.sweep import expand
-from ssti_hf.verdicts import Estimate, check_all
+from ssti_hf.training.sweep import expand
+from ssti_hf.training.verdicts import Estimate, check_all
 
 LOCATION_TYPE = {"base": "imdb", "source": ["date", "country", "html"], "rate": [50], "amount": ["1tok", "10ptok"],
                  "location": ["begin", "random", "end"], "rank": [1, 64], "seed": [0, 1, 2]}
