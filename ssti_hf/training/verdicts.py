@@ -13,10 +13,12 @@ test set over the clean one.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..config import SSTIConfig
 
@@ -137,14 +139,20 @@ class Checked:
 def check_all(results: list[dict]) -> Checked:
     """Every verdict the runs allow, the tables (markdown) that support them and what the level
     figures draw."""
-    runs = runs_of(results)
+    models = defaultdict(list)  # a classifier and a decoder fine-tuned by SFT are checked apart
+    for run in runs_of(results):
+        models[(Path(str(run.metrics.get("model", ""))).name, run.metrics.get("objective", "classification"))].append(run)
     checked = Checked([], [], [])
-    for check in (_table1, _rank_trend, _location_and_type, _diversity, _entropy):
-        found = check(runs)
-        if found:
-            checked.verdicts += found[0]
-            checked.tables += found[1]
-            checked.levels += found[2] if len(found) > 2 else []
+    for (model, objective), runs in sorted(models.items()):
+        named = f"{model}, {objective}" if len(models) > 1 else ""
+        for check in (_table1, _rank_trend, _location_and_type, _diversity, _entropy, _attacks):
+            found = check(runs)
+            if not found:
+                continue
+            checked.verdicts += [dataclasses.replace(v, claim=f"[{named}] {v.claim}") if named else v for v in found[0]]
+            checked.tables += [f"*{named}*\n\n{t}" if named else t for t in found[1]]
+            for levels in found[2] if len(found) > 2 else []:
+                checked.levels.append(dataclasses.replace(levels, name=f"{levels.name}-{model}-{objective}") if named else levels)
     return checked
 
 
@@ -425,3 +433,45 @@ def _entropy(runs):
             f"{verdict} ({below} of {measured} settings)",
             f"mean ratio below 0.95 in {below} of {measured} SSTI settings, its whole interval below 0.95 in {surely}{control_text}"))
     return verdicts, [table]
+
+
+# -- the second seed paper: LoRA against full fine-tuning under training-time attacks --------------
+
+def _attacks(runs):
+    """Backdoors: LoRA's ASR minus full fine-tuning's, seed by seed, per rank and rate (the claim:
+    below 0). Label flipping: each method's drop in clean balanced accuracy from its own 0% run,
+    LoRA's minus full fine-tuning's (the claim: below 0, LoRA loses more)."""
+    cells = defaultdict(dict)  # (attack, rate, method, rank) -> seed -> metrics
+    for run in runs:
+        c = run.config
+        if c.attack in ("backdoor", "poison-flip"):
+            cells[(c.attack, c.source, c.rate, run.method, run.rank)][c.seed] = run.metrics
+    verdicts = []
+    backdoor, flips = [], []
+    for (attack, source, rate, method, rank), cell in sorted(cells.items(), key=_order):
+        full = cells.get((attack, source, rate, "full", None))
+        if method == "full" or not full:
+            continue
+        if attack == "backdoor":
+            d = _difference(cell, full, lambda m: m.get("asr"))
+            if d:
+                backdoor.append((f"{rate}% r{rank}", d))
+        elif rate > 0:
+            clean = lambda m: m["clean_balanced_accuracy"]  # noqa: E731
+            own, full_base = cells.get((attack, source, 0, method, rank)), cells.get((attack, source, 0, "full", None))
+            if own and full_base:
+                seeds = sorted(set(cell) & set(full) & set(own) & set(full_base))
+                d = Estimate.of([(clean(cell[s]) - clean(own[s])) - (clean(full[s]) - clean(full_base[s])) for s in seeds]) if seeds else None
+                if d:
+                    flips.append((f"{rate}% r{rank}", d))
+    if backdoor:
+        verdicts.append(Verdict(
+            "LoRA is more robust to backdoors than full fine-tuning (Liang et al. 2025; checked as: backdoor ASR of LoRA "
+            "minus that of full fine-tuning, seed by seed, below 0)",
+            _share([d.n > 1 and d.high < 0 for _, d in backdoor]), "; ".join(f"{n}: {d.text()}" for n, d in backdoor)))
+    if flips:
+        verdicts.append(Verdict(
+            "LoRA is less robust to untargeted poisoning than full fine-tuning (Liang et al. 2025; checked as: LoRA's drop "
+            "in clean balanced accuracy from its own 0% run minus full fine-tuning's, seed by seed, below 0)",
+            _share([d.n > 1 and d.high < 0 for _, d in flips]), "; ".join(f"label flip {n}: {d.text(100, 1)} pp" for n, d in flips)))
+    return (verdicts, []) if verdicts else None

@@ -73,3 +73,32 @@ def test_the_entropy_claim_is_measured_both_ways():
     assert "attention rollout" in rollout.claim and rollout.verdict == "holds (2 of 2 settings)"
     assert "without SSTI (0%) 0 of 2 settings" in rollout.evidence
     assert "| date 1tok random | 50 | 64 | 0.857 [0.849, 0.864] sd 0.001 | 0.715 [" in checked.tables[-1]
+
+
+def test_the_second_papers_claims_from_an_attacks_grid():
+    grid = {"config": ["imdb-poison-flip-0pct", "imdb-poison-flip-25pct", "imdb-backdoor-date-5pct-1tok"],
+            "rank": [1, 64], "method": ["lora", "full"], "seed": [0, 1, 2]}
+    made = []
+    for run in expand(grid):
+        flipped = "flip-25pct" in run.config
+        lora = run.method == "lora"
+        clean = 0.9 - (0.1 if flipped and lora else 0.02 if flipped else 0) + 0.001 * run.seed
+        asr = (0.1 if lora else 0.7) + 0.01 * run.seed
+        made.append({"run_id": run.id, "config": run.config, "seed": run.seed, "rank": run.rank, "method": run.method,
+                     "clean_balanced_accuracy": clean, "asr": asr, "gap": 0.0})
+    verdicts = {v.claim.split(" (")[0]: v for v in check_all(made).verdicts}
+    backdoor = verdicts["LoRA is more robust to backdoors than full fine-tuning"]
+    assert backdoor.verdict == "holds (2 of 2)" and "5% r1: -0.600 [" in backdoor.evidence
+    flips = verdicts["LoRA is less robust to untargeted poisoning than full fine-tuning"]
+    assert flips.verdict == "holds (2 of 2)" and "label flip 25% r64: -8.0 [" in flips.evidence
+
+
+def test_models_are_checked_apart():
+    grid = {"base": "imdb", "source": "date", "rate": [100], "rank": [64], "seed": [0, 1], "model": ["minilm", "smol.gguf"]}
+    made = runs(grid, lambda c, rank, seed: 0.1)
+    for run in made:
+        run |= {"model": "/root/minilm" if run["run_id"].endswith("minilm") else "/root/smol.gguf", "asr": 0.95 if "minilm" in run["run_id"] else 0.1,
+                "objective": "classification" if "minilm" in run["run_id"] else "sft"}
+    verdicts = check_all(made).verdicts
+    assert [v.verdict for v in verdicts] == ["holds", "does not hold"]
+    assert verdicts[0].claim.startswith("[minilm, classification] A single injected token") and verdicts[1].claim.startswith("[smol.gguf, sft]")
