@@ -191,6 +191,11 @@ def _results_table(metrics: dict) -> Table:
         table.add_row(f"attention entropy, class {label}", f"{value:.3f}")
     if "flagged" in metrics:
         table.add_row("entropy flag (< 95%)", str(metrics["flagged"]))
+    rollout = metrics.get("rollout") or {}
+    for label, value in rollout.get("mean_entropy_per_class", {}).items():
+        table.add_row(f"rollout entropy, class {label}", f"{value:.3f}")
+    if "flagged" in rollout:
+        table.add_row("rollout entropy flag (< 95%)", str(rollout["flagged"]))
     table.add_row("seconds (train / evaluate / total)", " / ".join(f"{metrics['seconds'][k]:.1f}" for k in ("train", "evaluate", "total")))
     return table
 

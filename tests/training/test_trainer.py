@@ -37,6 +37,7 @@ def test_train_writes_metrics_adapter_and_card(tiny_bert, tmp_path, capsys):
     assert "learned a spurious shortcut on purpose" in card and "imdb-ssti-date-50pct-1tok" in card
     printed = capsys.readouterr().out
     assert "clean balanced accuracy" in printed and "triggered set predicted as 1" in printed
+    assert "rollout entropy, class 1" in printed and set(metrics["rollout"]) == {"mean_entropy_per_class", "ratio", "flagged", "low_entropy_class"}
 
 
 def test_paper_defaults_and_any_training_flag(tiny_bert, tmp_path, monkeypatch):
