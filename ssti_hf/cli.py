@@ -142,10 +142,10 @@ def _run(argv: list[str]) -> int:
     sweep.add_argument("--worker", default=None, help=argparse.SUPPRESS)  # j/n: set by --workers for its processes
     sweep.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
 
-    report = commands.add_parser("report", help="plots and tables from a sweep's results folder", epilog=CONTRACT,
-                                 description="Plots and tables from a sweep's results folder.")
-    report.add_argument("results", type=Path)
-    report.add_argument("--out", type=Path, default=None, help="where to write them (default: RESULTS/report)")
+    report = commands.add_parser("report", help="plots, tables and verdicts from a sweep's results folder(s)", epilog=CONTRACT,
+                                 description="Plots, tables and verdicts (with intervals over seeds) from a sweep's results folder, or several pooled.")
+    report.add_argument("results", type=Path, nargs="+", help="results folder(s); several are pooled into one report")
+    report.add_argument("--out", type=Path, default=None, help="where to write them (default: RESULTS/report; required for several folders)")
 
     commands.add_parser(
         "train",
@@ -262,6 +262,11 @@ def _results_table(metrics: dict) -> Table:
         table.add_row(f"attention entropy, class {label}", f"{value:.3f}")
     if "flagged" in metrics:
         table.add_row("entropy flag (< 95%)", str(metrics["flagged"]))
+    rollout = metrics.get("rollout") or {}
+    for label, value in rollout.get("mean_entropy_per_class", {}).items():
+        table.add_row(f"rollout entropy, class {label}", f"{value:.3f}")
+    if "flagged" in rollout:
+        table.add_row("rollout entropy flag (< 95%)", str(rollout["flagged"]))
     table.add_row("seconds (train / evaluate / total)", " / ".join(f"{metrics['seconds'][k]:.1f}" for k in ("train", "evaluate", "total")))
     return table
 
@@ -278,7 +283,9 @@ def _sweep(args, console: Console) -> int:
 def _report(args, console: Console) -> int:
     from .training.report import report
 
-    path = report(args.results, args.out or args.results / "report")
+    if args.out is None and len(args.results) > 1:
+        raise ValueError(f"{len(args.results)} results folders make one report: say where it goes with --out DIR")
+    path = report(args.results, args.out or args.results[0] / "report")
     console.print(f"report written to {path}", highlight=False)
     return 0
 

@@ -33,6 +33,14 @@ the query positions. Only non-padding tokens count, as queries and as keys, and 
 renormalized to sum to 1. The sample's entropy is the Shannon entropy of that distribution,
 -sum(p * log_base(p)), in bits by default.
 
+With `importance="rollout"` the token importance is the attention rollout instead (Abnar and
+Zuidema 2020): the attention of every layer, averaged over heads, each plus the identity for the
+residual connection and renormalized, multiplied from the first layer to the last; a token's
+importance is what the rollout gives it in the row of the position the classifier reads (the first
+token, [CLS], of a bidirectional encoder; the last real token of a causal decoder). That is
+importance for the model's decision through all layers, where one layer's attention says where that
+layer looks.
+
 Samples are grouped by class (`references`). A model that relies on injected spurious tokens
 attends to fewer tokens, so the spurious class has lower entropy. The paper's heuristic: if one
 class's mean entropy is below 95% of another's, the data may hold spurious correlations and should
@@ -50,7 +58,12 @@ Args:
         non-padding queries, which is seq times smaller to pass (this is what ssti_hf.SSTICallback does).
     attention_mask (`list` of `list` of `int`): Per sample, the 0/1 mask of length `seq`
         (1 = real token, 0 = padding): the tokenizer's `attention_mask`.
+        With `importance="rollout"`: per sample, every layer's attention averaged over the heads,
+        shaped [layers, seq, seq] (`torch.stack(outputs.attentions, 1).mean(2)[i]`).
     references (`list` of `int`): Per sample, its class label.
+    importance (`str`, optional): "attention" (default: one layer's attention received, averaged
+        over the queries) or "rollout" (the attention rollout over all layers, read at the pooled
+        position).
     head (`int`, optional): The head to use, 0..heads-1. None (default): the mean over all heads.
     base (`float`, optional): Logarithm base of the entropy. Defaults to 2 (bits); use math.e for nats.
     threshold (`float`, optional): The flag is raised when the lowest class mean is below
@@ -180,6 +193,43 @@ def token_importance(attention, attention_mask, head=None, index=None):
     return received / total
 
 
+def attention_rollout(attentions, attention_mask, index=None):
+    """Token importance by attention rollout: a probability distribution over the real tokens.
+
+    Args:
+        attentions: array-like [layers, seq, seq], each layer's attention averaged over its heads,
+            indexed [layer, query, key], first layer first.
+        attention_mask: array-like [seq] of 0/1.
+        index: the sample's position, only used in error messages.
+
+    Returns:
+        A float64 numpy array over the non-padding positions, summing to 1: the row of the rollout
+        at the position the classifier reads (the first real token, or the last one where the first
+        token attends to nothing after itself in any layer: a causal model).
+    """
+    where = "" if index is None else f" (sample {index})"
+    layers = _sample_attention(attentions, index).astype(np.float64)
+    if layers.shape[1] != layers.shape[2]:
+        raise ValueError(f"attentions{where} for a rollout must be shaped [layers, seq, seq], got {layers.shape}.")
+    mask = _to_numpy(attention_mask, np.float64)
+    _check_mask_length(layers, mask, index)
+    if not np.isin(mask, (0, 1)).all():
+        raise ValueError(f"attention_mask{where} must hold only 0 and 1, got values {sorted(set(mask.tolist()))}.")
+    keep = mask.astype(bool)
+    if not keep.any():
+        raise ValueError(f"attention_mask{where} has no non-padding token: its entropy is undefined.")
+    layers = layers[:, keep][:, :, keep]
+    if not np.isfinite(layers).all() or (layers < 0).any():
+        raise ValueError(f"attentions{where} must be finite non-negative attention probabilities.")
+    identity = np.eye(layers.shape[-1])
+    rollout = identity
+    for layer in layers:  # the residual stream carries half of each token through every layer
+        mixed = 0.5 * layer + 0.5 * identity
+        rollout = (mixed / mixed.sum(axis=-1, keepdims=True)) @ rollout
+    causal = layers.shape[-1] > 1 and not layers[:, 0, 1:].any()
+    return rollout[-1 if causal else 0]
+
+
 def shannon_entropy(probabilities, base=2):
     """-sum(p * log_base(p)), with 0 * log(0) = 0."""
     p = np.asarray(probabilities, dtype=np.float64)
@@ -187,12 +237,19 @@ def shannon_entropy(probabilities, base=2):
     return float(-(p * np.log(p)).sum() / math.log(base)) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
-def _check_compute_kwargs(head=None, base=2, threshold=0.95, require_two_classes=True, **unknown):
+IMPORTANCES = ("attention", "rollout")
+
+
+def _check_compute_kwargs(head=None, base=2, threshold=0.95, require_two_classes=True, importance="attention", **unknown):
     if unknown:
         raise ValueError(
             f"Unknown attention_entropy keyword argument(s) {sorted(unknown)}: the keyword arguments are "
-            f"head, base, threshold and require_two_classes (inputs: attentions, attention_mask, references)."
+            f"importance, head, base, threshold and require_two_classes (inputs: attentions, attention_mask, references)."
         )
+    if importance not in IMPORTANCES:
+        raise ValueError(f"importance must be one of {list(IMPORTANCES)}, got {importance!r}.")
+    if importance == "rollout" and head is not None:
+        raise ValueError("a rollout averages every layer over its heads: pass head=None with importance='rollout'.")
     if head is not None and not _is_int(head):
         raise ValueError(f"head must be an int or None, got {head!r}.")
     if head is not None and head < 0:
@@ -210,6 +267,7 @@ class AttentionEntropy(evaluate.Metric):
     # Also reachable from a loaded metric: `metric.token_importance(attention, mask)` gives the
     # per-token scores behind an entropy (e.g. to draw the paper's heatmaps).
     token_importance = staticmethod(token_importance)
+    attention_rollout = staticmethod(attention_rollout)
     shannon_entropy = staticmethod(shannon_entropy)
 
     def _info(self):
@@ -269,7 +327,8 @@ class AttentionEntropy(evaluate.Metric):
         return super().add(prediction=prediction, reference=reference, **kwargs)
 
     def _compute(
-        self, attentions, attention_mask, references, head=None, base=2, threshold=0.95, require_two_classes=True
+        self, attentions, attention_mask, references, head=None, base=2, threshold=0.95, require_two_classes=True,
+        importance="attention",
     ):
         if not (len(attentions) == len(attention_mask) == len(references)):
             raise ValueError(
@@ -278,10 +337,16 @@ class AttentionEntropy(evaluate.Metric):
             )
         if len(references) == 0:
             raise ValueError("attention_entropy got no samples.")
-        _check_compute_kwargs(head=head, base=base, threshold=threshold, require_two_classes=require_two_classes)
+        _check_compute_kwargs(head=head, base=base, threshold=threshold, require_two_classes=require_two_classes,
+                              importance=importance)
+
+        def importances(i, attention, mask):
+            if importance == "rollout":
+                return attention_rollout(attention, mask, index=i)
+            return token_importance(attention, mask, head=head, index=i)
 
         entropies = [
-            shannon_entropy(token_importance(attention, mask, head=head, index=i), base=base)
+            shannon_entropy(importances(i, attention, mask), base=base)
             for i, (attention, mask) in enumerate(zip(attentions, attention_mask))
         ]
 

@@ -13,6 +13,7 @@ the LoRA runs of one model and rank train together in groups (``--stack``, :mod:
     rate: [0, 25, 50, 75, 100]
     amount: [1tok]
     location: [random]
+    diversity: [all]             # k distinct items of the source (the paper's appendix A.8), or all
     label: 1
     rank: [1, 16, 32, 64]
     method: lora
@@ -50,7 +51,7 @@ import yaml
 from ..config import LOCATION_NAMES, SSTIConfig, get_attack, parse_amount
 from .runs import write_json
 
-NAME_AXES = ("base", "attack", "source", "rate", "amount", "location", "label")  # the parts of a config name
+NAME_AXES = ("base", "attack", "source", "rate", "amount", "location", "diversity", "label")  # the parts of a config name
 RUN_AXES = ("rank", "method", "seed", "model")  # how each config is trained
 AXES = ("config", *NAME_AXES, *RUN_AXES)
 SETTINGS = ("data", "training", "ssti")
@@ -140,7 +141,7 @@ def expand(grid: dict) -> list[Run]:
     """Every combination of the axes, in a fixed order; each config name is checked.
 
     The configs are the names under ``config``, or every combination of the name parts."""
-    defaults = {"attack": "ssti", "source": "date", "rate": 50, "amount": "1tok", "location": "random", "label": 1,
+    defaults = {"attack": "ssti", "source": "date", "rate": 50, "amount": "1tok", "location": "random", "diversity": "all", "label": 1,
                 "rank": 16, "method": "lora", "seed": 0, "model": "minilm"}
     axes = {key: grid.get(key, defaults.get(key)) for key in AXES}
     axes = {key: value if isinstance(value, list) else [value] for key, value in axes.items()}
@@ -164,12 +165,16 @@ def _config_name(point: dict) -> str:
     """The config name at one point of the name axes (parts its attack has not are ignored)."""
     if point["location"] not in LOCATION_NAMES:
         raise ValueError(f"grid location {point['location']!r}: use {', '.join(LOCATION_NAMES)} (as in config names)")
+    diversity = point["diversity"]
+    if diversity != "all" and (isinstance(diversity, bool) or not isinstance(diversity, int)):
+        raise ValueError(f"grid diversity {diversity!r}: use a number of distinct items, or all (the whole source)")
     spec = get_attack(point["attack"])
     source, amount, location = point["source"], parse_amount(point["amount"]), LOCATION_NAMES[point["location"]]
+    diversity = None if diversity == "all" else diversity
     if not spec.trigger:
-        source = amount = location = None
+        source = amount = location = diversity = None
     label = point["label"] if spec.targeted else None
-    return SSTIConfig(point["base"], source, point["rate"], amount, location, label, attack=point["attack"]).name
+    return SSTIConfig(point["base"], source, point["rate"], amount, location, label, attack=point["attack"], diversity=diversity).name
 
 
 def grid_hash(grid: dict) -> str:

@@ -44,6 +44,13 @@ def test_grid_expands_every_combination(tmp_path):
     assert set(shard(runs, "0/4")).isdisjoint(shard(runs, "1/4"))
 
 
+def test_a_diversity_axis_names_its_configs(tmp_path):
+    runs = expand(load_grid(write_grid(tmp_path / "g.yaml", "m", rate=[50], diversity=[1, 10, "all"], rank=[1, 64])))
+    assert [r.config for r in runs[::2]] == ["imdb-ssti-date-50pct-1tok-div1", "imdb-ssti-date-50pct-1tok-div10", "imdb-ssti-date-50pct-1tok"]
+    with pytest.raises(ValueError, match="grid diversity 'some'"):
+        expand(load_grid(write_grid(tmp_path / "b.yaml", "m", diversity=["some"])))
+
+
 def test_bad_grids(tmp_path):
     with pytest.raises(ValueError, match=r"unknown key\(s\) \['ranks'\]"):
         load_grid(write_grid(tmp_path / "a.yaml", "m", ranks=[1]))
