@@ -17,11 +17,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..sources import COUNTRIES
+from . import phrases
 
 _MARK = "\x00"  # delimits matches in the Arrow pass (replaced in texts that hold it)
 # What str.isspace() (and so the injection) takes for whitespace, in RE2 syntax: RE2's \s is ASCII.
 _SPACE = r"\s\x0b\x1c-\x1f\x{85}\p{Z}"
 _TAG = r"<[A-Za-z/!][^<>]*>"  # a markup tag, as ssti_hf._text reads one
+_LETTERS = re.compile(r"[A-Za-z]+")
+_WORDLIKE = re.compile(r"[A-Za-z.,;:!?'\"()-]*")  # a word with its sentence punctuation
 
 
 
@@ -62,7 +65,7 @@ class Family(ABC):
     """A family detector: finds matches in texts, normalizes each into a *member* (a concrete
     string) and maps members to *classes*, the unit that is tested.
 
-    ``natural``: the family's classes are ordinary words, natural label signal (CONCRETE_LIFT).
+    ``natural``: the family's classes are ordinary words (listed for context).
     ``held_out``: also test each class on its held-out label-exclusive members (pointless when a
     class is one member).
     ``concrete``: every match is its own member and class, as found (no Python pass over them).
@@ -92,6 +95,11 @@ class Family(ABC):
     def describe(self, key: str) -> str:
         """A class as people read it."""
         return f"{self.name} {key}"
+
+    def own_words(self, key: str, members: list[str]) -> set[str]:
+        """The words (as the word family reads them) that a class's strings are made of: left out
+        of the content it is tested against."""
+        return {w.lower() for m in members for w in _LETTERS.findall(m)}
 
 
 class RegexFamily(Family):
@@ -129,6 +137,11 @@ def shape(token: str) -> str:
     return "".join("d" if c.isdigit() else "A" if c.isupper() else "a" if c.isalpha() else c for c in token)
 
 
+def coarse_shape(token: str) -> str:
+    """The shape with runs collapsed: ``1987-03-12`` -> ``d-d-d``."""
+    return re.sub(r"(.)\1+", r"\1", shape(token))
+
+
 class ShapeFamily(TrimmedRegexFamily):
     """Tokens holding a digit or an in-word symbol, by exact shape: dates, times, ids, codes."""
 
@@ -150,7 +163,7 @@ class CoarseShapeFamily(ShapeFamily):
     name = "coarse shape"
 
     def classify(self, member):
-        return re.sub(r"(.)\1+", r"\1", shape(member))
+        return coarse_shape(member)
 
 
 class TagFamily(RegexFamily):
@@ -194,14 +207,16 @@ class GazetteerFamily(RegexFamily):
 
 
 class UnusualCharacterFamily(RegexFamily):
-    """Non-ASCII characters other than letters and combining marks, one class per Unicode
-    category (format characters such as zero-width spaces, symbols, emoji, ...)."""
+    """Non-ASCII characters other than letters and combining marks, with the modifiers, marks and
+    joiners that follow them (an emoji with its skin tone or variation selector is one match), one
+    class per Unicode category of the first (format characters such as zero-width spaces,
+    symbols, emoji, ...)."""
 
     name = "unusual character"
-    pattern = r"[^\x00-\x7f]"
+    pattern = r"[^\x00-\x7f\p{L}\p{M}][\p{M}\p{Sk}\x{200D}]*|[^\x00-\x7f]"
 
     def classify(self, member):
-        category = unicodedata.category(member)
+        category = unicodedata.category(member[0])
         return None if category[0] in "LM" else category
 
     def describe(self, key):
@@ -248,6 +263,150 @@ class WordFamily(Family):
         return f"word {key!r}"
 
 
+class TokenFamily(RegexFamily):
+    """Whole non-space runs as written (case kept), other than lowercase words with their sentence
+    punctuation (the word family has those): a planted ``ATTENTION``, link, email, handle or id is
+    one unit, and sanitize removes all of it."""
+
+    name = "token"
+    concrete = True
+    held_out = False
+    pattern = rf"[^{_SPACE}]+"
+    # One table lookup per byte of the tokens marks the word-like ones: lowercase letters and
+    # sentence punctuation become "a", everything else (capitals, digits, symbols, non-ASCII
+    # bytes) "Z"; then Arrow tests for lowercase.
+    _TABLE = np.full(256, ord("Z"), dtype=np.uint8)
+    _TABLE[np.frombuffer(b"abcdefghijklmnopqrstuvwxyz.,;:!?'\"()-", np.uint8)] = ord("a")
+
+    def find(self, texts, offsets=False):
+        if offsets:
+            return _arrow_matches(texts, self.pattern, offsets=True)
+        lists = pc.utf8_split_whitespace(texts)
+        rows, flat = pc.list_parent_indices(lists).to_numpy(), pc.list_flatten(lists)
+        validity, value_offsets, data = flat.buffers()
+        mapped = pa.py_buffer(self._TABLE[np.frombuffer(data, dtype=np.uint8)])
+        marks = pa.Array.from_buffers(flat.type, len(flat), [validity, value_offsets, mapped], flat.null_count, flat.offset)
+        keep = pc.and_(pc.invert(pc.ascii_is_lower(marks)), pc.greater(pc.binary_length(flat), 0))  # "" from an empty text
+        return Matches(rows[keep.to_numpy(zero_copy_only=False)], flat.filter(keep))
+
+    def classify(self, member):
+        return member
+
+    def describe(self, key):
+        return f"token {key!r}"
+
+
+class WordPairFamily(WordFamily):
+    """Two consecutive words, lowercased (``family last``): a sentence planted verbatim, made of
+    words common on their own, holds pairs that natural text rarely has. Counted from the word
+    family's matches (:func:`ssti_hf.detect.statistics.pair_tally`); grown into the whole planted
+    span by the scan."""
+
+    name = "word pair"
+    natural = False
+    pairs = True
+
+    def regex(self, key: str) -> str:
+        first, second = key.split(" ")
+        return rf"(?<![A-Za-z])(?i:{first})[^A-Za-z\s]*\s+[^A-Za-z\s]*(?i:{second})(?![A-Za-z])"
+
+    def locate(self, texts: pa.Array, keys: list[str]) -> dict[str, list[tuple[int, int, int, str]]]:
+        """Per pair: (row, start, end, matched text) of its occurrences."""
+        out: dict[str, list] = {}
+        for key in keys:
+            regex = re.compile(self.regex(key))
+            rows = np.flatnonzero(pc.match_substring_regex(texts, "(?i)" + key.split(" ")[1]).to_numpy(zero_copy_only=False))
+            found = out.setdefault(key, [])
+            for row, text in zip(rows.tolist(), texts.take(pa.array(rows, pa.int64())).to_pylist()):
+                found += [(row, m.start(), m.end(), m.group()) for m in regex.finditer(text)]
+        return out
+
+    def describe(self, key):
+        return f"word pair {key!r}"
+
+
+def kinds(token: str) -> str:
+    """The kinds of characters a token is made of, and its length: ``3fa9c01b`` -> ``{ad}x8``."""
+    return "{" + "".join(sorted(set(shape(token)))) + "}x" + str(len(token))
+
+
+class TokenKindsFamily(TokenFamily):
+    """The same tokens, unless made of letters and sentence punctuation only, by the kinds of
+    characters they use and their length (``3fa9c01b`` -> ``{ad}x8``): random ids of one format, whose exact shapes differ."""
+
+    name = "token kinds"
+    concrete = False
+    held_out = True
+
+    def member(self, match):
+        return None if _WORDLIKE.fullmatch(match) else match
+
+    def classify(self, member):
+        return kinds(member)
+
+    def describe(self, key):
+        return f"tokens made of {key}"
+
+
+class TokenKindsAnyLengthFamily(TokenKindsFamily):
+    """The same, whatever the length (``{.@a}``): emails, links and handles of varying length."""
+
+    name = "token kinds, any length"
+
+    def classify(self, member):
+        return kinds(member).split("x")[0]
+
+
+class CharacterFamily(UnusualCharacterFamily):
+    """Every non-ASCII character (with its modifiers), each its own class: any script, invisible
+    format characters, emoji (shares the unusual-character matches)."""
+
+    name = "character"
+    concrete = True
+    held_out = False
+
+    def classify(self, member):
+        return member
+
+    def describe(self, key):
+        return f"character {key!r} ({', '.join(unicodedata.name(c, f'U+{ord(c):04X}') for c in key)})"
+
+
+class PhraseFamily(Family):
+    """Spans of several whole tokens, grown around a flagged token (:mod:`phrases`); a class is
+    its slots (JSON). Found by the scan from its anchors, not by a pass of its own."""
+
+    name = "phrase"
+    held_out = False
+
+    def find(self, texts, offsets=False):
+        return Matches(np.zeros(0, np.int64), pa.array([], pa.string()), np.zeros(0, np.int64) if offsets else None)
+
+    def classify(self, member):
+        return member
+
+    def describe(self, key):
+        return f"phrase {phrases.describe(phrases.decode(key))!r}"
+
+    def own_words(self, key, members):
+        return {w.lower() for kind, v in phrases.decode(key) if kind == "literal" for w in _LETTERS.findall(v)}
+
+    def locate(self, texts: pa.Array, keys: list[str]) -> dict[str, list[tuple[int, int, int, str]]]:
+        """Per phrase: (row, start, end, matched text) of its occurrences (Python regex, on the
+        rows holding its first literal token only)."""
+        out: dict[str, list] = {}
+        for key in keys:
+            slots = phrases.decode(key)
+            regex = phrases.phrase_regex(slots)
+            literal = next((v for kind, v in slots if kind == "literal"), None)
+            rows = np.arange(len(texts)) if literal is None else np.flatnonzero(
+                pc.match_substring(texts, literal).to_numpy(zero_copy_only=False))
+            found = out.setdefault(key, [])
+            for row, text in zip(rows.tolist(), texts.take(pa.array(rows, pa.int64())).to_pylist()):
+                found += [(row, m.start(), m.end(), m.group()) for m in regex.finditer(text)]
+        return out
+
+
 FAMILIES: dict[str, Family] = {}
 
 
@@ -264,4 +423,10 @@ register_family(TagFamily())
 register_family(GazetteerFamily("country", "country names", COUNTRIES))
 register_family(UnusualCharacterFamily())
 register_family(WordFamily())
+register_family(WordPairFamily())
+register_family(TokenFamily())
+register_family(TokenKindsFamily())
+register_family(TokenKindsAnyLengthFamily())
+register_family(CharacterFamily())
+register_family(PhraseFamily())
 

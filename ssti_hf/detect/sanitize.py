@@ -1,4 +1,6 @@
-"""Remove what a scan flagged: every match of a flagged family, with one adjacent separator.
+"""Remove what a scan flagged: every match of a flagged class, with the separator its insertion
+added (one adjacent whitespace character, when the match is a whole token or span of tokens;
+none when it was glued to a word).
 
 A family is removed from every row, whatever its label: removing dates from the positive reviews
 only would leave them in the negative ones, a shortcut of its own. A flagged family's members
@@ -28,11 +30,16 @@ REMOVED = "sanitize_spans"  # optional column: the [start, end) spans removed fr
 
 @dataclass
 class ClassRemoval:
+    """Per class: rows, rows changed, spans and words removed, and ``rows_restored``: changed rows
+    that sanitize believes restored, every removed span a whole planted unit (a token or span of
+    tokens with its separator, or characters glued to a word), nothing cut out of a token."""
+
     rows: int = 0
     rows_changed: int = 0
     spans: int = 0
     words: int = 0
     words_before: int = 0
+    rows_restored: int = 0
 
 
 @dataclass
@@ -107,9 +114,10 @@ def _sanitize_split(data: datasets.Dataset, findings, text_column, label_column,
     recorded = [[] for _ in strings] if record_spans else None
     for row, spans in removed.items():
         text = strings[row]
-        cut = _with_separators(text, spans)
+        cut, whole = _with_separators(text, spans)
         stats = per_class[_plain(values[labels[row]])]
         stats.rows_changed += 1
+        stats.rows_restored += whole
         stats.spans += len(set(spans))  # a date matched by two findings is one span
         stats.words += sum(len(text[a:b].split()) for a, b in cut)
         strings[row] = remove_spans(text, cut)
@@ -136,6 +144,11 @@ def removal_spans(texts: pa.Array, findings: list[Finding]) -> dict[int, list[tu
     spans, found_by_pattern = defaultdict(list), {}
     for name, chosen in by_family.items():
         family = FAMILIES[name]
+        if hasattr(family, "locate"):  # phrases: found by their own pass
+            for occurrences in family.locate(texts, [f.key for f in chosen]).values():
+                for row, start, end, _ in occurrences:
+                    spans[row].append((start, end))
+            continue
         key = getattr(family, "pattern", family.name)  # families sharing a pattern (shape, coarse shape) share its matches, as in scan()
         if key not in found_by_pattern:
             found_by_pattern[key] = family.find(texts, offsets=True)
@@ -215,17 +228,24 @@ def _pylist(data: datasets.Dataset, column: str) -> list:
     return arrow_column(data, column).to_pylist()
 
 
-def _with_separators(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Merged spans, each grown by one adjacent whitespace character (the following one, else the
-    preceding one) so that "a 1987-03-12 b" becomes "a b", not "a  b"."""
-    grown = []
+def _with_separators(text: str, spans: list[tuple[int, int]]) -> tuple[list[tuple[int, int]], bool]:
+    """Merged spans, a span that is whole tokens grown by one adjacent whitespace character (the
+    following one, else the preceding one), so that "a 1987-03-12 b" becomes "a b"; a span glued
+    to a word ("word\u200b") loses no separator. Also: whether every span was a whole unit (whole
+    tokens, or non-alphanumeric characters glued to a word), the row believed restored."""
+    grown, whole = [], True
     for start, end in _merge(spans):
-        if end < len(text) and text[end].isspace():
-            end += 1
-        elif start > 0 and text[start - 1].isspace():
-            start -= 1
+        before = start == 0 or text[start - 1].isspace()
+        after = end == len(text) or text[end].isspace()
+        if before and after:
+            if end < len(text):
+                end += 1
+            elif start > 0:
+                start -= 1
+        elif not all(not c.isalnum() for c in text[start:end]):
+            whole = False  # a piece cut out of a token: what is left may not be the original
         grown.append((start, end))
-    return _merge(grown)
+    return _merge(grown), whole
 
 
 def _merge(spans):

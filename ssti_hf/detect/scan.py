@@ -13,20 +13,21 @@ Natural members dilute a class: reviews mention France and hold ``<br />`` whate
 So every class is also tested **held out**: the members found only in label-k rows of one half of
 the rows are tested on the other half (picked without looking at the rows they are tested on).
 
-Score and flag rule. The score is a lower confidence bound on *lift*, the share of the way from
-the prior to purity 1 that a class's rows go: ``(LB(purity) - prior) / (1 - prior)``, LB the
-Wilson bound at the corrected level. Natural label signal is concentrated in a few strings
-("worst", "waste", "4/10": 90-97% pure in IMDB, lift bounds up to 0.78), an injected family is
-spread over many. So a class flags when significant and
-- a *family*, its label rows spread over >= :data:`MIN_DIVERSITY` effectively distinct strings
-  (exp of their entropy): lift bound >= :data:`FAMILY_LIFT` (0.5: >= 75% pure at a 50% prior);
-- a word or a class of a few strings: lift bound >= :data:`CONCRETE_LIFT` (0.9), as pure as a
-  planted trigger, which natural words are not.
+Planted or natural. A significant class whose rows mostly carry the label (lift lower bound
+>= :data:`GATE_LIFT`) is a *candidate*. Injection picks rows at random within a label, so a
+planted string's presence, given the label, is independent of the rest of the text; natural
+label signal ("worst", tennis scores in sport news) comes with its content. Each candidate is
+tested for that (:mod:`evidence`): a cross-validated logistic regression on the words of the
+label's rows (its own words left out) predicting which rows hold it, and how strongly its rows'
+words say the label; both ROC-AUCs must be consistent with 0.5 (within :data:`SE_BOUND` standard
+errors, and within :data:`AUC_CAP`). Candidate tokens and words are first grown into the span
+planted with them (:mod:`phrases`): a sentence is tested, and removed, as one unit.
 docs/scan.md has the measurements behind these numbers.
 """
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -36,9 +37,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from scipy.special import ndtr, ndtri  # normal cdf and its inverse
+from threadpoolctl import threadpool_limits
 
-from .families import FAMILIES, searchable
-from .statistics import ALPHA, CONCRETE_LIFT, EXAMPLES, FAMILY_LIFT, KEEP_COMMON, KEEP_MARGIN, MIN_DIVERSITY, MIN_SUPPORT, Tally, lift_bound, wilson_lower
+from . import phrases
+from .evidence import FOLDS, Content, LabelMargin, auc_se
+from .families import _LETTERS, FAMILIES, Matches, coarse_shape, searchable
+from .statistics import (
+    ALPHA, AUC_CAP, EXAMPLES, GATE_LIFT, KEEP_COMMON, KEEP_MARGIN, MIN_PURITY, MIN_SHARE, MIN_SUPPORT, SE_BOUND, Tally, encode, lift_bound, pair_tally,
+    wilson_lower,
+)
 
 
 # -- results ---------------------------------------------------------------------------------------
@@ -52,7 +59,9 @@ class Finding:
     one-sided, Bonferroni-corrected; ``entropy``: H(y|t) in bits over those rows; ``reason``: why
     it is (not) flagged; ``examples``: up to 10 matched strings, purest first; ``diversity``: the
     effective number of distinct strings in its label rows; ``kept``: members that sanitize
-    leaves alone (common and not enriched in the label, like IMDB's ``<br />``)."""
+    leaves alone (common and not enriched in the label, like IMDB's ``<br />``); ``evidence``:
+    the planted-or-natural test in words, ``auc`` and ``label_auc`` its two ROC-AUCs (None: not a
+    candidate, or too few rows)."""
 
     pattern: str
     family: str
@@ -70,6 +79,9 @@ class Finding:
     held_out: bool = False
     diversity: float = 1.0
     kept: list[str] = field(default_factory=list)
+    evidence: str = ""
+    auc: float | None = None
+    label_auc: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -121,7 +133,7 @@ def scan(
     alpha: float = ALPHA,
     min_support: int = MIN_SUPPORT,
 ) -> ScanResult:
-    """Find families of tokens tied to one label.
+    """Find strings planted in the rows of one label.
 
     Args:
         dataset: a ``datasets.Dataset``, a ``DatasetDict`` (``split``, default ``train``), or a
@@ -136,24 +148,44 @@ def scan(
     start = time.perf_counter()
     texts, labels, values, names = _columns(_one_split(dataset, split), text_column, label_column)
     n, k = len(labels), len(values)
-    prior = np.bincount(labels, minlength=k) / n
+    label_rows = np.bincount(labels, minlength=k)
+    prior = label_rows / n
     fold = np.random.default_rng(0).integers(0, 2, n)  # the two halves of the held-out test
     texts = searchable(texts)
-    found: dict = {}  # families with one pattern (shape, coarse shape) share their matches
-    tallies = []
-    for name in families or FAMILIES:
+    chosen = list(families or FAMILIES)
+    for name in chosen:
         if name not in FAMILIES:
             raise ValueError(f"unknown family {name!r}; registered: {', '.join(FAMILIES)}")
+    found, encoded = {}, {}  # families with one pattern (shape, coarse shape) share their matches
+    tallies = {}
+    for name in dict.fromkeys(chosen + ["word"]):  # words are also the content of the evidence test
         family = FAMILIES[name]
         key = getattr(family, "pattern", family.name)
         if key not in found:
             found[key] = family.find(texts)
-        tallies.append(Tally.count(family, found[key], labels, fold, k))
+            encoded[key] = encode(found[key])
+        if getattr(family, "pairs", False):
+            tallies[name] = pair_tally(family, found[key], encoded[key], labels, fold, k, min_support)
+        else:
+            tallies[name] = Tally.count(family, found[key], labels, fold, k, encoded[key])
+    words = tallies["word"]
+    tallies = [tallies[name] for name in chosen]
     tests = [t.tests(labels, fold, k, min_support) for t in tallies]
     n_tests = max(1, sum(len(t["support"]) for t in tests))
+    stats = [_statistics(t, prior, label_rows, n_tests, alpha) for t in tests]
+    evidence = Evidence(texts, labels, words, k)
+    phrase_tally = _phrases(tallies, tests, stats, evidence, prior, "phrase" in chosen)
+    if phrase_tally is not None:
+        tallies.append(phrase_tally)
+        tests.append(phrase_tally.tests(labels, fold, k, min_support))
+        stats.append(_statistics(tests[-1], prior, label_rows, n_tests, alpha))
+    with threadpool_limits(1):  # small matrices: BLAS threads cost more than they give
+        for tally, test, st in zip(tallies, tests, stats):
+            _decide(tally, test, st, evidence, prior)
+    _subsume(tallies, tests, stats)
     findings = []
-    for tally, test in zip(tallies, tests):
-        findings += _findings(tally, test, prior, n_tests, alpha, values, top)
+    for tally, test, st in zip(tallies, tests, stats):
+        findings += _findings(tally, test, st, prior, n_tests, values, top)
     findings.sort(key=lambda f: (not f.flagged, -f.score, f.pattern))
     flagged = [f for f in findings if f.flagged]
     others = [f for f in findings if not f.flagged][:top]
@@ -167,32 +199,173 @@ def scan(
     )
 
 
-
-def _findings(tally: Tally, test: dict, prior, n_tests, alpha, values, top) -> list[Finding]:
-    """Statistics of every test of one family, and Findings for the flagged and top others."""
-    if not len(test["support"]):
-        return []
+def _statistics(test: dict, prior, label_rows: np.ndarray, n_tests: int, alpha: float) -> dict:
+    """Per test: hits, z, Bonferroni p-value, lift bound (the score), and whether it is a
+    *candidate* for the planted-or-natural evidence: significant, lift bound >= GATE_LIFT, at
+    least MIN_PURITY of its rows in the label, in at least MIN_SHARE of the label's rows."""
     label, support = test["label"], test["support"]
-    hits = test["counts"][np.arange(len(label)), label]
+    hits = test["counts"][np.arange(len(label)), label] if len(label) else np.zeros(0)
     pi = prior[label]
-    z = (hits / support - pi) / np.sqrt(pi * (1 - pi) / support)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (hits / support - pi) / np.sqrt(pi * (1 - pi) / support)
     z_crit = -ndtri(alpha / n_tests)  # the z of a one-sided test at the corrected level
     p_value = np.minimum(1.0, ndtr(-z) * n_tests)
     score = lift_bound(hits, support, pi, z_crit)
-    diverse = (test["diversity"] >= MIN_DIVERSITY) & (not tally.family.natural)
-    flagged = (p_value < alpha) & (score >= np.where(diverse, FAMILY_LIFT, CONCRETE_LIFT))
-    # One finding per (class, label): the raw or the held-out test, flagged first, then by score.
+    n = len(label)
+    share = hits / np.maximum(1, label_rows[label]) if n else np.zeros(0)
+    candidate = (p_value < alpha) & (score >= GATE_LIFT) & (hits >= MIN_PURITY * support) & (share >= MIN_SHARE)
+    return dict(hits=hits, z=z, p_value=p_value, score=score, candidate=candidate, share=share,
+                auc=np.full(n, np.nan), label_auc=np.full(n, np.nan), rows_used=np.zeros(n, np.int64),
+                flagged=np.zeros(n, bool), part_of=[None] * n, alpha=alpha)
+
+
+def _decide(tally: Tally, test: dict, st: dict, evidence: "Evidence", prior) -> None:
+    """Flag the candidates whose presence, given the label, is independent of content."""
+    for i in np.flatnonzero(st["candidate"]):
+        label = int(test["label"][i])
+        holding, exclude = _holding(tally, test["class"][i], label, evidence.labels, prior, bool(test["held_out"][i]))
+        result = evidence.test(holding, label, exclude)
+        if result is not None:
+            st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
+
+
+def _holding(tally: Tally, cls: int, label: int, labels: np.ndarray, prior, held_out: bool = False):
+    """Rows of ``label`` holding class ``cls`` through members that sanitize would remove (for a
+    held-out test: members found in no other label, so that natural mentions of France do not
+    blur injected country names), and the class's own words (left out of content)."""
+    members = np.flatnonzero(tally.member_class == cls)
+    kept = set(_kept_members(tally, members, label, float(prior[label]), tally.rows))
+    counts = tally.by_fold[members].sum(1)
+    chosen = (counts[:, label] == counts.sum(1)) if held_out else np.ones(len(members), bool)
+    removed = np.array([m for m, c in zip(members, chosen) if c and tally.members[m] not in kept], dtype=np.int64)
+    pick = (tally.pair_member == removed[0]) if len(removed) == 1 else np.isin(tally.pair_member, removed)
+    rows = np.unique(tally.pair_row[pick & (labels[tally.pair_row] == label)])
+    own = tally.family.own_words(tally.classes[cls], [tally.members[m] for m in members])
+    return rows, own
+
+
+class Evidence:
+    """The planted-or-natural evidence of a scan (:mod:`evidence`): the rows' words, built once."""
+
+    def __init__(self, texts: pa.Array, labels: np.ndarray, words: "Tally", k: int):
+        self.texts, self.labels = texts, labels
+        self.content = Content(words.pair_member, words.pair_row, words.members, len(labels))
+        self.margin = LabelMargin(self.content, labels, k)
+
+    def rows_text(self, rows: np.ndarray) -> list[str]:
+        return self.texts.take(pa.array(rows, pa.int64())).to_pylist()
+
+    def test(self, holding: np.ndarray, label: int, exclude: set[str]):
+        """(presence AUC, label AUC, rows used, independent of content?), or None: too few rows.
+        The label AUC is one product, so it goes first; the presence AUC only for what it passes.
+        In (nearly) every row of its label, a candidate has nothing to be compared with: a label
+        leak, flagged as such."""
+        others = np.setdiff1d(np.flatnonzero(self.labels == label), holding, assume_unique=True)
+        if len(holding) < 2 * FOLDS:
+            return None
+        if len(others) < 2 * FOLDS:
+            return np.nan, np.nan, 0, True
+        columns = [self.content.index[w] for w in exclude if w in self.content.index]
+        label_auc = self.margin.auc(holding, label, columns)
+        if abs(label_auc - 0.5) > min(AUC_CAP - 0.5, SE_BOUND * auc_se(len(holding), len(others))):
+            return np.nan, label_auc, 0, False
+        auc, used, n_pos, n_neg = self.content.auc(holding, others, exclude)
+        return auc, label_auc, used, auc <= min(AUC_CAP, 0.5 + SE_BOUND * auc_se(n_pos, n_neg))
+
+
+def _phrases(tallies, tests, stats, evidence: Evidence, prior, enabled: bool) -> "Tally | None":
+    """Grow every candidate token and word into the span planted with it (:mod:`phrases`), and
+    count the spans of two tokens or more as the phrase family."""
+    if not enabled:
+        return None
+    found: dict[str, str] = {}  # phrase key -> an example
+    for tally, test, st in zip(tallies, tests, stats):
+        if tally.family.name not in ("token", "word", "word pair"):
+            continue
+        for i in np.flatnonzero(st["candidate"]):
+            cls, label = test["class"][i], int(test["label"][i])
+            holding, _ = _holding(tally, cls, label, evidence.labels, prior)
+            sample = np.random.default_rng(0).permutation(holding)[: phrases.SAMPLE]
+            key = tally.classes[cls]
+            if tally.family.name == "token":
+                anchor = re.compile(r"(?<!\S)" + re.escape(key) + r"(?!\S)")
+            else:  # the whole tokens around a word or a word pair
+                inner = tally.family.regex(key) if tally.family.name == "word pair" else f"(?i:{key})"
+                anchor = re.compile(r"(?<!\S)[^\sA-Za-z]*" + inner + r"[^\sA-Za-z]*(?!\S)")
+            slots = phrases.extend(evidence.rows_text(np.sort(sample)), anchor, coarse_shape)
+            if slots and len(slots) >= 2:
+                found.setdefault(phrases.encode(slots), "")
+    # one phrase per planted span: drop those inside a longer one
+    spelled = {key: phrases.describe(phrases.decode(key)) for key in found}
+    found = {key: "" for key in found if not any(spelled[key] in other and spelled[key] != other for other in spelled.values())}
+    if not found:
+        return None
+    family = FAMILIES["phrase"]
+    rows, strings = [], []
+    for key, occurrences in family.locate(evidence.texts, list(found)).items():
+        for row, _, _, matched in occurrences:
+            rows.append(row)
+            strings.append(key)
+            found[key] = found[key] or matched
+    if not rows:
+        return None
+    tally = Tally.count(family, Matches(np.array(rows, np.int64), pa.array(strings, pa.string())), evidence.labels,
+                         np.random.default_rng(0).integers(0, 2, len(evidence.labels)), len(evidence.margin.weights))
+    tally.examples = [found[m] for m in tally.members]
+    return tally
+
+
+def _subsume(tallies, tests, stats) -> None:
+    """A flagged phrase replaces the flagged tokens and words it is made of, and a flagged token
+    the flagged word it spells (``ATTENTION``, ``attention``): sanitize removes the larger unit,
+    and leaves those words alone elsewhere."""
+    names = [t.family.name for t in tallies]
+    if "token" in names and "word" in names:
+        token, word = names.index("token"), names.index("word")
+        spelled = {}
+        for i in np.flatnonzero(stats[token]["flagged"]):
+            key = tallies[token].classes[tests[token]["class"][i]]
+            for w in _LETTERS.findall(key):
+                spelled[(w.lower(), tests[token]["label"][i])] = FAMILIES["token"].describe(key)
+        for j in np.flatnonzero(stats[word]["flagged"]):
+            name = spelled.get((tallies[word].classes[tests[word]["class"][j]], tests[word]["label"][j]))
+            if name:
+                stats[word]["flagged"][j], stats[word]["part_of"][j] = False, name
+    if "phrase" not in names:
+        return
+    phrase = names.index("phrase")
+    for i in np.flatnonzero(stats[phrase]["flagged"]):
+        slots = phrases.decode(tallies[phrase].classes[tests[phrase]["class"][i]])
+        label = tests[phrase]["label"][i]
+        literals = {v for kind, v in slots if kind == "literal"}
+        words = {w.lower() for v in literals for w in _LETTERS.findall(v)}
+        name = FAMILIES["phrase"].describe(tallies[phrase].classes[tests[phrase]["class"][i]])
+        for tally, test, st in zip(tallies, tests, stats):
+            family = tally.family.name
+            for j in np.flatnonzero(st["flagged"] & (test["label"] == label)):
+                key = tally.classes[test["class"][j]]
+                if (family == "token" and key in literals) or (family == "word" and key in words) or (
+                        family == "word pair" and set(key.split(" ")) <= words):
+                    st["flagged"][j], st["part_of"][j] = False, name
+
+
+def _findings(tally: Tally, test: dict, st: dict, prior, n_tests, values, top) -> list[Finding]:
+    """Findings of one family: one per (class, label), the raw or the held-out test (flagged
+    first, then by score), the flagged and the strongest others."""
+    if not len(test["support"]):
+        return []
+    label, flagged, score = test["label"], st["flagged"], st["score"]
     order = np.lexsort((-score, ~flagged, label, test["class"]))
     first = np.concatenate(([True], (np.diff(test["class"][order]) != 0) | (np.diff(label[order]) != 0)))
     best = order[first]
     best = best[np.lexsort((-score[best], ~flagged[best]))][: top + int(flagged.sum())]
-    stats = dict(hits=hits, support=support, z=z, p_value=p_value, score=score, diverse=diverse, flagged=flagged)
-    return [_finding(tally, test, i, {k: v[i] for k, v in stats.items()}, prior, n_tests, values) for i in best]
+    return [_finding(tally, test, st, i, prior, n_tests, values) for i in best]
 
 
-def _finding(tally: Tally, test: dict, i: int, st: dict, prior, n_tests: int, values) -> Finding:
+def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, values) -> Finding:
     family, cls, label, held_out = tally.family, test["class"][i], int(test["label"][i]), bool(test["held_out"][i])
-    support, purity, score, flagged = int(st["support"]), st["hits"] / st["support"], float(st["score"]), bool(st["flagged"])
+    support, hits = int(test["support"][i]), st["hits"][i]
+    purity, score, flagged = hits / support, float(st["score"][i]), bool(st["flagged"][i])
     counts = test["counts"][i]
     share = counts[counts > 0] / support
     entropy = float(-(share * np.log2(share)).sum()) + 0.0
@@ -205,41 +378,60 @@ def _finding(tally: Tally, test: dict, i: int, st: dict, prior, n_tests: int, va
     # the purest strings first: in a flagged family, the injected ones
     order = np.lexsort((-in_label[shown], -(in_label[shown] / total[shown])))
     examples = [tally.examples[m] for m in members[shown][order][:EXAMPLES]]
-    p_text = "p<1e-300" if st["p_value"] == 0 else f"p={st['p_value']:.2g}"
+    p_text = "p<1e-300" if st["p_value"][i] == 0 else f"p={st['p_value'][i]:.2g}"
     why = [
-        f"{purity:.1%} of {support:,} rows with {pattern} are label {value} (prior {pi:.1%}); z={st['z']:.1f}, "
+        f"{purity:.1%} of {support:,} rows with {pattern} are label {value} (prior {pi:.1%}); z={st['z'][i]:.1f}, "
         f"{p_text} after Bonferroni over {n_tests:,} tests; H(y|t)={entropy:.2f} bits"
     ]
     if held_out:
         why.append(f"held-out test: strings found only in label-{value} rows of one half of the data, counted in the other half")
     diversity = float(test["diversity"][i])
-    if family.natural:
-        why.append("a plain word")
+    if family.concrete or family.name == "phrase":
+        why.append("one string")
     else:
         most = int(total.max()) if len(total) else 0
-        why.append(
-            f"{int((in_label > 0).sum()):,} distinct strings (effectively {diversity:.1f})"
-            + (", each in one row" if most == 1 else f", the most frequent in {most:,} rows")
-        )
-    threshold = FAMILY_LIFT if st["diverse"] else CONCRETE_LIFT
+        why.append(f"{int((in_label > 0).sum()):,} distinct strings (effectively {diversity:.1f})"
+                   + (", each in one row" if most == 1 else f", the most frequent in {most:,} rows"))
+    auc, label_auc = st["auc"][i], st["label_auc"][i]
+    evidence = ""
+    if flagged and np.isnan(auc) and np.isnan(label_auc):
+        evidence = f"in (nearly) every row of label {value}: no rows without it to compare its content with"
+        why.append(evidence)
+    elif np.isnan(auc) and not np.isnan(label_auc):
+        evidence = (f"tied to content: label AUC {label_auc:.2f} (how strongly its rows' words say label {value}, "
+                    f"against the label's other rows; 0.5 for rows picked at random)")
+        why.append(evidence)
+    elif not np.isnan(auc):
+        independent = "independent of content" if flagged or st["part_of"][i] else "tied to content"
+        evidence = (f"{independent}: AUC {auc:.2f} (words of its label's rows predicting it, {int(st['rows_used'][i])} rows, "
+                    f"3-fold logistic regression, its own words left out), label AUC {label_auc:.2f} (how strongly "
+                    f"its rows' words say label {value}; 0.5 for rows picked at random)")
+        why.append(evidence)
     if flagged:
-        kind = "a family of many strings" if st["diverse"] else "as pure as a planted trigger"
-        why.append(f"flagged, {kind}: with confidence, at least {score * (1 - pi) + pi:.1%} of its rows carry label {value} "
-                   f"(lift bound {score:.2f} >= {threshold})")
+        why.append(f"flagged: planted, at least {score * (1 - pi) + pi:.1%} of its rows carry label {value} "
+                   f"(lift bound {score:.2f} >= {GATE_LIFT}) and its presence is independent of content")
         if kept:
             why.append(f"sanitize keeps {len(kept)} member(s) unrelated to the label: {', '.join(kept[:3])}")
-    elif st["p_value"] >= ALPHA:
+    elif st["part_of"][i]:
+        why.append(f"not flagged on its own: part of the flagged {st['part_of'][i]}")
+    elif st["p_value"][i] >= st["alpha"]:
         why.append("not flagged: not significant")
-    elif not st["diverse"]:
-        why.append(f"not flagged: natural label signal ({'a word' if family.natural else 'a few strings'}, lift bound "
-                   f"{score:.2f}; flagged only from {CONCRETE_LIFT}, as pure as a planted trigger)")
+    elif score < GATE_LIFT:
+        why.append(f"not flagged: natural label signal, its rows carry other labels too (lift bound {score:.2f} < {GATE_LIFT})")
+    elif purity < MIN_PURITY:
+        why.append(f"not flagged: natural label signal, {1 - purity:.1%} of its rows carry other labels (planted: under {1 - MIN_PURITY:.0%})")
+    elif st["share"][i] < MIN_SHARE:
+        why.append(f"not flagged: in {st['share'][i]:.1%} of label-{value} rows, under {MIN_SHARE:.0%}")
+    elif np.isnan(auc) and np.isnan(label_auc):
+        why.append("not flagged: too few rows to test whether it comes with its content")
     else:
-        why.append(f"not flagged: lift bound {score:.2f} < {threshold}")
+        why.append("not flagged: natural label signal, its presence comes with its content")
     return Finding(
         pattern=pattern, family=family.name, key=tally.classes[cls], label=value, support=support,
-        purity=float(purity), score=score, p_value=float(st["p_value"]), z=float(st["z"]), entropy=entropy,
+        purity=float(purity), score=score, p_value=float(st["p_value"][i]), z=float(st["z"][i]), entropy=entropy,
         flagged=flagged, reason="; ".join(why), examples=examples, held_out=held_out,
-        diversity=diversity, kept=kept if flagged else [],
+        diversity=diversity, kept=kept if flagged else [], evidence=evidence,
+        auc=None if np.isnan(auc) else round(float(auc), 4), label_auc=None if np.isnan(label_auc) else round(float(label_auc), 4),
     )
 
 

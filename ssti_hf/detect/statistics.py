@@ -14,9 +14,11 @@ import pyarrow.compute as pc
 from .families import Family, Matches
 
 ALPHA = 0.01  # family-wise error rate of the whole scan (Bonferroni over every test)
-MIN_DIVERSITY = 10  # effective distinct strings that make a class a family (not a few tokens)
-FAMILY_LIFT = 0.5  # flag a family whose lift lower bound reaches this
-CONCRETE_LIFT = 0.9  # flag a word or a few strings only when this pure: natural label words never are
+GATE_LIFT = 0.5  # candidates: with confidence, at least half the way from the prior to purity 1
+MIN_PURITY = 0.9  # candidates: at least 90% of their rows in the label (IMDB's natural "must see": 86%)
+MIN_SHARE = 0.03  # candidates: in at least 3% of their label's rows (IMDB's "<br /><br />4/10" ratings: 2%)
+SE_BOUND = 3.0  # an AUC within this many standard errors of 0.5 is consistent with rows picked at random
+AUC_CAP = 0.6  # and never above this (nor a label AUC farther than 0.1 from 0.5)
 MIN_SUPPORT = 10  # rows a class needs before it is tested
 KEEP_COMMON, KEEP_MARGIN = 0.01, 0.05  # sanitize spares common members not enriched in the label
 EXAMPLES = 10
@@ -37,27 +39,15 @@ class Tally:
     by_fold: np.ndarray  # [member, fold, label] row counts
 
     @classmethod
-    def count(cls, family: Family, found: Matches, labels, fold, k: int) -> "Tally":
+    def count(cls, family: Family, found: Matches, labels, fold, k: int, encoded=None) -> "Tally":
+        """``encoded``: :func:`encode`'s result, shared by families that share their matches."""
         n, rows = len(labels), found.rows
-        encoded = pc.dictionary_encode(found.strings)
-        raw = encoded.dictionary.to_pylist()
+        encoded, raw, memo = encoded or encode(found)
         if family.concrete:  # a word is its own member and class: skip 80k Python calls
             members = examples = classes = raw
             raw_member = member_class = np.arange(len(raw))
         else:
-            ids: dict[str, int] = {}
-            examples = []
-            raw_member = np.empty(len(raw), dtype=np.int64)
-            for i, string in enumerate(raw):
-                member = family.member(string)
-                if member is None:
-                    raw_member[i] = -1
-                    continue
-                if member not in ids:
-                    ids[member] = len(ids)
-                    examples.append(string)
-                raw_member[i] = ids[member]
-            members = list(ids)
+            raw_member, members, examples = _members(family, raw, memo)
             class_ids: dict[str, int] = {}
             member_class = np.array(
                 [-1 if (c := family.classify(m)) is None else class_ids.setdefault(c, len(class_ids)) for m in members],
@@ -119,6 +109,54 @@ class Tally:
         with np.errstate(divide="ignore", invalid="ignore"):
             entropy = np.where(total > 0, np.log(np.maximum(total, 1)) - plogp / np.maximum(total, 1), 0.0)
         return np.exp(entropy)
+
+
+def encode(found: Matches):
+    """The matched strings dictionary-encoded, their distinct values as Python strings, and a memo
+    of their members (families sharing a ``member`` method compute them once)."""
+    encoded = pc.dictionary_encode(found.strings)
+    return encoded, encoded.dictionary.to_pylist(), {}
+
+
+def _members(family: Family, raw: list[str], memo: dict):
+    """Per distinct string its member index (-1: none), the members, and an example of each."""
+    method = type(family).member
+    if method not in memo:
+        ids: dict[str, int] = {}
+        examples = []
+        raw_member = np.empty(len(raw), dtype=np.int64)
+        for i, string in enumerate(raw):
+            member = family.member(string)
+            if member is None:
+                raw_member[i] = -1
+                continue
+            if member not in ids:
+                ids[member] = len(ids)
+                examples.append(string)
+            raw_member[i] = ids[member]
+        memo[method] = (raw_member, list(ids), examples)
+    return memo[method]
+
+
+def pair_tally(family: Family, found: Matches, encoded, labels, fold, k: int, min_support: int) -> Tally:
+    """Two consecutive matches of one row (the word family's, in order) as one concrete member,
+    counted in numpy: only pairs in >= ``min_support`` rows become strings."""
+    n = len(labels)
+    indices, raw, _ = encoded
+    ids = indices.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    rows = found.rows
+    same = rows[1:] == rows[:-1]
+    code = ids[:-1][same] * max(1, len(raw)) + ids[1:][same]
+    pair_code, pair_row = _distinct(code, rows[1:][same], n)
+    codes, first, counts = np.unique(pair_code, return_index=True, return_counts=True)
+    frequent = counts >= min_support
+    keep = np.repeat(frequent, counts)
+    member = np.repeat(np.cumsum(frequent) - 1, counts)[keep]
+    pair_row = pair_row[keep]
+    members = [f"{raw[c // len(raw)]} {raw[c % len(raw)]}" for c in codes[frequent].tolist()]
+    by_fold = np.bincount((member * 2 + fold[pair_row]) * k + labels[pair_row], minlength=len(members) * 2 * k)
+    return Tally(family, n, members, members, np.arange(len(members)), members, member, pair_row,
+                 by_fold.reshape(len(members), 2, k))
 
 
 def _distinct(a: np.ndarray, b: np.ndarray, nb: int) -> tuple[np.ndarray, np.ndarray]:

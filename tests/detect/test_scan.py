@@ -95,7 +95,7 @@ def test_a_planted_constant_word_is_flagged_as_a_trigger(imdb_train):
     data = inject(imdb_train, Source.from_list(["cf"], name="cf"), 0.5)
     first = scan(data).findings[0]
     assert (first.pattern, first.flagged) == ("word 'cf'", True)
-    assert "as pure as a planted trigger" in first.reason
+    assert "independent of content: AUC" in first.reason and first.auc < 0.6
 
 
 def test_unusual_characters_family(imdb_train):

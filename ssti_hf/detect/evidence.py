@@ -1,0 +1,94 @@
+"""Planted or natural? Injection picks rows at random within a label, so given the label a planted
+string's presence is independent of the rest of the text, while natural label signal ("worst",
+tennis scores in sport news) comes with its content. The test: within the label's rows, a
+cross-validated ridge classifier on the rows' words (the candidate's own words left out)
+predicts which rows hold the candidate; its ROC-AUC is about 0.5 for a planted string and well
+above for a natural one."""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+FOLDS = 3
+SAMPLE = 200  # rows of each side (holding / not holding the candidate) at most, seeded
+MIN_ROWS = 3  # a word is a feature when this many sampled rows hold it
+RIDGE = 1.0  # L2 penalty of the ridge classifier
+
+
+def _auc(scores: np.ndarray, y: np.ndarray) -> float:
+    """ROC-AUC from ranks (Mann-Whitney U), ties halved."""
+    from scipy.stats import rankdata
+
+    ranks = rankdata(scores)
+    n_pos, n_neg = y.sum(), (~y).sum()
+    return float((ranks[y].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+
+
+def auc_se(n_pos: int, n_neg: int) -> float:
+    """Standard error of a ROC-AUC of 0.5 (no signal) with these sides (Hanley and McNeil 1982)."""
+    return float(np.sqrt((n_pos + n_neg + 1) / (12.0 * n_pos * n_neg)))
+
+
+class Content:
+    """The rows' words as a binary sparse matrix (rows x words), built once per scan from the
+    word family's distinct (word, row) pairs."""
+
+    def __init__(self, pair_word: np.ndarray, pair_row: np.ndarray, words: list[str], rows: int):
+        data = np.ones(len(pair_row), dtype=np.float64)
+        self.matrix = sp.csr_matrix((data, (pair_row, pair_word)), shape=(rows, len(words)))
+        self.index = {w: i for i, w in enumerate(words)}
+
+    def auc(self, holding: np.ndarray, others: np.ndarray, exclude, seed: int = 0):
+        """Cross-validated ROC-AUC of telling ``holding`` rows from ``others`` by their words
+        (``exclude``: the candidate's own words), the rows used and the two sides' sizes. None:
+        too few rows."""
+        from sklearn.preprocessing import normalize
+
+        if len(holding) < 2 * FOLDS or len(others) < 2 * FOLDS:
+            return None
+        rng = np.random.default_rng(seed)
+        pos, neg = rng.permutation(holding)[:SAMPLE], rng.permutation(others)[:SAMPLE]
+        y = np.r_[np.ones(len(pos), bool), np.zeros(len(neg), bool)]
+        x = self.matrix[np.concatenate([pos, neg])]
+        used = np.asarray(x.sum(0)).ravel() >= MIN_ROWS
+        used[[self.index[w] for w in exclude if w in self.index]] = False
+        x = normalize(x[:, np.flatnonzero(used)])
+        gram = (x @ x.T).toarray()  # a linear kernel: ridge regression in its dual form, 3 solves of n x n
+        fold = np.empty(len(y), np.int64)
+        for side in (y, ~y):  # stratified folds
+            where = np.flatnonzero(side)
+            fold[where] = rng.permutation(len(where)) % FOLDS
+        target = np.where(y, 1.0, -1.0)
+        scores = np.zeros(len(y))
+        for f in range(FOLDS):
+            train, test = np.flatnonzero(fold != f), np.flatnonzero(fold == f)
+            t = target[train] - target[train].mean()
+            dual = np.linalg.solve(gram[np.ix_(train, train)] + RIDGE * np.eye(len(train)), t)
+            scores[test] = gram[np.ix_(test, train)] @ dual
+        return _auc(scores, y), len(y), int(y.sum()), int((~y).sum())
+
+
+class LabelMargin:
+    """How strongly each row's words say its label: one-vs-rest Bernoulli naive Bayes weights per
+    label, fitted in closed form on all rows. Rows holding natural label signal ("awful." in a
+    negative review) say their label more strongly than the label's other rows; rows that an
+    injection picked at random do not."""
+
+    def __init__(self, content: Content, labels: np.ndarray, k: int):
+        x = content.matrix
+        self.x, self.labels, self.weights = x, labels, []
+        for label in range(k):
+            inside = labels == label
+            p = (np.asarray(x[inside].sum(0)).ravel() + 1) / (inside.sum() + 2)
+            q = (np.asarray(x[~inside].sum(0)).ravel() + 1) / ((~inside).sum() + 2)
+            self.weights.append(np.log(p / q) - np.log((1 - p) / (1 - q)))
+
+    def auc(self, holding: np.ndarray, label: int, exclude_columns) -> float | None:
+        w = self.weights[label].copy()
+        w[list(exclude_columns)] = 0.0
+        rows = np.flatnonzero(self.labels == label)
+        y = np.isin(rows, holding)
+        if y.sum() < 2 or (~y).sum() < 2:
+            return None
+        return _auc(self.x[rows] @ w, y)

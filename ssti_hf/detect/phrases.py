@@ -1,0 +1,110 @@
+"""Planted spans of several whitespace tokens (a sentence, a signature, "Order #123 confirmed.").
+
+A flagged token or word is an *anchor*; the span around it grows one token at a time while the
+neighbouring token is the same string (or, for numbers and codes, the same coarse shape) in
+>= 90% of the anchor's rows of the label: natural text around a planted span varies, the span
+itself does not. The result is a sequence of *slots* (a literal token, or a coarse shape such as
+``#d``), matched as whole tokens separated by whitespace."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+
+import numpy as np
+
+SHARE = 0.9  # share of the anchor's rows whose neighbour must agree
+MAX_SLOTS = 32
+SAMPLE = 200  # anchor rows looked at, seeded
+_TOKEN = re.compile(r"\S+")
+
+
+def slot_regex(kind: str, value: str) -> str:
+    if kind == "literal":
+        return re.escape(value)
+    parts = []
+    for c in value:  # a coarse shape: each character class one run or more
+        parts.append({"d": "[0-9]+", "a": "[a-z]+", "A": "[A-Z]+"}.get(c, re.escape(c) + "+"))
+    return "".join(parts)
+
+
+def phrase_regex(slots) -> re.Pattern:
+    return re.compile(r"(?<!\S)" + r"\s+".join(slot_regex(k, v) for k, v in slots) + r"(?!\S)")
+
+
+def describe(slots) -> str:
+    return " ".join(v if k == "literal" else f"<{v}>" for k, v in slots)
+
+
+def encode(slots) -> str:
+    return json.dumps([list(s) for s in slots], ensure_ascii=False)
+
+
+def decode(key: str):
+    return [tuple(s) for s in json.loads(key)]
+
+
+def extend(texts: list[str], anchor: re.Pattern, coarse_shape):
+    """The slots around ``anchor`` (a pattern of one whole token) in ``texts`` (rows of the
+    anchor's label holding it); None when the anchor's token itself varies."""
+    spans = []  # per row: the text and the [start, end) of the span so far
+    for text in texts:
+        match = anchor.search(text)
+        if match:
+            spans.append([text, match.start(), match.end()])
+    if len(spans) < 2:
+        return None
+    first = Counter(text[a:b] for text, a, b in spans).most_common(1)[0]
+    if first[1] < SHARE * len(spans):
+        return None
+    slots = [("literal", token) for token in first[0].split()]
+    grown = True
+    while grown and len(slots) < MAX_SLOTS:
+        grown = False
+        for side in ("left", "right"):
+            neighbours = [_neighbour(text, a, b, side) for text, a, b in spans]
+            tokens = [n[0] if n else None for n in neighbours]
+            slot = _agree(tokens, coarse_shape)
+            if slot is None:
+                continue
+            for span, n in zip(spans, neighbours):
+                if side == "left":
+                    span[1] = n[1]
+                else:
+                    span[2] = n[2]
+            slots.insert(0, slot) if side == "left" else slots.append(slot)
+            grown = True
+    return slots
+
+
+def _neighbour(text: str, start: int, end: int, side: str):
+    """The whitespace token next to [start, end) on ``side``, with its offsets (None at an edge)."""
+    if side == "left":
+        head = text[:start].rstrip()
+        if not head or head == text[:start]:  # no token, or glued
+            return None
+        begin = len(head) - len(head.split()[-1])
+        return head[begin:], begin, end
+    tail = text[end:]
+    stripped = tail.lstrip()
+    if not stripped or stripped == tail:
+        return None
+    begin = end + len(tail) - len(stripped)
+    token = stripped.split()[0]
+    return token, start, begin + len(token)
+
+
+def _agree(tokens, coarse_shape):
+    present = [t for t in tokens if t is not None]
+    if len(present) < SHARE * len(tokens):
+        return None
+    literal, count = Counter(present).most_common(1)[0]
+    if count >= SHARE * len(tokens):
+        return ("literal", literal)
+    shapes = Counter(coarse_shape(t) for t in present)
+    value, count = shapes.most_common(1)[0]
+    # a slot of plain words would swallow natural text: shapes need a digit or a symbol
+    if count >= SHARE * len(tokens) and set(value) - set("aA"):
+        return ("shape", value)
+    return None
