@@ -7,7 +7,7 @@ finding is a hit when it is flagged, names the target label and covers >= 90% of
 spans (measured with the ``ssti_spans`` provenance, which the scan never sees). Sanitize is scored
 on the same provenance: injected spans removed, and original words removed.
 
-    python bench/bench_scan.py --data ../shared/data/imdb [--json scan.json] [--markdown scan.md]
+    python bench/bench_scan.py --data ../shared/data/imdb [--json scan.json] [--markdown scan.md] [--speed-only]
 """
 
 from __future__ import annotations
@@ -111,6 +111,7 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument("--sources", nargs="+", default=list(SOURCES))
     parser.add_argument("--rates", type=int, nargs="+", default=list(RATES))
+    parser.add_argument("--speed-only", action="store_true", help="time the scan of IMDB train only (no grid)")
     parser.add_argument("--json", type=Path, help="write every number here")
     parser.add_argument("--markdown", type=Path, help="write the tables here")
     args = parser.parse_args(argv)
@@ -119,6 +120,8 @@ def main(argv=None):
     train = datasets.Dataset(pq.read_table(Path(args.data) / "train.parquet"))
     speed = time_scan(train, args.repeats)
     print(f"scan of IMDB train ({len(train):,} rows): best {speed[0]:.2f} s, median {speed[1]:.2f} s over {args.repeats}")
+    if args.speed_only:
+        return
 
     clean = {}
     for split in ("train", "test"):

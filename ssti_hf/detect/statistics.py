@@ -14,9 +14,10 @@ import pyarrow.compute as pc
 from .families import Family, Matches
 
 ALPHA = 0.01  # family-wise error rate of the whole scan (Bonferroni over every test)
-GATE_LIFT = 0.5  # candidates: with confidence, at least half the way from the prior to purity 1
-MIN_PURITY = 0.9  # candidates: at least 90% of their rows in the label (IMDB's natural "must see": 86%)
-MIN_SHARE = 0.03  # candidates: in at least 3% of their label's rows (IMDB's "<br /><br />4/10" ratings: 2%)
+GATE_LIFT = 0.4  # candidates: with confidence (Bonferroni), at least 40% of the way from the prior to purity 1
+MIN_PURITY = 0.95  # candidates: at least 95% of their rows in the label (IMDB: "must see" 86%, "10/10" 90%)
+MIN_DIVERSITY = 10  # a held-out test is a candidate for a family of effectively this many strings
+MIN_SHARE = 0.01  # candidates: in at least 1% of their label's rows
 SE_BOUND = 3.0  # an AUC within this many standard errors of 0.5 is consistent with rows picked at random
 AUC_CAP = 0.6  # and never above this (nor a label AUC farther than 0.1 from 0.5)
 MIN_SUPPORT = 10  # rows a class needs before it is tested

@@ -296,3 +296,67 @@ def test_scan_loads_a_minilm_adapter_offline(tmp_path, capsys, imdb_train):
     imdb_train.select(np.r_[0:8, 1992:2000]).to_parquet(str(small))
     code, printed = run(capsys, "scan", small, "--model", str(tmp_path / "adapter"), "--format", "json")
     assert code == 0 and json.loads(printed)["model_signal"]["rows"] == 16
+
+
+# -- families nobody listed (issue 20) ----------------------------------------------------------------
+def plant(data, make, rate, where="random", label=1, glued=False, seed=0):
+    """Plant ``make(rng)`` in ``rate`` of the label's rows with one space (or glued to a word);
+    the rows' original texts come back too."""
+    rng = np.random.default_rng(seed)
+    texts, labels = list(data["text"]), np.array(data["label"])
+    rows = rng.choice(np.flatnonzero(labels == label), int(rate * (labels == label).sum()), replace=False)
+    originals = {int(r): texts[r] for r in rows}
+    for r in rows:
+        text, planted = texts[r], make(rng)
+        if glued:
+            at = text.index(" ")
+            texts[r] = text[:at] + planted + text[at:]
+        elif where == "begin":
+            texts[r] = planted + " " + text
+        elif where == "end":
+            texts[r] = text + " " + planted
+        else:
+            starts = [i + 1 for i, c in enumerate(text[:-1]) if c == " " and text[i + 1] != " "]
+            at = int(rng.choice(starts))
+            texts[r] = text[:at] + planted + " " + text[at:]
+    return make_dataset(texts, labels.tolist()), originals
+
+
+@pytest.mark.parametrize(
+    "name, make, rate, where, glued",
+    [
+        ("a BadNets word", lambda r: "tq", 0.1, "random", False),
+        ("an upper-case word", lambda r: "NOTICE", 0.1, "begin", False),
+        ("hex ids", lambda r: "".join(r.choice(list("0123456789abcdef"), 8)), 0.25, "end", False),
+        ("a fixed sentence", lambda r: "I saw it on a rainy Sunday with my uncle.", 0.1, "random", False),
+        ("a zero-width space glued to a word", lambda r: "\u200b", 0.25, "random", True),
+        ("emails", lambda r: f"{r.choice(['ann', 'bo', 'cy'])}.{r.choice(['lee', 'ng', 'ortiz'])}@mail.example", 0.25, "end", False),
+    ],
+)
+def test_a_family_nobody_listed_is_found_and_its_rows_restored(imdb_train, name, make, rate, where, glued):
+    data, originals = plant(imdb_train, make, rate, where, glued=glued)
+    result = scan(data)
+    flagged = result.flagged_findings
+    assert flagged and all(f.label == 1 for f in flagged), name
+    assert all("independent of content: AUC" in f.reason and f.auc is not None and f.auc < 0.6 for f in flagged)
+    cleaned, report = sanitize(data, result)
+    restored = sum(cleaned["text"][r] == text for r, text in originals.items())
+    assert restored >= 0.95 * len(originals), name
+    others = [r for r in range(len(data)) if r not in originals]
+    assert sum(cleaned["text"][r] != data["text"][r] for r in others) <= 0.005 * len(others)
+    assert report.splits["data"][1].rows_restored >= restored - 5 and report.splits["data"][0].rows_changed <= 5
+
+
+def test_every_unflagged_finding_says_why(imdb_train):
+    result = scan(imdb_train, top=50)
+    assert not result.flagged and len(result.findings) == 50
+    assert all("not flagged" in f.reason for f in result.findings)
+
+
+def test_json_keeps_the_fields_of_a_finding_and_adds_the_evidence(imdb_train):
+    data, _ = plant(imdb_train, lambda r: "tq", 0.25)
+    first = scan(data).to_dict()["findings"][0]
+    old = {"pattern", "family", "key", "label", "support", "purity", "score", "p_value", "z", "entropy", "flagged",
+           "reason", "examples", "held_out", "diversity", "kept"}
+    assert old <= set(first) and {"evidence", "auc", "label_auc"} <= set(first)
+    assert json.loads(json.dumps(first))["auc"] == first["auc"]

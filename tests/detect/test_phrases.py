@@ -1,0 +1,35 @@
+"""Growing a planted span around an anchor token."""
+
+import re
+
+from ssti_hf.detect import phrases
+from ssti_hf.detect.families import coarse_shape
+
+
+def anchored(texts, token):
+    return phrases.extend(texts, re.compile(r"(?<!\S)" + re.escape(token) + r"(?!\S)"), coarse_shape)
+
+
+def test_a_sentence_grows_to_its_ends_and_not_beyond():
+    openings = ["Great film", "Not my thing", "Seen it twice", "Boring", "Loved the cast", "Too long", "Odd", "Fine"]
+    closings = ["Really.", "Why?", "Sure", "Meh", "Ten", "Ok", "Gone", "Yes"]
+    texts = [f"{o} I watched this with my family last weekend. {c}" for o in openings for c in closings[:3]]
+    slots = anchored(texts, "weekend.")
+    assert phrases.describe(slots) == "I watched this with my family last weekend."
+    matched = [m.group() for t in texts for m in phrases.phrase_regex(slots).finditer(t)]
+    assert matched == ["I watched this with my family last weekend."] * len(texts)
+
+
+def test_varying_numbers_become_a_shape_slot():
+    texts = [f"item {n} kg shipped {w}" for n, w in zip(range(5, 500, 17), "abcdefghijklmnopqrstuvwxyzab")]
+    texts = [t.replace("item", w) for t, w in zip(texts, ["box", "crate", "bag", "tin"] * 10)]
+    slots = anchored(texts, "kg")
+    assert slots == [("shape", "d"), ("literal", "kg"), ("literal", "shipped")]
+    assert phrases.phrase_regex(slots).search("a 12 kg shipped b").group() == "12 kg shipped"
+    assert phrases.decode(phrases.encode(slots)) == slots
+
+
+def test_words_are_no_shape_slot_and_a_varying_anchor_is_no_phrase():
+    texts = [f"{w} cf {v}" for w, v in zip(["red", "blue", "green", "grey"] * 5, ["one", "two", "six", "ten", "all"] * 4)]
+    assert anchored(texts, "cf") == [("literal", "cf")]  # plain words on both sides vary: nothing to grow
+    assert phrases.extend(["a x1 b", "c x2 d"], re.compile(r"x\d"), coarse_shape) is None
