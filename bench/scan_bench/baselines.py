@@ -26,19 +26,27 @@ _TOKEN = re.compile(r"\S+")
 
 
 def _token_table(texts, labels, k, per_row: bool):
-    ids, counts = {}, []
-    for text, y in zip(texts, labels):
-        tokens = text.split()
-        for token in (set(tokens) if per_row else tokens):
-            i = ids.setdefault(token, len(ids))
-            if i == len(counts):
-                counts.append(np.zeros(k, np.int64))
-            counts[i][y] += 1
-    return list(ids), (np.array(counts) if counts else np.zeros((0, k), np.int64))
+    """Vocabulary (whitespace tokens) and per-token label counts: of rows holding the token
+    (``per_row``) or of its occurrences. Counted with Arrow and numpy."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    lists = pc.utf8_split_whitespace(pa.array(texts, pa.large_string()))
+    rows = pc.list_parent_indices(lists).to_numpy()
+    flat = pc.list_flatten(lists)
+    nonempty = pc.greater(pc.binary_length(flat), 0).to_numpy(zero_copy_only=False)
+    encoded = pc.dictionary_encode(flat.filter(pa.array(nonempty)))
+    ids, rows = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64), rows[nonempty]
+    vocab = encoded.dictionary.to_pylist()
+    if per_row:  # distinct (token, row) pairs
+        key = np.unique(ids * len(texts) + rows)
+        ids, rows = key // len(texts), key % len(texts)
+    counts = np.bincount(ids * k + np.asarray(labels)[rows], minlength=len(vocab) * k).reshape(len(vocab), k)
+    return vocab, counts
 
 
 def _z(counts, p0):
-    n = counts.sum(1, keepdims=True)
+    n = np.maximum(counts.sum(1, keepdims=True), 1)
     return (counts / n - p0) / np.sqrt(p0 * (1 - p0) / n)
 
 

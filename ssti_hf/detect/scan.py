@@ -175,10 +175,10 @@ def scan(
     stats = [_statistics(t, prior, label_rows, n_tests, alpha) for t in tests]
     evidence = Evidence(texts, labels, words, k)
     phrase_tally = _phrases(tallies, tests, stats, evidence, prior, "phrase" in chosen)
-    if phrase_tally is not None:
-        tallies.append(phrase_tally)
-        tests.append(phrase_tally.tests(labels, fold, k, min_support))
-        stats.append(_statistics(tests[-1], prior, label_rows, n_tests, alpha))
+    if phrase_tally is not None:  # in the place of the phrase family's empty pass
+        at = chosen.index("phrase")
+        tallies[at], tests[at] = phrase_tally, phrase_tally.tests(labels, fold, k, min_support)
+        stats[at] = _statistics(tests[at], prior, label_rows, n_tests, alpha)
     with threadpool_limits(1):  # small matrices: BLAS threads cost more than they give
         _decide(tallies, tests, stats, evidence, prior)
     _subsume(tallies, tests, stats)
@@ -309,9 +309,6 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, enabled: bool) ->
             slots = phrases.extend(evidence.rows_text(np.sort(sample)), anchor, coarse_shape)
             if slots and len(slots) >= 2:
                 found.setdefault(phrases.encode(slots), "")
-    # one phrase per planted span: drop those inside a longer one
-    spelled = {key: phrases.describe(phrases.decode(key)) for key in found}
-    found = {key: "" for key in found if not any(spelled[key] in other and spelled[key] != other for other in spelled.values())}
     if not found:
         return None
     family = FAMILIES["phrase"]
@@ -370,6 +367,7 @@ def _subsume(tallies, tests, stats) -> None:
     if "phrase" not in names:
         return
     phrase = names.index("phrase")
+    _juxtaposed(tallies, tests, stats, names)
     for i in np.flatnonzero(stats[phrase]["flagged"]):
         slots = phrases.decode(tallies[phrase].classes[tests[phrase]["class"][i]])
         label = tests[phrase]["label"][i]
@@ -379,10 +377,44 @@ def _subsume(tallies, tests, stats) -> None:
         for tally, test, st in zip(tallies, tests, stats):
             family = tally.family.name
             for j in np.flatnonzero(st["flagged"] & (test["label"] == label)):
+                if tally is tallies[phrase]:
+                    continue
                 key = tally.classes[test["class"][j]]
-                if (family == "token" and key in literals) or (family == "word" and key in words) or (
-                        family == "word pair" and set(key.split(" ")) <= words):
+                pair = set(key.split(" ")) if family == "word pair" else set()
+                if (family == "token" and key in literals) or (family == "word" and key in words) or (pair and pair <= words) or (
+                        pair & words and 1.5 * test["support"][j] <= tests[phrase]["support"][i]):
                     st["flagged"][j], st["part_of"][j] = False, name
+
+
+def _juxtaposed(tallies, tests, stats, names) -> None:
+    """Phrases that are no planted span of their own: one holding a flagged word, token or phrase
+    of its label with 1.5 times its rows or more is that unit next to a common neighbour ("tq
+    This" from "tq" planted before "This ..."); of two flagged phrases, one inside the other with
+    as many rows, the longer one stays."""
+    phrase = names.index("phrase")
+    tally, test, st = tallies[phrase], tests[phrase], stats[phrase]
+    text = {i: phrases.describe(phrases.decode(tally.classes[test["class"][i]])) for i in np.flatnonzero(st["flagged"])}
+    units = []  # (label, support, name, how it sits in a phrase's text)
+    for family in ("word", "token"):
+        if family in names:
+            f = names.index(family)
+            for j in np.flatnonzero(stats[f]["flagged"]):
+                key = tallies[f].classes[tests[f]["class"][j]]
+                pattern = re.compile(rf"(?<![A-Za-z])(?i:{re.escape(key)})(?![A-Za-z])" if family == "word" else rf"(?<!\S){re.escape(key)}(?!\S)")
+                units.append((tests[f]["label"][j], tests[f]["support"][j], FAMILIES[family].describe(key), pattern))
+    for i, mine in text.items():
+        label, support = test["label"][i], test["support"][i]
+        inside = [(n, s) for lab, s, n, p in units if lab == label and p.search(mine)]
+        inside += [(f"phrase {t!r}", test["support"][j]) for j, t in text.items()
+                   if j != i and test["label"][j] == label and t in mine]
+        bigger = [n for n, s in inside if s >= 1.5 * support]
+        if bigger:
+            st["flagged"][i], st["part_of"][i] = False, bigger[0]
+    for i, mine in text.items():
+        if st["flagged"][i]:
+            for j, t in text.items():
+                if j != i and st["flagged"][j] and test["label"][j] == test["label"][i] and t in mine:
+                    st["flagged"][j], st["part_of"][j] = False, FAMILIES["phrase"].describe(tally.classes[test["class"][i]])
 
 
 def _findings(tally: Tally, test: dict, st: dict, prior, n_tests, values, top) -> list[Finding]:

@@ -70,8 +70,9 @@ class Tally:
         has_class = pair_class >= 0
         if self.family.concrete:  # classes are members: their rows are already distinct
             counts = self.by_fold.sum(1)
-        else:
-            cls_, row = _distinct(pair_class[has_class], self.pair_row[has_class], n)
+        else:  # common members spread like the labels (IMDB's <br />) would only blur a class: left out
+            counted = has_class & ~self.neutral(labels, k)[self.pair_member]
+            cls_, row = _distinct(pair_class[counted], self.pair_row[counted], n)
             counts = np.bincount(cls_ * k + labels[row], minlength=n_classes * k).reshape(n_classes, k)
 
         out = {"class": [], "label": [], "held_out": [], "counts": [], "diversity": []}
@@ -98,6 +99,14 @@ class Tally:
         tests = {key: np.concatenate(value) for key, value in out.items()}
         tests["support"] = tests["counts"].sum(1)
         return tests
+
+    def neutral(self, labels, k) -> np.ndarray:
+        """Per member: common (in >= KEEP_COMMON of the rows) and spread over the labels like the
+        rows are (each label's share within KEEP_MARGIN of its prior)."""
+        total = self.by_fold.sum((1, 2))
+        share = self.by_fold.sum(1) / np.maximum(total, 1)[:, None]
+        prior = np.bincount(labels, minlength=k) / len(labels)
+        return (total >= KEEP_COMMON * self.rows) & (np.abs(share - prior).max(1) <= KEEP_MARGIN)
 
     def _diversity(self, member_hits: np.ndarray, n_classes: int) -> np.ndarray:
         """Per class, the effective number of distinct members among its label rows: exp of the
