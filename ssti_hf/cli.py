@@ -361,8 +361,9 @@ def _add_scan_commands(commands) -> None:
     scan = commands.add_parser(
         "scan",
         help="find families of tokens tied to one label (exit 1 when something is flagged)",
-        description="Scan a labelled dataset for spurious tokens: shapes (dates), markup, country names, unusual "
-        "characters and words whose rows carry one label. Exit code 0: nothing flagged, 1: flagged, 2: error.",
+        description="Scan a labelled dataset for planted tokens: strings (tokens, words, word pairs, characters, "
+        "shapes, markup, phrases) whose rows carry one label and whose presence is independent of the rest of "
+        "the text. Exit code 0: nothing flagged, 1: flagged, 2: error.",
         epilog=CONTRACT,
     )
     scan.add_argument("--format", choices=("table", "json"), default="table")
@@ -470,12 +471,13 @@ def _sanitize(args, console: Console) -> int:
     removed = ", ".join(f"{f.pattern} (label {f.label})" for f in report.findings) or "nothing (nothing flagged)"
     console.print(f"removed: {removed}", highlight=False)
     table = Table(title=f"removed per class -> {args.out}")
-    for column in ("split", "label", "rows", "rows changed", "spans", "words", "share of words"):
+    for column in ("split", "label", "rows", "rows changed", "believed restored", "spans", "words", "share of words"):
         table.add_column(column, justify="left" if column in ("split", "label") else "right")
     for split, classes in report.splits.items():
         for label, r in classes.items():
             share = r.words / r.words_before if r.words_before else 0.0
-            table.add_row(split, str(label), f"{r.rows:,}", f"{r.rows_changed:,}", f"{r.spans:,}", f"{r.words:,}", f"{share:.3%}")
+            table.add_row(split, str(label), f"{r.rows:,}", f"{r.rows_changed:,}", f"{r.rows_restored:,}", f"{r.spans:,}",
+                          f"{r.words:,}", f"{share:.3%}")
     console.print(table)
     return 0
 
