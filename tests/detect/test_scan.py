@@ -84,7 +84,9 @@ def test_held_out_test_sees_through_natural_members(imdb_train):
     data = inject(imdb_train, "html", 0.25)
     result = scan(data)
     tags = next(f for f in result.findings if f.family == "markup")
-    assert tags.held_out and "held-out test" in tags.reason
+    # IMDB's own <br /> is common and spread like the labels: left out of the counts, the injected
+    # tags make the class pure (scan v2; before, only the held-out test saw through it)
+    assert tags.flagged and tags.purity == 1.0
     # IMDB's own <br /> (in both classes) is no example and stays in sanitize
     assert "<br />" not in tags.examples and "<br />" in tags.kept
     cleaned, _ = sanitize(data, result)
