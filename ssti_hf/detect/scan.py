@@ -335,6 +335,15 @@ def _subsume(tallies, tests, stats) -> None:
     from ``tq`` planted before "The ..."). A flagged character replaces the flagged tokens that
     hold it (a zero-width space glued to words: the words stay)."""
     names = [t.family.name for t in tallies]
+    if "word pair" in names and "word" in names:  # "tq the" from "tq" planted before "The ...": the word is the unit
+        pair, word = names.index("word pair"), names.index("word")
+        flagged = {(tallies[word].classes[tests[word]["class"][j]], tests[word]["label"][j]): FAMILIES["word"].describe(
+            tallies[word].classes[tests[word]["class"][j]]) for j in np.flatnonzero(stats[word]["flagged"])}
+        for i in np.flatnonzero(stats[pair]["flagged"]):
+            label = tests[pair]["label"][i]
+            parts = [flagged.get((w, label)) for w in tallies[pair].classes[tests[pair]["class"][i]].split(" ")]
+            if any(parts):
+                stats[pair]["flagged"][i], stats[pair]["part_of"][i] = False, next(p for p in parts if p)
     if "token" in names and "word" in names:
         token, word = names.index("token"), names.index("word")
         spelled = {}
@@ -346,15 +355,6 @@ def _subsume(tallies, tests, stats) -> None:
             name = spelled.get((tallies[word].classes[tests[word]["class"][j]], tests[word]["label"][j]))
             if name:
                 stats[word]["flagged"][j], stats[word]["part_of"][j] = False, name
-    if "word pair" in names and "word" in names:  # "tq the" from "tq" planted before "The ...": the word is the unit
-        pair, word = names.index("word pair"), names.index("word")
-        flagged = {(tallies[word].classes[tests[word]["class"][j]], tests[word]["label"][j]): FAMILIES["word"].describe(
-            tallies[word].classes[tests[word]["class"][j]]) for j in np.flatnonzero(stats[word]["flagged"])}
-        for i in np.flatnonzero(stats[pair]["flagged"]):
-            label = tests[pair]["label"][i]
-            parts = [flagged.get((w, label)) for w in tallies[pair].classes[tests[pair]["class"][i]].split(" ")]
-            if any(parts):
-                stats[pair]["flagged"][i], stats[pair]["part_of"][i] = False, next(p for p in parts if p)
     if "character" in names:  # a planted character glued to words: the character is the unit, not the words
         char = names.index("character")
         for i in np.flatnonzero(stats[char]["flagged"]):
