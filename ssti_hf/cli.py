@@ -466,19 +466,22 @@ def _classifier(path: str):
 
 def _sanitize(args, console: Console) -> int:
     from .base_datasets import load_source
-    from .detect.sanitize import sanitize
+    from .detect.sanitize import REMOVED, sanitize
     from .detect.scan import scan
+    from .hub.card import sanitized_card
 
     if args.out.exists():  # before any work: a clean copy never replaces anything
         raise ValueError(f"--out {str(args.out)!r} already exists; sanitize writes a new folder and never overwrites")
     data = load_source(args.path)
     result = scan(data, args.text_column, args.label_column, split=args.split, top=0)
-    clean, report = sanitize(data, result, args.text_column, args.label_column)
+    clean, report = sanitize(data, result, args.text_column, args.label_column, record_spans=True)
+    files = {split: f"{split}.parquet" for split in clean}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = _private_tmp(args.out)
     try:  # written beside the target, then renamed: never half-written
         for split, split_data in clean.items():
-            split_data.to_parquet(str(tmp / f"{split}.parquet"))
+            split_data.to_parquet(str(tmp / files[split]))
+        sanitized_card(args.path, report, files, REMOVED).save(str(tmp / "README.md"))
         tmp.rename(args.out)
     finally:
         if tmp.exists():

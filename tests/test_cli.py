@@ -61,3 +61,29 @@ def test_output_folder_has_ordinary_permissions(tmp_path, capsys):
     umask = os.umask(0)
     os.umask(umask)
     assert out.stat().st_mode & 0o777 == 0o777 & ~umask
+
+
+def test_sanitized_folder_loads_split_for_split_with_a_card(tmp_path, capsys):
+    import yaml
+
+    attacked = tmp_path / "attacked"
+    assert run(capsys, "inject", "imdb-ssti-date-50pct-1tok", "--sample", "--out", str(attacked))[0] == 0
+    out = tmp_path / "clean"
+    code, printed = run(capsys, "sanitize", str(attacked), "--out", str(out))
+    assert code == 0 and "dddd-dd-dd" in printed
+    loaded = datasets.load_dataset(str(out))  # plain datasets: the card maps each split to its file
+    assert {k: len(v) for k, v in loaded.items()} == {"train": 2000, "test": 1000, "test_spurious": 1000, "test_triggered": 1000}
+    train = loaded["train"]
+    assert "ssti_injected" not in train.column_names and "ssti_spans" not in train.column_names  # no stale provenance
+    original = datasets.Dataset.from_parquet(str(attacked / "train.parquet"))
+    # the provenance that is kept is true: every injected row was changed (a natural date elsewhere
+    # may go too), and removing the recorded spans from the input gives the output
+    changed = [bool(spans) for spans in train["sanitize_spans"]]
+    assert all(c for c, injected in zip(changed, original["ssti_injected"]) if injected) and sum(changed) < 1010
+    from ssti_hf._text import remove_spans
+
+    assert [remove_spans(t, [tuple(s) for s in spans]) for t, spans in zip(original["text"], train["sanitize_spans"])] == train["text"]
+    card = (out / "README.md").read_text()
+    meta = yaml.safe_load(card.split("---")[1])
+    assert meta["configs"][0]["data_files"][0] == {"split": "train", "path": "train.parquet"}
+    assert meta["ssti_sanitize"]["findings"] and "dddd-dd-dd" in card and "Removed" in card

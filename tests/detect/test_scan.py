@@ -239,7 +239,7 @@ def test_cli_sanitize_writes_a_new_folder_and_never_overwrites(tmp_path, capsys,
     out = tmp_path / "clean"
     code, printed = run(capsys, "sanitize", source, "--out", out)
     assert code == 0 and "removed per class" in printed
-    assert sorted(p.name for p in out.iterdir()) == ["test.parquet", "train.parquet"]
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "test.parquet", "train.parquet"]
     cleaned = datasets.load_dataset(str(out))
     assert not scan(cleaned).flagged and cleaned["train"]["label"] == imdb_sample["train"]["label"]
     before = (out / "train.parquet").read_bytes()
