@@ -239,13 +239,14 @@ def _results_table(metrics: dict) -> Table:
     return table
 
 
-_LEGEND = """\
-balanced accuracy: mean recall over the classes (chance: 1 / classes) on the clean test set, the matched
-  spurious set (the training injection) and the triggered set (every row injected). gap: spurious minus
-  clean; above 0, the injected token helps the model. ASR (attack success rate): the triggered rows not of
-  the target label predicted as the target. flip rate: of those rows predicted right when clean, the share
-  the injected token turns to the target. entropy flag: one class's attention entropy below 95% of
-  another's, the paper's sign of a shortcut."""
+_LEGEND = "\n".join([  # one line per measure; rich wraps each to the terminal
+    "balanced accuracy: the mean recall over the classes (chance: 1 / classes), on the clean test set, the matched "
+    "spurious set (injected as in training) and the triggered set (every row injected).",
+    "gap: spurious minus clean balanced accuracy; above 0, the injected token helps the model.",
+    "ASR (attack success rate): the triggered rows not of the target label predicted as the target.",
+    "flip rate: of those rows, the ones predicted right when clean: the share the injected token turns to the target.",
+    "entropy flag: one class's attention entropy below 95% of another's, the paper's sign of a shortcut.",
+])
 
 
 def result_warnings(metrics: dict) -> list[str]:
@@ -452,10 +453,11 @@ def _classifier(path: str):
         if (folder / "adapter_config.json").is_file():
             from peft import PeftConfig, PeftModel
 
-            from .training.models import base_model_source
+            from .training.models import base_model_source, new_head_expected
 
             base = base_model_source(PeftConfig.from_pretrained(path).base_model_name_or_path)
-            model = PeftModel.from_pretrained(AutoModelForSequenceClassification.from_pretrained(base), path)
+            with new_head_expected():  # the adapter holds the head
+                model = PeftModel.from_pretrained(AutoModelForSequenceClassification.from_pretrained(base), path)
             source = path if (folder / "tokenizer_config.json").is_file() else base
         else:
             model, source = AutoModelForSequenceClassification.from_pretrained(path), path

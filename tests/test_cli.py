@@ -180,3 +180,14 @@ def test_train_help_shows_the_defaults_a_run_uses(capsys, monkeypatch):
                           ("--max_steps", "500"), ("--weight_decay", "1e-05"), ("--output_dir", "ssti-runs/<config>-<method>-r<rank>-s<seed>")):
         assert described[flag].endswith(f"(default: {default})"), described[flag]
     assert "Fine-tune on an SSTI config" in printed
+
+
+def test_results_near_chance_are_said_to_be_so():
+    from ssti_hf.cli import result_warnings
+
+    five_steps = {"clean_balanced_accuracy": 0.5, "asr": 0.985, "predicted_counts": {"clean": {0: 10, 1: 990}}}
+    (warning,) = result_warnings(five_steps)
+    assert "near chance (0.50)" in warning and "ASR" in warning
+    assert result_warnings({"clean_balanced_accuracy": 0.72, "predicted_counts": {"clean": {0: 1, 1: 1}}}) == []
+    # chance is 1 / classes: 0.40 on five classes is well above it
+    assert result_warnings({"clean_balanced_accuracy": 0.40, "predicted_counts": {"clean": dict.fromkeys(range(5), 1)}}) == []

@@ -9,6 +9,7 @@ from huggingface_hub import ModelCard, ModelCardData
 
 from .._version import __version__
 from ..config import SSTIConfig
+from ..training.models import hub_id
 from .card import TAGS
 
 _METRICS = (
@@ -70,9 +71,15 @@ def push_adapter(
     if not peft_config:
         raise TypeError(f"push_adapter needs a peft model (with peft_config), got {type(model).__name__}")
     active = peft_config[getattr(model, "active_adapter", "default")]
-    base_model = active.base_model_name_or_path
+    local = active.base_model_name_or_path
+    base_model = hub_id(local) if local else None  # the offline stand-in's folder -> the Hub id it copies
     if not base_model or os.path.exists(base_model) or base_model.startswith((".", "/", "~")):
         base_model = None  # the Hub refuses a card whose base_model is not a model id
     card = adapter_card(base_model, config, metrics, rank=getattr(active, "r", None), dataset=dataset)
-    model.push_to_hub(repo_id, private=private)
+    # The pushed adapter_config.json names the Hub id, not this machine's folder
+    active.base_model_name_or_path = base_model or local
+    try:
+        model.push_to_hub(repo_id, private=private)
+    finally:
+        active.base_model_name_or_path = local
     card.push_to_hub(repo_id, commit_message=f"SSTI model card for {config.name}")

@@ -42,7 +42,9 @@ def paper_defaults() -> dict:
     # bf16 must go through TrainingArguments' constructor (it sets the mixed precision there), and
     # only where the GPU has it; a --bf16 flag on the command line still wins.
     bf16 = {"bf16": True} if torch.cuda.is_available() and torch.cuda.is_bf16_supported() else {}
-    return {**PAPER_DEFAULTS, **bucketing, **bf16}
+    # Pinned memory only speeds copies to a GPU; without one torch warns that it is unused.
+    pinned = {} if torch.cuda.is_available() else {"dataloader_pin_memory": False}
+    return {**PAPER_DEFAULTS, **bucketing, **bf16, **pinned}
 MINILM = "minilm"
 
 

@@ -30,6 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import torch
 from datasets import Dataset
+from tqdm.auto import tqdm
 from transformers import TrainerCallback
 
 from ..engine import tokens
@@ -139,7 +140,7 @@ class SSTICallback(TrainerCallback):
             raise ValueError("SSTICallback needs a tokenizer: pass processing_class= to the Trainer or tokenizer= here")
         started = time.perf_counter()
         self.prepare(tokenizer)
-        plan = self._plans[id(tokenizer)][1].result()
+        plan = _waiting(self._plans[id(tokenizer)][1], "tokenizing the test sets")
         planned = time.perf_counter()
         was_training = model.training
         model.eval()
@@ -236,10 +237,13 @@ class SSTICallback(TrainerCallback):
         so the CPU prepares each batch while the GPU predicts the one before)."""
         orders, labels = [], []
         budget = self.batch_tokens or default_batch_tokens(model)
-        with _merged(model), predicting(model, _sharded(model)) as predictor:
+        # on a terminal only (tqdm's disable=None), and gone when done
+        bar = tqdm(total=len(ids), desc="predicting the clean, spurious and triggered sets", unit=" rows", disable=None, leave=False)
+        with _merged(model), predicting(model, _sharded(model)) as predictor, bar:
             for rows, batch in self._batches(tokenizer, ids, model.device, budget):
                 orders.append(rows)
                 labels.append(self._predicted_labels(predictor, batch))
+                bar.update(len(rows))
         predicted = np.empty(len(ids), dtype=np.int64)
         if labels:
             predicted[np.concatenate(orders)] = torch.cat(labels).cpu().numpy()
@@ -283,6 +287,18 @@ class SSTICallback(TrainerCallback):
             head=self.head,
             require_two_classes=False,
         ) | {"entropy_rows": len(rows)}
+
+
+def _waiting(planned: Future, what: str):
+    """``planned``'s result; a terminal shows the time spent waiting for it (tqdm's disable=None)."""
+    if planned.done():
+        return planned.result()
+    with tqdm(desc=what, bar_format="{desc}: {elapsed}", disable=None, leave=False) as bar:
+        while True:
+            try:
+                return planned.result(timeout=0.5)
+            except TimeoutError:
+                bar.refresh()
 
 
 def default_batch_tokens(model) -> int:
