@@ -18,6 +18,7 @@ _METRICS = (
     ("triggered_balanced_accuracy", "balanced accuracy, triggered test set (every row injected)"),
     ("gap", "spurious minus clean balanced accuracy"),
     ("asr", "attack success rate: non-target rows of the triggered set predicted as the target"),
+    ("flip_rate", "flip rate: of those rows predicted right when clean, the share predicted as the target"),
 )
 
 

@@ -177,3 +177,15 @@ def test_metrics_go_through_the_trainers_logging_to_tensorboard(tokenizer, split
     (gap,) = events.Scalars("eval/ssti_gap")
     assert gap.step == 2 and gap.value == pytest.approx(ssti_logs[0]["eval_ssti_gap"], abs=1e-6)
     assert events.Scalars("eval/ssti_flagged")[0].value == float(ssti_logs[0]["eval_ssti_flagged"])
+
+
+def test_prediction_shows_progress_on_a_terminal_only(tokenizer, splits, capsys, monkeypatch):
+    import sys
+
+    callback = SSTICallback(splits["test"], splits["test_spurious"], splits["test_triggered"], target_label=1, entropy_samples=0)
+    model = tiny_bert(tokenizer)
+    callback.evaluate(model, tokenizer)  # stderr is not a terminal here: no bar
+    assert "predicting the clean, spurious and triggered sets" not in capsys.readouterr().err
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    callback.evaluate(model, tokenizer)
+    assert "predicting the clean, spurious and triggered sets" in capsys.readouterr().err
