@@ -453,10 +453,10 @@ def _classifier(path: str):
         if (folder / "adapter_config.json").is_file():
             from peft import PeftConfig, PeftModel
 
-            from .training.models import base_model_source, new_head_expected
+            from .training.models import base_model_source, libraries_own_deprecations, new_head_expected
 
             base = base_model_source(PeftConfig.from_pretrained(path).base_model_name_or_path)
-            with new_head_expected():  # the adapter holds the head
+            with new_head_expected(), libraries_own_deprecations():  # the adapter holds the head
                 model = PeftModel.from_pretrained(AutoModelForSequenceClassification.from_pretrained(base), path)
             source = path if (folder / "tokenizer_config.json").is_file() else base
         else:

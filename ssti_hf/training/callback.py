@@ -270,6 +270,7 @@ class SSTICallback(TrainerCallback):
                 logger.warning("SSTICallback: attention entropy skipped: %s", reason)
                 return {}
             # Small batches: every layer's [batch, heads, seq, seq] attention comes back at once.
+            bar = tqdm(total=len(ids), desc="attention entropy", unit=" rows", disable=None, leave=False)
             for order, batch in self._batches(tokenizer, ids, model.device, 16 * self.max_length):
                 layer = self._attentions(model, batch)[self.layer].float()  # [B, heads, seq, seq]
                 mask = batch["attention_mask"].float()
@@ -278,6 +279,8 @@ class SSTICallback(TrainerCallback):
                 averaged = (layer * mask[:, None, :, None]).sum(2, keepdim=True) / mask.sum(1)[:, None, None, None]
                 for i, a, m in zip(order, averaged.cpu().numpy(), batch["attention_mask"].cpu().numpy()):
                     attentions[i], masks[i] = a, m
+                bar.update(len(order))
+            bar.close()
         # the plain metric on the arrays, as for ssti_gap: evaluate's compute() would encode
         # 256 x heads x seq floats through datasets' Features first (0.14 s against 0.02 s)
         return attention_entropy(
