@@ -116,7 +116,7 @@ def test_workers_run_the_grid_in_several_processes(tiny_bert, tmp_path):
         sweep(grid, results, progress=False, workers=0, model=tiny_bert, data=sample)
 
 
-@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[1] / "docs" / "results" / "grids").glob("*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[2] / "docs" / "results" / "grids").glob("*.yaml")), ids=lambda p: p.name)
 def test_shipped_grids_name_no_machine_paths(path):
     grid = load_grid(path)
     for value in [*(grid["model"] if isinstance(grid["model"], list) else [grid["model"]]), grid.get("data", "")]:
