@@ -11,7 +11,7 @@ functions that need no ``evaluate``, and ``evaluate`` modules that wrap them.
 from importlib import resources
 from pathlib import Path
 
-from .scores import attention_entropy, shannon_entropy, ssti_gap, token_importance
+from .scores import attention_entropy, attention_rollout, shannon_entropy, ssti_gap, token_importance
 
 METRICS = ("ssti_gap", "attention_entropy")
 
@@ -23,4 +23,4 @@ def metric_path(name: str) -> str:
     return str(Path(str(resources.files(__name__))) / name)
 
 
-__all__ = ["METRICS", "attention_entropy", "metric_path", "shannon_entropy", "ssti_gap", "token_importance"]
+__all__ = ["METRICS", "attention_entropy", "attention_rollout", "metric_path", "shannon_entropy", "ssti_gap", "token_importance"]

@@ -236,6 +236,43 @@ def token_importance(attention, attention_mask, head=None, index=None):
     return received / total
 
 
+def attention_rollout(attentions, attention_mask, index=None):
+    """Token importance by attention rollout: a probability distribution over the real tokens.
+
+    Args:
+        attentions: array-like [layers, seq, seq], each layer's attention averaged over its heads,
+            indexed [layer, query, key], first layer first.
+        attention_mask: array-like [seq] of 0/1.
+        index: the sample's position, only used in error messages.
+
+    Returns:
+        A float64 numpy array over the non-padding positions, summing to 1: the row of the rollout
+        at the position the classifier reads (the first real token, or the last one where the first
+        token attends to nothing after itself in any layer: a causal model).
+    """
+    where = "" if index is None else f" (sample {index})"
+    layers = sample_attention(attentions, index).astype(np.float64)
+    if layers.shape[1] != layers.shape[2]:
+        raise ValueError(f"attentions{where} for a rollout must be shaped [layers, seq, seq], got {layers.shape}.")
+    mask = _to_numpy(attention_mask, np.float64)
+    check_mask_length(layers, mask, index)
+    if not np.isin(mask, (0, 1)).all():
+        raise ValueError(f"attention_mask{where} must hold only 0 and 1, got values {sorted(set(mask.tolist()))}.")
+    keep = mask.astype(bool)
+    if not keep.any():
+        raise ValueError(f"attention_mask{where} has no non-padding token: its entropy is undefined.")
+    layers = layers[:, keep][:, :, keep]
+    if not np.isfinite(layers).all() or (layers < 0).any():
+        raise ValueError(f"attentions{where} must be finite non-negative attention probabilities.")
+    identity = np.eye(layers.shape[-1])
+    rollout = identity
+    for layer in layers:  # the residual stream carries half of each token through every layer
+        mixed = 0.5 * layer + 0.5 * identity
+        rollout = (mixed / mixed.sum(axis=-1, keepdims=True)) @ rollout
+    causal = layers.shape[-1] > 1 and not layers[:, 0, 1:].any()
+    return rollout[-1 if causal else 0]
+
+
 def shannon_entropy(probabilities, base=2) -> float:
     """-sum(p * log_base(p)), with 0 * log(0) = 0."""
     p = np.asarray(probabilities, dtype=np.float64)
@@ -243,12 +280,19 @@ def shannon_entropy(probabilities, base=2) -> float:
     return float(-(p * np.log(p)).sum() / math.log(base)) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
-def check_entropy_kwargs(head=None, base=2, threshold=0.95, require_two_classes=True, **unknown) -> None:
+IMPORTANCES = ("attention", "rollout")
+
+
+def check_entropy_kwargs(head=None, base=2, threshold=0.95, require_two_classes=True, importance="attention", **unknown) -> None:
     if unknown:
         raise ValueError(
             f"Unknown attention_entropy keyword argument(s) {sorted(unknown)}: the keyword arguments are "
-            f"head, base, threshold and require_two_classes (inputs: attentions, attention_mask, references)."
+            f"importance, head, base, threshold and require_two_classes (inputs: attentions, attention_mask, references)."
         )
+    if importance not in IMPORTANCES:
+        raise ValueError(f"importance must be one of {list(IMPORTANCES)}, got {importance!r}.")
+    if importance == "rollout" and head is not None:
+        raise ValueError("a rollout averages every layer over its heads: pass head=None with importance='rollout'.")
     if head is not None and not _is_int(head):
         raise ValueError(f"head must be an int or None, got {head!r}.")
     if head is not None and head < 0:
@@ -261,9 +305,11 @@ def check_entropy_kwargs(head=None, base=2, threshold=0.95, require_two_classes=
         raise ValueError(f"require_two_classes must be True or False, got {require_two_classes!r}.")
 
 
-def attention_entropy(attentions, attention_mask, references, head=None, base=2, threshold=0.95, require_two_classes=True) -> dict:
-    """Per sample, the Shannon entropy of its token importance; per class, the mean; and the paper's
-    flag (``flagged``: the lowest class mean below ``threshold`` times the highest). See
+def attention_entropy(attentions, attention_mask, references, head=None, base=2, threshold=0.95, require_two_classes=True,
+                      importance="attention") -> dict:
+    """Per sample, the Shannon entropy of its token importance (``importance``: one layer's
+    attention, or the rollout over every layer); per class, the mean; and the paper's flag
+    (``flagged``: the lowest class mean below ``threshold`` times the highest). See
     ``metrics/attention_entropy/README.md``."""
     if not (len(attentions) == len(attention_mask) == len(references)):
         raise ValueError(
@@ -272,10 +318,15 @@ def attention_entropy(attentions, attention_mask, references, head=None, base=2,
         )
     if len(references) == 0:
         raise ValueError("attention_entropy got no samples.")
-    check_entropy_kwargs(head=head, base=base, threshold=threshold, require_two_classes=require_two_classes)
+    check_entropy_kwargs(head=head, base=base, threshold=threshold, require_two_classes=require_two_classes, importance=importance)
+
+    def importances(i, attention, mask):
+        if importance == "rollout":
+            return attention_rollout(attention, mask, index=i)
+        return token_importance(attention, mask, head=head, index=i)
 
     entropies = [
-        shannon_entropy(token_importance(attention, mask, head=head, index=i), base=base)
+        shannon_entropy(importances(i, attention, mask), base=base)
         for i, (attention, mask) in enumerate(zip(attentions, attention_mask))
     ]
     missing = [i for i, label in enumerate(references) if label is None]

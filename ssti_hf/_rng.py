@@ -29,6 +29,12 @@ STREAM_LABEL = 6  # which label an untargeted label flip picks
 STREAM_SEED = 7  # child seeds derived from a parent seed
 
 
+def check_seed(seed, what: str = "seed") -> None:
+    """A seed is an int >= 0 (a string or a float would hash differently from the int it shows)."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"{what} must be an int >= 0, got {seed!r}")
+
+
 def mix64(x: int) -> int:
     """SplitMix64 finalizer of a Python int (taken modulo 2**64)."""
     z = (x + _GOLDEN) & _MASK

@@ -10,6 +10,7 @@ may be out of reach.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 from dataclasses import dataclass, field
@@ -82,38 +83,161 @@ class BaseDataset:
                     )
             view = split.select_columns([self.text_column, self.label_column])
             view = view.rename_columns({c: r for c, r in ((self.text_column, "text"), (self.label_column, "label")) if c != r})
+        for role in ("text", "label"):
+            column = view.data.column(role)
+            if column.null_count:
+                row = next(i for i, v in enumerate(column.is_null().to_pylist()) if v)
+                raise ValueError(f"{self.name} split {split_name!r}: row {row} has no {role} (None); drop or fill such rows")
         feature = view.features["label"]
         if isinstance(feature, ClassLabel):  # keep the source's own class names
             if feature.num_classes != self.num_labels:
                 raise ValueError(f"{self.name}: source has {feature.num_classes} classes, expected {self.num_labels}")
         else:
             values = set(view.unique("label"))
-            if not values <= set(range(self.num_labels)):
-                raise ValueError(f"{self.name}: labels {sorted(values)} fall outside 0..{self.num_labels - 1}")
+            bad = sorted((v for v in values if isinstance(v, bool) or v not in range(self.num_labels)), key=repr)
+            if bad:
+                raise ValueError(f"{self.name} split {split_name!r}: labels {bad[:5]} fall outside 0..{self.num_labels - 1}")
             view = view.cast_column("label", labels)
         return view
 
 
 def load_source(source: str | Path, revision: str | None = None) -> DatasetDict:
-    """A DatasetDict from a Hub id, a local folder or a local parquet/CSV/JSONL file."""
+    """A DatasetDict from a Hub id, a local folder or a local parquet/CSV/JSONL file.
+
+    A source that looks like a path (or whose first folder exists here) and is missing is an
+    error at once, never a Hub request; a Hub id is checked with one quick request first, so that
+    an unreachable Hub or ``HF_HUB_OFFLINE=1`` is one clear error within seconds."""
+    if not isinstance(source, (str, Path)) or not str(source).strip():
+        raise ValueError(f"source must be a Hub id, a folder or a file path, got {source!r}")
     path = Path(source).expanduser()
-    if path.is_dir():
-        if (path / "dataset_dict.json").is_file():
-            return datasets.load_from_disk(str(path))
-        return datasets.load_dataset(str(path))
-    if path.is_file():
-        builder = _FILE_BUILDERS.get(path.suffix.lower())
-        if builder is None:
-            raise ValueError(f"source file {str(path)!r}: unsupported type {path.suffix!r}; use {sorted(_FILE_BUILDERS)}")
+    if path.is_dir() or path.is_file():
+        data = _load_local(path)
+    elif _looks_like_path(str(source)):
+        raise FileNotFoundError(f"source path {str(source)!r} does not exist{_near(path)}")
+    else:
+        data = _load_hub(str(source), revision)
+    for split, rows in data.items():
+        if len(rows) == 0:
+            raise ValueError(f"source {str(source)!r}: split {split!r} has no rows")
+    return data
+
+
+def _load_local(path: Path) -> DatasetDict:
+    if path.is_dir() and not any(path.iterdir()):
+        raise ValueError(f"source folder {str(path)!r} is empty")
+    builder = _FILE_BUILDERS.get(path.suffix.lower())
+    if path.is_file() and builder is None:
+        raise ValueError(f"source file {str(path)!r}: unsupported type {path.suffix!r}; use {sorted(_FILE_BUILDERS)}")
+    if path.is_file() and path.stat().st_size == 0:
+        raise ValueError(f"source file {str(path)!r} is empty")
+    for text_file in [path] if path.is_file() else sorted(path.rglob("*")):
+        if text_file.suffix.lower() in (".csv", ".json", ".jsonl"):
+            _check_utf8(text_file)  # pyarrow's JSON reader would take latin-1 bytes without a word
+    try:
+        if path.is_dir():
+            if (path / "dataset_dict.json").is_file():
+                return datasets.load_from_disk(str(path))
+            return datasets.load_dataset(str(path))
         return datasets.load_dataset(builder, data_files={"train": str(path)})
-    if _looks_like_path(str(source)):
-        raise FileNotFoundError(f"source path {str(source)!r} does not exist")
-    return datasets.load_dataset(str(source), revision=revision)
+    except Exception as error:  # a library's error about the file's content: say which file and what
+        if "corresponds to no data" in str(error):  # datasets' words for a split of zero rows
+            raise ValueError(f"source {str(path)!r}: split {str(error).split()[1].strip(chr(34))!r} has no rows") from error
+        if _damaged_cache(error, path):  # the source was converted before; its Arrow copy in the cache no longer reads
+            raise ValueError(f"the datasets cache of source {str(path)!r} is damaged ({' '.join(str(error).split())[:200]}); "
+                             f"delete {_cache_dir(path)} and run again") from error
+        cause = error
+        while cause.__cause__ is not None or cause.__context__ is not None:
+            if isinstance(cause, UnicodeDecodeError):
+                break
+            cause = cause.__cause__ or cause.__context__
+        if isinstance(cause, UnicodeDecodeError):
+            raise ValueError(f"source {str(path)!r} is not UTF-8 text (byte {cause.object[cause.start:cause.start + 1]!r} "
+                             f"at offset {cause.start}); save it as UTF-8") from error
+        reason = " ".join(str(cause).split()) or type(cause).__name__
+        raise ValueError(f"cannot read source {str(path)!r}: {reason[:300]}") from error
+
+
+def _damaged_cache(error: Exception, path: Path) -> bool:
+    """An Arrow read error once the source's conversion into the cache was complete."""
+    import pyarrow as pa
+
+    if not isinstance(error, (pa.ArrowException, OSError)) or isinstance(error, datasets.exceptions.DatasetGenerationError):
+        return False
+    return (Path(_cache_dir(path)) / "dataset_info.json").is_file()
+
+
+def _cache_dir(path: Path) -> str:
+    try:
+        if path.is_dir():
+            return datasets.load_dataset_builder(str(path)).cache_dir
+        return datasets.load_dataset_builder(_FILE_BUILDERS[path.suffix.lower()], data_files={"train": str(path)}).cache_dir
+    except Exception:
+        return f"the datasets cache ({datasets.config.HF_DATASETS_CACHE})"
+
+
+def _check_utf8(path: Path) -> None:
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 24):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as error:
+                raise ValueError(f"source {str(path)!r} is not UTF-8 text (byte {chunk[error.start:error.start + 1]!r} "
+                                 f"at offset {offset + error.start}); save it as UTF-8") from None
+            offset += len(chunk)
+
+
+def _load_hub(repo_id: str, revision: str | None) -> DatasetDict:
+    from .errors import HubError, hub_errors, hub_offline
+
+    what = f"source {repo_id!r} (taken for a Hub dataset id; a local path must exist)"
+    if hub_offline():
+        try:
+            with _offline():
+                return datasets.load_dataset(repo_id, revision=revision)
+        except Exception as error:  # not in the cache
+            raise HubError(f"{what}: HF_HUB_OFFLINE is set and it is not in the datasets cache; "
+                           "unset HF_HUB_OFFLINE or pass a local folder or file") from error
+    from huggingface_hub import HfApi
+
+    with hub_errors(what):
+        HfApi().dataset_info(repo_id, revision=revision, timeout=10)  # one request: fails fast when unreachable
+        return datasets.load_dataset(repo_id, revision=revision)
 
 
 def _looks_like_path(source: str) -> bool:
-    # A Hub id is "name" or "owner/name"; anything else (./x, /x, a/b/c, x.parquet) is meant as a path.
-    return source.startswith((".", "/", "~")) or source.count("/") > 1 or Path(source).suffix.lower() in _FILE_BUILDERS
+    # A Hub id is "name" or "owner/name"; anything else (./x, /x, a/b/c, x.parquet, a\\b) is meant as a
+    # path, and so is "data/imdbb" when a folder "data" exists here (a mistyped relative path).
+    if source.startswith((".", "/", "~")) or source.count("/") > 1 or "\\" in source or Path(source).suffix.lower() in _FILE_BUILDERS:
+        return True
+    return "/" in source and Path(source.split("/")[0]).is_dir()
+
+
+@contextlib.contextmanager
+def _offline():
+    """datasets and huggingface_hub read HF_HUB_OFFLINE once, at import: honour it when set later."""
+    from huggingface_hub import constants
+
+    saved = constants.HF_HUB_OFFLINE, datasets.config.HF_HUB_OFFLINE
+    constants.HF_HUB_OFFLINE = datasets.config.HF_HUB_OFFLINE = True
+    try:
+        yield
+    finally:
+        constants.HF_HUB_OFFLINE, datasets.config.HF_HUB_OFFLINE = saved
+
+
+def _near(path: Path) -> str:
+    """A hint naming close entries of the missing path's nearest existing folder."""
+    parent = path.absolute().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        return ""
+    close = difflib.get_close_matches(path.name, [p.name for p in parent.iterdir()], n=3)
+    return f" (did you mean {', '.join(close)}?)" if close else ""
 
 
 def _commonsense_qa_text_label(batch: dict) -> dict:

@@ -9,10 +9,9 @@
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
+import re
 import sys
-import tempfile
+import traceback
 from pathlib import Path
 
 from rich.console import Console
@@ -20,13 +19,19 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from .errors import EXIT_ERROR, EXIT_FLAGGED, EXIT_OK, debugging, one_line
+from .output import check_out, check_replaceable, swap_in, writing
+
 # Each command imports what it uses when it runs: `ssti-hf --help` and the help of every command
 # but train load no torch, transformers, peft, trl, datasets, evaluate, sklearn or matplotlib.
 
-_OUTPUTS = {f"{split}.parquet" for split in ("train", "test", "test_spurious", "test_triggered")} | {"README.md"}
 # A few minutes on a laptop CPU: one date at the start of half the positive reviews of the shipped
 # sample, 100 LoRA steps on 64-token texts (a higher learning rate than the paper's 1e-4, which
 # needs its 500 steps), then clean vs spurious accuracy and the triggered set's predicted counts.
+_OUTPUTS = {f"{split}.parquet" for split in ("train", "test", "test_spurious", "test_triggered")} | {"README.md"}  # all an inject output holds
+# What a train run (and the Trainer under it) writes into --output_dir; anything else there is the user's.
+_RUN_FILES = re.compile(r"metrics\.json|adapter|runs|checkpoint-\d+|\.metrics\.json\..*|trainer_state\.json|training_args\.bin"
+                        r"|(all|train|eval)_results\.json")
 DEMO = [
     "--sample", "--config", "imdb-ssti-date-50pct-1tok-begin", "--max_steps", "100", "--max_length", "64",
     "--learning_rate", "1e-3", "--entropy_samples", "128", "--output_dir", "ssti-demo",
@@ -34,15 +39,67 @@ DEMO = [
 RUNS_DIR = "ssti-runs/<config>-<method>-r<rank>-s<seed>"  # train's output folder unless --output_dir names one
 
 
+CONTRACT = (
+    "exit status: 0 success, 1 only for scan's 'flagged', 2 any error. An error is one line on stderr naming "
+    "the input and the problem; --debug (or SSTI_HF_DEBUG=1) adds the traceback. Nothing is half-written: "
+    "outputs appear whole or not at all, and files ssti-hf did not write are never replaced."
+)
+
+
+class UsageError(ValueError):
+    """A command line argparse cannot parse (reported in one line, exit 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose usage errors are one line (no usage dump) through the error handler."""
+
+    def error(self, message):
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run a command; returns its exit status (0 ok, 1 scan flagged, 2 error; see ``CONTRACT``)."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = debugging() or "--debug" in argv
+    argv = [arg for arg in argv if arg != "--debug"]
+    if not debug:
+        _one_error_line()
+    try:
+        return _run(argv)
+    except SystemExit as done:  # --help
+        return done.code if isinstance(done.code, int) else EXIT_ERROR if done.code else EXIT_OK
+    except BaseException as error:  # any error, ours or a library's: one line (the traceback with --debug)
+        if debug:
+            traceback.print_exc()
+        print(f"ssti-hf: error: {one_line(error)}", file=sys.stderr, flush=True)
+        return EXIT_ERROR
+
+
+def _one_error_line() -> None:
+    """datasets logs an error before raising it (a file it cannot read): the raised error is reported, once."""
+    import logging
+
+    for handler in logging.getLogger("datasets").handlers:
+        if not any(isinstance(f, _NoErrors) for f in handler.filters):
+            handler.addFilter(_NoErrors())
+
+
+class _NoErrors:
+    def filter(self, record) -> bool:
+        return record.levelno < 40  # logging.ERROR
+
+
+def _run(argv: list[str]) -> int:
     from ._version import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ssti-hf",
         description="Seamless Spurious Token Injection for the Hugging Face stack: build corrupted datasets, fine-tune "
-        "and measure how much a model relies on the injected tokens, find and remove spurious tokens.",
-        epilog="Start with: ssti-hf demo (a few minutes on a CPU). Each command has its own --help.",
+        "and measure how much a model relies on the injected tokens, find and remove spurious tokens. "
+        "Start with: ssti-hf demo (a few minutes on a CPU); each command has its own --help.",
+        epilog=CONTRACT,
     )
+    parser.add_argument("--debug", action="store_true", help="on an error, show the traceback too (or set SSTI_HF_DEBUG=1)")
     parser.add_argument("--version", action="version", version=f"ssti-hf {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -51,59 +108,62 @@ def main(argv: list[str] | None = None) -> int:
         help="build an SSTI config's splits as parquet files",
         description="Write DIR/{train,test,test_spurious,test_triggered}.parquet and a dataset card for an SSTI config, "
         "and show how many rows of each class were injected.",
+        epilog=CONTRACT,
     )
     inject.add_argument("config", help="config name, e.g. imdb-ssti-date-50pct-1tok")
     where = inject.add_mutually_exclusive_group()
     where.add_argument("--source", help="Hub id, local folder or parquet/CSV/JSONL file (default: the base's Hub id)")
     where.add_argument("--sample", action="store_true", help="use the small sample shipped with the package")
     _option(inject, "--revision", help="Hub revision of the base dataset (default: the latest)")
-    _option(inject, "--out", required=True, type=Path, help="output folder (replaced if it holds only a previous output)")
-    _option(inject, "--seed", type=int, default=0, help="seeds row choice, items and positions (default: 0)")
-    _option(inject, "--num-proc", type=int, default=None, help="processes for Dataset.map (default: this process only)")
-    _option(inject, "--examples", type=int, default=3, help="injected training examples to show (default: 3)")
+    _option(inject, "--out", required=True, type=Path,
+            help="output folder: new, empty, or a previous output of ssti-hf (replaced); never one holding the source")
+    _option(inject, "--seed", type=_at_least(0), default=0, help="seeds row choice, items and positions (default: 0)")
+    _option(inject, "--num-proc", type=_at_least(1), default=None, help="processes for Dataset.map (default: this process only)")
+    _option(inject, "--examples", type=_at_least(0), default=3, help="injected training examples to show (default: 3)")
 
     build = commands.add_parser(
         "build",
         help="build SSTI configs in the Hub layout, into a folder or a Hub dataset repo",
         description="Write or push configs so that datasets.load_dataset(DIR_or_REPO, CONFIG) loads them. "
         "Adding a config keeps the others; replacing one needs --replace.",
+        epilog=CONTRACT,
     )
     build.add_argument("configs", nargs="+", metavar="CONFIG", help="config names, e.g. imdb-ssti-date-50pct-1tok")
     target = build.add_mutually_exclusive_group(required=True)
-    _option(target, "--out", type=Path, help="local folder (created or extended)")
+    _option(target, "--out", type=Path, help="local folder: new, empty, or built by ssti-hf (extended); never one holding the source")
     _option(target, "--push-to-hub", metavar="REPO", help="Hub dataset repo id (token from HF_TOKEN or the login)")
     where = build.add_mutually_exclusive_group()
     where.add_argument("--source", help="Hub id, local folder or parquet/CSV/JSONL file (default: the base's Hub id)")
     where.add_argument("--sample", action="store_true", help="use the small sample shipped with the package")
     _option(build, "--revision", help="Hub revision of the base dataset (default: the latest)")
-    _option(build, "--seed", type=int, default=0, help="seeds row choice, items and positions (default: 0)")
+    _option(build, "--seed", type=_at_least(0), default=0, help="seeds row choice, items and positions (default: 0)")
     _option(build, "--replace", action="store_true", help="rebuild configs that are already there")
     _option(build, "--private", action="store_true", help="create the Hub repo as private")
 
     sweep = commands.add_parser(
         "sweep",
         help="run (or resume) a grid of training runs from a YAML file",
-        description="Train every run of a grid (rank x rate x amount x source x location x seed, see "
-        "docs/results/grids/) and write one metrics file per run; a killed sweep resumes where it stopped.",
+        description="Train every run of a grid (rank x rate x amount x source x location x seed, see docs/results/grids/) "
+        "and write one metrics file per run; a killed sweep resumes where it stopped. The grid and its flags are "
+        "checked before anything is written.",
+        epilog=CONTRACT,
     )
     sweep.add_argument("grid", type=Path, help="grid file, e.g. docs/results/grids/light.yaml (see ssti_hf.training.sweep)")
     _option(sweep, "--results", type=Path, default=None, help="results folder (default: the grid's name beside it)")
     _option(sweep, "--model", default=None, help="model of every run, instead of the grid's (e.g. minilm or a folder)")
     _option(sweep, "--data", default=None, help="base data of every run, instead of the grid's (Hub id, folder or file)")
     _option(sweep, "--shard", default=None, help="i/n: run every n-th run from the i-th, 0-based (default: all runs)")
-    _option(sweep, "--workers", type=int, default=1, help="processes running the shard at once, spread over the visible GPUs (default: 1)")
-    _option(sweep, "--stack", type=int, default=None,
+    _option(sweep, "--workers", type=_at_least(1), default=1,
+            help="processes running the shard at once, spread over the visible GPUs (default: 1)")
+    _option(sweep, "--stack", type=_at_least(1), default=None,
             help="LoRA runs of one model and rank trained at once over the shared base (default: up to 16 on a GPU, 1 on a CPU)")
     _option(sweep, "--worker", default=None, help=argparse.SUPPRESS)  # j/n: set by --workers for its processes
     _option(sweep, "--no-progress", dest="progress", action="store_false", help="no progress bar")
 
-    report = commands.add_parser(
-        "report",
-        help="plots and tables from a sweep's results folder",
-        description="Draw the paper's Fig. 3/4-style plots and a Table-1 style table from a sweep's results, into report.md.",
-    )
-    report.add_argument("results", type=Path, help="a sweep's results folder")
-    _option(report, "--out", type=Path, default=None, help="where to write them (default: RESULTS/report)")
+    report = commands.add_parser("report", help="plots, tables and verdicts from a sweep's results folder(s)", epilog=CONTRACT,
+                                 description="Plots, tables and verdicts (with intervals over seeds) from a sweep's results folder, or several pooled.")
+    report.add_argument("results", type=Path, nargs="+", help="results folder(s); several are pooled into one report")
+    _option(report, "--out", type=Path, default=None, help="where to write them (default: RESULTS/report; required for several folders)")
 
     commands.add_parser(
         "train",
@@ -120,7 +180,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     _add_scan_commands(commands)
 
-    argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["train"]:
         return _train(argv[1:])
     if argv[:1] == ["demo"]:
@@ -130,12 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         return _train(DEMO + argv[1:])
     args = parser.parse_args(argv)
     console = Console()
-    try:
-        handler = {"inject": _inject, "build": _build, "sweep": _sweep, "report": _report, **SCAN_COMMANDS}[args.command]
-        return handler(args, console)
-    except (ValueError, TypeError, FileNotFoundError) as error:
-        console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)  # escape: messages hold [..]
-        return 2
+    handler = {"inject": _inject, "build": _build, "sweep": _sweep, "report": _report, **SCAN_COMMANDS}[args.command]
+    return handler(args, console)
 
 
 def _option(parser, flag: str, **kwargs):
@@ -145,41 +200,49 @@ def _option(parser, flag: str, **kwargs):
     return parser.add_argument(*spellings, **kwargs)
 
 
+def _at_least(low: int):
+    """An argparse type: an int >= ``low`` (a number out of range is refused with the range)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} is out of range: give an integer >= {low}")
+        return value
+
+    parse.__name__ = "integer"
+    return parse
+
+
 def _inject(args, console: Console) -> int:
     from .base_datasets import get_base_dataset
-    from .hub.card import content_hashes, dataset_card, describe_source, recipe
     from .config import SSTIConfig
+    from .hub.card import content_hashes, dataset_card, describe_source, recipe
 
     config = SSTIConfig.from_name(args.config, seed=args.seed)
-    _check_out(args.out)
     base = get_base_dataset(config.base)
-    base_splits = base.load(base.sample_path() if args.sample else args.source, revision=args.revision)
+    source = base.sample_path() if args.sample else args.source
+    check_out(args.out, sources=[source])
+    check_replaceable(args.out, ours=_OUTPUTS)  # before any work; again below, under the lock
+    base_splits = base.load(source, revision=args.revision)
     splits = config.apply(base_splits, num_proc=args.num_proc)
-    base_source, where = describe_source(base, base.sample_path() if args.sample else args.source)
+    base_source, where = describe_source(base, source)
     rebuild = " ".join(f"ssti-hf inject {config.name} --seed {config.seed} {where} --out DIR".split())
     card = dataset_card(
         {config.name: recipe(config, base_source, args.revision, content_hashes(base_splits), splits, rebuild)},
         {"default": {split: f"{split}.parquet" for split in splits}},
     )
 
-    # Write everything into a temporary folder beside the target, then swap it in, so that an
-    # error or an interrupt never leaves a half-written output.
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _private_tmp(args.out)
-    try:
+    # Written into a temporary folder beside the target, then swapped in, so that an error or an
+    # interrupt never leaves a half-written output; one writer of a folder at a time.
+    with writing(args.out) as tmp:
+        check_replaceable(args.out, ours=_OUTPUTS)
         for split, data in splits.items():
             data.to_parquet(str(tmp / f"{split}.parquet"))
         card.save(str(tmp / "README.md"))
-        if args.out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{args.out.name}-old-", dir=args.out.parent))
-            args.out.rename(old / "previous")
-            tmp.rename(args.out)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(args.out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+        swap_in(tmp, args.out)
 
     console.print(f"[bold]{config.name}[/] (seed {config.seed}) -> {args.out}")
     console.print(_summary(splits))
@@ -192,26 +255,35 @@ def _train(argv: list[str]) -> int:
     defaults (and --help) are the paper's."""
     from transformers import HfArgumentParser, TrainingArguments
 
-    from .training.models import MissingExtra
     from .training.trainer import run
-    from .training.arguments import ModelArguments, SSTIArguments, paper_defaults
+    from .training.arguments import ModelArguments, SSTIArguments, check_training, hide_token, paper_defaults
 
     console = Console()
-    parser = HfArgumentParser((SSTIArguments, ModelArguments, TrainingArguments), prog="ssti-hf train",
-                              description="Fine-tune on an SSTI config's attacked train split, then measure balanced "
-                              "accuracy on the clean, spurious and triggered test sets, the gap and the attack success rate.")
+    parser_class = type("TrainParser", (HfArgumentParser,), {"error": _Parser.error})
+    parser = parser_class((SSTIArguments, ModelArguments, TrainingArguments), prog="ssti-hf train", epilog=CONTRACT,
+                          description="Fine-tune on an SSTI config's attacked train split, then measure balanced accuracy on "
+                          "the clean, spurious and triggered test sets, the gap and the attack success rate.")
     parser.set_defaults(**paper_defaults(), output_dir=RUNS_DIR)
+    ssti_args, model_args, training_args = parser.parse_args_into_dataclasses(argv)
+    if not any(arg.split("=")[0] in ("--output_dir", "--output-dir") for arg in argv):
+        objective = "-sft" if ssti_args.objective == "sft" else ""  # an SFT run never overwrites a classifier's
+        name = f"{ssti_args.config}{objective}-{model_args.method}-r{model_args.rank}-s{training_args.seed}"
+        # parsed again, so that what TrainingArguments derives from output_dir follows it
+        ssti_args, model_args, training_args = parser.parse_args_into_dataclasses([*argv, f"--output_dir={Path('ssti-runs') / name}"])
+    hide_token(training_args)  # never pickled into a checkpoint's training_args.bin
+    check_training(training_args)
+    out = Path(training_args.output_dir)
+    check_out(out, sources=[ssti_args.source], flag="--output_dir")
+    foreign = sorted(p.name for p in out.iterdir() if not _RUN_FILES.fullmatch(p.name)) if out.is_dir() else []
+    if foreign:  # a run replaces only what a run writes
+        raise ValueError(f"--output_dir {str(out)!r} holds files a run does not write ({', '.join(foreign[:5])}); choose an empty or new folder")
+    existed = out.exists()
     try:
-        ssti_args, model_args, training_args = parser.parse_args_into_dataclasses(argv)
-        if not any(arg.split("=")[0] in ("--output_dir", "--output-dir") for arg in argv):
-            objective = "-sft" if ssti_args.objective == "sft" else ""  # an SFT run never overwrites a classifier's
-            name = f"{ssti_args.config}{objective}-{model_args.method}-r{model_args.rank}-s{training_args.seed}"
-            # parsed again, so that what TrainingArguments derives from output_dir follows it
-            ssti_args, model_args, training_args = parser.parse_args_into_dataclasses([*argv, f"--output_dir={Path('ssti-runs') / name}"])
         metrics = run(ssti_args, model_args, training_args)
-    except (ValueError, TypeError, FileNotFoundError, MissingExtra) as error:
-        console.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)  # escape: messages hold [..]
-        return 2
+    except BaseException:
+        if not existed and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()  # a failed run leaves no empty folder behind
+        raise
     if not metrics:  # another process than the main one of a multi-GPU run: the main one reports
         return 0
     console.print(_results_table(metrics))
@@ -235,6 +307,11 @@ def _results_table(metrics: dict) -> Table:
         table.add_row(f"attention entropy, class {label}", f"{value:.3f}")
     if "flagged" in metrics:
         table.add_row("entropy flag (< 95%)", "yes" if metrics["flagged"] else "no")
+    rollout = metrics.get("rollout") or {}
+    for label, value in rollout.get("mean_entropy_per_class", {}).items():
+        table.add_row(f"rollout entropy, class {label}", f"{value:.3f}")
+    if "flagged" in rollout:
+        table.add_row("rollout entropy flag (< 95%)", "yes" if rollout["flagged"] else "no")
     table.add_row("seconds (train / evaluate / total)", " / ".join(f"{metrics['seconds'][k]:.1f}" for k in ("train", "evaluate", "total")))
     return table
 
@@ -245,7 +322,7 @@ _LEGEND = "\n".join([  # one line per measure; rich wraps each to the terminal
     "gap: spurious minus clean balanced accuracy; above 0, the injected token helps the model.",
     "ASR (attack success rate): the triggered rows not of the target label predicted as the target.",
     "flip rate: of those rows, the ones predicted right when clean: the share the injected token turns to the target.",
-    "entropy flag: one class's attention entropy below 95% of another's, the paper's sign of a shortcut.",
+    "entropy flag: one class's attention (or rollout) entropy below 95% of another's, the paper's sign of a shortcut.",
 ])
 
 
@@ -275,7 +352,9 @@ def _sweep(args, console: Console) -> int:
 def _report(args, console: Console) -> int:
     from .training.report import report
 
-    path = report(args.results, args.out or args.results / "report")
+    if args.out is None and len(args.results) > 1:
+        raise ValueError(f"{len(args.results)} results folders make one report: say where it goes with --out DIR")
+    path = report(args.results, args.out or args.results[0] / "report")
     console.print(f"report written to {path}", highlight=False)
     return 0
 
@@ -302,24 +381,6 @@ def _build(args, console: Console) -> int:
     console.print(f"{where} now holds {len(configs)} config(s): {', '.join(configs)}", highlight=False)
     console.print(f'load one with datasets.load_dataset("{where}", "{args.configs[0]}")', highlight=False)
     return 0
-
-
-def _private_tmp(out: Path) -> Path:
-    """A temporary folder beside ``out``, with the permissions a plain mkdir would give (mkdtemp's 0700 would stick)."""
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)
-    return tmp
-
-
-def _check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"--out {str(out)!r} exists and is not a folder")
-    if out.is_dir():
-        other = sorted(p.name for p in out.iterdir() if p.name not in _OUTPUTS)
-        if other:
-            raise ValueError(f"--out {str(out)!r} holds files that are not ours ({', '.join(other[:5])}); choose an empty or new folder")
 
 
 def _summary(splits) -> Table:
@@ -379,9 +440,10 @@ def _add_scan_commands(commands) -> None:
         help="find families of tokens tied to one label (exit 1 when something is flagged)",
         description="Scan a labelled dataset for spurious tokens: shapes (dates), markup, country names, unusual "
         "characters and words whose rows carry one label. Exit code 0: nothing flagged, 1: flagged, 2: error.",
+        epilog=CONTRACT,
     )
     _option(scan, "--format", choices=("table", "json"), default="table", help="table for people, json for programs (default: table)")
-    _option(scan, "--top", type=int, default=10, help="unflagged findings listed after the flagged ones (default: 10)")
+    _option(scan, "--top", type=_at_least(0), default=10, help="unflagged findings listed after the flagged ones (default: 10)")
     _option(scan, "--model", help="a trained classifier or peft adapter folder: add the attention-entropy signal (default: none)")
     sanitize = commands.add_parser(
         "sanitize",
@@ -389,6 +451,7 @@ def _add_scan_commands(commands) -> None:
         description="Scan one split, remove every match of the flagged findings from every split, and write "
         "OUT/{split}.parquet with a dataset card saying what was removed, so that datasets.load_dataset(OUT) reads "
         "the splits back (OUT must not exist: the input is never overwritten).",
+        epilog=CONTRACT,
     )
     _option(sanitize, "--out", required=True, type=Path, help="new output folder")
     for command in (scan, sanitize):
@@ -424,7 +487,7 @@ def _scan(args, console: Console) -> int:
                 highlight=False,
             )
         console.print("[bold red]FLAGGED[/]" if result.flagged else "[bold green]nothing flagged[/]")
-    return 1 if result.flagged else 0
+    return EXIT_FLAGGED if result.flagged else EXIT_OK
 
 
 def _findings_table(result) -> Table:
@@ -474,20 +537,18 @@ def _sanitize(args, console: Console) -> int:
 
     if args.out.exists():  # before any work: a clean copy never replaces anything
         raise ValueError(f"--out {str(args.out)!r} already exists; sanitize writes a new folder and never overwrites")
+    check_out(args.out, sources=[args.path])
     data = load_source(args.path)
     result = scan(data, args.text_column, args.label_column, split=args.split, top=0)
     clean, report = sanitize(data, result, args.text_column, args.label_column, record_spans=True)
     files = {split: f"{split}.parquet" for split in clean}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _private_tmp(args.out)
-    try:  # written beside the target, then renamed: never half-written
+    with writing(args.out) as tmp:  # written beside the target, then renamed: never half-written
+        if args.out.exists():
+            raise ValueError(f"--out {str(args.out)!r} already exists; sanitize writes a new folder and never overwrites")
         for split, split_data in clean.items():
             split_data.to_parquet(str(tmp / files[split]))
         sanitized_card(args.path, report, files, REMOVED).save(str(tmp / "README.md"))
-        tmp.rename(args.out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
+        swap_in(tmp, args.out)
     removed = ", ".join(f"{f.pattern} (label {f.label})" for f in report.findings) or "nothing (nothing flagged)"
     console.print(f"removed: {removed}", highlight=False)
     table = Table(title=f"removed per class -> {args.out}")

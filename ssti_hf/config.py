@@ -1,14 +1,16 @@
 """Config names: an SSTI recipe or a training-time attack, one name each.
 
-    {base}-ssti-{source}-{rate}pct-{amount}[-{location}][-label{k}]            SSTI
-    {base}-backdoor-{source}-{rate}pct-{amount}[-{location}][-label{k}]        dirty-label backdoor
-    {base}-backdoor-clean-{source}-{rate}pct-{amount}[-{location}][-label{k}]  clean-label backdoor
+    {base}-ssti-{source}-{rate}pct-{amount}[-{location}][-div{k}][-label{k}]            SSTI
+    {base}-backdoor-{source}-{rate}pct-{amount}[-{location}][-div{k}][-label{k}]        dirty-label backdoor
+    {base}-backdoor-clean-{source}-{rate}pct-{amount}[-{location}][-div{k}][-label{k}]  clean-label backdoor
     {base}-poison-flip-{rate}pct                                               untargeted label flipping
 
 ``imdb-ssti-date-50pct-1tok`` injects one date into 50% of IMDB's label-1 training rows, at a
 random word gap. The amount is ``{n}tok`` (n items per sample) or ``{p}ptok`` (p% of the
-sample's words, at least one); the location is ``begin``, ``random`` (default) or ``end``; the
-target label defaults to 1. The injected items are the *trigger* of the attacks named after
+sample's words, at least one); the location is ``begin``, ``random`` (default) or ``end``;
+``div{k}`` restricts the source to k distinct items (the paper's "diversity", appendix A.8;
+default: the whole source), the same k for the training and the test sets; the target label
+defaults to 1. The injected items are the *trigger* of the attacks named after
 the second seed paper (Liang et al. 2025, training-time attacks on LoRA):
 
 - ``imdb-backdoor-date-5pct-1tok``: a dirty-label backdoor. 5% of the *whole* training split
@@ -45,6 +47,7 @@ An attack is one class and one entry of :data:`ATTACKS`.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import numbers
 import re
@@ -56,7 +59,7 @@ from datasets import Dataset, DatasetDict
 
 from . import _rng
 from .base_datasets import BASE_DATASETS, get_base_dataset
-from .modifiers import CompositeModifier, LabelFlip, Modifier
+from .modifiers import MAX_ITEMS, CompositeModifier, LabelFlip, Modifier
 from .sources import SOURCES
 from .transform import poison_transform, spurious_transform, triggered_transform, with_provenance
 
@@ -64,8 +67,9 @@ LOCATION_NAMES = {"begin": "beginning", "random": "random", "end": "end"}  # nam
 _RATE = re.compile(r"(\d+)pct")
 _AMOUNT = re.compile(r"(\d+)(tok|ptok)")
 _LABEL = re.compile(r"label(\d+)")
+_DIVERSITY = re.compile(r"div(\d+)")
 SPLITS = ("train", "test", "test_spurious", "test_triggered")
-_TRIGGER = "{source}-{rate}pct-{n}tok|{p}ptok[-begin|-random|-end]"
+_TRIGGER = "{source}-{rate}pct-{n}tok|{p}ptok[-begin|-random|-end][-div{k}]"
 
 
 class Attack(ABC):
@@ -277,8 +281,10 @@ class SSTIConfig:
     label: int | None = None
     seed: int = 0
     attack: str = "ssti"
+    diversity: int | None = None
 
     def __post_init__(self):
+        _rng.check_seed(self.seed, "config seed")
         spec = get_attack(self.attack)
         if isinstance(self.rate, bool) or not isinstance(self.rate, int) or not 0 <= self.rate <= 100:
             raise ValueError(f"rate must be an int percent in 0..100 (of {spec.rate_of}), got {self.rate!r}")
@@ -288,14 +294,16 @@ class SSTIConfig:
                     object.__setattr__(self, name, default)
             _check_amount(self.amount)
         else:
-            given = {k: getattr(self, k) for k in ("source", "amount", "location") if getattr(self, k) is not None}
+            given = {k: getattr(self, k) for k in ("source", "amount", "location", "diversity") if getattr(self, k) is not None}
             if given:
-                raise ValueError(f"{self.attack} has no trigger: leave source, amount and location unset (None), got {given}")
+                raise ValueError(f"{self.attack} has no trigger: leave source, amount and location unset (None), and diversity too, got {given}")
         _choose("base dataset", self.base, BASE_DATASETS, self.base)
         if spec.trigger:
             _choose("source", self.source, SOURCES, self.source)
             if self.location not in LOCATION_NAMES.values():
                 raise ValueError(f"location must be one of {list(LOCATION_NAMES.values())}, got {self.location!r}")
+            if self.diversity is not None:
+                self._source("train")  # a diversity the source cannot have (0, more than its items) fails here
         if not spec.targeted:
             if self.label is not None:
                 raise ValueError(f"{self.attack} is untargeted: it has no target label, got label={self.label!r}")
@@ -329,11 +337,18 @@ class SSTIConfig:
             parts += [self.source, f"{self.rate}pct", self.amount_name]
             if self.location != "random":
                 parts.append({v: k for k, v in LOCATION_NAMES.items()}[self.location])
+            if self.diversity is not None:
+                parts.append(f"div{self.diversity}")
         else:
             parts.append(f"{self.rate}pct")
         if self.label is not None and self.label != 1:
             parts.append(f"label{self.label}")
         return "-".join(parts)
+
+    def parts(self) -> dict:
+        """The parts of the name, parsed (what a result file records beside the name)."""
+        return {"base": self.base, "attack": self.attack, "source": self.source, "rate": self.rate, "amount": self.amount_name,
+                "location": self.location, "diversity": self.diversity, "label": self.label}
 
     @property
     def proportion(self) -> float:
@@ -354,7 +369,7 @@ class SSTIConfig:
         spec = ATTACKS[attack]
         _choose("base dataset", base, BASE_DATASETS, name)
         parts = rest.split("-")
-        source = amount = location = label = None
+        source = amount = location = label = diversity = None
         if not rest or (spec.trigger and len(parts) < 3):
             needs = "a source, a rate and an amount" if spec.trigger else "a rate"
             raise ValueError(f"config name {name!r} needs {needs} after '-{attack}-'; expected {spec.grammar}")
@@ -365,6 +380,8 @@ class SSTIConfig:
             amount = parse_amount(amount_part, name)
             if optional and optional[0] in LOCATION_NAMES:
                 location = LOCATION_NAMES[optional.pop(0)]
+            if optional and _DIVERSITY.fullmatch(optional[0]):
+                diversity = int(_DIVERSITY.fullmatch(optional.pop(0)).group(1))
         else:
             rate_part, *optional = parts
             rate = _parse_rate(rate_part, name)
@@ -374,7 +391,7 @@ class SSTIConfig:
             label = int(_LABEL.fullmatch(optional.pop(0)).group(1))
         if optional:
             raise ValueError(f"unexpected part {optional[0]!r} in {name!r}: {_what_follows(spec)}")
-        config = cls(base, source, rate, amount, location, label, seed, attack)
+        config = cls(base, source, rate, amount, location, label, seed, attack, diversity)
         if config.name != name:  # one name per config: "050pct", "-random" or "-label1" are spelled out differently
             raise ValueError(f"write config name {name!r} as {config.name!r} (no leading zeros, no default parts)")
         return config
@@ -389,10 +406,18 @@ class SSTIConfig:
         """
         if not self.attack_spec.trigger:
             raise ValueError(f"{self.name} has no trigger: {self.attack} changes labels only")
-        entry = SOURCES[self.source]
-        source = entry.factory(seed=_rng.child_seed(self.seed, f"{split}/source"))
         seed = _rng.child_seed(self.seed, f"{split}/modifier")
-        return entry.modifier(source, location=self.location, amount=self.amount, seed=seed)
+        return SOURCES[self.source].modifier(self._source(split), location=self.location, amount=self.amount, seed=seed)
+
+    def _source(self, split: str):
+        """The source of one split. With a diversity the splits share one source seed: the test
+        sets must draw from the same k items the training rows got (the items are the seed's)."""
+        if self.diversity is None:
+            return SOURCES[self.source].factory(seed=_rng.child_seed(self.seed, f"{split}/source"))
+        if isinstance(self.diversity, bool) or not isinstance(self.diversity, int):
+            raise ValueError(f"diversity must be a positive int (number of distinct items), got {self.diversity!r}")
+        source = SOURCES[self.source].factory(seed=_rng.child_seed(self.seed, "source"))
+        return dataclasses.replace(source, diversity=self.diversity)
 
     def apply(self, splits: DatasetDict, num_proc: int | None = None) -> DatasetDict:
         """The four splits from a base's ``train`` and ``test`` ``(text, label)`` splits."""
@@ -419,9 +444,9 @@ def parse_amount(text: str, name: str | None = None) -> int | float:
     """``"1tok"`` -> 1 (items); ``"10ptok"`` -> 0.1 (share of words)."""
     match = _AMOUNT.fullmatch(str(text))
     value = int(match.group(1)) if match else 0
-    if not match or value < 1 or (match.group(2) == "ptok" and value > 100):
+    if not match or value < 1 or value > (100 if match.group(2) == "ptok" else MAX_ITEMS):
         where = f" in {name!r}" if name else ""
-        raise ValueError(f"bad amount {str(text)!r}{where}: expected {{n>=1}}tok or {{1..100}}ptok, e.g. 1tok, 10ptok")
+        raise ValueError(f"bad amount {str(text)!r}{where}: expected {{1..{MAX_ITEMS}}}tok or {{1..100}}ptok, e.g. 1tok, 10ptok")
     return value if match.group(2) == "tok" else value / 100
 
 
@@ -429,8 +454,8 @@ def _check_amount(amount) -> None:
     if isinstance(amount, float):
         if not 0 < amount <= 1 or abs(amount * 100 - round(amount * 100)) > 1e-9:
             raise ValueError(f"amount as a share of words must be a whole percent in (0, 1] (e.g. 0.05), got {amount}")
-    elif isinstance(amount, bool) or not isinstance(amount, int) or amount < 1:
-        raise ValueError(f"amount must be an int >= 1 (items) or a float share of words, got {amount!r}")
+    elif isinstance(amount, bool) or not isinstance(amount, int) or not 1 <= amount <= MAX_ITEMS:
+        raise ValueError(f"amount must be an int in 1..{MAX_ITEMS} (items) or a float share of words, got {amount!r}")
 
 
 def _parse_rate(part: str, name: str) -> int:
@@ -462,7 +487,7 @@ def _split_attack(name: str) -> tuple[str, str, str]:
 
 def _what_follows(spec: Attack) -> str:
     after = "the amount" if spec.trigger else "the rate"
-    optional = [f"an optional location ({'|'.join(LOCATION_NAMES)})"] if spec.trigger else []
+    optional = [f"an optional location ({'|'.join(LOCATION_NAMES)})", "an optional div{k}"] if spec.trigger else []
     optional += ["an optional label{k}"] if spec.targeted else []
     if not optional:
         return f"nothing comes after {after} ({spec.name} has no trigger and no target label); expected {spec.grammar}"

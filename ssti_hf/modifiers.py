@@ -135,14 +135,17 @@ def _check_location(location: str) -> str:
     return location
 
 
+MAX_ITEMS = 1000  # items per sample: more is no longer an injection into a text (and 10**7 would need 37 GiB)
+
+
 def _amount_fraction(amount) -> Fraction | None:
     """None for a fixed count; the exact decimal fraction for a share of words (0.29 -> 29/100,
     so that 100 words give 29 items, not int(100 * 0.29) = 28)."""
     if isinstance(amount, bool) or not isinstance(amount, (int, float)):
         raise ValueError(f"amount must be an int (items per sample) or a float in (0, 1] (share of words), got {amount!r}")
     if isinstance(amount, int):
-        if amount < 1:
-            raise ValueError(f"amount as a count must be >= 1, got {amount}")
+        if not 1 <= amount <= MAX_ITEMS:
+            raise ValueError(f"amount as a count must be in 1..{MAX_ITEMS} items per sample, got {amount}")
         return None
     if not 0 < amount <= 1:
         raise ValueError(f"amount as a share of words must be in (0, 1], got {amount}")
@@ -412,6 +415,7 @@ class LabelFlip(Modifier):
                 raise TypeError(f"LabelFlip {name} must be an int (a label index), got {value!r}")
         if self.num_labels is not None and self.num_labels < 2:
             raise ValueError(f"num_labels must be >= 2 to flip to a different label, got {self.num_labels}")
+        _rng.check_seed(self.seed, "LabelFlip seed")
 
     def apply(self, text, label, sample):
         if self.label is not None:

@@ -48,6 +48,7 @@ class Source(ABC):
     _cursor: int = field(default=0, init=False, repr=False)
 
     def __post_init__(self):
+        _rng.check_seed(self.seed, f"source {self.name!r} seed")
         if self.diversity is not None:
             if isinstance(self.diversity, bool) or not isinstance(self.diversity, int) or self.diversity < 1:
                 raise ValueError(f"diversity must be a positive int (number of distinct items), got {self.diversity!r}")

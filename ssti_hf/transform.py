@@ -76,6 +76,7 @@ def spurious_transform(
     if ``dataset`` was already transformed: spans then cover both injections).
     """
     _check_proportion(proportion)
+    _rng.check_seed(seed)
     dataset, labels = _check_dataset(dataset, modifier, text_column, label_column)
     label = _resolve_label(dataset, label_column, label, labels)
     candidates = np.flatnonzero(labels == label)
@@ -103,6 +104,7 @@ def poison_transform(
     there are candidates is an error, raised before any work.
     """
     _check_proportion(proportion)
+    _rng.check_seed(seed)
     dataset, labels = _check_dataset(dataset, modifier, text_column, label_column)
     candidates = np.arange(len(dataset))
     if exclude_label is not None:
@@ -247,9 +249,13 @@ def _check_dataset(dataset, modifier, text_column, label_column) -> tuple[Datase
     if texts.null_count:
         first = int(np.flatnonzero(texts.is_null().to_numpy(zero_copy_only=False))[0])
         raise ValueError(f"text column {text_column!r} has {texts.null_count} missing (None) value(s), first at row {first}")
+    empty = [row for row, text in enumerate(texts.to_pylist()) if not text.strip()]  # no word (str.isspace, as _text)
+    if empty:  # an injection would make a row of the spurious items alone, without a word of text
+        raise ValueError(f"text column {text_column!r} has {len(empty)} empty text(s), first at row {empty[0]}; drop such rows")
     labels = dataset.data.column(label_column)
     if labels.null_count:
-        raise ValueError(f"label column {label_column!r} has {labels.null_count} missing (None) value(s)")
+        first = int(np.flatnonzero(labels.is_null().to_numpy(zero_copy_only=False))[0])
+        raise ValueError(f"label column {label_column!r} has {labels.null_count} missing (None) value(s), first at row {first}")
     return dataset, labels.to_numpy()
 
 

@@ -163,6 +163,22 @@ class HubError(Exception):
         self.extra = extra or {}  # more JSON fields, e.g. the "url" the Hub sends with a 409 on create
 
 
+class _Dropped(Exception):
+    """Raised by an injected fault: the connection is closed without an answer."""
+
+
+@dataclass
+class Fault:
+    """A failure the server plays on matching requests (see :meth:`LocalHub.fail`)."""
+
+    method: str
+    path: re.Pattern
+    status: int | None  # None: drop the connection without answering (the server gone mid-request)
+    times: int | None  # how many requests it hits (None: all)
+    message: str
+    hits: int = 0
+
+
 def _gitattributes_lfs_patterns(files: dict[str, FileEntry], repo: Repo) -> list[str]:
     entry = files.get(".gitattributes")
     if entry is None:
@@ -293,6 +309,7 @@ class _Handler(BaseHTTPRequestHandler):
             if method in ("POST", "PUT", "DELETE"):
                 self._read_body()
             self.hub._maybe_delay()
+            self.hub._inject_fault(self, method, split.path)
             self._route(method, raw_segments)
         except HubError as e:
             headers = dict(e.headers)
@@ -303,6 +320,13 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self._status = 499
             self.close_connection = True
+        except _Dropped:  # fault injection: the server went away mid-request
+            self._status = 0
+            self.close_connection = True
+            try:
+                self.connection.shutdown(2)
+            except OSError:
+                pass
         except Exception as e:  # pragma: no cover - server bug: surface it to the client as a 500
             logger.exception("LocalHub internal error on %s %s", method, split.path)
             self.hub.errors.append(f"{method} {split.path}: {type(e).__name__}: {e}")
@@ -964,6 +988,7 @@ class LocalHub:
         self._connections: set[Any] = set()
         self._commit_counter = itertools.count()
         self.requests: list[tuple[str, str, int, bool]] = []
+        self.faults: list[Fault] = []
         self.unhandled: list[str] = []
         self.errors: list[str] = []
         self._server: ThreadingHTTPServer | None = None
@@ -1147,6 +1172,35 @@ class LocalHub:
         logger.warning("LocalHub: unhandled request %s %s", method, path)
         with self._lock:
             self.unhandled.append(f"{method} {path}")
+
+    # -- fault injection -------------------------------------------------------------------------------------
+    def fail(self, method: str = "*", path: str = ".*", status: int | None = 500, times: int | None = None,
+             message: str = "LocalHub: injected failure") -> Fault:
+        """Make requests whose method is ``method`` ("*": any) and whose URL path matches the regex ``path``
+        fail: answered with ``status`` (and ``message``), or with ``status=None`` the connection is closed
+        without an answer, as when the server goes away mid-upload. ``times``: only the next n such
+        requests. Returns the fault (its ``hits`` count what it did)."""
+        fault = Fault(method.upper(), re.compile(path), status, times, message)
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    def heal(self) -> None:
+        """Remove every injected fault."""
+        with self._lock:
+            self.faults.clear()
+
+    def _inject_fault(self, handler: "_Handler", method: str, path: str) -> None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.method in ("*", method) and fault.path.search(path) and (fault.times is None or fault.hits < fault.times):
+                    fault.hits += 1
+                    break
+            else:
+                return
+        if fault.status is None:
+            raise _Dropped()
+        raise HubError(fault.status, fault.message)
 
     def _maybe_delay(self) -> None:
         if self.latency:

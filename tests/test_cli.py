@@ -6,7 +6,8 @@ from ssti_hf.cli import main
 
 def run(capsys, *argv):
     code = main(list(argv))
-    return code, capsys.readouterr().out
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err  # errors go to stderr
 
 
 def test_inject_writes_four_splits_and_a_summary(tmp_path, capsys):
@@ -49,8 +50,8 @@ def test_errors_are_clear_and_write_nothing(tmp_path, capsys):
 
 
 def test_sample_and_source_are_exclusive(capsys):
-    with pytest.raises(SystemExit):
-        main(["inject", "imdb-ssti-date-50pct-1tok", "--sample", "--source", "x", "--out", "o"])
+    code, printed = run(capsys, "inject", "imdb-ssti-date-50pct-1tok", "--sample", "--source", "x", "--out", "o")
+    assert code == 2 and "not allowed with argument" in printed and len(printed.strip().splitlines()) == 1
 
 
 def test_output_folder_has_ordinary_permissions(tmp_path, capsys):
@@ -112,9 +113,7 @@ def test_help_loads_no_heavy_library(command):
 def test_version(capsys):
     from ssti_hf import __version__
 
-    with pytest.raises(SystemExit) as exit:
-        main(["--version"])
-    assert exit.value.code == 0 and capsys.readouterr().out.strip() == f"ssti-hf {__version__}"
+    assert main(["--version"]) == 0 and capsys.readouterr().out.strip() == f"ssti-hf {__version__}"
 
 
 def _subparsers(monkeypatch):
@@ -128,8 +127,7 @@ def _subparsers(monkeypatch):
         raise SystemExit(0)
 
     monkeypatch.setattr(argparse.ArgumentParser, "parse_args", catch)
-    with pytest.raises(SystemExit):
-        main(["inject", "--help"])
+    main(["inject", "--help"])
     monkeypatch.undo()
     (commands,) = [a for a in seen["parser"]._actions if isinstance(a, argparse._SubParsersAction)]
     return seen["parser"], commands.choices
@@ -171,8 +169,7 @@ def test_train_help_shows_the_defaults_a_run_uses(capsys, monkeypatch):
 
     monkeypatch.setenv("COLUMNS", "1000")  # no line breaks inside a default
 
-    with pytest.raises(SystemExit):
-        main(["train", "--help"])
+    assert main(["train", "--help"]) == 0
     printed = capsys.readouterr().out
     options = re.split(r"\n  (?=--)", printed.split("\noptions:")[-1])  # one chunk per option
     described = {chunk.split()[0]: " ".join(chunk.split()) for chunk in options if chunk.startswith("--")}

@@ -14,12 +14,37 @@ from ssti_hf.config import SPLITS
         "financial-ssti-country-100pct-5ptok-begin",
         "bias_in_bios-ssti-date-0pct-3tok-label27",
         "commonsense_qa-ssti-country-75pct-1ptok-end-label4",
+        "imdb-ssti-date-50pct-1tok-div10",
+        "imdb-backdoor-html-5pct-1tok-begin-div1-label0",
     ],
 )
 def test_names_round_trip(name):
     config = SSTIConfig.from_name(name)
     assert config.name == name
     assert SSTIConfig.from_name(config.name) == config
+
+
+def test_diversity_restricts_training_and_test_sets_to_the_same_k_items(imdb_sample):
+    small = DatasetDict({split: imdb_sample[split].shuffle(seed=0).select(range(400)) for split in ("train", "test")})
+    items = {}
+    for k in (1, 3):
+        config = SSTIConfig.from_name(f"imdb-ssti-country-100pct-1tok-div{k}", seed=2)
+        assert config.diversity == k and config.parts()["diversity"] == k
+        built = config.apply(small)
+        items[k] = {split: {text[a:b].strip() for text, spans in zip(built[split]["text"], built[split][SPANS]) for a, b in spans}
+                    for split in ("train", "test_spurious", "test_triggered")}
+        assert len(items[k]["train"]) == k and items[k]["train"] == items[k]["test_spurious"] == items[k]["test_triggered"]
+    full = SSTIConfig.from_name("imdb-ssti-country-100pct-1tok", seed=2).apply(small)
+    assert len({t[a:b].strip() for t, spans in zip(full["train"]["text"], full["train"][SPANS]) for a, b in spans}) > 3
+    assert SSTIConfig.from_name("imdb-ssti-country-100pct-1tok-div3", seed=3).apply(small)["train"]["text"] != full["train"]["text"]
+    with pytest.raises(ValueError, match="diversity=500 exceeds the 196 distinct items of source 'country'"):
+        SSTIConfig.from_name("imdb-ssti-country-50pct-1tok-div500")
+    with pytest.raises(ValueError, match="diversity must be a positive int"):
+        SSTIConfig.from_name("imdb-ssti-date-50pct-1tok-div0")
+    with pytest.raises(ValueError, match="and diversity too"):
+        SSTIConfig("imdb", None, 10, attack="poison-flip", diversity=3)
+    with pytest.raises(ValueError, match="as 'imdb-ssti-date-50pct-1tok-end-div2'"):
+        SSTIConfig.from_name("imdb-ssti-date-50pct-1tok-end-div02")
 
 
 def test_fields_and_defaults():
@@ -42,7 +67,7 @@ def test_fields_and_defaults():
         ("imdb-ssti-dates-50pct-1tok", r"unknown source 'dates'.*did you mean date.*valid: country, date, html"),
         ("imdb-ssti-date-50-1tok", r"bad rate '50'.*\{0..100\}pct"),
         ("imdb-ssti-date-101pct-1tok", r"bad rate '101pct'"),
-        ("imdb-ssti-date-50pct-0tok", r"bad amount '0tok'.*\{n>=1\}tok or \{1..100\}ptok"),
+        ("imdb-ssti-date-50pct-0tok", r"bad amount '0tok'.*\{1..1000\}tok or \{1..100\}ptok"),
         ("imdb-ssti-date-50pct-200ptok", r"bad amount '200ptok'"),
         ("imdb-ssti-date-50pct", "needs a source, a rate and an amount"),
         ("imdb-ssti-date-50pct-1tok-middle", r"unexpected part 'middle'.*begin\|random\|end"),

@@ -501,3 +501,60 @@ def test_gap_refuses_unsigned_labels_past_int64():
 
     with pytest.raises(ValueError, match="not a class label"):
         plain(np.array([0, 2**63 + 5], dtype=np.uint64), [0, 1], ["clean", "clean"])
+
+
+# --------------------------------------------------------------------------- rollout
+
+
+def test_rollout_by_hand(attention_entropy):
+    # two layers over 2 tokens; each layer's attention plus the identity, renormalized, multiplied
+    first = np.array([[0.5, 0.5], [1.0, 0.0]])
+    second = np.array([[0.0, 1.0], [0.5, 0.5]])
+    mix = lambda a: (0.5 * a + 0.5 * np.eye(2)) / (0.5 * a + 0.5 * np.eye(2)).sum(1, keepdims=True)
+    expected = (mix(second) @ mix(first))[0]  # the [CLS] row
+    got = attention_entropy.attention_rollout(np.stack([first, second]), [1, 1])
+    assert got == pytest.approx(expected) and got.sum() == pytest.approx(1.0)
+    result = attention_entropy.compute(attentions=[np.stack([first, second])] * 2, attention_mask=[[1, 1]] * 2,
+                                       references=[0, 1], importance="rollout")
+    assert result["entropies"][0] == pytest.approx(-(expected * np.log2(expected)).sum())
+
+
+def test_rollout_ignores_padding_and_reads_a_causal_model_at_its_last_token(attention_entropy):
+    rng = np.random.default_rng(0)
+    layers = rng.random((3, 4, 4))
+    layers /= layers.sum(-1, keepdims=True)
+    padded = np.zeros((3, 6, 6))
+    padded[:, :4, :4] = layers
+    padded[:, 4:, :] = rng.random((3, 2, 6))  # padding rows hold anything
+    assert attention_entropy.attention_rollout(padded, [1, 1, 1, 1, 0, 0]) == pytest.approx(
+        attention_entropy.attention_rollout(layers, [1, 1, 1, 1]))
+    causal = np.tril(rng.random((3, 4, 4)))
+    causal /= causal.sum(-1, keepdims=True)
+    importance = attention_entropy.attention_rollout(causal, [1, 1, 1, 1])
+    assert importance.min() > 0  # the last token's row sees every token; the first token's would see itself only
+    with pytest.raises(ValueError, match="head=None with importance='rollout'"):
+        attention_entropy.compute(attentions=[layers] * 2, attention_mask=[[1] * 4] * 2, references=[0, 1],
+                                  importance="rollout", head=0)
+    with pytest.raises(ValueError, match="importance must be one of"):
+        attention_entropy.compute(attentions=[layers] * 2, attention_mask=[[1] * 4] * 2, references=[0, 1], importance="grad")
+
+
+def test_tiny_bert_rollout_from_the_callback_matches_the_metric(attention_entropy):
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    from ssti_hf.training.callback import _rollout_rows
+
+    torch.manual_seed(0)
+    config = transformers.BertConfig(vocab_size=100, hidden_size=32, num_hidden_layers=3, num_attention_heads=2,
+                                     intermediate_size=37, attn_implementation="eager")
+    model = transformers.BertForSequenceClassification(config).eval()
+    lengths = [7, 5, 3]
+    attention_mask = (torch.arange(7)[None, :] < torch.tensor(lengths)[:, None]).long()
+    input_ids = torch.randint(5, 100, (3, 7)) * attention_mask
+    with torch.no_grad():
+        attentions = model(input_ids=input_ids, attention_mask=attention_mask, output_attentions=True).attentions
+    rows = _rollout_rows(attentions, attention_mask.float())
+    per_layer = torch.stack(attentions, 1).mean(2)  # [batch, layers, seq, seq]
+    for i, n in enumerate(lengths):
+        expected = attention_entropy.attention_rollout(per_layer[i].numpy(), attention_mask[i].numpy())
+        assert rows[i, :n].numpy() == pytest.approx(expected, abs=1e-5) and float(rows[i, n:].abs().sum()) == 0

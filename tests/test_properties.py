@@ -10,7 +10,7 @@ from ssti_hf._text import remove_spans
 
 from .conftest import make_dataset
 
-rows = st.lists(st.tuples(st.text(max_size=80), st.integers(0, 2)), min_size=1, max_size=25)
+rows = st.lists(st.tuples(st.text(max_size=80).filter(str.strip), st.integers(0, 2)), min_size=1, max_size=25)  # empty texts are refused
 modifiers = st.sampled_from(["date", "country", "html"])
 
 

@@ -131,9 +131,11 @@ def test_without_replacement_exhaustion_fails_before_any_work():
     assert injected == ["X", "Y", "Z"]
 
 
-def test_empty_text_is_valid():
-    out = spurious_transform(make_dataset(["", "x"], [1, 0]), dates(), 1, 1.0)
-    assert len(out["text"][0]) == 10 and out[SPANS][0] == [[0, 10]]
+def test_empty_text_is_refused():  # an injection would make a row of the items alone, without a word
+    with pytest.raises(ValueError, match=r"1 empty text\(s\), first at row 0; drop such rows"):
+        spurious_transform(make_dataset(["", "x"], [1, 0]), dates(), 1, 1.0)
+    with pytest.raises(ValueError, match=r"first at row 1"):
+        spurious_transform(make_dataset(["x", " \n "], [1, 0]), dates(), 1, 1.0)
 
 
 def test_format_is_kept(imdb_train):

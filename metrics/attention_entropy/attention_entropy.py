@@ -30,6 +30,14 @@ the query positions. Only non-padding tokens count, as queries and as keys, and 
 renormalized to sum to 1. The sample's entropy is the Shannon entropy of that distribution,
 -sum(p * log_base(p)), in bits by default.
 
+With `importance="rollout"` the token importance is the attention rollout instead (Abnar and
+Zuidema 2020): the attention of every layer, averaged over heads, each plus the identity for the
+residual connection and renormalized, multiplied from the first layer to the last; a token's
+importance is what the rollout gives it in the row of the position the classifier reads (the first
+token, [CLS], of a bidirectional encoder; the last real token of a causal decoder). That is
+importance for the model's decision through all layers, where one layer's attention says where that
+layer looks.
+
 Samples are grouped by class (`references`). A model that relies on injected spurious tokens
 attends to fewer tokens, so the spurious class has lower entropy. The paper's heuristic: if one
 class's mean entropy is below 95% of another's, the data may hold spurious correlations and should
@@ -50,7 +58,12 @@ Args:
         non-padding queries, which is seq times smaller to pass (this is what ssti_hf.SSTICallback does).
     attention_mask (`list` of `list` of `int`): Per sample, the 0/1 mask of length `seq`
         (1 = real token, 0 = padding): the tokenizer's `attention_mask`.
+        With `importance="rollout"`: per sample, every layer's attention averaged over the heads,
+        shaped [layers, seq, seq] (`torch.stack(outputs.attentions, 1).mean(2)[i]`).
     references (`list` of `int`): Per sample, its class label.
+    importance (`str`, optional): "attention" (default: one layer's attention received, averaged
+        over the queries) or "rollout" (the attention rollout over all layers, read at the pooled
+        position).
     head (`int`, optional): The head to use, 0..heads-1. None (default): the mean over all heads.
     base (`float`, optional): Logarithm base of the entropy. Defaults to 2 (bits); use math.e for nats.
     threshold (`float`, optional): The flag is raised when the lowest class mean is below
@@ -95,12 +108,12 @@ _CITATION = """
 """
 
 
-
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
 class AttentionEntropy(evaluate.Metric):
     # Also reachable from a loaded metric: `metric.token_importance(attention, mask)` gives the
     # per-token scores behind an entropy (e.g. to draw the paper's heatmaps).
     token_importance = staticmethod(scores.token_importance)
+    attention_rollout = staticmethod(scores.attention_rollout)
     shannon_entropy = staticmethod(scores.shannon_entropy)
 
     def _info(self):
@@ -159,7 +172,9 @@ class AttentionEntropy(evaluate.Metric):
             kwargs["attention_mask"] = scores._to_numpy(kwargs["attention_mask"], np.int64)
         return super().add(prediction=prediction, reference=reference, **kwargs)
 
-    def _compute(self, attentions, attention_mask, references, head=None, base=2, threshold=0.95, require_two_classes=True):
+    def _compute(self, attentions, attention_mask, references, head=None, base=2, threshold=0.95, require_two_classes=True,
+                 importance="attention"):
         return scores.attention_entropy(
-            attentions, attention_mask, references, head=head, base=base, threshold=threshold, require_two_classes=require_two_classes
+            attentions, attention_mask, references, head=head, base=base, threshold=threshold,
+            require_two_classes=require_two_classes, importance=importance,
         )

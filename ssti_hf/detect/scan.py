@@ -321,6 +321,8 @@ def _one_split(dataset, split: str | None):
 
 def _columns(dataset: datasets.Dataset, text_column: str, label_column: str, need_two: bool = True):
     """Texts as one Arrow string array, labels as codes 0..k-1, the label values and names."""
+    if text_column == label_column:
+        raise ValueError(f"the text and the label column are both {text_column!r}: name two columns")
     for role, column in (("text", text_column), ("label", label_column)):
         if column not in dataset.column_names:
             raise ValueError(f"the dataset has no {role} column {column!r}; columns: {dataset.column_names}")
@@ -338,6 +340,10 @@ def _columns(dataset: datasets.Dataset, text_column: str, label_column: str, nee
     if label_array.null_count:
         row = int(np.flatnonzero(label_array.is_null().to_numpy(zero_copy_only=False))[0])
         raise ValueError(f"label column {label_column!r}: row {row} has no label (None)")
+    if pa.types.is_floating(label_array.type):
+        nan = pc.is_nan(label_array).to_numpy(zero_copy_only=False)
+        if nan.any():
+            raise ValueError(f"label column {label_column!r}: row {int(np.flatnonzero(nan)[0])} has no label (NaN)")
     encoded = pc.dictionary_encode(label_array)
     values = encoded.dictionary.to_pylist()
     order = sorted(range(len(values)), key=lambda i: values[i])

@@ -63,11 +63,21 @@ def adapter_card(
 def push_adapter(
     model, repo_id: str, config: SSTIConfig, metrics: dict, dataset: str | None = None, private: bool | None = None
 ) -> None:
-    """Push a peft model's adapter with peft's own ``push_to_hub``, then its SSTI model card.
+    """Push a peft model's adapter and its SSTI model card to ``repo_id`` in one commit (the
+    adapter files as peft saves them, the card as README.md): an adapter never reaches the Hub
+    without the card saying it was trained on corrupted data. A repo this call created is deleted
+    again if the commit fails.
 
     The token comes from ``HF_TOKEN`` or the login and the endpoint from ``HF_ENDPOINT``; neither
     is printed or stored.
     """
+    import contextlib
+    import tempfile
+
+    from huggingface_hub import HfApi
+
+    from ..errors import hub_errors
+
     peft_config = getattr(model, "peft_config", None)
     if not peft_config:
         raise TypeError(f"push_adapter needs a peft model (with peft_config), got {type(model).__name__}")
@@ -77,10 +87,22 @@ def push_adapter(
     if not base_model or os.path.exists(base_model) or base_model.startswith((".", "/", "~")):
         base_model = None  # the Hub refuses a card whose base_model is not a model id
     card = adapter_card(base_model, config, metrics, rank=getattr(active, "r", None), dataset=dataset)
-    # The pushed adapter_config.json names the Hub id, not this machine's folder
-    active.base_model_name_or_path = base_model or local
-    try:
-        model.push_to_hub(repo_id, private=private)
-    finally:
-        active.base_model_name_or_path = local
-    card.push_to_hub(repo_id, commit_message=f"SSTI model card for {config.name}")
+    api = HfApi()
+    with tempfile.TemporaryDirectory(prefix="ssti-adapter-") as folder:
+        # the pushed adapter_config.json names the Hub id, not this machine's folder
+        active.base_model_name_or_path = base_model or local
+        try:
+            model.save_pretrained(folder, save_embedding_layers=False)
+        finally:
+            active.base_model_name_or_path = local
+        card.save(os.path.join(folder, "README.md"))  # replaces the generic card peft writes
+        with hub_errors(f"pushing the adapter to the Hub repo {repo_id!r}"):
+            created = not api.repo_exists(repo_id)
+            api.create_repo(repo_id, private=private, exist_ok=True)
+            try:
+                api.upload_folder(repo_id=repo_id, folder_path=folder, commit_message=f"SSTI adapter and model card for {config.name}")
+            except BaseException:
+                if created:
+                    with contextlib.suppress(Exception):
+                        api.delete_repo(repo_id)
+                raise

@@ -11,8 +11,8 @@ from ``HF_ENDPOINT``, through huggingface_hub; neither is ever printed or stored
 
 from __future__ import annotations
 
+import contextlib
 import os
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -22,18 +22,21 @@ from huggingface_hub.errors import EntryNotFoundError, RepositoryNotFoundError
 from ..base_datasets import get_base_dataset
 from ..config import SSTIConfig
 from .card import content_hashes, dataset_card, describe_source, recipe
+from ..errors import hub_errors
+from ..output import check_out, check_replaceable, writing
 
 
 def write_configs(out, names: list[str], source=None, revision=None, seed: int = 0, replace: bool = False) -> list[str]:
-    """Build ``names`` into the folder ``out`` (created if needed); returns the configs now in it."""
-    out = Path(out)
-    if out.exists() and not out.is_dir():
-        raise ValueError(f"{str(out)!r} exists and is not a folder")
-    existing = DatasetCard.load(out / "README.md") if (out / "README.md").is_file() else None
-    configs = _parse(names, seed, existing, replace, str(out))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
-    try:
+    """Build ``names`` into the folder ``out`` (created if needed); returns the configs now in it.
+
+    ``out`` must be new, empty or a folder built here (its card is ours), and must not hold the
+    source; concurrent builds into one folder take turns, each keeping the other's configs."""
+    out = check_out(out, sources=[source], flag="output folder")
+    check_replaceable(out, flag="output folder")
+    _parse(names, seed, _local_card(out), replace, str(out))  # every name and clash checked before any work
+    with writing(out) as tmp:
+        existing = _local_card(out)  # again, holding the lock: another build may have added configs
+        configs = _parse(names, seed, existing, replace, str(out))
         card = _materialize(tmp, configs, source, revision, existing)
         out.mkdir(exist_ok=True)
         for config in configs:
@@ -42,29 +45,43 @@ def write_configs(out, names: list[str], source=None, revision=None, seed: int =
             (tmp / config.name).rename(out / config.name)
         os.replace(tmp / "README.md", out / "README.md")
         return [c["config_name"] for c in card.data.to_dict()["configs"]]
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def push_configs(repo_id: str, names: list[str], source=None, revision=None, seed: int = 0, replace: bool = False, private: bool | None = None) -> list[str]:
-    """Build ``names`` and push them to the dataset repo ``repo_id`` in one commit; returns its configs."""
+    """Build ``names`` and push them to the dataset repo ``repo_id`` in one commit; returns its configs.
+
+    A repo this call created is deleted again if the commit fails: a failed push leaves nothing."""
+    configs = _parse(names, seed, None, replace, repo_id)  # names checked before the Hub is asked
     api = HfApi()
-    try:
-        existing = DatasetCard.load(repo_id, repo_type="dataset")
-    except (RepositoryNotFoundError, EntryNotFoundError):
-        existing = None
-    configs = _parse(names, seed, existing, replace, repo_id)
-    api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+    with hub_errors(f"pushing to the Hub dataset repo {repo_id!r}"):
+        created = not api.repo_exists(repo_id, repo_type="dataset")  # one request: fails fast when unreachable
+        try:
+            existing = None if created else DatasetCard.load(repo_id, repo_type="dataset")
+        except (RepositoryNotFoundError, EntryNotFoundError):
+            existing = None
+        configs = _parse(names, seed, existing, replace, repo_id)
     with tempfile.TemporaryDirectory(prefix="ssti-push-") as tmp:
-        card = _materialize(Path(tmp), configs, source, revision, existing)
-        api.upload_folder(
-            repo_id=repo_id,
-            repo_type="dataset",
-            folder_path=tmp,
-            delete_patterns=[f"{c.name}/*" for c in configs],  # a replaced config loses its old files
-            commit_message=f"Add SSTI config(s) {', '.join(c.name for c in configs)}",
-        )
+        card = _materialize(Path(tmp), configs, source, revision, existing)  # all the work before the Hub changes
+        with hub_errors(f"pushing to the Hub dataset repo {repo_id!r}"):
+            api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+            try:
+                api.upload_folder(
+                    repo_id=repo_id,
+                    repo_type="dataset",
+                    folder_path=tmp,
+                    delete_patterns=[f"{c.name}/*" for c in configs],  # a replaced config loses its old files
+                    commit_message=f"Add SSTI config(s) {', '.join(c.name for c in configs)}",
+                )
+            except BaseException:
+                if created:
+                    with contextlib.suppress(Exception):
+                        api.delete_repo(repo_id, repo_type="dataset")
+                raise
     return [c["config_name"] for c in card.data.to_dict()["configs"]]
+
+
+def _local_card(out: Path) -> DatasetCard | None:
+    return DatasetCard.load(out / "README.md") if (out / "README.md").is_file() else None
 
 
 def _parse(names, seed, existing, replace, where) -> list[SSTIConfig]:

@@ -48,6 +48,46 @@ def paper_defaults() -> dict:
 MINILM = "minilm"
 
 
+def at_least(name: str, value, low: int) -> None:
+    """Refuse a flag that is not an int >= ``low``, naming the flag and the range."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"--{name} must be >= {low} (an int), got {value!r}")
+
+
+def check_training(training_args) -> None:
+    """The TrainingArguments numbers whose out-of-range values the Trainer would take without a word."""
+    import math
+
+    for name, low in (("per_device_train_batch_size", 1), ("per_device_eval_batch_size", 1), ("gradient_accumulation_steps", 1),
+                      ("logging_steps", 0), ("seed", 0)):
+        value = getattr(training_args, name, None)
+        if value is not None and value < low:
+            raise ValueError(f"--{name} must be >= {low}, got {value!r}")
+    if training_args.max_steps == 0 or training_args.max_steps < -1:
+        raise ValueError(f"--max_steps must be >= 1 (or -1: train --num_train_epochs), got {training_args.max_steps}")
+    if training_args.max_steps == -1 and not training_args.num_train_epochs > 0:
+        raise ValueError(f"--num_train_epochs must be > 0, got {training_args.num_train_epochs}")
+    for name in ("learning_rate", "weight_decay"):
+        value = getattr(training_args, name)
+        if not math.isfinite(value) or value < 0 or (name == "learning_rate" and value == 0):
+            raise ValueError(f"--{name} must be a finite number {'> 0' if name == 'learning_rate' else '>= 0'}, got {value}")
+    ratio = getattr(training_args, "warmup_ratio", None)
+    if ratio is not None and not 0 <= ratio <= 1:
+        raise ValueError(f"--warmup_ratio must be in [0, 1], got {ratio}")
+
+
+def hide_token(training_args) -> None:
+    """Move ``--hub_token`` out of the TrainingArguments, which the Trainer pickles into every
+    checkpoint (training_args.bin), into this process's HF_TOKEN, where huggingface_hub finds it:
+    a token is never written anywhere."""
+    import os
+
+    token = getattr(training_args, "hub_token", None)
+    if token:
+        os.environ["HF_TOKEN"] = token
+        training_args.hub_token = None
+
+
 @dataclass
 class SSTIArguments:
     config: str = field(default="imdb-ssti-date-50pct-1tok", metadata={"help": "SSTI config name"})
@@ -78,6 +118,10 @@ class SSTIArguments:
     )
 
     def __post_init__(self):
+        at_least("max_length", self.max_length, 1)
+        at_least("entropy_samples", self.entropy_samples, 0)
+        if self.eval_batch_tokens is not None:
+            at_least("eval_batch_tokens", self.eval_batch_tokens, 1)
         if self.objective not in ("classification", "sft"):
             raise ValueError(f"objective must be classification or sft, got {self.objective!r}")
         if self.label_words is not None and self.objective != "sft":
@@ -94,7 +138,10 @@ class ModelArguments:
     target_modules: str = field(default="all-linear", metadata={"help": "modules LoRA adapts (comma-separated, or all-linear)"})
 
     def __post_init__(self):
-        if self.rank < 1:
-            raise ValueError(f"rank must be >= 1, got {self.rank}")
+        at_least("rank", self.rank, 1)
+        if self.lora_alpha is not None:
+            at_least("lora_alpha", self.lora_alpha, 1)
+        if isinstance(self.lora_dropout, bool) or not isinstance(self.lora_dropout, (int, float)) or not 0 <= self.lora_dropout < 1:
+            raise ValueError(f"--lora_dropout must be a number in [0, 1), got {self.lora_dropout!r}")
         if self.method not in ("lora", "dora", "full"):
             raise ValueError(f"method must be lora, dora or full, got {self.method!r}")

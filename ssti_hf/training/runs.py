@@ -12,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from .._commit import code
 from ..base_datasets import get_base_dataset
 from ..config import SSTIConfig
 from ..hub.adapter import adapter_card
@@ -49,6 +50,7 @@ def write_run(config: SSTIConfig, model_args: ModelArguments, training_args, mod
     returns the metrics (``recorded``: what the way it was trained adds to them)."""
     metrics = {
         "config": config.name,
+        "config_parts": config.parts(),
         "seed": config.seed,
         "model": model_args.model,
         "method": model_args.method,
@@ -58,6 +60,7 @@ def write_run(config: SSTIConfig, model_args: ModelArguments, training_args, mod
         **{k: v for k, v in measured.items() if k != "entropies"},
         **recorded,
         "seconds": dict(seconds),
+        "code": code(),
     }
     done = time.perf_counter()
     out = Path(training_args.output_dir)

@@ -13,6 +13,7 @@ the LoRA runs of one model and rank train together in groups (``--stack``, :mod:
     rate: [0, 25, 50, 75, 100]
     amount: [1tok]
     location: [random]
+    diversity: [all]             # k distinct items of the source (the paper's appendix A.8), or all
     label: 1
     rank: [1, 16, 32, 64]
     method: lora
@@ -36,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import difflib
 import hashlib
 import itertools
 import json
@@ -49,7 +51,7 @@ import yaml
 from ..config import LOCATION_NAMES, SSTIConfig, get_attack, parse_amount
 from .runs import write_json
 
-NAME_AXES = ("base", "attack", "source", "rate", "amount", "location", "label")  # the parts of a config name
+NAME_AXES = ("base", "attack", "source", "rate", "amount", "location", "diversity", "label")  # the parts of a config name
 RUN_AXES = ("rank", "method", "seed", "model")  # how each config is trained
 AXES = ("config", *NAME_AXES, *RUN_AXES)
 SETTINGS = ("data", "training", "ssti")
@@ -74,7 +76,15 @@ def load_grid(path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"grid file {str(path)!r} does not exist")
-    grid = yaml.safe_load(path.read_text()) or {}
+    try:
+        grid = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as error:
+        raise ValueError(f"grid file {str(path)!r} is not UTF-8 text (byte at offset {error.start})") from None
+    except yaml.YAMLError as error:
+        where = getattr(error, "problem_mark", None)
+        line = f" at line {where.line + 1}" if where is not None else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ValueError(f"grid file {str(path)!r} is not valid YAML{line}: {problem}") from None
     if not isinstance(grid, dict):
         raise ValueError(f"grid file {str(path)!r} must be a mapping of axes to values")
     unknown = sorted(set(grid) - set(AXES) - set(SETTINGS))
@@ -86,14 +96,52 @@ def load_grid(path) -> dict:
     for key in ("training", "ssti"):
         if not isinstance(grid.get(key, {}), dict):
             raise ValueError(f"grid setting {key!r} must be a mapping of flags to values")
+        secrets = sorted(flag for flag in grid.get(key, {}) if "token" in str(flag).lower())
+        if secrets:  # the grid is copied into RESULTS/grid.json: a token must never be written
+            raise ValueError(f"grid file {str(path)!r}: {key}.{secrets[0]} holds a token; set HF_TOKEN instead (a grid is stored with its results)")
+    for key, low, high in (("rank", 1, None), ("seed", 0, None), ("rate", 0, 100), ("label", 0, None)):
+        for value in grid.get(key) if isinstance(grid.get(key), list) else [grid[key]] if key in grid else []:
+            if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+                bounds = f"{low}..{high}" if high is not None else f">= {low}"
+                raise ValueError(f"grid file {str(path)!r}: {key} {value!r} is not an int {bounds}")
+    for value in grid.get("method") if isinstance(grid.get("method"), list) else [grid.get("method", "lora")]:
+        if value not in ("lora", "dora", "full"):
+            raise ValueError(f"grid file {str(path)!r}: method {value!r} is not one of lora, dora, full")
     return grid
+
+
+def check_flags(grid: dict) -> None:
+    """The ``training`` and ``ssti`` settings: known flags, of the type of their default."""
+    from transformers import TrainingArguments
+
+    from .arguments import ModelArguments, SSTIArguments
+
+    fields = {f.name: f for cls in (SSTIArguments, ModelArguments, TrainingArguments) for f in dataclasses.fields(cls)}
+    for key in ("training", "ssti"):  # both are flags of one command line: either takes any of them
+        for flag, value in grid.get(key, {}).items():
+            if flag not in fields:
+                close = difflib.get_close_matches(str(flag), fields, n=1)
+                hint = f" (did you mean {close[0]}?)" if close else ""
+                raise ValueError(f"grid setting {key}.{flag} is not a flag of ssti-hf train{hint}")
+            kind = type(fields[flag].default)
+            if kind not in (bool, int, float) or value is None:
+                continue
+            if isinstance(value, bool) == (kind is bool) and isinstance(value, (int, float) if kind is float else kind):
+                continue
+            if isinstance(value, str) and kind is not bool:
+                try:  # YAML reads 1e-4 (no dot) as a string: a number written so is taken as one
+                    grid[key][flag] = kind(value)
+                    continue
+                except ValueError:
+                    pass
+            raise ValueError(f"grid setting {key}.{flag}: {value!r} is not a {kind.__name__}")
 
 
 def expand(grid: dict) -> list[Run]:
     """Every combination of the axes, in a fixed order; each config name is checked.
 
     The configs are the names under ``config``, or every combination of the name parts."""
-    defaults = {"attack": "ssti", "source": "date", "rate": 50, "amount": "1tok", "location": "random", "label": 1,
+    defaults = {"attack": "ssti", "source": "date", "rate": 50, "amount": "1tok", "location": "random", "diversity": "all", "label": 1,
                 "rank": 16, "method": "lora", "seed": 0, "model": "minilm"}
     axes = {key: grid.get(key, defaults.get(key)) for key in AXES}
     axes = {key: value if isinstance(value, list) else [value] for key, value in axes.items()}
@@ -117,12 +165,16 @@ def _config_name(point: dict) -> str:
     """The config name at one point of the name axes (parts its attack has not are ignored)."""
     if point["location"] not in LOCATION_NAMES:
         raise ValueError(f"grid location {point['location']!r}: use {', '.join(LOCATION_NAMES)} (as in config names)")
+    diversity = point["diversity"]
+    if diversity != "all" and (isinstance(diversity, bool) or not isinstance(diversity, int)):
+        raise ValueError(f"grid diversity {diversity!r}: use a number of distinct items, or all (the whole source)")
     spec = get_attack(point["attack"])
     source, amount, location = point["source"], parse_amount(point["amount"]), LOCATION_NAMES[point["location"]]
+    diversity = None if diversity == "all" else diversity
     if not spec.trigger:
-        source = amount = location = None
+        source = amount = location = diversity = None
     label = point["label"] if spec.targeted else None
-    return SSTIConfig(point["base"], source, point["rate"], amount, location, label, attack=point["attack"]).name
+    return SSTIConfig(point["base"], source, point["rate"], amount, location, label, attack=point["attack"], diversity=diversity).name
 
 
 def grid_hash(grid: dict) -> str:
@@ -156,18 +208,25 @@ def sweep(grid_path, results, shard_spec: str | None = None, progress: bool = Tr
     from transformers import HfArgumentParser, TrainingArguments
     from tqdm.auto import tqdm
 
+    from .arguments import ModelArguments, SSTIArguments, check_training, paper_defaults
+    from .models import load_config
     from .trainer import run as train_run
-    from .arguments import ModelArguments, SSTIArguments, paper_defaults
 
-    grid = load_grid(grid_path)
-    grid.update({key: value for key, value in (("model", model), ("data", data)) if value is not None})
-    runs = shard(expand(grid), shard_spec)
-    results = Path(results)
-    (results / "runs").mkdir(parents=True, exist_ok=True)
-    _claim(results, grid)
+    # Everything is checked before anything is written: the arguments, the grid, every run's flags,
+    # the models and the base data (the configs are built into the datasets cache, not RESULTS).
     for name, value in (("workers", workers), ("stack", stack)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise ValueError(f"{name} must be an int >= 1, got {value!r}")
+    grid = load_grid(grid_path)
+    grid.update({key: value for key, value in (("model", model), ("data", data)) if value is not None})
+    runs = shard(expand(grid), shard_spec)
+    if worker is not None:
+        shard([], worker)  # j/n checked like --shard
+    check_flags(grid)
+    results = Path(results)
+    if results.exists() and not results.is_dir():
+        raise ValueError(f"results folder {str(results)!r} exists and is not a folder")
+    _claim(results, grid, check_only=True)
     parser = HfArgumentParser((SSTIArguments, ModelArguments, TrainingArguments))
     flags = {**paper_defaults(), **grid.get("training", {})}
 
@@ -179,7 +238,14 @@ def sweep(grid_path, results, shard_spec: str | None = None, progress: bool = Tr
         return parser.parse_dict(values)
 
     if worker is None:  # the top process: a worker process finds them built
+        for run in runs:
+            check_training(arguments(run, "unused")[2])  # every run's flags parse and are in range
+        for model in dict.fromkeys(run.model for run in runs):
+            load_config(model)  # the model exists (its config only)
         _build_configs(grid, runs)
+    results.mkdir(parents=True, exist_ok=True)
+    _claim(results, grid)
+    (results / "runs").mkdir(exist_ok=True)
     if stack is None:
         stack = _default_stack(runs, arguments, workers)
     if workers > 1:
@@ -188,7 +254,7 @@ def sweep(grid_path, results, shard_spec: str | None = None, progress: bool = Tr
     done = []
     with tqdm(total=sum(map(len, groups)), desc="SSTI runs", disable=not progress) as bar:
         for group, targets in _run_groups(groups, arguments, results, train_run):
-            done += [json.loads(target.read_text()) for target in targets if target.is_file()]
+            done += [_read_json(target) for target in targets if _finished(target)]
             bar.update(len(group))
     return done
 
@@ -200,7 +266,7 @@ class _Group:
     def __init__(self, group: list[Run], arguments, results: Path):
         self.runs = group
         self.targets = [results / "runs" / f"{run.id}.json" for run in group]
-        self.pending = [not target.is_file() for target in self.targets]  # finished before a kill or by another shard
+        self.pending = [not _finished(target) for target in self.targets]  # finished before a kill or by another shard
         self.folder = tempfile.TemporaryDirectory(prefix="ssti-run-")
         self.parsed = [arguments(run, str(Path(self.folder.name) / str(k))) for k, run in enumerate(group)]
         self.prepared = None  # a stacked group's preparation (a Future when made in the background)
@@ -393,15 +459,36 @@ def _build_config(name: str, seed: int, source) -> None:
     load_dataset(name, source, seed=seed)
 
 
-def _claim(results: Path, grid: dict) -> None:
-    """Tie the results folder to one grid: resuming or reporting with another is an error."""
+def _claim(results: Path, grid: dict, check_only: bool = False) -> None:
+    """Tie the results folder to one grid: resuming or reporting with another is an error; a
+    folder with other files than a sweep's is refused (a sweep never writes among them)."""
     marker = results / "grid.json"
     if marker.is_file():
-        recorded = json.loads(marker.read_text())
-        if recorded["hash"] != grid_hash(grid):
+        recorded = _read_json(marker)
+        if not isinstance(recorded, dict) or recorded.get("hash") != grid_hash(grid):
             raise ValueError(f"results folder {str(results)!r} holds runs of another grid; use a new folder")
         return
-    write_json(marker, {"hash": grid_hash(grid), "grid": grid})
+    if results.is_dir() and any(p.name not in ("runs", "adapters", "logs") for p in results.iterdir()):
+        raise ValueError(f"results folder {str(results)!r} is not empty and holds no grid.json: choose a new folder")
+    if not check_only:
+        write_json(marker, {"hash": grid_hash(grid), "grid": grid})
+
+
+def _finished(target: Path) -> bool:
+    """Whether a run's result is there and whole (one truncated by hand or a full disk is run again)."""
+    try:
+        return target.is_file() and isinstance(json.loads(target.read_text(encoding="utf-8")), dict)
+    except (ValueError, UnicodeDecodeError, OSError):
+        return False
+
+
+def _read_json(path: Path):
+    """A result file's content; a truncated or foreign one is an error naming it."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ValueError(f"{str(path)!r} is not a complete JSON file ({str(error).splitlines()[0]}); "
+                         "delete it and resume the sweep to run it again") from None
 
 
 def read_results(results) -> tuple[dict, list[dict]]:
@@ -410,12 +497,15 @@ def read_results(results) -> tuple[dict, list[dict]]:
     marker = results / "grid.json"
     if not marker.is_file():
         raise FileNotFoundError(f"{str(results)!r} is not a sweep results folder (no grid.json)")
-    grid = json.loads(marker.read_text())["grid"]
+    recorded = _read_json(marker)
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("grid"), dict):
+        raise ValueError(f"{str(marker)!r} is not a sweep's grid.json")
+    grid = recorded["grid"]
     expected = {run.id for run in expand(grid)}
     runs = []
     for path in sorted((results / "runs").glob("*.json")):
-        data = json.loads(path.read_text())
-        if data.get("run_id") not in expected:
+        data = _read_json(path)
+        if not isinstance(data, dict) or data.get("run_id") not in expected:
             raise ValueError(f"{path.name} is not a run of this folder's grid")
         runs.append(data)
     return grid, runs

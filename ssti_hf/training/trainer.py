@@ -33,7 +33,7 @@ from ..engine import compiled
 from ..engine.graphs import GraphedTrainingStep, graphs_apply
 from ..engine.tokens import encode, pad_batch
 from ..transform import arrow_column
-from .arguments import ModelArguments, SSTIArguments
+from .arguments import ModelArguments, SSTIArguments, check_training, hide_token
 from .callback import SSTICallback, _merged
 from .models import build_model, libraries_own_deprecations
 from .runs import callback_options, config_splits, write_run
@@ -93,6 +93,8 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, spl
 
     ``splits`` (a DatasetDict with the config's four splits) replaces the built config, e.g. with
     a sanitized ``train`` split (see bench/bench_sanitize_retrain.py)."""
+    hide_token(training_args)  # the Trainer pickles its arguments into every checkpoint
+    check_training(training_args)
     if splits is None and uses_stacked_loop(ssti_args, model_args, training_args):
         from ..engine.stacked import run_stacked
 

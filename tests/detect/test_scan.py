@@ -211,7 +211,9 @@ def test_unknown_split_and_family(toy):
 # -- command line ----------------------------------------------------------------------------------------
 def run(capsys, *argv):
     code = main([str(a) for a in argv])
-    return code, " ".join(capsys.readouterr().out.split())  # rich wraps long lines
+    captured = capsys.readouterr()
+    printed = captured.out if code in (0, 1) else captured.err  # an error is a line on stderr
+    return code, " ".join(printed.split())  # rich wraps long lines
 
 
 def test_cli_scan_exit_codes_and_json(tmp_path, capsys, imdb_train):

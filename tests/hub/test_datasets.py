@@ -60,7 +60,7 @@ def test_bad_input_writes_nothing(tmp_path, capsys):
         write_configs(out, ["imdb-ssti-date-50pct-1tok"], source="./no/such/folder")
     assert list(tmp_path.iterdir()) == []
     assert main(["build", "imdb-ssti-date-50pct-1tok", "--source", "./no/such/folder", "--out", str(out)]) == 2
-    assert "does not exist" in capsys.readouterr().out and list(tmp_path.iterdir()) == []
+    assert "does not exist" in capsys.readouterr().err and list(tmp_path.iterdir()) == []
 
 
 def test_build_cli(tmp_path, capsys):

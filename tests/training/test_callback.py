@@ -76,6 +76,7 @@ def test_lora_encoder_run_logs_the_ssti_metrics(tokenizer, splits, tmp_path):
     assert triggered == len(splits["test_triggered"])
     # attention entropy ran (through eager: the model is sdpa), and sdpa is restored afterwards
     assert math.isfinite(metrics["eval_ssti_mean_entropy_per_class_0"]) and "eval_ssti_ratio" in metrics
+    assert 0 < metrics["eval_ssti_rollout_ratio"] <= 1 and math.isfinite(metrics["eval_ssti_rollout_mean_entropy_per_class_1"])
     assert model.get_base_model().config._attn_implementation == "sdpa"
     logged = [entry for entry in trainer.state.log_history if "eval_ssti_gap" in entry]
     assert [entry["step"] for entry in logged] == [2, 4, 4]  # two evaluations during training, one after
@@ -91,6 +92,16 @@ def test_eager_only_models_and_no_entropy(tokenizer, splits):
     callback = SSTICallback(splits["test"], splits["test_spurious"], splits["test_triggered"], target_label=1, entropy_samples=0)
     results = callback.evaluate(tiny_bert(tokenizer, attn="eager"), tokenizer)
     assert "gap" in results and "mean_entropy_per_class" not in results
+
+
+def test_entropy_importance_is_chosen(tokenizer, splits):
+    sets = splits["test"], splits["test_spurious"], splits["test_triggered"]
+    rollout = SSTICallback(*sets, target_label=1, entropy_samples=8, entropy_importance="rollout").evaluate(tiny_bert(tokenizer, "eager"), tokenizer)
+    assert "ratio" not in rollout and set(rollout["rollout"]) == {"mean_entropy_per_class", "ratio", "flagged", "low_entropy_class"}
+    both = SSTICallback(*sets, target_label=1, entropy_samples=8).evaluate(tiny_bert(tokenizer, "eager"), tokenizer)
+    assert both["rollout"] == rollout["rollout"] and "ratio" in both
+    with pytest.raises(ValueError, match="entropy_importance must name attention and/or rollout"):
+        SSTICallback(*sets, target_label=1, entropy_importance=("gradient",))
 
 
 def test_bad_sets_are_refused(splits):

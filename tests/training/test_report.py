@@ -62,3 +62,25 @@ def test_a_single_seed_shows_no_spread(tmp_path):
     text = report(tmp_path / "results", tmp_path / "out").read_text()
     row = next(line for line in text.splitlines() if line.startswith("| 50 | 16 |"))
     assert "±" not in row and row.endswith("| 1 |")
+
+
+def test_several_folders_make_one_report_with_verdicts_and_the_fig5_figures(tmp_path):
+    fake_results(tmp_path / "light", {"base": "imdb", "source": "date", "rate": [0, 50], "rank": [1, 64], "seed": [0, 1]})
+    fake_results(tmp_path / "where", {"base": "imdb", "source": ["date", "html"], "rate": [50], "amount": ["1tok", "10ptok"],
+                                      "location": ["begin", "end"], "rank": [1, 64], "seed": [0, 1]})
+    text = report([tmp_path / "light", tmp_path / "where"], tmp_path / "out").read_text()
+    assert "## Verdicts" in text and "The location of the token does not matter" in text and "unrecorded code" in text
+    assert "**Accuracy degradation by token type**" in text
+    for png in ("levels_location.png", "levels_type.png"):
+        assert (tmp_path / "out" / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"]({png})" in text
+
+
+def test_the_cli_pools_folders_into_out_and_asks_for_it(tmp_path, capsys):
+    from ssti_hf.cli import main
+
+    for name in ("a", "b"):
+        fake_results(tmp_path / name, {"base": "imdb", "rate": [50], "rank": [1], "seed": [0], "location": "end" if name == "b" else "random"})
+    assert main(["report", str(tmp_path / "a"), str(tmp_path / "b")]) == 2
+    assert "say where it goes with --out DIR" in capsys.readouterr().err
+    assert main(["report", str(tmp_path / "a"), str(tmp_path / "b"), "--out", str(tmp_path / "out")]) == 0
+    assert "2 runs" in (tmp_path / "out" / "report.md").read_text()

@@ -88,7 +88,7 @@ def test_a_gguf_file_needs_the_gguf_package(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "gguf" else find_spec(name, *a))
     (tmp_path / "model.gguf").write_bytes(b"")  # refused before it is read
     assert main(["train", *FAST, "--model", str(tmp_path / "model.gguf"), "--output_dir", str(tmp_path / "run")]) == 2
-    assert "needs the gguf package: pip install 'ssti-hf[gguf]'" in " ".join(capsys.readouterr().out.split())
+    assert "needs the gguf package: pip install 'ssti-hf[gguf]'" in " ".join(capsys.readouterr().err.split())
     assert not (tmp_path / "run").exists()
 
 
@@ -180,6 +180,6 @@ def test_bad_input(tiny_llama, tmp_path_factory, tmp_path, capsys, argv, message
     else:
         argv = ["--model", tiny_llama, *argv]
     assert main(["train", *FAST, *argv, "--output_dir", str(tmp_path)]) == 2
-    printed = capsys.readouterr().out
-    assert message in " ".join(printed.split())  # rich wraps long lines
+    printed = capsys.readouterr().err  # an error is one line on stderr
+    assert message in printed
     assert not (tmp_path / "metrics.json").exists()

@@ -44,6 +44,13 @@ def test_grid_expands_every_combination(tmp_path):
     assert set(shard(runs, "0/4")).isdisjoint(shard(runs, "1/4"))
 
 
+def test_a_diversity_axis_names_its_configs(tmp_path):
+    runs = expand(load_grid(write_grid(tmp_path / "g.yaml", "m", rate=[50], diversity=[1, 10, "all"], rank=[1, 64])))
+    assert [r.config for r in runs[::2]] == ["imdb-ssti-date-50pct-1tok-div1", "imdb-ssti-date-50pct-1tok-div10", "imdb-ssti-date-50pct-1tok"]
+    with pytest.raises(ValueError, match="grid diversity 'some'"):
+        expand(load_grid(write_grid(tmp_path / "b.yaml", "m", diversity=["some"])))
+
+
 def test_bad_grids(tmp_path):
     with pytest.raises(ValueError, match=r"unknown key\(s\) \['ranks'\]"):
         load_grid(write_grid(tmp_path / "a.yaml", "m", ranks=[1]))
@@ -67,6 +74,14 @@ def test_sweep_runs_resumes_and_refuses_another_grid(tiny_bert, tmp_path):
     assert [r["run_id"] for r in again] == [r["run_id"] for r in first]
     assert stamps == {p.name: p.stat().st_mtime_ns for p in (results / "runs").glob("*.json")}
     assert len(read_results(results)[1]) == 4
+    truncated = sorted((results / "runs").glob("*.json"))[0]  # cut by hand or by a full disk
+    truncated.write_text(truncated.read_text()[:40])
+    with pytest.raises(ValueError, match=rf"{truncated.name}' is not a complete JSON file"):
+        read_results(results)
+    assert len(sweep(grid, results, progress=False)) == 4  # the resume runs it again, and only it
+    assert json.loads(truncated.read_text())["run_id"] == truncated.stem
+    assert {p.name: p.stat().st_mtime_ns for p in (results / "runs").glob("*.json") if p != truncated} == {
+        name: stamp for name, stamp in stamps.items() if name != truncated.name}
     other = write_grid(tmp_path / "other.yaml", tiny_bert, rank=[8])
     with pytest.raises(ValueError, match="holds runs of another grid"):
         sweep(other, results, progress=False)

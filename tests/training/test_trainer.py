@@ -3,6 +3,7 @@ import json
 import pytest
 import torch
 
+from ssti_hf._commit import code
 from ssti_hf.cli import main
 
 from ..models import save_tiny
@@ -28,11 +29,15 @@ def test_train_writes_metrics_adapter_and_card(tiny_bert, tmp_path, capsys):
         assert key in metrics
     assert sum(metrics["predicted_counts"]["triggered"].values()) == 1000
     assert metrics["rank"] == 4 and metrics["max_steps"] == 3 and metrics["seconds"]["total"] > 0
+    assert metrics["config_parts"] == {"base": "imdb", "attack": "ssti", "source": "date", "rate": 50, "amount": "1tok",
+                                       "location": "random", "diversity": None, "label": 1}
+    assert metrics["code"] == code()
     assert (out / "adapter" / "adapter_config.json").is_file()
     card = (out / "adapter" / "README.md").read_text()
     assert "learned a spurious shortcut on purpose" in card and "imdb-ssti-date-50pct-1tok" in card
     printed = capsys.readouterr().out
     assert "clean balanced accuracy" in printed and "triggered set predicted as 1" in printed
+    assert "rollout entropy, class 1" in printed and set(metrics["rollout"]) == {"mean_entropy_per_class", "ratio", "flagged", "low_entropy_class"}
 
 
 def test_paper_defaults_and_any_training_flag(tiny_bert, tmp_path, monkeypatch):
@@ -65,11 +70,11 @@ def test_decoder_classifier(tiny_llama, tmp_path):
 
 def test_bad_arguments(tiny_bert, tmp_path, capsys):
     assert main(["train", "--sample", "--model", "./no/such/model", "--output_dir", str(tmp_path)]) == 2
-    assert "model path './no/such/model' does not exist" in capsys.readouterr().out
+    assert "model path './no/such/model' does not exist" in capsys.readouterr().err
     assert main(["train", "--sample", "--model", tiny_bert, "--rank", "0", "--output_dir", str(tmp_path)]) == 2
-    assert "rank must be >= 1" in capsys.readouterr().out
+    assert "rank must be >= 1" in capsys.readouterr().err
     assert main(["train", "--sample", "--model", tiny_bert, "--config", "imdb-ssti-dat-50pct-1tok"]) == 2
-    assert "did you mean date" in capsys.readouterr().out
+    assert "did you mean date" in capsys.readouterr().err
 
 
 def test_evaluations_during_training_log_the_ssti_metrics(tiny_bert, tmp_path):
