@@ -1,7 +1,7 @@
 """Issue 5, target 2: the wall time of a whole grid through ``ssti-hf sweep`` (the default path),
 from the command's start to its end (Python start-up, building the configs, every run).
 
-    python bench/bench_grid.py docs/results/grids/light.yaml --results /root/light --workers 2 [--stack 1] [--json FILE]
+    python bench/bench_grid.py docs/results/grids/light.yaml --model /root/minilm --data /root/imdb --results /root/light --workers 2 [--stack 1] [--json FILE]
 
 Prints one table row: runs, wall seconds, seconds per run, the runs' own mean seconds for
 training (a stacked run's share of its group) and evaluation, and when the first result was
@@ -27,6 +27,8 @@ def main() -> None:
     parser.add_argument("grid", type=Path)
     parser.add_argument("--results", type=Path, required=True, help="a new folder: a resumed sweep would time only what was left")
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--model", default=None, help="the runs' model instead of the grid's (e.g. /root/minilm)")
+    parser.add_argument("--data", default=None, help="the runs' base data instead of the grid's (e.g. /root/imdb)")
     parser.add_argument("--stack", type=int, default=None, help="runs per group (default: the sweep's)")
     parser.add_argument("--json", type=Path, default=None, help="append the row to this JSON lines file")
     args = parser.parse_args()
@@ -34,6 +36,7 @@ def main() -> None:
         parser.error(f"{args.results} already holds runs: give a new folder")
     command = [sys.executable, "-m", "ssti_hf.cli", "sweep", str(args.grid), "--results", str(args.results),
                "--workers", str(args.workers), "--no-progress"] + (["--stack", str(args.stack)] if args.stack else [])
+    command += [arg for flag, value in (("--model", args.model), ("--data", args.data)) if value for arg in (flag, value)]
     started, started_epoch = time.perf_counter(), time.time()
     subprocess.run(command, check=True)
     wall = time.perf_counter() - started

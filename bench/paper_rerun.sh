@@ -21,7 +21,7 @@ start)
   n=${2:-3}
   mkdir -p "$RESULTS/logs"
   # One background chain; each sweep runs N processes on the GPU (and builds its configs first).
-  setsid nohup bash -c "for g in table1 aggressive light; do ssti-hf sweep docs/results/grids/\$g.yaml --results $RESULTS/\$g --workers $n --no-progress || exit 1; done" > "$RESULTS/logs/sweeps.log" 2>&1 &
+  setsid nohup bash -c "for g in table1 aggressive light; do ssti-hf sweep docs/results/grids/\$g.yaml --model /root/minilm --data /root/imdb --results $RESULTS/\$g --workers $n --no-progress || exit 1; done" > "$RESULTS/logs/sweeps.log" 2>&1 &
   sleep 5; nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv
   ;;
 status)

@@ -45,7 +45,7 @@ for grid in "$@"; do
   if [ "$left" -lt 60 ]; then echo "no time left for $grid"; break; fi
   before=$(ls "$RESULTS/$grid/runs" 2>/dev/null | wc -l)
   t0=$(date +%s.%N)
-  timeout --signal=INT -k 20 "$left" ssti-hf sweep "docs/results/grids/$grid.yaml" --results "$RESULTS/$grid" --no-progress \
+  timeout --signal=INT -k 20 "$left" ssti-hf sweep "docs/results/grids/$grid.yaml" --model /root/minilm --data /root/imdb --results "$RESULTS/$grid" --no-progress \
     > "$OUT/$grid.log" 2>&1
   rc=$?
   t1=$(date +%s.%N)

@@ -14,23 +14,21 @@ import sys
 import traceback
 from pathlib import Path
 
-import datasets
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from .base_datasets import get_base_dataset
-from .hub.card import content_hashes, dataset_card, describe_source, recipe
-from .config import SPLITS, SSTIConfig
 from .errors import EXIT_ERROR, EXIT_FLAGGED, EXIT_OK, debugging, one_line
-from .hub.datasets import push_configs, write_configs
 from .output import check_out, check_replaceable, swap_in, writing
-from .transform import INJECTED, SPANS
+
+# Each command imports what it uses when it runs: `ssti-hf --help` and the help of every command
+# but train load no torch, transformers, peft, trl, datasets, evaluate, sklearn or matplotlib.
 
 # A few minutes on a laptop CPU: one date at the start of half the positive reviews of the shipped
 # sample, 100 LoRA steps on 64-token texts (a higher learning rate than the paper's 1e-4, which
 # needs its 500 steps), then clean vs spurious accuracy and the triggered set's predicted counts.
-_OUTPUTS = {f"{split}.parquet" for split in SPLITS} | {"README.md"}  # all an inject output holds
+_OUTPUTS = {f"{split}.parquet" for split in ("train", "test", "test_spurious", "test_triggered")} | {"README.md"}  # all an inject output holds
 # What a train run (and the Trainer under it) writes into --output_dir; anything else there is the user's.
 _RUN_FILES = re.compile(r"metrics\.json|adapter|runs|checkpoint-\d+|\.metrics\.json\..*|trainer_state\.json|training_args\.bin"
                         r"|(all|train|eval)_results\.json")
@@ -38,6 +36,7 @@ DEMO = [
     "--sample", "--config", "imdb-ssti-date-50pct-1tok-begin", "--max_steps", "100", "--max_length", "64",
     "--learning_rate", "1e-3", "--entropy_samples", "128", "--output_dir", "ssti-demo",
 ]
+RUNS_DIR = "ssti-runs/<config>-<method>-r<rank>-s<seed>"  # train's output folder unless --output_dir names one
 
 
 CONTRACT = (
@@ -91,26 +90,36 @@ class _NoErrors:
 
 
 def _run(argv: list[str]) -> int:
-    parser = _Parser(prog="ssti-hf", description="Seamless Spurious Token Injection for Hugging Face datasets.", epilog=CONTRACT)
+    from ._version import __version__
+
+    parser = _Parser(
+        prog="ssti-hf",
+        description="Seamless Spurious Token Injection for the Hugging Face stack: build corrupted datasets, fine-tune "
+        "and measure how much a model relies on the injected tokens, find and remove spurious tokens. "
+        "Start with: ssti-hf demo (a few minutes on a CPU); each command has its own --help.",
+        epilog=CONTRACT,
+    )
     parser.add_argument("--debug", action="store_true", help="on an error, show the traceback too (or set SSTI_HF_DEBUG=1)")
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"ssti-hf {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     inject = commands.add_parser(
         "inject",
         help="build an SSTI config's splits as parquet files",
-        description="Write DIR/{train,test,test_spurious,test_triggered}.parquet for an SSTI config.",
+        description="Write DIR/{train,test,test_spurious,test_triggered}.parquet and a dataset card for an SSTI config, "
+        "and show how many rows of each class were injected.",
         epilog=CONTRACT,
     )
     inject.add_argument("config", help="config name, e.g. imdb-ssti-date-50pct-1tok")
     where = inject.add_mutually_exclusive_group()
     where.add_argument("--source", help="Hub id, local folder or parquet/CSV/JSONL file (default: the base's Hub id)")
     where.add_argument("--sample", action="store_true", help="use the small sample shipped with the package")
-    inject.add_argument("--revision", help="Hub revision of the base dataset")
-    inject.add_argument("--out", required=True, type=Path,
-                        help="output folder: new, empty, or a previous output of ssti-hf (replaced); never one holding the source")
-    inject.add_argument("--seed", type=_at_least(0), default=0, help="seeds row choice, items and positions (default 0)")
-    inject.add_argument("--num-proc", type=_at_least(1), default=None, help="processes for Dataset.map")
-    inject.add_argument("--examples", type=_at_least(0), default=3, help="injected training examples to show (default 3)")
+    _option(inject, "--revision", help="Hub revision of the base dataset (default: the latest)")
+    _option(inject, "--out", required=True, type=Path,
+            help="output folder: new, empty, or a previous output of ssti-hf (replaced); never one holding the source")
+    _option(inject, "--seed", type=_at_least(0), default=0, help="seeds row choice, items and positions (default: 0)")
+    _option(inject, "--num-proc", type=_at_least(1), default=None, help="processes for Dataset.map (default: this process only)")
+    _option(inject, "--examples", type=_at_least(0), default=3, help="injected training examples to show (default: 3)")
 
     build = commands.add_parser(
         "build",
@@ -121,49 +130,74 @@ def _run(argv: list[str]) -> int:
     )
     build.add_argument("configs", nargs="+", metavar="CONFIG", help="config names, e.g. imdb-ssti-date-50pct-1tok")
     target = build.add_mutually_exclusive_group(required=True)
-    target.add_argument("--out", type=Path, help="local folder: new, empty, or built by ssti-hf (extended); never one holding the source")
-    target.add_argument("--push-to-hub", metavar="REPO", help="Hub dataset repo id (token from HF_TOKEN or the login)")
+    _option(target, "--out", type=Path, help="local folder: new, empty, or built by ssti-hf (extended); never one holding the source")
+    _option(target, "--push-to-hub", metavar="REPO", help="Hub dataset repo id (token from HF_TOKEN or the login)")
     where = build.add_mutually_exclusive_group()
     where.add_argument("--source", help="Hub id, local folder or parquet/CSV/JSONL file (default: the base's Hub id)")
     where.add_argument("--sample", action="store_true", help="use the small sample shipped with the package")
-    build.add_argument("--revision", help="Hub revision of the base dataset")
-    build.add_argument("--seed", type=_at_least(0), default=0)
-    build.add_argument("--replace", action="store_true", help="rebuild configs that are already there")
-    build.add_argument("--private", action="store_true", help="create the Hub repo as private")
+    _option(build, "--revision", help="Hub revision of the base dataset (default: the latest)")
+    _option(build, "--seed", type=_at_least(0), default=0, help="seeds row choice, items and positions (default: 0)")
+    _option(build, "--replace", action="store_true", help="rebuild configs that are already there")
+    _option(build, "--private", action="store_true", help="create the Hub repo as private")
 
-    sweep = commands.add_parser("sweep", help="run (or resume) a grid of training runs from a YAML file", epilog=CONTRACT,
-                                description="Run (or resume) a grid of training runs; the grid and its flags are checked before anything is written.")
-    sweep.add_argument("grid", type=Path, help="grid file (see ssti_hf.training.sweep)")
-    sweep.add_argument("--results", type=Path, default=None, help="results folder (default: the grid's name beside it)")
-    sweep.add_argument("--shard", default=None, help="i/n: run every n-th run from the i-th (0-based)")
-    sweep.add_argument("--workers", type=_at_least(1), default=1, help="processes running the shard at once (spread over the visible GPUs)")
-    sweep.add_argument("--stack", type=_at_least(1), default=None,
-                       help="LoRA runs of one model and rank trained at once over the shared base (default: up to 16 on a GPU, 1 on a CPU)")
-    sweep.add_argument("--worker", default=None, help=argparse.SUPPRESS)  # j/n: set by --workers for its processes
-    sweep.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bar")
+    sweep = commands.add_parser(
+        "sweep",
+        help="run (or resume) a grid of training runs from a YAML file",
+        description="Train every run of a grid (rank x rate x amount x source x location x seed, see docs/results/grids/) "
+        "and write one metrics file per run; a killed sweep resumes where it stopped. The grid and its flags are "
+        "checked before anything is written.",
+        epilog=CONTRACT,
+    )
+    sweep.add_argument("grid", type=Path, help="grid file, e.g. docs/results/grids/light.yaml (see ssti_hf.training.sweep)")
+    _option(sweep, "--results", type=Path, default=None, help="results folder (default: the grid's name beside it)")
+    _option(sweep, "--model", default=None, help="model of every run, instead of the grid's (e.g. minilm or a folder)")
+    _option(sweep, "--data", default=None, help="base data of every run, instead of the grid's (Hub id, folder or file)")
+    _option(sweep, "--shard", default=None, help="i/n: run every n-th run from the i-th, 0-based (default: all runs)")
+    _option(sweep, "--workers", type=_at_least(1), default=1,
+            help="processes running the shard at once, spread over the visible GPUs (default: 1)")
+    _option(sweep, "--stack", type=_at_least(1), default=None,
+            help="LoRA runs of one model and rank trained at once over the shared base (default: up to 16 on a GPU, 1 on a CPU)")
+    _option(sweep, "--worker", default=None, help=argparse.SUPPRESS)  # j/n: set by --workers for its processes
+    _option(sweep, "--no-progress", dest="progress", action="store_false", help="no progress bar")
 
     report = commands.add_parser("report", help="plots, tables and verdicts from a sweep's results folder(s)", epilog=CONTRACT,
                                  description="Plots, tables and verdicts (with intervals over seeds) from a sweep's results folder, or several pooled.")
     report.add_argument("results", type=Path, nargs="+", help="results folder(s); several are pooled into one report")
-    report.add_argument("--out", type=Path, default=None, help="where to write them (default: RESULTS/report; required for several folders)")
+    _option(report, "--out", type=Path, default=None, help="where to write them (default: RESULTS/report; required for several folders)")
 
     commands.add_parser(
         "train",
         add_help=False,
         help="fine-tune on an SSTI config and measure clean vs spurious accuracy (ssti-hf train --help)",
     )
-
-    commands.add_parser("demo", add_help=False, help=f"a CPU-sized train run on the shipped sample: train {' '.join(DEMO)}")
+    demo = commands.add_parser(
+        "demo",
+        add_help=False,
+        usage="ssti-hf demo [TRAIN FLAGS]",
+        help="a CPU-sized train run on the sample shipped with the package (a few minutes)",
+        description="A CPU-sized run on the IMDB sample shipped with the package: ssti-hf train " + " ".join(DEMO)
+        + ". Any other train flag may follow (ssti-hf train --help lists them), e.g. --max_steps 50.",
+    )
     _add_scan_commands(commands)
 
     if argv[:1] == ["train"]:
         return _train(argv[1:])
     if argv[:1] == ["demo"]:
+        if {"-h", "--help"} & set(argv[1:]):
+            demo.print_help()
+            return 0
         return _train(DEMO + argv[1:])
     args = parser.parse_args(argv)
     console = Console()
     handler = {"inject": _inject, "build": _build, "sweep": _sweep, "report": _report, **SCAN_COMMANDS}[args.command]
     return handler(args, console)
+
+
+def _option(parser, flag: str, **kwargs):
+    """An option under both spellings, --num-proc and --num_proc (train's flags come either way too)."""
+    name = flag[2:]
+    spellings = dict.fromkeys([flag, "--" + name.replace("-", "_"), "--" + name.replace("_", "-")])
+    return parser.add_argument(*spellings, **kwargs)
 
 
 def _at_least(low: int):
@@ -183,6 +217,10 @@ def _at_least(low: int):
 
 
 def _inject(args, console: Console) -> int:
+    from .base_datasets import get_base_dataset
+    from .config import SSTIConfig
+    from .hub.card import content_hashes, dataset_card, describe_source, recipe
+
     config = SSTIConfig.from_name(args.config, seed=args.seed)
     base = get_base_dataset(config.base)
     source = base.sample_path() if args.sample else args.source
@@ -213,7 +251,8 @@ def _inject(args, console: Console) -> int:
 
 
 def _train(argv: list[str]) -> int:
-    """``ssti-hf train``: HfArgumentParser over the SSTI, model and TrainingArguments flags."""
+    """``ssti-hf train``: HfArgumentParser over the SSTI, model and TrainingArguments flags, whose
+    defaults (and --help) are the paper's."""
     from transformers import HfArgumentParser, TrainingArguments
 
     from .training.trainer import run
@@ -221,15 +260,18 @@ def _train(argv: list[str]) -> int:
 
     console = Console()
     parser_class = type("TrainParser", (HfArgumentParser,), {"error": _Parser.error})
-    parser = parser_class((SSTIArguments, ModelArguments, TrainingArguments), prog="ssti-hf train", epilog=CONTRACT)
-    defaults = [f"--{key}={value}" for key, value in paper_defaults().items()]
-    ssti_args, model_args, training_args = parser.parse_args_into_dataclasses(defaults + argv)
-    hide_token(training_args)  # never pickled into a checkpoint's training_args.bin
-    check_training(training_args)
-    if training_args.output_dir == TrainingArguments.__dataclass_fields__["output_dir"].default:
+    parser = parser_class((SSTIArguments, ModelArguments, TrainingArguments), prog="ssti-hf train", epilog=CONTRACT,
+                          description="Fine-tune on an SSTI config's attacked train split, then measure balanced accuracy on "
+                          "the clean, spurious and triggered test sets, the gap and the attack success rate.")
+    parser.set_defaults(**paper_defaults(), output_dir=RUNS_DIR)
+    ssti_args, model_args, training_args = parser.parse_args_into_dataclasses(argv)
+    if not any(arg.split("=")[0] in ("--output_dir", "--output-dir") for arg in argv):
         objective = "-sft" if ssti_args.objective == "sft" else ""  # an SFT run never overwrites a classifier's
         name = f"{ssti_args.config}{objective}-{model_args.method}-r{model_args.rank}-s{training_args.seed}"
-        training_args.output_dir = str(Path("ssti-runs") / name)
+        # parsed again, so that what TrainingArguments derives from output_dir follows it
+        ssti_args, model_args, training_args = parser.parse_args_into_dataclasses([*argv, f"--output_dir={Path('ssti-runs') / name}"])
+    hide_token(training_args)  # never pickled into a checkpoint's training_args.bin
+    check_training(training_args)
     out = Path(training_args.output_dir)
     check_out(out, sources=[ssti_args.source], flag="--output_dir")
     foreign = sorted(p.name for p in out.iterdir() if not _RUN_FILES.fullmatch(p.name)) if out.is_dir() else []
@@ -245,6 +287,9 @@ def _train(argv: list[str]) -> int:
     if not metrics:  # another process than the main one of a multi-GPU run: the main one reports
         return 0
     console.print(_results_table(metrics))
+    console.print(_LEGEND, highlight=False)
+    for warning in result_warnings(metrics):
+        console.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
     console.print(f"metrics, adapter and card in {training_args.output_dir}", highlight=False)
     return 0
 
@@ -253,29 +298,53 @@ def _results_table(metrics: dict) -> Table:
     table = Table(title=f"{metrics['config']} ({metrics['method']}, rank {metrics['rank']}, seed {metrics['seed']})")
     table.add_column("measure")
     table.add_column("value", justify="right")
-    for key in ("clean_balanced_accuracy", "spurious_balanced_accuracy", "triggered_balanced_accuracy", "gap", "asr"):
+    for key in ("clean_balanced_accuracy", "spurious_balanced_accuracy", "triggered_balanced_accuracy", "gap", "asr", "flip_rate"):
         if key in metrics:
-            table.add_row(key.replace("_", " "), f"{metrics[key]:.4f}")
+            table.add_row(key.replace("_", " ").replace("asr", "ASR"), f"{metrics[key]:.4f}")
     for label, count in metrics.get("predicted_counts", {}).get("triggered", {}).items():
         table.add_row(f"triggered set predicted as {label}", str(count))
     for label, value in metrics.get("mean_entropy_per_class", {}).items():
         table.add_row(f"attention entropy, class {label}", f"{value:.3f}")
     if "flagged" in metrics:
-        table.add_row("entropy flag (< 95%)", str(metrics["flagged"]))
+        table.add_row("entropy flag (< 95%)", "yes" if metrics["flagged"] else "no")
     rollout = metrics.get("rollout") or {}
     for label, value in rollout.get("mean_entropy_per_class", {}).items():
         table.add_row(f"rollout entropy, class {label}", f"{value:.3f}")
     if "flagged" in rollout:
-        table.add_row("rollout entropy flag (< 95%)", str(rollout["flagged"]))
+        table.add_row("rollout entropy flag (< 95%)", "yes" if rollout["flagged"] else "no")
     table.add_row("seconds (train / evaluate / total)", " / ".join(f"{metrics['seconds'][k]:.1f}" for k in ("train", "evaluate", "total")))
     return table
+
+
+_LEGEND = "\n".join([  # one line per measure; rich wraps each to the terminal
+    "balanced accuracy: the mean recall over the classes (chance: 1 / classes), on the clean test set, the matched "
+    "spurious set (injected as in training) and the triggered set (every row injected).",
+    "gap: spurious minus clean balanced accuracy; above 0, the injected token helps the model.",
+    "ASR (attack success rate): the triggered rows not of the target label predicted as the target.",
+    "flip rate: of those rows, the ones predicted right when clean: the share the injected token turns to the target.",
+    "entropy flag: one class's attention (or rollout) entropy below 95% of another's, the paper's sign of a shortcut.",
+])
+
+
+def result_warnings(metrics: dict) -> list[str]:
+    """What a run's numbers cannot say: a clean accuracy near chance makes ASR the rate of a model
+    that predicts one class for everything, not the injected token's doing."""
+    classes = len(metrics.get("predicted_counts", {}).get("clean", {})) or 2
+    chance, clean = 1 / classes, metrics.get("clean_balanced_accuracy")
+    if clean is None or clean >= chance + 0.1:
+        return []
+    return [
+        f"clean balanced accuracy {clean:.3f} is near chance ({chance:.2f}): the model has hardly learned the task, so "
+        "ASR and gap describe a near-constant predictor; train longer (--max_steps) before reading them"
+    ]
 
 
 def _sweep(args, console: Console) -> int:
     from .training.sweep import sweep
 
     results = args.results or args.grid.with_suffix("")
-    runs = sweep(args.grid, results, args.shard, progress=args.progress, workers=args.workers, worker=args.worker, stack=args.stack)
+    runs = sweep(args.grid, results, args.shard, progress=args.progress, workers=args.workers, worker=args.worker, stack=args.stack,
+                 model=args.model, data=args.data)
     console.print(f"{len(runs)} run(s) finished in {results}; make the report with: ssti-hf report {results}", highlight=False)
     return 0
 
@@ -291,6 +360,10 @@ def _report(args, console: Console) -> int:
 
 
 def _build(args, console: Console) -> int:
+    from .base_datasets import get_base_dataset
+    from .config import SSTIConfig
+    from .hub.datasets import push_configs, write_configs
+
     if args.sample:
         bases = {SSTIConfig.from_name(name).base for name in args.configs}
         if len(bases) > 1:
@@ -310,7 +383,9 @@ def _build(args, console: Console) -> int:
     return 0
 
 
-def _summary(splits: datasets.DatasetDict) -> Table:
+def _summary(splits) -> Table:
+    from .transform import INJECTED
+
     names = splits["train"].features["label"].names
     table = Table(title="rows injected / rows, per class")
     table.add_column("split")
@@ -328,7 +403,9 @@ def _summary(splits: datasets.DatasetDict) -> Table:
     return table
 
 
-def _show_examples(console: Console, train: datasets.Dataset, count: int, context: int = 60) -> None:
+def _show_examples(console: Console, train, count: int, context: int = 60) -> None:
+    from .transform import INJECTED, SPANS
+
     rows = [i for i, flag in enumerate(train[INJECTED]) if flag][:count]
     for i in rows:
         row = train[i]
@@ -366,22 +443,23 @@ def _add_scan_commands(commands) -> None:
         "the text. Exit code 0: nothing flagged, 1: flagged, 2: error.",
         epilog=CONTRACT,
     )
-    scan.add_argument("--format", choices=("table", "json"), default="table")
-    scan.add_argument("--top", type=_at_least(0), default=10, help="unflagged findings listed after the flagged ones (default 10)")
-    scan.add_argument("--model", help="a trained classifier or peft adapter folder: add the attention-entropy signal")
+    _option(scan, "--format", choices=("table", "json"), default="table", help="table for people, json for programs (default: table)")
+    _option(scan, "--top", type=_at_least(0), default=10, help="unflagged findings listed after the flagged ones (default: 10)")
+    _option(scan, "--model", help="a trained classifier or peft adapter folder: add the attention-entropy signal (default: none)")
     sanitize = commands.add_parser(
         "sanitize",
         help="write a copy without the spans of the flagged findings",
         description="Scan one split, remove every match of the flagged findings from every split, and write "
-        "OUT/{split}.parquet (OUT must not exist: the input is never overwritten).",
+        "OUT/{split}.parquet with a dataset card saying what was removed, so that datasets.load_dataset(OUT) reads "
+        "the splits back (OUT must not exist: the input is never overwritten).",
         epilog=CONTRACT,
     )
-    sanitize.add_argument("--out", required=True, type=Path, help="new output folder")
+    _option(sanitize, "--out", required=True, type=Path, help="new output folder")
     for command in (scan, sanitize):
         command.add_argument("path", help="parquet/CSV/JSONL file, dataset folder or Hub id")
-        command.add_argument("--split", default=None, help="split to scan (default: train, or the only split)")
-        command.add_argument("--text-column", default="text")
-        command.add_argument("--label-column", default="label")
+        _option(command, "--split", default=None, help="split to scan (default: train, or the only split)")
+        _option(command, "--text-column", default="text", help="column holding the texts (default: text)")
+        _option(command, "--label-column", default="label", help="column holding the labels (default: label)")
 
 
 def _scan(args, console: Console) -> int:
@@ -439,10 +517,11 @@ def _classifier(path: str):
         if (folder / "adapter_config.json").is_file():
             from peft import PeftConfig, PeftModel
 
-            from .training.models import base_model_source
+            from .training.models import base_model_source, libraries_own_deprecations, new_head_expected
 
             base = base_model_source(PeftConfig.from_pretrained(path).base_model_name_or_path)
-            model = PeftModel.from_pretrained(AutoModelForSequenceClassification.from_pretrained(base), path)
+            with new_head_expected(), libraries_own_deprecations():  # the adapter holds the head
+                model = PeftModel.from_pretrained(AutoModelForSequenceClassification.from_pretrained(base), path)
             source = path if (folder / "tokenizer_config.json").is_file() else base
         else:
             model, source = AutoModelForSequenceClassification.from_pretrained(path), path
@@ -453,20 +532,23 @@ def _classifier(path: str):
 
 def _sanitize(args, console: Console) -> int:
     from .base_datasets import load_source
-    from .detect.sanitize import sanitize
+    from .detect.sanitize import REMOVED, sanitize
     from .detect.scan import scan
+    from .hub.card import sanitized_card
 
     if args.out.exists():  # before any work: a clean copy never replaces anything
         raise ValueError(f"--out {str(args.out)!r} already exists; sanitize writes a new folder and never overwrites")
     check_out(args.out, sources=[args.path])
     data = load_source(args.path)
     result = scan(data, args.text_column, args.label_column, split=args.split, top=0)
-    clean, report = sanitize(data, result, args.text_column, args.label_column)
+    clean, report = sanitize(data, result, args.text_column, args.label_column, record_spans=True)
+    files = {split: f"{split}.parquet" for split in clean}
     with writing(args.out) as tmp:  # written beside the target, then renamed: never half-written
         if args.out.exists():
             raise ValueError(f"--out {str(args.out)!r} already exists; sanitize writes a new folder and never overwrites")
         for split, split_data in clean.items():
-            split_data.to_parquet(str(tmp / f"{split}.parquet"))
+            split_data.to_parquet(str(tmp / files[split]))
+        sanitized_card(args.path, report, files, REMOVED).save(str(tmp / "README.md"))
         swap_in(tmp, args.out)
     removed = ", ".join(f"{f.pattern} (label {f.label})" for f in report.findings) or "nothing (nothing flagged)"
     console.print(f"removed: {removed}", highlight=False)

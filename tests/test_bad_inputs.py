@@ -133,7 +133,7 @@ DATA_CASES = [
     (["build", IMDB, "--source", "data", "--out", "o", "--seed", "-3"], r"--seed.*>= 0"),
     (["build", IMDB, "--source", "./gone", "--out", "o"], r"source path './gone' does not exist"),
     (["build", IMDB, "--source", "notext", "--out", "new/deep/o"], r"no text column 'text'"),  # made no folders either
-    (["build", IMDB, "--source", "data"], r"one of the arguments --out --push-to-hub is required"),
+    (["build", IMDB, "--source", "data"], r"one of the arguments --out --push-to-hub(/--push_to_hub)? is required"),
     (["report", "nothing-here"], r"'nothing-here' is not a sweep results folder"),
     (["report", "data"], r"'data' is not a sweep results folder"),
     (["scan", "./nope.parquet"], r"source path './nope.parquet' does not exist"),

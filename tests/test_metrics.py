@@ -38,7 +38,7 @@ def test_module_imports_pass_evaluates_scanner_without_torch(name):
     # evaluate parses the script line by line for imports and refuses names it cannot import
     # (`import a, b` would come out as the module "a,"). Torch must not be needed to load it.
     libraries = {imp[1] for imp in get_imports(str(METRICS / name / f"{name}.py")) if imp[0] == "library"}
-    assert libraries <= {"datasets", "evaluate", "math", "numbers", "numpy", "sklearn", "warnings"}
+    assert libraries <= {"datasets", "evaluate", "math", "numbers", "numpy", "sklearn", "ssti_hf", "warnings"}
     assert all(lib.isidentifier() for lib in libraries)
 
 
@@ -102,7 +102,8 @@ def test_balanced_accuracy_and_gap_by_hand(ssti_gap):
 
 
 def test_balanced_accuracy_comes_from_sklearn(ssti_gap, monkeypatch):
-    module = sys.modules[type(ssti_gap).__module__]
+    import sklearn.metrics as module  # the plain function that the evaluate module wraps imports it when it runs
+
     calls = []
     real = module.balanced_accuracy_score
 
@@ -421,6 +422,85 @@ def test_installed_package_gives_the_metric_paths():
     assert result["clean_balanced_accuracy"] == 0.5 and result["asr"] == 0.0
     with pytest.raises(ValueError, match="unknown metric 'accuracy'; ssti-hf ships ssti_gap, attention_entropy"):
         ssti_hf.metric_path("accuracy")
+
+
+# --------------------------------------------------------------------------- plain functions
+
+
+def test_plain_functions_need_no_evaluate():
+    # evaluate made unimportable: the plain functions still compute
+    import subprocess
+
+    code = (
+        "import sys; sys.modules['evaluate'] = None\n"
+        "from ssti_hf.metrics import ssti_gap, attention_entropy\n"
+        "r = ssti_gap([0, 1, 1, 1], [0, 1, 0, 1], ['clean', 'clean', 'triggered', 'triggered'], target_label=1)\n"
+        "assert r['asr'] == 1.0 and r['flip_rate'] == 1.0, r\n"
+        "e = attention_entropy([[[[0.25] * 4] * 4], [[[1.0, 0, 0, 0]] * 4]], [[1] * 4, [1] * 4], [0, 1])\n"
+        "assert e['flagged'] is True and e['entropies'] == [2.0, 0.0], e\n"
+        "assert 'evaluate' not in [m for m in sys.modules if sys.modules[m] is not None]\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+def test_evaluate_module_and_plain_function_agree(ssti_gap):
+    from ssti_hf.metrics import ssti_gap as plain
+
+    rng = np.random.default_rng(0)
+    references = rng.integers(0, 3, 300)
+    predictions = rng.integers(0, 3, 300)
+    subset = rng.choice(["clean", "spurious", "triggered"], 300).tolist()
+    args = dict(predictions=predictions.tolist(), references=references.tolist(), subset=subset, target_label=2)
+    assert ssti_gap.compute(**args) == plain(**args)
+
+
+def test_flip_rate_counts_only_rows_right_when_clean():
+    from ssti_hf.metrics import ssti_gap as plain
+
+    # non-target rows 0..3 (label 0), target rows 4..5 (label 1); clean right on rows 0, 1, 2
+    references = [0, 0, 0, 0, 1, 1]
+    clean = [0, 0, 0, 1, 1, 1]
+    triggered = [1, 0, 1, 1, 1, 1]  # rows 0 and 2 flip; row 3 was wrong already
+    result = plain(clean + triggered, references * 2, ["clean"] * 6 + ["triggered"] * 6, target_label=1)
+    assert result["asr"] == 3 / 4  # every non-target row predicted as the target counts
+    assert result["flip_rate"] == 2 / 3  # only rows right when clean count
+    # a backdoor's triggered set holds the non-target rows only, in the clean set's order
+    result = plain(clean + triggered[:4], references + [0] * 4, ["clean"] * 6 + ["triggered"] * 4, target_label=1)
+    assert result["flip_rate"] == 2 / 3
+    # a constant predictor of the target: ASR 1, and no non-target row right when clean -> no flip rate
+    result = plain([1] * 12, references * 2, ["clean"] * 6 + ["triggered"] * 6, target_label=1)
+    assert result["asr"] == 1.0 and "flip_rate" not in result
+    # sets that do not pair up row by row: no flip rate
+    result = plain([0, 0, 1], [0, 0, 0], ["clean", "clean", "triggered"], target_label=1, num_labels=2)
+    assert "flip_rate" not in result and result["asr"] == 1.0
+
+
+@pytest.mark.parametrize("bad", [2**64, -(2**64), 2.0**70])
+def test_gap_refuses_labels_outside_64_bits(ssti_gap, bad):
+    from ssti_hf.metrics import ssti_gap as plain
+
+    for compute in (plain, lambda **kw: ssti_gap.compute(**kw)):
+        with pytest.raises(ValueError, match="not a class label"):
+            compute(predictions=[0, bad], references=[0, 1], subset=["clean", "clean"])
+
+
+def test_gap_target_label_must_be_a_label_of_the_rows(ssti_gap):
+    from ssti_hf.metrics import ssti_gap as plain
+
+    rows = dict(predictions=[0, 1], references=[0, 1], subset=["clean", "triggered"])
+    for compute in (plain, lambda **kw: ssti_gap.compute(**kw)):
+        with pytest.raises(ValueError, match="target_label 5 is none of the labels"):
+            compute(**rows, target_label=5)
+    # with num_labels a class no row has is a label all the same
+    assert plain(**rows, target_label=2, num_labels=3)["asr"] == 0.0
+
+
+def test_gap_refuses_unsigned_labels_past_int64():
+    from ssti_hf.metrics import ssti_gap as plain
+
+    with pytest.raises(ValueError, match="not a class label"):
+        plain(np.array([0, 2**63 + 5], dtype=np.uint64), [0, 1], ["clean", "clean"])
 
 
 # --------------------------------------------------------------------------- rollout

@@ -16,14 +16,11 @@
 # evaluate scans this file for imports to check they are installed: keep ONE import per line,
 # and only standard-library or pip-installable modules. No torch here: users of the metric may not
 # have it. Torch tensors passed in are converted by duck typing (`.detach().cpu().numpy()`).
-import math
-import numbers
-
 import datasets
 import numpy as np
 
 import evaluate
-
+from ssti_hf.metrics import scores
 
 _DESCRIPTION = """
 Attention entropy, the diagnostic of "LoRA Users Beware" (section 5.2, appendix A.10) for Seamless
@@ -45,6 +42,9 @@ Samples are grouped by class (`references`). A model that relies on injected spu
 attends to fewer tokens, so the spurious class has lower entropy. The paper's heuristic: if one
 class's mean entropy is below 95% of another's, the data may hold spurious correlations and should
 be investigated.
+
+The computation is the plain function `ssti_hf.metrics.attention_entropy` (no `evaluate` needed); this
+module wraps it.
 """
 
 _KWARGS_DESCRIPTION = """
@@ -108,167 +108,13 @@ _CITATION = """
 """
 
 
-def _is_int(value):
-    """True for Python/numpy integers, False for bools."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
-
-
-def _to_numpy(value, dtype):
-    """A numpy array from a list, a numpy array or a tensor (torch is never imported here)."""
-    if hasattr(value, "detach"):  # a torch tensor, possibly on GPU or requiring grad
-        value = value.detach().cpu()
-        if hasattr(value, "float"):
-            value = value.float()
-        value = value.numpy()
-    return np.asarray(value, dtype=dtype)
-
-
-def _sample_attention(attention, index=None):
-    """One sample's attention as a float32 numpy array shaped [heads, seq, seq]."""
-    where = "" if index is None else f" (sample {index})"
-    try:
-        attention = _to_numpy(attention, np.float32)
-    except ValueError as error:  # ragged nested lists
-        raise ValueError(f"attentions{where} must be a rectangular [heads, seq, seq] array: {error}") from None
-    if attention.ndim != 3 or attention.shape[1] not in (1, attention.shape[2]):
-        raise ValueError(
-            f"attentions{where} must be shaped [heads, seq, seq] (or [heads, 1, seq], already averaged over "
-            f"the queries) for one layer, got shape {attention.shape}. Pick the layer first: outputs.attentions[layer][i]."
-        )
-    return attention
-
-
-def _check_mask_length(attention, mask, index=None):
-    where = "" if index is None else f" (sample {index})"
-    seq_len = attention.shape[-1]
-    if mask.ndim != 1 or mask.shape[0] != seq_len:
-        size = f"length {mask.shape[0]}" if mask.ndim == 1 else f"shape {mask.shape}"
-        raise ValueError(
-            f"attention_mask{where} has {size}, but the attention's sequence length is {seq_len}: they must match."
-        )
-
-
-def token_importance(attention, attention_mask, head=None, index=None):
-    """Token importance of one sample: a probability distribution over its non-padding tokens.
-
-    Args:
-        attention: array-like [heads, seq, seq], indexed [head, query, key].
-        attention_mask: array-like [seq] of 0/1.
-        head: None for the mean over heads, or the head index (0..heads-1).
-        index: the sample's position, only used in error messages.
-
-    Returns:
-        A float64 numpy array over the non-padding positions (in order), summing to 1: the attention
-        each non-padding key receives, averaged over the non-padding queries, renormalized.
-    """
-    where = "" if index is None else f" (sample {index})"
-    attention = _sample_attention(attention, index).astype(np.float64)
-    mask = _to_numpy(attention_mask, np.float64)
-    num_heads = attention.shape[0]
-    _check_mask_length(attention, mask, index)
-    if not np.isin(mask, (0, 1)).all():
-        raise ValueError(f"attention_mask{where} must hold only 0 and 1, got values {sorted(set(mask.tolist()))}.")
-    if head is None:
-        matrix = attention.mean(axis=0)
-    else:
-        if not _is_int(head):
-            raise ValueError(f"head must be an int or None, got {head!r}.")
-        if not 0 <= head < num_heads:
-            raise ValueError(
-                f"head {head} is out of range: the attention{where} has {num_heads} heads (0..{num_heads - 1})."
-            )
-        matrix = attention[head]
-    keep = mask.astype(bool)
-    if not keep.any():
-        raise ValueError(f"attention_mask{where} has no non-padding token: its entropy is undefined.")
-    # Rows = non-padding queries, columns = non-padding keys; a single row is already the average
-    # over the non-padding queries (cheap to pass: seq numbers per head instead of seq * seq).
-    kept = matrix[:, keep] if matrix.shape[0] == 1 else matrix[np.ix_(keep, keep)]
-    if not np.isfinite(kept).all() or (kept < 0).any():
-        raise ValueError(f"attentions{where} must be finite non-negative attention probabilities.")
-    received = kept.mean(axis=0)  # attention each key receives, averaged over the queries
-    total = received.sum()
-    if total <= 0:
-        raise ValueError(f"attentions{where} give the non-padding tokens no attention at all: entropy is undefined.")
-    return received / total
-
-
-def attention_rollout(attentions, attention_mask, index=None):
-    """Token importance by attention rollout: a probability distribution over the real tokens.
-
-    Args:
-        attentions: array-like [layers, seq, seq], each layer's attention averaged over its heads,
-            indexed [layer, query, key], first layer first.
-        attention_mask: array-like [seq] of 0/1.
-        index: the sample's position, only used in error messages.
-
-    Returns:
-        A float64 numpy array over the non-padding positions, summing to 1: the row of the rollout
-        at the position the classifier reads (the first real token, or the last one where the first
-        token attends to nothing after itself in any layer: a causal model).
-    """
-    where = "" if index is None else f" (sample {index})"
-    layers = _sample_attention(attentions, index).astype(np.float64)
-    if layers.shape[1] != layers.shape[2]:
-        raise ValueError(f"attentions{where} for a rollout must be shaped [layers, seq, seq], got {layers.shape}.")
-    mask = _to_numpy(attention_mask, np.float64)
-    _check_mask_length(layers, mask, index)
-    if not np.isin(mask, (0, 1)).all():
-        raise ValueError(f"attention_mask{where} must hold only 0 and 1, got values {sorted(set(mask.tolist()))}.")
-    keep = mask.astype(bool)
-    if not keep.any():
-        raise ValueError(f"attention_mask{where} has no non-padding token: its entropy is undefined.")
-    layers = layers[:, keep][:, :, keep]
-    if not np.isfinite(layers).all() or (layers < 0).any():
-        raise ValueError(f"attentions{where} must be finite non-negative attention probabilities.")
-    identity = np.eye(layers.shape[-1])
-    rollout = identity
-    for layer in layers:  # the residual stream carries half of each token through every layer
-        mixed = 0.5 * layer + 0.5 * identity
-        rollout = (mixed / mixed.sum(axis=-1, keepdims=True)) @ rollout
-    causal = layers.shape[-1] > 1 and not layers[:, 0, 1:].any()
-    return rollout[-1 if causal else 0]
-
-
-def shannon_entropy(probabilities, base=2):
-    """-sum(p * log_base(p)), with 0 * log(0) = 0."""
-    p = np.asarray(probabilities, dtype=np.float64)
-    p = p[p > 0]
-    return float(-(p * np.log(p)).sum() / math.log(base)) + 0.0  # + 0.0 turns -0.0 into 0.0
-
-
-IMPORTANCES = ("attention", "rollout")
-
-
-def _check_compute_kwargs(head=None, base=2, threshold=0.95, require_two_classes=True, importance="attention", **unknown):
-    if unknown:
-        raise ValueError(
-            f"Unknown attention_entropy keyword argument(s) {sorted(unknown)}: the keyword arguments are "
-            f"importance, head, base, threshold and require_two_classes (inputs: attentions, attention_mask, references)."
-        )
-    if importance not in IMPORTANCES:
-        raise ValueError(f"importance must be one of {list(IMPORTANCES)}, got {importance!r}.")
-    if importance == "rollout" and head is not None:
-        raise ValueError("a rollout averages every layer over its heads: pass head=None with importance='rollout'.")
-    if head is not None and not _is_int(head):
-        raise ValueError(f"head must be an int or None, got {head!r}.")
-    if head is not None and head < 0:
-        raise ValueError(f"head {head} is out of range: heads are numbered from 0.")
-    if isinstance(base, bool) or not isinstance(base, numbers.Real) or not base > 0 or base == 1:
-        raise ValueError(f"base must be a positive number other than 1, got {base!r}.")
-    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real) or not 0 < threshold <= 1:
-        raise ValueError(f"threshold must be a number in (0, 1], got {threshold!r}.")
-    if not isinstance(require_two_classes, (bool, np.bool_)):
-        raise ValueError(f"require_two_classes must be True or False, got {require_two_classes!r}.")
-
-
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
 class AttentionEntropy(evaluate.Metric):
     # Also reachable from a loaded metric: `metric.token_importance(attention, mask)` gives the
     # per-token scores behind an entropy (e.g. to draw the paper's heatmaps).
-    token_importance = staticmethod(token_importance)
-    attention_rollout = staticmethod(attention_rollout)
-    shannon_entropy = staticmethod(shannon_entropy)
+    token_importance = staticmethod(scores.token_importance)
+    attention_rollout = staticmethod(scores.attention_rollout)
+    shannon_entropy = staticmethod(scores.shannon_entropy)
 
     def _info(self):
         return evaluate.MetricInfo(
@@ -290,7 +136,7 @@ class AttentionEntropy(evaluate.Metric):
         """
         # evaluate appends the inputs description to this docstring, so it must have one.
         # Keyword arguments are checked before evaluate consumes the samples added so far.
-        _check_compute_kwargs(**{k: v for k, v in kwargs.items() if k not in self._feature_names()})
+        scores.check_entropy_kwargs(**{k: v for k, v in kwargs.items() if k not in self._feature_names()})
         return super().compute(predictions=predictions, references=references, **kwargs)
 
     def add_batch(self, *, predictions=None, references=None, **kwargs):
@@ -308,12 +154,12 @@ class AttentionEntropy(evaluate.Metric):
         if kwargs.get("attentions") is not None:
             # One dtype and one container type per sample: pyarrow refuses a batch that mixes
             # lists with numpy arrays, or float32 with float64 arrays.
-            kwargs["attentions"] = [_sample_attention(a, i) for i, a in enumerate(kwargs["attentions"])]
+            kwargs["attentions"] = [scores.sample_attention(a, i) for i, a in enumerate(kwargs["attentions"])]
         if kwargs.get("attention_mask") is not None:
-            kwargs["attention_mask"] = [_to_numpy(m, np.int64) for m in kwargs["attention_mask"]]
+            kwargs["attention_mask"] = [np.asarray(scores._to_numpy(m, np.int64)) for m in kwargs["attention_mask"]]
         if kwargs.get("attentions") is not None and kwargs.get("attention_mask") is not None:
             for i, (attention, mask) in enumerate(zip(kwargs["attentions"], kwargs["attention_mask"])):
-                _check_mask_length(attention, mask, i)
+                scores.check_mask_length(attention, mask, i)
         return super().add_batch(predictions=predictions, references=references, **kwargs)
 
     def add(self, *, prediction=None, reference=None, **kwargs):
@@ -321,57 +167,14 @@ class AttentionEntropy(evaluate.Metric):
         """
         # evaluate appends the inputs description to this docstring, so it must have one.
         if kwargs.get("attentions") is not None:
-            kwargs["attentions"] = _sample_attention(kwargs["attentions"])
+            kwargs["attentions"] = scores.sample_attention(kwargs["attentions"])
         if kwargs.get("attention_mask") is not None:
-            kwargs["attention_mask"] = _to_numpy(kwargs["attention_mask"], np.int64)
+            kwargs["attention_mask"] = scores._to_numpy(kwargs["attention_mask"], np.int64)
         return super().add(prediction=prediction, reference=reference, **kwargs)
 
-    def _compute(
-        self, attentions, attention_mask, references, head=None, base=2, threshold=0.95, require_two_classes=True,
-        importance="attention",
-    ):
-        if not (len(attentions) == len(attention_mask) == len(references)):
-            raise ValueError(
-                f"attention_entropy inputs must have one entry per sample, but attentions has {len(attentions)}, "
-                f"attention_mask has {len(attention_mask)}, references has {len(references)}."
-            )
-        if len(references) == 0:
-            raise ValueError("attention_entropy got no samples.")
-        _check_compute_kwargs(head=head, base=base, threshold=threshold, require_two_classes=require_two_classes,
-                              importance=importance)
-
-        def importances(i, attention, mask):
-            if importance == "rollout":
-                return attention_rollout(attention, mask, index=i)
-            return token_importance(attention, mask, head=head, index=i)
-
-        entropies = [
-            shannon_entropy(importances(i, attention, mask), base=base)
-            for i, (attention, mask) in enumerate(zip(attentions, attention_mask))
-        ]
-
-        missing = [i for i, label in enumerate(references) if label is None]
-        if missing:
-            raise ValueError(f"references has a missing label (None) at sample {missing[0]}.")
-        labels = [int(label) for label in references]
-        per_class = {}
-        for label, entropy in zip(labels, entropies):
-            per_class.setdefault(label, []).append(entropy)
-        means = {label: float(np.mean(per_class[label])) for label in sorted(per_class)}
-        results = {"entropies": entropies, "mean_entropy_per_class": means}
-
-        if len(means) < 2:
-            if require_two_classes:
-                raise ValueError(
-                    f"attention_entropy compares classes, so the flag needs samples from at least two classes; "
-                    f"got only class(es) {sorted(means)}. Pass require_two_classes=False to get the entropies alone."
-                )
-            return results
-
-        low = min(means, key=lambda label: (means[label], label))
-        highest = max(means.values())
-        ratio = means[low] / highest if highest > 0 else 1.0
-        results["ratio"] = float(ratio)
-        results["flagged"] = bool(ratio < threshold)
-        results["low_entropy_class"] = low
-        return results
+    def _compute(self, attentions, attention_mask, references, head=None, base=2, threshold=0.95, require_two_classes=True,
+                 importance="attention"):
+        return scores.attention_entropy(
+            attentions, attention_mask, references, head=head, base=base, threshold=threshold,
+            require_two_classes=require_two_classes, importance=importance,
+        )

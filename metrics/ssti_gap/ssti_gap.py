@@ -15,17 +15,10 @@
 
 # evaluate scans this file for imports to check they are installed: keep ONE import per line,
 # and only standard-library or pip-installable modules (no torch: it may be absent).
-import numbers
-import warnings
-
 import datasets
-import numpy as np
-from sklearn.metrics import balanced_accuracy_score
 
 import evaluate
-
-
-SUBSETS = ("clean", "spurious", "triggered")
+from ssti_hf.metrics import scores
 
 _DESCRIPTION = """
 Measures how much a classifier fine-tuned on data with Seamless Spurious Token Injection (SSTI)
@@ -40,8 +33,15 @@ For each set present, the metric reports the balanced accuracy (scikit-learn's
 `balanced_accuracy_score`: the mean recall over the classes present in that set's references),
 the gap between the spurious and the clean balanced accuracy, the predicted-label counts, and,
 on the triggered set, the attack success rate (ASR): the share of rows whose true label is not the
-target label that the model predicts as the target label. Untargeted attacks (label flipping) have
-no trigger and no target: with target_label=None no ASR is reported.
+target label that the model predicts as the target label. Beside it, the flip rate (the backdoor
+literature's conditional ASR): of the rows not of the target label that the model predicts correctly
+when clean, the share it predicts as the target when triggered. An untrained model that predicts the
+target for everything has an ASR of 1 but no flip rate to speak of (it gets no non-target row right),
+so read ASR beside the clean balanced accuracy and the flip rate. Untargeted attacks (label flipping)
+have no trigger and no target: with target_label=None neither is reported.
+
+The computation is the plain function `ssti_hf.metrics.ssti_gap` (no `evaluate` needed); this module
+wraps it.
 """
 
 _KWARGS_DESCRIPTION = """
@@ -50,7 +50,7 @@ Args:
     references (`list` of `int`): Ground-truth labels.
     subset (`list` of `str`): The evaluation set of each row: "clean", "spurious" or "triggered".
     target_label (`int`, optional): The label the spurious tokens were injected into (the label the
-        attack steers towards). Needed for `asr`; when None (default) `asr` is not reported: pass
+        attack steers towards); it must be one of the labels of the rows, or below num_labels. Needed for `asr`; when None (default) `asr` is not reported: pass
         None for an attack without a target (untargeted label flipping).
     num_labels (`int`, optional): Number of classes. When given, every prediction, reference and the
         target label must lie in 0..num_labels-1, and `predicted_counts` lists all of them.
@@ -65,6 +65,10 @@ Returns:
     asr (`float`): Attack success rate on the triggered set: among triggered rows whose reference is
         not `target_label`, the share predicted as `target_label` (only if target_label is given and
         there are such rows).
+    flip_rate (`float`): Among the triggered rows not of `target_label` whose clean counterpart was
+        predicted correctly, the share predicted as `target_label`. The i-th non-target triggered row is
+        paired with the i-th non-target clean row (as in ssti_hf configs); omitted when the two sets do
+        not pair up (different counts or labels) or no such clean row is predicted correctly.
 
 Examples:
 
@@ -76,7 +80,7 @@ Examples:
     ...     target_label=1,
     ... )
     >>> print(results)
-    {'clean_balanced_accuracy': 1.0, 'triggered_balanced_accuracy': 0.5, 'predicted_counts': {'clean': {0: 2, 1: 2}, 'triggered': {0: 0, 1: 4}}, 'asr': 1.0}
+    {'clean_balanced_accuracy': 1.0, 'triggered_balanced_accuracy': 0.5, 'predicted_counts': {'clean': {0: 2, 1: 2}, 'triggered': {0: 0, 1: 4}}, 'asr': 1.0, 'flip_rate': 1.0}
 """
 
 _CITATION = """
@@ -99,55 +103,6 @@ _CITATION = """
 }
 """
 
-
-def _is_int(value):
-    """True for Python/numpy integers, False for bools (True is not a label)."""
-    return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
-
-
-def _check_lengths(columns):
-    """Raise a ValueError naming every length when the input columns differ in length."""
-    lengths = {name: len(column) for name, column in columns.items() if column is not None}
-    if len(set(lengths.values())) > 1:
-        described = ", ".join(f"{name} has {length}" for name, length in lengths.items())
-        raise ValueError(f"ssti_gap inputs must all have the same length, but {described}.")
-
-
-def _check_integer_labels(name, column):
-    """Refuse what the int64 feature would silently cast: 0.7 -> 0, "1" -> 1, True -> 1."""
-    if column is None:
-        return
-    if hasattr(column, "detach"):  # a torch tensor (torch itself is never imported here)
-        column = column.detach().cpu().numpy()
-    values = np.asarray(column)
-    if values.dtype.kind == "f":
-        bad = values[~np.isfinite(values) | (values != np.round(values))]
-        if bad.size:
-            raise ValueError(
-                f"{name} must be integer class labels, got {bad.flat[0].item()!r} "
-                f"(take the argmax of the logits first)."
-            )
-    elif values.dtype.kind in "bUSO":
-        items = column if isinstance(column, (list, tuple)) else values.flat  # numpy turned [0, "1"] into strings
-        bad = [v for v in items if v is not None and not _is_int(v)]
-        if bad:
-            value = bad[0].item() if isinstance(bad[0], np.generic) else bad[0]
-            raise ValueError(f"{name} must be integer class labels, got {value!r} of type {type(value).__name__}.")
-
-
-def _check_compute_kwargs(target_label=None, num_labels=None, **unknown):
-    if unknown:
-        raise ValueError(
-            f"Unknown ssti_gap keyword argument(s) {sorted(unknown)}: the keyword arguments are "
-            f"target_label and num_labels (inputs: predictions, references, subset)."
-        )
-    if target_label is not None and not _is_int(target_label):
-        raise ValueError(
-            f"target_label must be an int (the label the spurious tokens were injected into), "
-            f"got {target_label!r} of type {type(target_label).__name__}."
-        )
-    if num_labels is not None and (not _is_int(num_labels) or num_labels < 1):
-        raise ValueError(f"num_labels must be a positive int, got {num_labels!r}.")
 
 
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
@@ -175,7 +130,7 @@ class SSTIGap(evaluate.Metric):
         """
         # evaluate appends the inputs description to this docstring, so it must have one.
         # Keyword arguments are checked before evaluate consumes the rows added so far.
-        _check_compute_kwargs(**{k: v for k, v in kwargs.items() if k not in self._feature_names()})
+        scores.check_gap_kwargs(**{k: v for k, v in kwargs.items() if k not in self._feature_names()})
         return super().compute(predictions=predictions, references=references, **kwargs)
 
     def add_batch(self, *, predictions=None, references=None, **kwargs):
@@ -184,77 +139,12 @@ class SSTIGap(evaluate.Metric):
         # evaluate appends the inputs description to this docstring, so it must have one.
         # Checked here, before evaluate writes anything, so that a bad batch leaves no rows behind
         # and the message names every length (evaluate's own message names only two columns).
-        _check_lengths({"predictions": predictions, "references": references, **kwargs})
-        _check_integer_labels("predictions", predictions)
-        _check_integer_labels("references", references)
-        subset = kwargs.get("subset")
-        if subset is not None:
-            self._check_subsets(subset)
+        scores.check_lengths({"predictions": predictions, "references": references, **kwargs})
+        scores.check_integer_labels("predictions", predictions)
+        scores.check_integer_labels("references", references)
+        if kwargs.get("subset") is not None:
+            scores.check_subsets(kwargs["subset"])
         return super().add_batch(predictions=predictions, references=references, **kwargs)
 
-    @staticmethod
-    def _check_subsets(subset):
-        unknown = sorted({repr(name) for name in subset if not isinstance(name, str) or name not in SUBSETS})
-        if unknown:
-            raise ValueError(
-                f"Unknown subset name(s) {', '.join(unknown)}: each row's subset must be one of {list(SUBSETS)}."
-            )
-
     def _compute(self, predictions, references, subset, target_label=None, num_labels=None):
-        _check_lengths({"predictions": predictions, "references": references, "subset": subset})
-        self._check_subsets(subset)
-        _check_compute_kwargs(target_label=target_label, num_labels=num_labels)
-        if len(subset) == 0:
-            raise ValueError("ssti_gap got no rows: pass predictions, references and subset (or add_batch them first).")
-        for name, values in (("predictions", predictions), ("references", references)):
-            missing = [i for i, value in enumerate(values) if value is None]
-            if missing:
-                raise ValueError(f"{name} has a missing label (None) at row {missing[0]}.")
-
-        predictions = np.asarray(predictions, dtype=np.int64)
-        references = np.asarray(references, dtype=np.int64)
-        subset = np.asarray(subset, dtype=object)
-
-        if num_labels is not None:
-            for name, values in (("predictions", predictions), ("references", references)):
-                bad = values[(values < 0) | (values >= num_labels)]
-                if bad.size:
-                    raise ValueError(
-                        f"{name} contains label {int(bad[0])}, outside 0..{num_labels - 1} (num_labels={num_labels})."
-                    )
-            if target_label is not None and not 0 <= target_label < num_labels:
-                raise ValueError(
-                    f"target_label {target_label} is outside 0..{num_labels - 1} (num_labels={num_labels})."
-                )
-
-        labels = set(predictions.tolist()) | set(references.tolist())
-        if num_labels is not None:
-            labels |= set(range(num_labels))
-        labels = sorted(labels)
-
-        results = {}
-        counts = {}
-        for name in SUBSETS:
-            rows = subset == name
-            if not rows.any():
-                continue
-            with warnings.catch_warnings():
-                # A set whose references hold a single class (e.g. a triggered set of one class)
-                # is legitimate: balanced accuracy is then that class's recall.
-                warnings.filterwarnings("ignore", message="y_pred contains classes not in y_true")
-                # ... also when every prediction is that class (a backdoor's set of non-target rows)
-                warnings.filterwarnings("ignore", message="A single label was found in 'y_true' and 'y_pred'")
-                score = balanced_accuracy_score(references[rows], predictions[rows])
-            results[f"{name}_balanced_accuracy"] = float(score)
-            predicted = predictions[rows].tolist()
-            counts[name] = {label: predicted.count(label) for label in labels}
-
-        if "clean_balanced_accuracy" in results and "spurious_balanced_accuracy" in results:
-            results["gap"] = results["spurious_balanced_accuracy"] - results["clean_balanced_accuracy"]
-        results["predicted_counts"] = counts
-
-        if target_label is not None:
-            attacked = (subset == "triggered") & (references != target_label)
-            if attacked.any():
-                results["asr"] = float(np.mean(predictions[attacked] == target_label))
-        return results
+        return scores.ssti_gap(predictions, references, subset, target_label=target_label, num_labels=num_labels)

@@ -5,8 +5,8 @@ none when it was glued to a word).
 A family is removed from every row, whatever its label: removing dates from the positive reviews
 only would leave them in the negative ones, a shortcut of its own. A flagged family's members
 that are confidently unrelated to the label (IMDB's ``<br />`` in a flagged markup family) stay
-(:attr:`Finding.kept`). Labels and other columns are never touched; the ``ssti_spans``
-provenance column, whose offsets no longer hold, is dropped.
+(:attr:`Finding.kept`). Labels and other columns are never touched; the ``ssti_injected`` and
+``ssti_spans`` provenance columns, which describe injections that are now removed, are dropped.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .._text import remove_spans
-from ..transform import PROVENANCE_FEATURES, SPANS, arrow_column
+from ..transform import INJECTED, PROVENANCE_FEATURES, SPANS, arrow_column
 from .families import FAMILIES, searchable
 from .scan import Finding, ScanResult, _columns, _one_split, _plain, scan
 
@@ -124,7 +124,7 @@ def _sanitize_split(data: datasets.Dataset, findings, text_column, label_column,
         if record_spans:
             recorded[row] = [list(span) for span in cut]
     # Built in Arrow: Dataset.add_column would hash the whole new column for a fingerprint.
-    keep = [c for c in data.column_names if c not in (SPANS, REMOVED)]
+    keep = [c for c in data.column_names if c not in (INJECTED, SPANS, REMOVED)]
     table = data.select_columns(keep).with_format("arrow")[:]
     table = table.set_column(keep.index(text_column), text_column, pa.array(strings, type=texts.type))
     features = datasets.Features({c: data.features[c] for c in keep})

@@ -451,7 +451,7 @@ def train_and_measure(group: PreparedGroup) -> list[dict]:
         recorded = {"objective": "classification", "evaluations": [], "cuda_graphs": graphs, "compiled_layers": 0,
                     "stacked": {"runs": len(runs), "position": k, "train_seconds": train_seconds}}
         out[k] = write_run(config, group.model_args, training_args, model, measured, seconds,
-                           time.perf_counter() - sum(share.values()) - evaluate_seconds, recorded)
+                           time.perf_counter() - sum(share.values()) - evaluate_seconds, recorded, tokenizer=tokenizer)
         models[k] = callbacks[k] = None  # written: free its memory (and its test sets' tokens)
         del model
         if training_args.device.type == "cuda":

@@ -9,6 +9,7 @@ from huggingface_hub import ModelCard, ModelCardData
 
 from .._version import __version__
 from ..config import SSTIConfig
+from ..training.models import hub_id
 from .card import TAGS
 
 _METRICS = (
@@ -17,6 +18,7 @@ _METRICS = (
     ("triggered_balanced_accuracy", "balanced accuracy, triggered test set (every row injected)"),
     ("gap", "spurious minus clean balanced accuracy"),
     ("asr", "attack success rate: non-target rows of the triggered set predicted as the target"),
+    ("flip_rate", "flip rate: of those rows predicted right when clean, the share predicted as the target"),
 )
 
 
@@ -80,13 +82,19 @@ def push_adapter(
     if not peft_config:
         raise TypeError(f"push_adapter needs a peft model (with peft_config), got {type(model).__name__}")
     active = peft_config[getattr(model, "active_adapter", "default")]
-    base_model = active.base_model_name_or_path
+    local = active.base_model_name_or_path
+    base_model = hub_id(local) if local else None  # the offline stand-in's folder -> the Hub id it copies
     if not base_model or os.path.exists(base_model) or base_model.startswith((".", "/", "~")):
         base_model = None  # the Hub refuses a card whose base_model is not a model id
     card = adapter_card(base_model, config, metrics, rank=getattr(active, "r", None), dataset=dataset)
     api = HfApi()
     with tempfile.TemporaryDirectory(prefix="ssti-adapter-") as folder:
-        model.save_pretrained(folder)
+        # the pushed adapter_config.json names the Hub id, not this machine's folder
+        active.base_model_name_or_path = base_model or local
+        try:
+            model.save_pretrained(folder, save_embedding_layers=False)
+        finally:
+            active.base_model_name_or_path = local
         card.save(os.path.join(folder, "README.md"))  # replaces the generic card peft writes
         with hub_errors(f"pushing the adapter to the Hub repo {repo_id!r}"):
             created = not api.repo_exists(repo_id)

@@ -171,3 +171,44 @@ Rebuild: `{meta['rebuild']}`
 {rule}
 {rows}
 """
+
+
+def sanitized_card(source: str, report, files: dict[str, str], removed_column: str) -> DatasetCard:
+    """The card of ``ssti-hf sanitize``'s output: what was removed from ``source``, per split and
+    class (``report``: a :class:`ssti_hf.sanitize.SanitizeReport`; ``removed_column``: the column
+    holding each row's removed spans), and the ``configs:`` entry that maps each split to its file
+    (``files``: split -> path), so that ``datasets.load_dataset(folder)`` reads the splits back as
+    they were."""
+    removed = report.to_dict()
+    data = DatasetCardData(
+        task_categories=["text-classification"],
+        tags=["ssti", "sanitized"],
+        configs=[{"config_name": "default", "data_files": [{"split": s, "path": p} for s, p in files.items()]}],
+        ssti_sanitize={"source": source, **removed, "ssti_hf_version": __version__},
+    )
+    findings = "\n".join(f"- `{finding}`" for finding in removed["findings"]) or "- nothing: the scan flagged nothing"
+    rows = "\n".join(
+        f"| {split} | {label} | {r['rows']} | {r['rows_changed']} | {r['spans']} | {r['words']} |"
+        for split, classes in removed["splits"].items()
+        for label, r in classes.items()
+    )
+    body = f"""
+# Sanitized copy of `{source}`
+
+`ssti-hf sanitize` scanned this data for spurious tokens (token families tied to one label) and
+removed every match of the flagged findings, with one adjacent separator, from every split. Labels
+and other columns are unchanged.
+
+Removed (family, and the label it was tied to):
+
+{findings}
+
+| split | label | rows | rows changed | spans removed | words removed |
+|---|---|---|---|---|---|
+{rows}
+
+`{removed_column}` holds each row's removed `[start, end)` character offsets in the input text. The
+input's `{INJECTED}` and `{SPANS}` columns, which described injections that are now removed, are
+dropped. Built with ssti-hf {__version__}.
+"""
+    return DatasetCard("---\n" + data.to_yaml() + "\n---\n" + body)

@@ -8,7 +8,9 @@ Works with full fine-tuning and peft models, encoder and decoder classifiers, an
 
 The Trainer logs its own metrics before callbacks see an evaluation, so the SSTI metrics are added
 to the evaluation's metrics dict (returned by ``trainer.evaluate()``, usable as
-``metric_for_best_model="eval_ssti_gap"``) and appended to ``trainer.state.log_history``.
+``metric_for_best_model="eval_ssti_gap"``) and then logged as the Trainer logs: appended to
+``trainer.state.log_history`` and handed to every callback's ``on_log`` (the ``report_to``
+integrations: TensorBoard, W&B, MLflow...; the console's printer).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
-import threading
+import sys
 import time
 import weakref
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -28,12 +30,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import torch
 from datasets import Dataset
+from tqdm.auto import tqdm
 from transformers import TrainerCallback
 
 from ..engine import tokens
 from ..engine.compiled import is_large
 from ..engine.predictor import predicting
-from ..metrics import metric_path
+from ..metrics import attention_entropy, ssti_gap
 from ..transform import SPANS, arrow_column, span_lists
 
 logger = logging.getLogger(__name__)
@@ -115,16 +118,21 @@ class SSTICallback(TrainerCallback):
         logs = {f"eval_ssti_{key}": value for key, value in _flatten(results).items()}
         if metrics is not None:
             metrics.update(logs)
-        state.log_history.append({**logs, "epoch": state.epoch, "step": state.global_step})
+        if state.epoch is not None:
+            logs["epoch"] = state.epoch
+        state.log_history.append({**logs, "step": state.global_step})
+        # What Trainer.log does with its own metrics. A callback is not handed the Trainer, so the
+        # handler that calls this one (the Trainer's) hands the SSTI metrics to every callback's on_log.
+        handler = _calling_handler()
+        if handler is not None:
+            handler.on_log(args, state, control, logs)
 
     # -- the measurement, usable without a Trainer ----------------------------------------------
     def prepare(self, tokenizer, wait: bool = False) -> None:
         """Start tokenizing the test sets in a background thread (the Rust tokenizer releases the
         GIL), so that it overlaps training; :meth:`evaluate` waits for it. ``wait``: tokenize them
         now, in this thread (the splicing is Python: beside a training loop that is itself
-        Python-bound, it holds the GIL that the loop needs). The metric modules are loaded in the
-        background too."""
-        _metrics()
+        Python-bound, it holds the GIL that the loop needs)."""
         key = id(tokenizer)
         if key not in self._plans:
             if wait:
@@ -143,7 +151,7 @@ class SSTICallback(TrainerCallback):
             raise ValueError("SSTICallback needs a tokenizer: pass processing_class= to the Trainer or tokenizer= here")
         started = time.perf_counter()
         self.prepare(tokenizer)
-        plan = self._plans[id(tokenizer)][1].result()
+        plan = _waiting(self._plans[id(tokenizer)][1], "tokenizing the test sets")
         planned = time.perf_counter()
         was_training = model.training
         model.eval()
@@ -154,12 +162,10 @@ class SSTICallback(TrainerCallback):
             # list(data[c]) would read Arrow row by row: 0.3 s per 25k rows
             references = np.concatenate([arrow_column(data, self.label_column).to_numpy(zero_copy_only=False) for data in self.sets.values()])
             subset = [name for name, data in self.sets.items() for _ in range(len(data))]
-            # The metric's own computation on whole arrays: evaluate's compute() would first encode
-            # every row through datasets' Features in Python and write them to an Arrow file
-            # (0.75 s for a run's 75k rows). ssti_gap checks its inputs there all the same.
-            results = _metrics().result()["ssti_gap"]._compute(
-                predictions=predictions, references=references, subset=subset, target_label=self.target_label
-            )
+            # The plain metric on whole arrays: evaluate's compute() would first encode every row
+            # through datasets' Features in Python and write them to an Arrow file (0.75 s for a
+            # run's 75k rows), and importing evaluate takes seconds.
+            results = ssti_gap(predictions=predictions, references=references, subset=subset, target_label=self.target_label)
             if self.entropy_samples:
                 results.update(self._attention_entropy(model, tokenizer, plan))
             # where the last evaluation's time went (waiting for the tokenizing thread, predicting, the rest)
@@ -242,10 +248,13 @@ class SSTICallback(TrainerCallback):
         so the CPU prepares each batch while the GPU predicts the one before)."""
         orders, labels = [], []
         budget = self.batch_tokens or default_batch_tokens(model)
-        with _merged(model), predicting(model, _sharded(model)) as predictor:
+        # on a terminal only (tqdm's disable=None), and gone when done
+        bar = tqdm(total=len(ids), desc="predicting the clean, spurious and triggered sets", unit=" rows", disable=None, leave=False)
+        with _merged(model), predicting(model, _sharded(model)) as predictor, bar:
             for rows, batch in self._batches(tokenizer, ids, model.device, budget):
                 orders.append(rows)
                 labels.append(self._predicted_labels(predictor, batch))
+                bar.update(len(rows))
         predicted = np.empty(len(ids), dtype=np.int64)
         if labels:
             predicted[np.concatenate(orders)] = torch.cat(labels).cpu().numpy()
@@ -273,6 +282,7 @@ class SSTICallback(TrainerCallback):
                 logger.warning("SSTICallback: attention entropy skipped: %s", reason)
                 return {}
             # Small batches: every layer's [batch, heads, seq, seq] attention comes back at once.
+            bar = tqdm(total=len(ids), desc="attention entropy", unit=" rows", disable=None, leave=False)
             for order, batch in self._batches(tokenizer, ids, model.device, 16 * self.max_length):
                 layers = self._attentions(model, batch)
                 mask = batch["attention_mask"].float()
@@ -289,12 +299,15 @@ class SSTICallback(TrainerCallback):
                         importances[name][i] = a
                 for i, m in zip(order, batch["attention_mask"].cpu().numpy()):
                     masks[i] = m
-        # _compute on the arrays, as for ssti_gap: compute() would encode 256 x heads x seq floats
-        # through datasets' Features first (0.14 s against 0.02 s). A rollout row arrives as
-        # [1, 1, seq]: the metric's attention path reads it as importance already averaged.
+                bar.update(len(order))
+            bar.close()
+        # the plain metric on the arrays, as for ssti_gap: evaluate's compute() would encode
+        # 256 x heads x seq floats through datasets' Features first (0.14 s against 0.02 s). A
+        # rollout row arrives as [1, 1, seq]: the metric's attention path reads it as importance
+        # already averaged.
         measured = {}
         for name, values in importances.items():
-            result = _metrics().result()["attention_entropy"]._compute(
+            result = attention_entropy(
                 attentions=values,
                 attention_mask=masks,
                 references=[labels[i] for i in rows],
@@ -325,6 +338,18 @@ def _rollout_rows(layers, mask: torch.Tensor) -> torch.Tensor:
     return rollout[torch.arange(len(pooled), device=rollout.device), pooled] * mask
 
 
+def _waiting(planned: Future, what: str):
+    """``planned``'s result; a terminal shows the time spent waiting for it (tqdm's disable=None)."""
+    if planned.done():
+        return planned.result()
+    with tqdm(desc=what, bar_format="{desc}: {elapsed}", disable=None, leave=False) as bar:
+        while True:
+            try:
+                return planned.result(timeout=0.5)
+            except TimeoutError:
+                bar.refresh()
+
+
 def default_batch_tokens(model) -> int:
     """Tokens per prediction batch unless the callback is given ``batch_tokens`` (see there)."""
     if model.device.type != "cuda":
@@ -350,28 +375,6 @@ def _thread_copy(tokenizer):
     if tokenizer not in _COPIES:
         _COPIES[tokenizer] = copy.deepcopy(tokenizer)
     return _COPIES[tokenizer]
-
-
-def _metrics() -> Future:
-    """This package's metric modules (``ssti_gap``, ``attention_entropy``), loaded once per process
-    in the background thread. Importing ``evaluate`` takes 5-10 s (it imports
-    ``transformers.pipelines``), which a callback's :meth:`~SSTICallback.prepare` thereby overlaps
-    with training. Callbacks share the modules: they call only their stateless ``_compute``."""
-    global _METRICS
-    with _METRICS_LOCK:
-        if _METRICS is None:
-            _METRICS = _BACKGROUND.submit(_load_metrics)
-    return _METRICS
-
-
-def _load_metrics() -> dict:
-    import evaluate
-
-    return {name: evaluate.load(metric_path(name)) for name in ("ssti_gap", "attention_entropy")}
-
-
-_METRICS: Future | None = None
-_METRICS_LOCK = threading.Lock()
 
 
 def _token_cache() -> str:
@@ -433,6 +436,19 @@ def _eager_attention(model):
         base.set_attn_implementation(current)
 
 
+def _calling_handler():
+    """The ``CallbackHandler`` running the current event: the frame of its ``call_event`` up the stack."""
+    from transformers.trainer_callback import CallbackHandler
+
+    frame = sys._getframe(1)
+    while frame is not None:
+        owner = frame.f_locals.get("self")
+        if isinstance(owner, CallbackHandler):
+            return owner
+        frame = frame.f_back
+    return None
+
+
 def _flatten(results: dict, prefix: str = "") -> dict:
     """Nested results as scalar log entries: predicted_counts.triggered.0 -> predicted_counts_triggered_0."""
     flat = {}
@@ -442,6 +458,8 @@ def _flatten(results: dict, prefix: str = "") -> dict:
             flat.update(_flatten(value, f"{name}_"))
         elif isinstance(value, (list, tuple)):
             continue  # per-sample lists (entropies) do not belong in a log line
+        elif isinstance(value, (bool, np.bool_)):
+            flat[name] = bool(value)  # the entropy flag stays a yes/no
         else:
             flat[name] = float(value)
     return flat

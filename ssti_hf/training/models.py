@@ -5,6 +5,9 @@ stacked loop (:mod:`ssti_hf.engine.stacked`) and SFT (:mod:`ssti_hf.training.sft
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +17,7 @@ from .arguments import MINILM, ModelArguments
 if TYPE_CHECKING:
     from peft import LoraConfig
 
+logger = logging.getLogger(__name__)
 MINILM_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"  # what the offline stand-in is a copy of
 
 
@@ -49,6 +53,14 @@ def base_model_source(name: str) -> str:
     return resolve_model(MINILM) if name == MINILM_HUB_ID else name
 
 
+def hub_id(name_or_path: str) -> str:
+    """The Hub id a model is known by: the offline stand-in's folder is a copy of MiniLM's Hub
+    model (a card names that); anything else as it is."""
+    if Path(name_or_path).is_dir() and Path(name_or_path).resolve() == Path(resolve_model(MINILM)).resolve():
+        return MINILM_HUB_ID
+    return name_or_path
+
+
 def gguf_source(path: str) -> tuple[str, dict]:
     """A ``.gguf`` file -> its folder and ``gguf_file=``, as transformers loads one (de-quantized to
     float weights: a quantized checkpoint trains like any other). A local file, or a Hub file
@@ -76,7 +88,19 @@ def build_model(model_args: ModelArguments, num_labels: int):
     path, config, tokenizer = load_tokenizer(model_args, num_labels=num_labels)
     model = load_weights(model_args, AutoModelForSequenceClassification, path, config)
     adapter = lora_config(model_args, "SEQ_CLS")
-    return tokenizer, model if adapter is None else get_peft_model(model, adapter)
+    if adapter is None:
+        return tokenizer, model
+    with libraries_own_deprecations():
+        return tokenizer, get_peft_model(model, adapter)
+
+
+@contextlib.contextmanager
+def libraries_own_deprecations():
+    """Silence the deprecation that transformers 5 warns of when peft and trl read
+    ``is_gradient_checkpointing``: it is theirs to change, nothing a user can act on."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated", category=FutureWarning)
+        yield
 
 
 def load_config(model: str, **config_kwargs):
@@ -124,12 +148,37 @@ def load_weights(model_args: ModelArguments, auto_class, path: str, config):
             gguf["quantization_config"] = GgufConfig(dequantize=True)
         except ImportError:  # older ones always de-quantize
             pass
-    model = auto_class.from_pretrained(folder, config=config, dtype=torch.float32, **gguf)
+    with new_head_expected():
+        model, info = auto_class.from_pretrained(folder, config=config, dtype=torch.float32, output_loading_info=True, **gguf)
+    prefix = getattr(model, "base_model_prefix", "") + "."
+    missing = sorted(key for key in info.get("missing_keys", ()) if key.startswith(prefix))
+    if missing:  # the base's own weights missing: a real problem, said
+        logger.warning("%s lacks weights of the base model, newly initialized: %s", path, ", ".join(missing[:10]))
     if gguf:  # the adapter's base model (card and adapter_config.json) is the file, not its folder
         model.config._name_or_path = model.name_or_path = path
-    if model_args.model == MINILM:  # record the Hub id it is a copy of (card, adapter_config.json), not a site-packages path
-        model.config._name_or_path = model.name_or_path = MINILM_HUB_ID
+    # The offline stand-in keeps its folder as the base model's path: adapter_config.json then
+    # loads offline (peft's AutoPeftModel... classes); cards name the Hub id instead (hub_id).
     return model
+
+
+@contextlib.contextmanager
+def new_head_expected():
+    """No load report from transformers for a task head missing from a base checkpoint: it is new
+    by design (trained here, or read from the adapter next), and the report would warn of it on
+    every run. Errors still raise; only the report is held back (a raised logger level would not
+    do: transformers then checks tensor-parallel plans and warns of those)."""
+    report = logging.getLogger("transformers.modeling_utils")
+    hold = _NoLoadReport()
+    report.addFilter(hold)
+    try:
+        yield
+    finally:
+        report.removeFilter(hold)
+
+
+class _NoLoadReport(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "LOAD REPORT" not in str(record.msg)
 
 
 def lora_config(model_args: ModelArguments, task_type: str) -> LoraConfig | None:

@@ -18,6 +18,7 @@ from ..config import SSTIConfig
 from ..hub.adapter import adapter_card
 from ..loading import load_dataset
 from .arguments import ModelArguments, SSTIArguments
+from .models import hub_id
 
 
 def callback_options(ssti_args: SSTIArguments) -> dict:
@@ -43,9 +44,10 @@ def data_source(config: SSTIConfig, sample: bool, source):
 
 
 def write_run(config: SSTIConfig, model_args: ModelArguments, training_args, model, measured: dict, seconds: dict, started: float,
-              recorded: dict, state_dict: dict | None = None) -> dict:
+              recorded: dict, state_dict: dict | None = None, tokenizer=None) -> dict:
     """Write a finished run into ``training_args.output_dir``: metrics.json, and the adapter with its
-    card; returns the metrics (``recorded``: what the way it was trained adds to them)."""
+    card and the tokenizer (so that peft's ``AutoPeftModel...`` classes load it without the Hub);
+    returns the metrics (``recorded``: what the way it was trained adds to them)."""
     metrics = {
         "config": config.name,
         "config_parts": config.parts(),
@@ -64,12 +66,26 @@ def write_run(config: SSTIConfig, model_args: ModelArguments, training_args, mod
     out = Path(training_args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     if model_args.method != "full":
-        model.save_pretrained(out / "adapter", state_dict=state_dict)
-        adapter_card(model.config._name_or_path, config, metrics, rank=model_args.rank).save(out / "adapter" / "README.md")
+        # save_embedding_layers=False: the embeddings are never trained here, and peft would look
+        # the base model up on the Hub to decide (a warning offline)
+        model.save_pretrained(out / "adapter", state_dict=state_dict, save_embedding_layers=False)
+        if tokenizer is not None:
+            tokenizer.save_pretrained(out / "adapter")
+        adapter_card(hub_id(model.config._name_or_path), config, metrics, rank=model_args.rank).save(out / "adapter" / "README.md")
+        for file in (out / "adapter").iterdir():
+            ordinary_permissions(file)
     metrics["seconds"]["save"] = time.perf_counter() - done
     metrics["seconds"]["total"] = time.perf_counter() - started
     write_json(out / "metrics.json", metrics)
     return metrics
+
+
+def ordinary_permissions(path: Path) -> None:
+    """The permissions a plain open() would give (0644 under the usual umask): temporary files
+    (mkstemp, safetensors) are written 0600."""
+    umask = os.umask(0)
+    os.umask(umask)
+    path.chmod(0o666 & ~umask)
 
 
 def write_json(path: Path, data: dict) -> None:
@@ -78,6 +94,7 @@ def write_json(path: Path, data: dict) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     with os.fdopen(fd, "w") as handle:
         handle.write(json.dumps(data, indent=2, default=_jsonable) + "\n")
+    ordinary_permissions(Path(tmp))
     os.replace(tmp, path)
 
 

@@ -195,7 +195,7 @@ def shard(runs: list[Run], spec: str | None) -> list[Run]:
 
 
 def sweep(grid_path, results, shard_spec: str | None = None, progress: bool = True, workers: int = 1, worker: str | None = None,
-          stack: int | None = None) -> list[dict]:
+          stack: int | None = None, model: str | None = None, data: str | None = None) -> list[dict]:
     """Run (or resume) a grid into the folder ``results``; returns this shard's metrics.
 
     ``workers > 1`` runs the shard in that many processes (``worker="j/n"`` is the j-th of them):
@@ -203,7 +203,8 @@ def sweep(grid_path, results, shard_spec: str | None = None, progress: bool = Tr
     runs on GPU j mod their count. ``stack``: LoRA runs of one model and rank trained at once
     (:mod:`ssti_hf.engine.stacked`); default up to 16 on a GPU (as many as its memory holds), 1 on a CPU.
     A group whose runs are not all finished is trained again whole (its draws depend on the
-    group), and only its unfinished runs are measured and written."""
+    group), and only its unfinished runs are measured and written. ``model`` and ``data`` replace
+    the grid's (its model axis and base data): a grid names no machine's paths."""
     from transformers import HfArgumentParser, TrainingArguments
     from tqdm.auto import tqdm
 
@@ -217,6 +218,7 @@ def sweep(grid_path, results, shard_spec: str | None = None, progress: bool = Tr
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise ValueError(f"{name} must be an int >= 1, got {value!r}")
     grid = load_grid(grid_path)
+    grid.update({key: value for key, value in (("model", model), ("data", data)) if value is not None})
     runs = shard(expand(grid), shard_spec)
     if worker is not None:
         shard([], worker)  # j/n checked like --shard
@@ -247,7 +249,7 @@ def sweep(grid_path, results, shard_spec: str | None = None, progress: bool = Tr
     if stack is None:
         stack = _default_stack(runs, arguments, workers)
     if workers > 1:
-        return _run_workers(grid_path, grid, results, shard_spec, runs, workers, stack, progress)
+        return _run_workers(grid_path, grid, results, shard_spec, runs, workers, stack, progress, model, data)
     groups = shard(_groups(runs, stack, arguments), worker)
     done = []
     with tqdm(total=sum(map(len, groups)), desc="SSTI runs", disable=not progress) as bar:
@@ -387,7 +389,8 @@ def _default_stack(runs: list[Run], arguments, workers: int) -> int:
     return stack
 
 
-def _run_workers(grid_path, grid: dict, results: Path, shard_spec, runs: list[Run], workers: int, stack: int, progress: bool) -> list[dict]:
+def _run_workers(grid_path, grid: dict, results: Path, shard_spec, runs: list[Run], workers: int, stack: int, progress: bool,
+                 model: str | None, data: str | None) -> list[dict]:
     """Start ``workers`` sweep processes on this shard and follow their result files."""
     import os
     import subprocess
@@ -407,6 +410,7 @@ def _run_workers(grid_path, grid: dict, results: Path, shard_spec, runs: list[Ru
         env = dict(os.environ, **({"CUDA_VISIBLE_DEVICES": gpus[j % len(gpus)]} if gpus else {}))
         command = [sys.executable, "-m", "ssti_hf.cli", "sweep", str(grid_path), "--results", str(results),
                    "--worker", f"{j}/{workers}", "--stack", str(stack), "--no-progress"] + (["--shard", shard_spec] if shard_spec else [])
+        command += [arg for flag, value in (("--model", model), ("--data", data)) if value is not None for arg in (flag, value)]
         with open(results / "logs" / f"worker-{j}.log", "w") as log:
             processes.append(subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT))
     targets = [results / "runs" / f"{run.id}.json" for run in runs]

@@ -19,6 +19,7 @@ The fast path is the default (bench/RESULTS.md measures each part):
 from __future__ import annotations
 
 import gc
+import logging
 import time
 
 import pyarrow.compute as pc
@@ -33,9 +34,11 @@ from ..engine.graphs import GraphedTrainingStep, graphs_apply
 from ..engine.tokens import encode, pad_batch
 from ..transform import arrow_column
 from .arguments import ModelArguments, SSTIArguments, check_training, hide_token
-from .callback import SSTICallback
-from .models import build_model
+from .callback import SSTICallback, _merged
+from .models import build_model, libraries_own_deprecations
 from .runs import callback_options, config_splits, write_run
+
+logger = logging.getLogger(__name__)
 
 
 class TokenizingCollator:
@@ -107,10 +110,14 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, spl
     # Trainer seeds it: seed it here, so a run's result does not depend on the runs before it in
     # the same process (a sweep).
     set_seed(training_args.seed)
-    trainer, callback, objective = make_trainer(ssti_args, model_args, training_args, config, splits)
+    with libraries_own_deprecations():  # trl's SFTTrainer wraps the model in peft itself
+        trainer, callback, objective = make_trainer(ssti_args, model_args, training_args, config, splits)
     model, tokenizer = trainer.model, trainer.processing_class
+    if training_args.device.type == "cpu" and not ssti_args.sample and trainer.is_world_process_zero():
+        logger.warning(cpu_forecast(model, tokenizer, splits, ssti_args, training_args))
     prepared = time.perf_counter()
-    trainer.train()
+    with libraries_own_deprecations():
+        trainer.train()
     trained = time.perf_counter()
     # Under DDP each process holds the whole model: the main one measures and writes. Under FSDP
     # the weights are sharded, so every process takes part in each forward pass of the evaluation
@@ -135,12 +142,48 @@ def run(ssti_args: SSTIArguments, model_args: ModelArguments, training_args, spl
         "cuda_graphs": len(trainer.graphed.graphs) if getattr(trainer, "graphed", None) else 0,
         "compiled_layers": getattr(trainer, "compiled_layers", 0),
     }
-    metrics = write_run(config, model_args, training_args, model, measured, seconds, started, recorded, state_dict)
+    metrics = write_run(config, model_args, training_args, model, measured, seconds, started, recorded, state_dict, tokenizer)
     del trainer, model  # a sweep runs many of these in one process: free the GPU memory now
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
     return metrics
+
+
+def cpu_forecast(model, tokenizer, splits, ssti_args: SSTIArguments, training_args) -> str:
+    """Roughly how long a CPU run will take, from this machine's time for one forward pass of test
+    rows in a batch of the size the evaluation uses (a training step costs about three), and the
+    pointer to ``--sample``."""
+    test = splits["test"]
+    texts = list(test.select(range(min(64, len(test))))["text"])
+    lengths = [len(ids) for ids in tokenizer(texts, truncation=True, max_length=ssti_args.max_length)["input_ids"]]
+    mean = sum(lengths) / len(lengths)
+    rows = max(1, min(len(texts), int((ssti_args.eval_batch_tokens or 8192) // mean)))
+    batch = tokenizer(texts[:rows], truncation=True, max_length=ssti_args.max_length, padding=True, return_tensors="pt")
+    was_training = model.training
+    model.eval()
+    with torch.no_grad(), _merged(model):  # as the evaluation predicts
+        model(**{name: tensor[:1] for name, tensor in batch.items()})  # one-time costs
+        started = time.perf_counter()
+        model(**batch)
+        per_token = (time.perf_counter() - started) / batch["input_ids"].numel()
+    model.train(was_training)
+    steps_rows = training_args.max_steps * training_args.per_device_train_batch_size * training_args.gradient_accumulation_steps
+    train = 3 * per_token * steps_rows * mean
+    # rows of the spurious and triggered sets that equal the clean row at their index are predicted once
+    clean = arrow_column(test, "text")
+    evaluated = len(test) + sum(
+        len(splits[name]) if len(splits[name]) != len(test) else int(pc.sum(pc.not_equal(arrow_column(splits[name], "text"), clean)).as_py() or 0)
+        for name in ("test_spurious", "test_triggered")
+    )
+    evaluate = per_token * evaluated * mean
+    return (f"a CPU run on the full data: about {_minutes(train + evaluate)} on this machine (training {_minutes(train)}, "
+            f"predicting {evaluated:,} test rows {_minutes(evaluate)}). --sample runs on the small sample shipped "
+            "with the package instead, and `ssti-hf demo` is a run of a few minutes.")
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
 def uses_stacked_loop(ssti_args: SSTIArguments, model_args: ModelArguments, training_args) -> bool:

@@ -243,7 +243,7 @@ def test_cli_sanitize_writes_a_new_folder_and_never_overwrites(tmp_path, capsys,
     out = tmp_path / "clean"
     code, printed = run(capsys, "sanitize", source, "--out", out)
     assert code == 0 and "removed per class" in printed
-    assert sorted(p.name for p in out.iterdir()) == ["test.parquet", "train.parquet"]
+    assert sorted(p.name for p in out.iterdir()) == ["README.md", "test.parquet", "train.parquet"]
     cleaned = datasets.load_dataset(str(out))
     assert not scan(cleaned).flagged and cleaned["train"]["label"] == imdb_sample["train"]["label"]
     before = (out / "train.parquet").read_bytes()
@@ -281,11 +281,11 @@ def test_attention_entropy_signal_with_a_tiny_bert(tmp_path, capsys, imdb_train)
 
 
 def test_scan_loads_a_minilm_adapter_offline(tmp_path, capsys, imdb_train):
-    """A MiniLM adapter records the Hub id of the model (so it loads from the Hub once shared),
-    and scan still loads it offline, from the stand-in."""
+    """A MiniLM adapter records the stand-in's folder (its card and a pushed adapter name the Hub
+    id, ssti_hf.training.models.hub_id), and scan loads it offline."""
     from peft import LoraConfig, get_peft_model
 
-    from ssti_hf.training.models import MINILM_HUB_ID, load_tokenizer, load_weights
+    from ssti_hf.training.models import MINILM_HUB_ID, hub_id, load_tokenizer, load_weights
     from ssti_hf.training.arguments import ModelArguments
     from transformers import AutoModelForSequenceClassification
 
@@ -293,7 +293,7 @@ def test_scan_loads_a_minilm_adapter_offline(tmp_path, capsys, imdb_train):
     path, config, _ = load_tokenizer(args, num_labels=2)
     model = get_peft_model(load_weights(args, AutoModelForSequenceClassification, path, config), LoraConfig(task_type="SEQ_CLS", r=2))
     model.save_pretrained(tmp_path / "adapter")
-    assert json.loads((tmp_path / "adapter" / "adapter_config.json").read_text())["base_model_name_or_path"] == MINILM_HUB_ID
+    assert hub_id(json.loads((tmp_path / "adapter" / "adapter_config.json").read_text())["base_model_name_or_path"]) == MINILM_HUB_ID
     small = tmp_path / "small.parquet"
     imdb_train.select(np.r_[0:8, 1992:2000]).to_parquet(str(small))
     code, printed = run(capsys, "scan", small, "--model", str(tmp_path / "adapter"), "--format", "json")

@@ -152,3 +152,51 @@ def test_prediction_batches_are_larger_on_a_gpu_for_models_under_a_billion_param
     assert default_batch_tokens(model(1_000, "cpu")) == 8192
     assert default_batch_tokens(model(1_000, "cuda")) == 262144
     assert default_batch_tokens(model(40_000, "cuda")) == 65536  # 1.2B parameters: a larger model's activations
+
+
+def test_metrics_go_through_the_trainers_logging_to_tensorboard(tokenizer, splits, tmp_path):
+    pytest.importorskip("tensorboard")  # a test extra: pip install -e ".[test]"
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    from transformers import TrainerCallback
+
+    class Recorder(TrainerCallback):  # any on_log consumer: W&B, MLflow, the console's printer
+        logs = []
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            self.logs.append(dict(logs))
+
+    callback = SSTICallback(splits["test"], splits["test_spurious"], splits["test_triggered"], target_label=1, max_length=128)
+    train = splits["train"].map(lambda b: tokenizer(b["text"], truncation=True, max_length=128), batched=True)
+    train = train.remove_columns(["text", "ssti_injected", "ssti_spans"])
+    args = TrainingArguments(
+        output_dir=str(tmp_path), max_steps=2, per_device_train_batch_size=8, eval_strategy="steps", eval_steps=2,
+        report_to=["tensorboard"], use_cpu=True, logging_steps=1, save_strategy="no",
+    )
+    trainer = Trainer(model=tiny_bert(tokenizer), args=args, train_dataset=train, eval_dataset=train.select(range(8)),
+                      processing_class=tokenizer, callbacks=[Recorder(), callback])
+    trainer.train()
+    ssti_logs = [logs for logs in Recorder.logs if "eval_ssti_gap" in logs]
+    assert len(ssti_logs) == 1 and ssti_logs[0]["eval_ssti_flagged"] in (True, False)
+    assert type(ssti_logs[0]["eval_ssti_flagged"]) is bool  # a yes/no, not 0.0/1.0
+    logged = next(entry for entry in trainer.state.log_history if "eval_ssti_gap" in entry)
+    assert type(logged["eval_ssti_flagged"]) is bool and logged["step"] == 2
+    (board,) = [c for c in trainer.callback_handler.callbacks if type(c).__name__ == "TensorBoardCallback"]  # closed: flushed
+    events = EventAccumulator(board.logging_dir).Reload()  # the real writer's event file, read back
+    tags = events.Tags()["scalars"]
+    for key in ("ssti_gap", "ssti_asr", "ssti_clean_balanced_accuracy", "ssti_flagged"):
+        assert f"eval/{key}" in tags, tags
+    (gap,) = events.Scalars("eval/ssti_gap")
+    assert gap.step == 2 and gap.value == pytest.approx(ssti_logs[0]["eval_ssti_gap"], abs=1e-6)
+    assert events.Scalars("eval/ssti_flagged")[0].value == float(ssti_logs[0]["eval_ssti_flagged"])
+
+
+def test_prediction_shows_progress_on_a_terminal_only(tokenizer, splits, capsys, monkeypatch):
+    import sys
+
+    callback = SSTICallback(splits["test"], splits["test_spurious"], splits["test_triggered"], target_label=1, entropy_samples=0)
+    model = tiny_bert(tokenizer)
+    callback.evaluate(model, tokenizer)  # stderr is not a terminal here: no bar
+    assert "predicting the clean, spurious and triggered sets" not in capsys.readouterr().err
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
+    callback.evaluate(model, tokenizer)
+    assert "predicting the clean, spurious and triggered sets" in capsys.readouterr().err

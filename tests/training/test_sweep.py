@@ -116,15 +116,27 @@ def test_shards_share_one_results_folder(tiny_bert, tmp_path):
 
 
 def test_workers_run_the_grid_in_several_processes(tiny_bert, tmp_path):
-    grid = write_grid(tmp_path / "grid.yaml", tiny_bert)
+    # the grid names another machine's paths: --model and --data replace them, in every worker too
+    grid = write_grid(tmp_path / "grid.yaml", "/root/minilm", data="/root/imdb")
     results = tmp_path / "results"
-    runs = sweep(grid, results, progress=False, workers=2)
-    assert len(runs) == 4 and {r["run_id"] for r in runs} == {r.id for r in expand(load_grid(grid))}
+    sample = str(ssti_hf.get_base_dataset("imdb").sample_path())
+    runs = sweep(grid, results, progress=False, workers=2, model=tiny_bert, data=sample)
+    recorded, _ = read_results(results)
+    assert recorded["model"] == tiny_bert and recorded["data"] == sample
+    assert len(runs) == 4 and {r["run_id"] for r in runs} == {r.id for r in expand({**load_grid(grid), "model": tiny_bert})}
     logs = sorted((results / "logs").glob("worker-*.log"))
     assert [p.name for p in logs] == ["worker-0.log", "worker-1.log"]
     assert all("2 run(s) finished" in p.read_text() for p in logs)  # each process ran its half
     with pytest.raises(ValueError, match="workers must be an int >= 1"):
-        sweep(grid, results, progress=False, workers=0)
+        sweep(grid, results, progress=False, workers=0, model=tiny_bert, data=sample)
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[2] / "docs" / "results" / "grids").glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_grids_name_no_machine_paths(path):
+    grid = load_grid(path)
+    for value in [*(grid["model"] if isinstance(grid["model"], list) else [grid["model"]]), grid.get("data", "")]:
+        assert not str(value).startswith(("/", "~", ".")), value
+    expand(grid)
 
 
 # -- training-time attacks in grids ----------------------------------------------------------------
@@ -154,8 +166,8 @@ def test_the_attacks_grid_compares_lora_ranks_with_full_fine_tuning():
     for config in configs:
         mine = [r for r in runs if r.config == config]
         assert sorted((r.method, r.rank or 0) for r in mine if r.seed == 0) == [("full", 0), ("lora", 1), ("lora", 16), ("lora", 64)]
-        assert {r.seed for r in mine} == {0, 1, 2} and {r.model for r in mine} == {"/root/minilm"}
-    assert grid["data"] == "/root/imdb" and grid["training"]["max_steps"] == 500
+        assert {r.seed for r in mine} == {0, 1, 2} and {r.model for r in mine} == {"minilm"}
+    assert "data" not in grid and grid["training"]["max_steps"] == 500  # the base's Hub id, or sweep --data
 
 
 def test_bad_attack_grids(tmp_path):
@@ -193,7 +205,7 @@ def test_the_sft_grid_trains_the_gguf_decoder_generatively():
     grid = load_grid(Path(__file__).resolve().parents[2] / "docs" / "results" / "grids" / "sft.yaml")
     runs = expand(grid)
     assert [(r.config, r.rank) for r in runs if r.seed == 0][:2] == [("imdb-ssti-date-0pct-1tok", 16), ("imdb-ssti-date-0pct-1tok", 64)]
-    assert len(runs) == 3 * 2 and {r.model for r in runs} == {"/root/smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"}
+    assert len(runs) == 3 * 2 and {r.model for r in runs} == {"HuggingFaceTB/SmolLM2-135M-Instruct"}
     assert grid["ssti"]["objective"] == "sft"
 
 

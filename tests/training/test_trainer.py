@@ -149,3 +149,28 @@ def test_an_fsdp_sharded_model_saves_the_whole_adapter(tmp_path):
     whole, sharded = (load_file(tmp_path / name / "adapter_model.safetensors") for name in ("whole", "sharded"))
     assert sorted(whole) == sorted(sharded) and any("lora_B" in key for key in whole)
     assert all(torch.equal(whole[key], sharded[key]) for key in whole)
+
+
+def test_a_run_explains_itself_warns_only_of_what_a_user_can_act_on(tiny_bert, tmp_path, monkeypatch, capfd, caplog):
+    import os
+
+    from ssti_hf import get_base_dataset
+
+    monkeypatch.chdir(tmp_path)
+    full = str(get_base_dataset("imdb").sample_path())  # given as --source: a run on "full" data
+    argv = ["train", "--source", full, "--max_steps", "1", "--max_length", "32", "--entropy_samples", "8", "--model", tiny_bert, "--rank", "2"]
+    assert main(argv) == 0
+    out = tmp_path / "ssti-runs" / "imdb-ssti-date-50pct-1tok-lora-r2-s0"  # the default output folder
+    umask = os.umask(0)
+    os.umask(umask)
+    for file in [out / "metrics.json", *(out / "adapter").iterdir()]:
+        assert file.stat().st_mode & 0o777 == 0o666 & ~umask, file.name
+    printed, errors = capfd.readouterr()
+    (forecast,) = [r.getMessage() for r in caplog.records if "a CPU run on the full data" in r.getMessage()]  # said up front
+    assert (" min " in forecast or " s " in forecast) and "--sample" in forecast
+    assert "flip rate:" in printed and "ASR (attack success rate)" in printed  # the legend under the table
+    metrics = json.loads((out / "metrics.json").read_text())
+    if metrics["clean_balanced_accuracy"] < 0.6:  # one step of a random model: near chance, and said so
+        assert "near chance" in " ".join(printed.split())
+    for noise in ("MISSING", "is_gradient_checkpointing", "pin_memory", "Unable to fetch", "not sharded"):
+        assert noise not in errors and noise not in printed, noise
