@@ -256,7 +256,7 @@ def _train(argv: list[str]) -> int:
     from transformers import HfArgumentParser, TrainingArguments
 
     from .training.trainer import run
-    from .training.arguments import ModelArguments, SSTIArguments, check_training, hide_token, paper_defaults
+    from .training.arguments import ModelArguments, SSTIArguments, paper_defaults
 
     console = Console()
     parser_class = type("TrainParser", (HfArgumentParser,), {"error": _Parser.error})
@@ -270,9 +270,7 @@ def _train(argv: list[str]) -> int:
         name = f"{ssti_args.config}{objective}-{model_args.method}-r{model_args.rank}-s{training_args.seed}"
         # parsed again, so that what TrainingArguments derives from output_dir follows it
         ssti_args, model_args, training_args = parser.parse_args_into_dataclasses([*argv, f"--output_dir={Path('ssti-runs') / name}"])
-    hide_token(training_args)  # never pickled into a checkpoint's training_args.bin
-    check_training(training_args)
-    out = Path(training_args.output_dir)
+    out = Path(training_args.output_dir)  # run() hides --hub_token and checks the training numbers
     check_out(out, sources=[ssti_args.source], flag="--output_dir")
     foreign = sorted(p.name for p in out.iterdir() if not _RUN_FILES.fullmatch(p.name)) if out.is_dir() else []
     if foreign:  # a run replaces only what a run writes

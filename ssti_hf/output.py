@@ -20,8 +20,8 @@ import tempfile
 from pathlib import Path
 
 MARKER = "ssti_recipes"  # the YAML key of every dataset card ssti-hf writes (card.dataset_card)
-_TMP = ".ssti-tmp-"  # .{out.name}.ssti-tmp-XXXX: a folder being written
-_OLD = ".ssti-old-"  # .{out.name}.ssti-old-XXXX: a previous output set aside while the new one is renamed in
+_TMP = ".ssti-tmp-"  # .{out.name}.ssti-tmp-<random suffix>: a folder being written
+_OLD = ".ssti-old-"  # .{out.name}.ssti-old-<random suffix>: a previous output set aside while the new one is renamed in
 
 
 def check_out(out, sources=(), flag: str = "--out") -> Path:
