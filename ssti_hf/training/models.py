@@ -56,9 +56,13 @@ def base_model_source(name: str) -> str:
 def hub_id(name_or_path: str) -> str:
     """The Hub id a model is known by: the offline stand-in's folder is a copy of MiniLM's Hub
     model (a card names that); anything else as it is."""
-    if Path(name_or_path).is_dir() and Path(name_or_path).resolve() == Path(resolve_model(MINILM)).resolve():
-        return MINILM_HUB_ID
-    return name_or_path
+    if not Path(name_or_path).is_dir():
+        return name_or_path
+    try:
+        stand_in = resolve_model(MINILM)
+    except ImportError:  # an install without the stand-in package (a GPU image): the folder is not it
+        return name_or_path
+    return MINILM_HUB_ID if Path(name_or_path).resolve() == Path(stand_in).resolve() else name_or_path
 
 
 def gguf_source(path: str) -> tuple[str, dict]:

