@@ -2,7 +2,9 @@
 # Issue 19's re-run on one GPU through the device tool, in calls of at most 10 minutes:
 #   bash bench/science_v2.sh SECONDS GRID [GRID ...]
 # run from the code's folder, .gpu/code, beside what the call carries in .gpu/ (wheels, the MiniLM
-# transport copy with xz shards, IMDB as xz JSON lines, results.tar.gz of earlier calls). It sets
+# transport copy with xz shards, IMDB as xz JSON lines, results.tar.gz of earlier calls; .gpu/code is
+# `git archive HEAD`, or on the machine a copy of the clean checkout with the commit written into
+# ssti_hf/_commit.py's ARCHIVED, which keeps the carried tree under 64 MiB). It sets
 # the machine up once (a warm machine keeps /root), then sweeps the grids (docs/results/grids/
 # GRID.yaml) in order into /root/science-v2/GRID until SECONDS have passed since it started
 # (sweeps resume: a group cut off is trained again by the next call), and packs every grid's

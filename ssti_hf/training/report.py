@@ -30,7 +30,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from ..config import SSTIConfig  # noqa: E402
 from ..output import check_out, swap_in, writing  # noqa: E402
 from .sweep import read_results  # noqa: E402
-from .verdicts import check_all  # noqa: E402
+from .verdicts import check_all, unmeasured  # noqa: E402
 
 
 def _family(config: SSTIConfig, run: dict) -> str:
@@ -110,7 +110,7 @@ def _verdict_section(runs, out: Path) -> str:
         return ""
     lines = ["## Verdicts\n", "Means over seeds, [95% t-interval over seeds], sd: the seeds' standard deviation.\n",
              "| claim | verdict | evidence |", "|---|---|---|"]
-    lines += [f"| {v.claim} | **{v.verdict}** | {v.evidence} |" for v in checked.verdicts]
+    lines += [f"| {v.claim} | **{v.verdict}** | {v.evidence} |" for v in checked.verdicts + unmeasured(checked.verdicts)]
     figures = [_levels_figure(levels, out) for levels in checked.levels]
     return "\n".join(lines) + "\n\n" + "\n".join(checked.tables) + "\n" + "".join(figures)
 

@@ -156,6 +156,29 @@ def check_all(results: list[dict]) -> Checked:
     return checked
 
 
+# Every claim of both seed papers a verdict row is made for: a phrase of its row, its short form
+# and the grid (docs/results/grids/) whose runs check it.
+CLAIMS = [
+    ("§4.1, Table 1", "A single injected token is enough to control predictions (§4.1, Table 1)", "table1"),
+    ("Light SSTI:", "Light SSTI: a higher LoRA rank amplifies the reliance on the token (§4.2, Fig. 3)", "light"),
+    ("Aggressive SSTI:", "Aggressive SSTI: a higher rank shrinks the gap (§4.3, Fig. 4)", "aggressive"),
+    ("location of the token", "The location of the token does not matter (§5.1, Fig. 5)", "location-type"),
+    ("type of the token", "The type of the token does not matter (§5.1, Fig. 5)", "location-type"),
+    ("diversity of the tokens", "The diversity of the tokens does not matter (appendix A.8)", "diversity"),
+    ("entropy is below 95%", "The spurious class's entropy is below 95% of the other's in every setting (§5.2)", "light"),
+    ("robust to backdoors", "LoRA is more robust to backdoors than full fine-tuning (Liang et al. 2025)", "attacks"),
+    ("robust to untargeted poisoning", "LoRA is less robust to untargeted poisoning than full fine-tuning (Liang et al. 2025)",
+     "attacks"),
+]
+
+
+def unmeasured(verdicts: list[Verdict]) -> list[Verdict]:
+    """A row for each claim of :data:`CLAIMS` that the runs could not check, so that a report's
+    table always lists every claim and says which grid's runs are missing."""
+    return [Verdict(claim, "not measured", f"no runs among these results check it; docs/results/grids/{grid}.yaml's do")
+            for phrase, claim, grid in CLAIMS if not any(phrase in v.claim for v in verdicts)]
+
+
 def _order(item) -> list:
     """A sort key for settings: numbers as numbers, None first."""
     key = item[0] if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], tuple) else item

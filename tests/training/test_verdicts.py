@@ -102,3 +102,24 @@ def test_models_are_checked_apart():
     verdicts = check_all(made).verdicts
     assert [v.verdict for v in verdicts] == ["holds", "does not hold"]
     assert verdicts[0].claim.startswith("[minilm, classification] A single injected token") and verdicts[1].claim.startswith("[smol.gguf, sft]")
+
+
+def test_claims_the_runs_cannot_check_are_listed_as_not_measured():
+    from ssti_hf.training.verdicts import CLAIMS, unmeasured
+
+    table1 = runs({"base": "imdb", "source": "date", "rate": [100], "label": [0, 1], "rank": [64], "seed": [0]},
+                  lambda c, rank, seed: 0.1)
+    for run in table1:
+        run["asr"] = 0.95
+    verdicts = check_all(table1).verdicts
+    missing = unmeasured(verdicts)
+    assert [v.verdict for v in verdicts] == ["holds"]
+    assert len(missing) == len(CLAIMS) - 1 and {v.verdict for v in missing} == {"not measured"}
+    assert not any("Table 1" in v.claim for v in missing)
+    assert any("backdoors" in v.claim and "attacks.yaml" in v.evidence for v in missing)
+    # Every claim a check writes is one of CLAIMS: an attacks grid's two rows are recognised.
+    grid = {"config": ["imdb-poison-flip-0pct", "imdb-poison-flip-25pct", "imdb-backdoor-date-5pct-1tok"],
+            "rank": [1], "method": ["lora", "full"], "seed": [0, 1]}
+    made = [{"run_id": r.id, "config": r.config, "seed": r.seed, "rank": r.rank, "method": r.method,
+             "clean_balanced_accuracy": 0.9, "asr": 0.5, "gap": 0.0} for r in expand(grid)]
+    assert not any("Liang" in v.claim for v in unmeasured(check_all(made).verdicts))
