@@ -36,7 +36,7 @@ class Tally:
     examples: list[str]  # a matched string per member (what the data holds)
     member_class: np.ndarray  # class index of each member (-1: no class)
     classes: list[str]
-    pair_member: np.ndarray
+    pair_member: np.ndarray  # sorted by member, then row
     pair_row: np.ndarray
     by_fold: np.ndarray  # [member, fold, label] row counts
 
@@ -100,6 +100,14 @@ class Tally:
         tests = {key: np.concatenate(value) for key, value in out.items()}
         tests["support"] = tests["counts"].sum(1)
         return tests
+
+    def rows_of(self, members: np.ndarray) -> np.ndarray:
+        """The rows holding any of ``members`` (a row once per member): each member's pairs are one
+        slice of the sorted pairs, found by bisection rather than by a pass over all of them."""
+        start = np.searchsorted(self.pair_member, members, "left")
+        lengths = np.searchsorted(self.pair_member, members, "right") - start
+        offset = np.repeat(start - (np.cumsum(lengths) - lengths), lengths)
+        return self.pair_row[np.arange(lengths.sum()) + offset]
 
     def neutral(self, labels, k) -> np.ndarray:
         """Per member: common (in >= KEEP_COMMON of the rows) and spread over the labels like the
