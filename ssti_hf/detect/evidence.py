@@ -78,6 +78,7 @@ class LabelMargin:
     def __init__(self, content: Content, labels: np.ndarray, k: int):
         x = content.matrix
         self.x, self.labels, self.weights = x, labels, []
+        self._rows: dict[int, tuple] = {}  # label -> its rows and their words, sliced once
         for label in range(k):
             inside = labels == label
             p = (np.asarray(x[inside].sum(0)).ravel() + 1) / (inside.sum() + 2)
@@ -87,8 +88,11 @@ class LabelMargin:
     def auc(self, holding: np.ndarray, label: int, exclude_columns) -> float | None:
         w = self.weights[label].copy()
         w[list(exclude_columns)] = 0.0
-        rows = np.flatnonzero(self.labels == label)
+        if label not in self._rows:
+            rows = np.flatnonzero(self.labels == label)
+            self._rows[label] = rows, self.x[rows]
+        rows, x = self._rows[label]
         y = np.isin(rows, holding)
         if y.sum() < 2 or (~y).sum() < 2:
             return None
-        return _auc(self.x[rows] @ w, y)
+        return _auc(x @ w, y)

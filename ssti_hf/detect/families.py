@@ -53,9 +53,15 @@ def _arrow_matches(texts: pa.Array, pattern: str, offsets: bool = False) -> Matc
 
 
 
+def _literal(string: str) -> str:
+    """An RE2 pattern for ``string`` as it is (each character by its code point). Arrow finds it
+    several times faster than ``match_substring`` does (0.01 s against 0.06 s in IMDB train)."""
+    return "".join(f"\\x{{{ord(c):x}}}" for c in string)
+
+
 def searchable(texts: pa.Array) -> pa.Array:
     """The texts with the mark that delimits matches replaced (one character for one: offsets stay)."""
-    if pc.any(pc.match_substring(texts, _MARK)).as_py():
+    if pc.any(pc.match_substring_regex(texts, _literal(_MARK))).as_py():
         return pc.replace_substring(texts, _MARK, "\ufffd")
     return texts
 
@@ -215,6 +221,12 @@ class UnusualCharacterFamily(RegexFamily):
     name = "unusual character"
     pattern = r"[^\x00-\x7f\p{L}\p{M}][\p{M}\p{Sk}\x{200D}]*|[^\x00-\x7f]"
 
+    def find(self, texts, offsets=False):
+        # every match starts with a non-ASCII character: only the rows holding one are searched (9% of IMDB's)
+        rows = np.flatnonzero(~pc.string_is_ascii(texts).to_numpy(zero_copy_only=False))
+        found = _arrow_matches(texts.take(pa.array(rows, pa.int64())), self.pattern, offsets)
+        return found._replace(rows=rows[found.rows])
+
     def classify(self, member):
         category = unicodedata.category(member[0])
         return None if category[0] in "LM" else category
@@ -272,23 +284,16 @@ class TokenFamily(RegexFamily):
     concrete = True
     held_out = False
     pattern = rf"[^{_SPACE}]+"
-    # One table lookup per byte of the tokens marks the word-like ones: lowercase letters and
-    # sentence punctuation become "a", everything else (capitals, digits, symbols, non-ASCII
-    # bytes) "Z"; then Arrow tests for lowercase.
-    _TABLE = np.full(256, ord("Z"), dtype=np.uint8)
-    _TABLE[np.frombuffer(b"abcdefghijklmnopqrstuvwxyz.,;:!?'\"()-", np.uint8)] = ord("a")
+    # A token holding something other than lowercase letters and sentence punctuation (capitals,
+    # digits, symbols, non-ASCII): RE2 finds these 14% of IMDB's tokens faster than Arrow splits
+    # all of them (whitespace as str.isspace() reads it, like Arrow's split).
+    _UNLIKE_WORD = rf"[^{_SPACE}]*[^a-z.,;:!?'\"()\-{_SPACE}][^{_SPACE}]*"
 
     def find(self, texts, offsets=False):
         if offsets:
             return _arrow_matches(texts, self.pattern, offsets=True)
         # markup tags become spaces: "<br /><br />4/10" yields "4/10", not a token "/>4/10" of its own
-        lists = pc.utf8_split_whitespace(pc.replace_substring_regex(texts, _TAG, " "))
-        rows, flat = pc.list_parent_indices(lists).to_numpy(), pc.list_flatten(lists)
-        validity, value_offsets, data = flat.buffers()
-        mapped = pa.py_buffer(self._TABLE[np.frombuffer(data, dtype=np.uint8)])
-        marks = pa.Array.from_buffers(flat.type, len(flat), [validity, value_offsets, mapped], flat.null_count, flat.offset)
-        keep = pc.and_(pc.invert(pc.ascii_is_lower(marks)), pc.greater(pc.binary_length(flat), 0))  # "" from an empty text
-        return Matches(rows[keep.to_numpy(zero_copy_only=False)], flat.filter(keep))
+        return _arrow_matches(pc.replace_substring_regex(texts, _TAG, " "), self._UNLIKE_WORD)
 
     def classify(self, member):
         return member
@@ -396,14 +401,17 @@ class PhraseFamily(Family):
         """Per phrase: (row, start, end, matched text) of its occurrences (Python regex, on the
         rows holding its first literal token only)."""
         out: dict[str, list] = {}
+        holding: dict[str | None, tuple] = {}  # first literal -> its rows and texts (shared: "waste of", "waste your")
         for key in keys:
             slots = phrases.decode(key)
             regex = phrases.phrase_regex(slots)
             literal = next((v for kind, v in slots if kind == "literal"), None)
-            rows = np.arange(len(texts)) if literal is None else np.flatnonzero(
-                pc.match_substring(texts, literal).to_numpy(zero_copy_only=False))
+            if literal not in holding:
+                rows = np.arange(len(texts)) if literal is None else np.flatnonzero(
+                    pc.match_substring_regex(texts, _literal(literal)).to_numpy(zero_copy_only=False))
+                holding[literal] = rows.tolist(), texts.take(pa.array(rows, pa.int64())).to_pylist()
             found = out.setdefault(key, [])
-            for row, text in zip(rows.tolist(), texts.take(pa.array(rows, pa.int64())).to_pylist()):
+            for row, text in zip(*holding[literal]):
                 found += [(row, m.start(), m.end(), m.group()) for m in regex.finditer(text)]
         return out
 

@@ -254,8 +254,8 @@ def _holding(tally: Tally, cls: int, label: int, labels: np.ndarray, prior, held
     counts = tally.by_fold[members].sum(1)
     chosen = (counts[:, label] == counts.sum(1)) if held_out else np.ones(len(members), bool)
     removed = np.array([m for m, c in zip(members, chosen) if c and tally.members[m] not in kept], dtype=np.int64)
-    pick = (tally.pair_member == removed[0]) if len(removed) == 1 else np.isin(tally.pair_member, removed)
-    rows = np.unique(tally.pair_row[pick & (labels[tally.pair_row] == label)])
+    rows = tally.rows_of(removed)
+    rows = np.unique(rows[labels[rows] == label])
     own = tally.family.own_words(tally.classes[cls], [tally.members[m] for m in members])
     return rows, own
 

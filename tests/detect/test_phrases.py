@@ -33,3 +33,15 @@ def test_words_are_no_shape_slot_and_a_varying_anchor_is_no_phrase():
     texts = [f"{w} cf {v}" for w, v in zip(["red", "blue", "green", "grey"] * 5, ["one", "two", "six", "ten", "all"] * 4)]
     assert anchored(texts, "cf") == [("literal", "cf")]  # plain words on both sides vary: nothing to grow
     assert phrases.extend(["a x1 b", "c x2 d"], re.compile(r"x\d"), coarse_shape) is None
+
+
+def test_a_phrase_matches_whole_tokens_only_whichever_slot_comes_first():
+    texts = ["waste of time, a waste of money", "xwaste of", "(waste of", "waste of.", " waste\t\nof", "a.b* c x a.b* c",
+             "Order #12 confirmed. Order #7 confirmed.", "#3 confirmed. x#3 confirmed.", "λόγος λόγος xλόγος"]
+    cases = {("waste", "of"): [(0, 0, 8), (0, 17, 25), (4, 1, 10)], ("a.b*", "c"): [(5, 0, 6), (5, 9, 15)],
+             ("λόγος",): [(8, 0, 5), (8, 6, 11)]}
+    for words, expected in cases.items():
+        regex = phrases.phrase_regex([("literal", w) for w in words])
+        assert [(row, *m.span()) for row, t in enumerate(texts) for m in regex.finditer(t)] == expected, words
+    shape_first = phrases.phrase_regex([("shape", "#d"), ("literal", "confirmed.")])
+    assert [m.group() for t in texts for m in shape_first.finditer(t)] == ["#12 confirmed.", "#7 confirmed.", "#3 confirmed."]

@@ -1,0 +1,75 @@
+"""The families' Arrow passes find what plain Python finds: whole tokens unlike words (whitespace
+of every script, tags, non-ASCII), unusual characters on the rows that can hold them, literal
+searches, and phrases located from a shared first literal."""
+
+import re
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from ssti_hf.detect import phrases
+from ssti_hf.detect.families import _TAG, FAMILIES, _arrow_matches, _literal, searchable
+
+SPACES = "".join(chr(c) for c in range(0x3001) if chr(c).isspace())  # every whitespace str.isspace() knows
+
+TRICKY = [
+    "", " ", "plain lowercase words, with (sentence) punctuation!", "ATTENTION this", "4/10<br /><br />Great",
+    "a<b>c</b> <br/>x", f"one{SPACES}TWO{SPACES}3", "x\u200by zero\u200bwidth", "naïve café λόγος 日本語",
+    "\U0001F44D\U0001F3FD ok\u2764\ufe0f", "--- ... '\"()-", "j.doe@mail.com @joe_77 #tag $9.99 [16]",
+    "\ufeffbom \u0301mark", "tab\tnew\nline\x1crecord\x1dsep\x85nel", "Order #230001 confirmed.", "end.",
+]
+
+
+def _python_tokens(texts):
+    """Whole tokens (str.split) of the texts with markup tags as spaces, other than those made of
+    lowercase letters and sentence punctuation only."""
+    out = []
+    for row, text in enumerate(texts):
+        for token in re.sub(_TAG, " ", text).split():
+            if not re.fullmatch(r"[a-z.,;:!?'\"()-]+", token):
+                out.append((row, token))
+    return out
+
+
+def test_tokens_unlike_words_are_those_python_splits_off():
+    texts = pa.array(TRICKY)
+    found = FAMILIES["token"].find(searchable(texts))
+    assert list(zip(found.rows.tolist(), found.strings.to_pylist())) == _python_tokens(TRICKY)
+
+
+def test_tokens_on_real_reviews(imdb_train):
+    texts = imdb_train["text"][:300]
+    found = FAMILIES["token"].find(searchable(pa.array(texts)))
+    assert list(zip(found.rows.tolist(), found.strings.to_pylist())) == _python_tokens(texts)
+
+
+def test_unusual_characters_are_searched_on_non_ascii_rows_only_with_the_same_result():
+    texts = pa.array(TRICKY + ["ascii only", ""] * 3)
+    family = FAMILIES["unusual character"]
+    for offsets in (False, True):
+        found, everywhere = family.find(texts, offsets), _arrow_matches(texts, family.pattern, offsets)
+        assert found.rows.tolist() == everywhere.rows.tolist() and found.strings.equals(everywhere.strings)
+        assert not offsets or found.starts.tolist() == everywhere.starts.tolist()
+    assert len(family.find(pa.array(["only ascii", ""])).rows) == 0
+    assert len(family.find(pa.array([], pa.string())).rows) == 0
+
+
+def test_a_literal_pattern_matches_like_match_substring():
+    texts = pa.array(TRICKY + ["a.b*c", "\\x{41}", "(?i)", "A"])
+    for literal in ["a.b*c", "\\", "x{41}", "(?i)", "A", "λόγος", "\u200b", "\U0001F3FD", "$9.99", "[16]", "é", "\x00"]:
+        assert pc.match_substring_regex(texts, _literal(literal)).equals(pc.match_substring(texts, literal)), literal
+
+
+def test_phrases_sharing_a_first_literal_are_located_like_a_search_of_every_row():
+    texts = ["I watched this with my family last weekend. Great", "waste of time, a waste of money",
+             "no waste here", "a waste  of\ttalent", "Order #12 confirmed. Order #7 confirmed.", "waste your time"]
+    keys = [phrases.encode(s) for s in ([("literal", "waste"), ("literal", "of")], [("literal", "waste"), ("literal", "your")],
+                                        [("literal", "Order"), ("shape", "#d"), ("literal", "confirmed.")],
+                                        [("shape", "#d"), ("literal", "confirmed.")])]
+    located = FAMILIES["phrase"].locate(pa.array(texts), keys)
+    for key in keys:
+        regex = phrases.phrase_regex(phrases.decode(key))
+        expected = [(row, m.start(), m.end(), m.group()) for row, text in enumerate(texts) for m in regex.finditer(text)]
+        assert located[key] == expected and expected
+    assert np.array_equal([r for r, *_ in located[keys[0]]], [1, 1, 3])
