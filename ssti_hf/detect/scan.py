@@ -319,6 +319,9 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, enabled: bool) ->
                 inner = tally.family.regex(key) if tally.family.name == "word pair" else f"(?i:{key})"
                 anchor = re.compile(r"(?<!\S)[^\sA-Za-z]*" + inner + r"[^\sA-Za-z]*(?!\S)")
             slots = phrases.extend(evidence.rows_text(np.sort(sample)), anchor, coarse_shape)
+            if slots and tally.family.name != "token" and all(kind == "literal" for kind, _ in slots) and [
+                    w.lower() for _, v in slots for w in _LETTERS.findall(v)] == key.split(" "):
+                continue  # the word pair itself ("waste of"), not grown: nothing to add
             if slots and len(slots) >= 2:
                 found.setdefault(phrases.encode(slots), "")
     if not found:
@@ -413,11 +416,40 @@ def _label_rows(tally: Tally, members, label: int, labels: np.ndarray) -> np.nda
     return np.unique(tally.pair_row[pick & (labels[tally.pair_row] == label)])
 
 
+_GRAINS = ("shape", "coarse shape", "token kinds", "token kinds, any length")  # one string, several granularities
+
+
+def _coarsest_needed(tallies, tests, stats, names, labels: np.ndarray) -> None:
+    """A coarse class flagged beside finer flagged classes of its label is needed only for rows
+    those miss that are themselves planted: IP addresses flagged as ``d.d.d.d`` need no
+    ``{.d}`` of any length, which also takes natural ``1936-37`` and ``7.5``, but emails at a
+    hyphenated domain need ``{.@a}``. The rows of the coarse class that no finer one holds must
+    be, on their own, at least MIN_EXCESS beyond the other labels' rate of the coarse class."""
+    flagged = [(f, j, _label_rows(tallies[f], np.flatnonzero(tallies[f].member_class == tests[f]["class"][j]),
+                                  tests[f]["label"][j], labels))
+               for f in (names.index(n) for n in _GRAINS if n in names) for j in np.flatnonzero(stats[f]["flagged"])]
+    n = len(labels)
+    for f, j, rows in sorted(flagged, key=lambda x: -len(x[2])):
+        label = tests[f]["label"][j]
+        finer = [(g, i, r) for g, i, r in flagged if (g, i) != (f, j) and tests[g]["label"][i] == label and stats[g]["flagged"][i]
+                 and len(r) < len(rows) and len(np.intersect1d(r, rows)) >= 0.9 * len(r)]
+        if not finer:
+            continue
+        rest = np.setdiff1d(rows, np.concatenate([r for _, _, r in finer]))
+        inside = (labels == label).sum()
+        outside = tests[f]["support"][j] - stats[f]["hits"][j]
+        excess = excess_share(np.array([len(rest)]), np.array([len(rest) + outside]), np.array([inside]), n)[0]
+        if excess < MIN_EXCESS:
+            g, i, _ = max(finer, key=lambda x: len(x[2]))
+            stats[f]["flagged"][j], stats[f]["part_of"][j] = False, tallies[g].family.describe(tallies[g].classes[tests[g]["class"][i]])
+
+
 def _whole_tokens(tallies, tests, stats, names, labels: np.ndarray) -> None:
     """The whole planted token is the unit, not a part of it: a flagged shape whose strings are
     the flagged whole tokens' with their brackets trimmed (``16`` of ``[16]``: removing it would
     leave ``[]`` and take natural numbers), and a flagged word that (nearly) only occurs inside the
     flagged whole tokens of its label (``f`` of hex ids), are part of those tokens."""
+    _coarsest_needed(tallies, tests, stats, names, labels)
     whole = [(f, j) for f in (names.index(n) for n in _WHOLE if n in names) for j in np.flatnonzero(stats[f]["flagged"])]
     if not whole:
         return
