@@ -15,6 +15,7 @@ SAMPLE = 200  # rows of each side (holding / not holding the candidate) at most,
 MIN_ROWS = 3  # a word is a feature when this many sampled rows hold it
 RIDGE = 1.0  # L2 penalty of the ridge classifier
 REPEATS = 3  # samples and fold splits averaged
+CLEAR = 0.7  # unless the first draw is above this: content (one draw of 0.5 spreads ~0.04-0.07 on clean corpora)
 
 
 def _auc(scores: np.ndarray, y: np.ndarray) -> float:
@@ -50,7 +51,9 @@ class Content:
         planted string can score 0.62 on one draw and 0.41-0.55 on seven others."""
         if len(holding) < 2 * FOLDS or len(others) < 2 * FOLDS:
             return None
-        runs = [self._auc_once(holding, others, exclude, seed + r) for r in range(REPEATS)]
+        runs = [self._auc_once(holding, others, exclude, seed)]
+        while len(runs) < REPEATS and runs[0][0] <= CLEAR:  # far above 0.5, one draw says enough
+            runs.append(self._auc_once(holding, others, exclude, seed + len(runs)))
         return float(np.mean([r[0] for r in runs])), runs[0][1], runs[0][2], runs[0][3]
 
     def _auc_once(self, holding, others, exclude, seed):

@@ -437,7 +437,8 @@ def _coarsest_needed(tallies, tests, stats, names, labels: np.ndarray) -> None:
             continue
         rest = np.setdiff1d(rows, np.concatenate([r for _, _, r in finer]))
         inside = (labels == label).sum()
-        outside = tests[f]["support"][j] - stats[f]["hits"][j]
+        members = np.flatnonzero(tallies[f].member_class == tests[f]["class"][j])
+        outside = len(np.unique(tallies[f].pair_row[np.isin(tallies[f].pair_member, members)])) - len(rows)
         excess = excess_share(np.array([len(rest)]), np.array([len(rest) + outside]), np.array([inside]), n)[0]
         if excess < MIN_EXCESS:
             g, i, _ = max(finer, key=lambda x: len(x[2]))

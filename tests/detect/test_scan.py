@@ -405,3 +405,14 @@ def test_rare_strings_of_other_labels_stay(imdb_train):
     cleaned, _ = sanitize(data, result)
     assert result.flagged and all(cleaned["text"][i] == texts[i] for i in natural)
     assert sum(cleaned["text"][r] == text for r, text in originals.items()) >= 0.95 * len(originals)
+
+
+def test_a_unit_of_two_tokens_loses_one_separator():
+    from ssti_hf.detect.sanitize import _with_separators
+
+    text = "a fine film 21.03.2019 12:01"
+    spans = [(12, 22), (23, 28)]  # the date and the time, found by two classes
+    cut, whole = _with_separators(text, spans)
+    assert whole and "".join(text[i] for i in range(len(text)) if not any(a <= i < b for a, b in cut)) == "a fine film"
+    cut, _ = _with_separators("21.03.2019 12:01 a fine film", [(0, 10), (11, 16)])
+    assert cut == [(0, 17)]
