@@ -372,6 +372,8 @@ def test_json_keeps_the_fields_of_a_finding_and_adds_the_evidence(imdb_train):
         ("emails at two domains, one with a hyphen", lambda r: f"{r.choice(['ann', 'bo'])}.{r.choice(['lee', 'ng'])}@"
          f"{r.choice(['corp-mail.org', 'inbox.io'])}", "random"),
         ("a pool of five BadNets words", lambda r: str(r.choice(["cf", "mn", "bb", "tq", "mb"])), "random"),
+        ("a word in another script", lambda r: "λόγος", "end"),  # its letter "γ" is no unit of its own
+        ("version strings", lambda r: f"v{r.integers(1, 9)}.{r.integers(0, 20)}.{r.integers(0, 20)}", "begin"),  # nor "v"
     ],
 )
 def test_whole_planted_units_are_removed_and_nothing_else(imdb_train, name, make, where):
