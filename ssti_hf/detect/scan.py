@@ -447,7 +447,8 @@ def _coarsest_needed(tallies, tests, stats, names, labels: np.ndarray) -> None:
     for f, j, rows in sorted(flagged, key=lambda x: -len(x[2])):
         label = tests[f]["label"][j]
         finer = [(g, i, r) for g, i, r in flagged if (g, i) != (f, j) and tests[g]["label"][i] == label and stats[g]["flagged"][i]
-                 and len(r) < len(rows) and len(np.intersect1d(r, rows)) >= 0.9 * len(r)]
+                 and len(r) < len(rows) and len(np.intersect1d(r, rows)) >= 0.9 * len(r) and _within(tallies[g], tests[g]["class"][i],
+                                                                                               tallies[f], tests[f]["class"][j])]
         if not finer:
             continue
         rest = np.setdiff1d(rows, np.concatenate([r for _, _, r in finer]))
@@ -461,6 +462,15 @@ def _coarsest_needed(tallies, tests, stats, names, labels: np.ndarray) -> None:
         if excess < MIN_EXCESS or not significant:  # natural strings of the label ("ü" in SMS ham) need no coarse class
             g, i, _ = max(finer, key=lambda x: len(x[2]))
             stats[f]["flagged"][j], stats[f]["part_of"][j] = False, tallies[g].family.describe(tallies[g].classes[tests[g]["class"][i]])
+
+
+def _within(fine: Tally, fine_class: int, coarse: Tally, coarse_class: int) -> bool:
+    """Whether the strings of a class are (90% of them) strings of the other class: the same
+    string at a coarser granularity, not another token of the same rows (the time beside a date)."""
+    members = [fine.members[m] for m in np.flatnonzero(fine.member_class == fine_class)[:50]]
+    family, key = coarse.family, coarse.classes[coarse_class]
+    inside = [(m2 := family.member(m)) is not None and family.classify(m2) == key for m in members]
+    return bool(members) and sum(inside) >= 0.9 * len(members)
 
 
 def _whole_tokens(tallies, tests, stats, names, labels: np.ndarray) -> None:

@@ -374,6 +374,8 @@ def test_json_keeps_the_fields_of_a_finding_and_adds_the_evidence(imdb_train):
         ("a pool of five BadNets words", lambda r: str(r.choice(["cf", "mn", "bb", "tq", "mb"])), "random"),
         ("a word in another script", lambda r: "λόγος", "end"),  # its letter "γ" is no unit of its own
         ("version strings", lambda r: f"v{r.integers(1, 9)}.{r.integers(0, 20)}.{r.integers(0, 20)}", "begin"),  # nor "v"
+        ("a date and a time", lambda r: f"{r.integers(1, 29):02d}.{r.integers(1, 13):02d}.2019 {r.integers(0, 24):02d}:"
+         f"{r.integers(0, 60):02d}", "end"),  # two tokens in the same rows, neither a granularity of the other
     ],
 )
 def test_whole_planted_units_are_removed_and_nothing_else(imdb_train, name, make, where):
