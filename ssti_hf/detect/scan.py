@@ -14,11 +14,11 @@ So every class is also tested **held out**: the members found only in label-k ro
 the rows are tested on the other half (picked without looking at the rows they are tested on).
 
 Planted or natural. A significant class (Bonferroni over the tests that could be significant,
-Tarone 1990) whose label rows are nearly all beyond the other labels' rate (:data:`MIN_EXCESS`)
-is a *candidate*. Injection picks rows at random within a label, so a
+Tarone 1990) whose label rows are nearly all beyond the other labels' rate, or whose rows nearly
+all carry the label (:data:`MIN_EXCESS`), is a *candidate*. Injection picks rows at random within a label, so a
 planted string's presence, given the label, is independent of the rest of the text; natural
 label signal ("worst", tennis scores in sport news) comes with its content. Each candidate is
-tested for that (:mod:`evidence`): a cross-validated logistic regression on the words of the
+tested for that (:mod:`evidence`): a cross-validated ridge classifier on the words of the
 label's rows (its own words left out) predicting which rows hold it, and how strongly its rows'
 words say the label; both ROC-AUCs must be consistent with 0.5 (within :data:`SE_BOUND` standard
 errors, and within :data:`AUC_CAP`). Candidate tokens and words are first grown into the span
