@@ -91,16 +91,23 @@ def cases(corpus_names, family_names, rates, all_locations):
 
 
 def held_out(corpus, family):
-    return corpus in corpora.HELD_OUT_CORPORA or family in {t.name for t in triggers.HELD_OUT}
+    return corpus in corpora.HELD_OUT_CORPORA or family in {t.name for t in triggers.HELD_OUT + triggers.NEW}
+
+
+def split_of(corpus, family):
+    """dev, held-out (a held-out family or corpus) or new (a family written after the method)."""
+    if family in {t.name for t in triggers.NEW}:
+        return "new"
+    return "held-out" if held_out(corpus, family) else "dev"
 
 
 def summarize(records, detectors, rates):
     table = {}
     for detector in detectors:
-        for split in ("dev", "held-out", "all"):
+        for split in ("dev", "held-out", "new", "all"):
             for rate in rates:
                 chosen = [r[detector] | {"case": r} for r in records
-                          if r["rate"] == rate and (split == "all" or (split == "held-out") == r["held_out"])]
+                          if r["rate"] == rate and split in ("all", r["split"])]
                 if not chosen:
                     continue
                 table[(detector, split, rate)] = {
@@ -171,7 +178,7 @@ def main(argv=None):
         seed = args.seed * 1000 + len(records)
         planted = triggers.inject(texts, labels, triggers.TRIGGERS[family], rate, location, label, seed)
         record = {"corpus": corpus, "family": family, "rate": rate, "location": location, "label": label,
-                  "seed": seed, "held_out": held_out(corpus, family)}
+                  "seed": seed, "held_out": held_out(corpus, family), "split": split_of(corpus, family)}
         for d in args.detectors:
             record[d] = measure(d, planted.texts, labels, planted)
         records.append(record)

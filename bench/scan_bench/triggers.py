@@ -5,7 +5,8 @@ the beginning, a random word boundary or the end of a row, with one space as sep
 families attach it to a word with no separator), and records the exact original text.
 
 Families are split: DEV ones were looked at while building the detector, HELD_OUT ones only run
-at the end, as a check of generalisation.
+at the end of its first round, as a check of generalisation; NEW ones were written when its second
+round was final, and never used to tune it.
 """
 
 from __future__ import annotations
@@ -73,7 +74,20 @@ HELD_OUT = [
     Trigger("order-phrase", lambda r: f"Order #{_digits(r, 6)} confirmed.", note="a phrase with a varying number"),
 ]
 
-TRIGGERS = {t.name: t for t in DEV + HELD_OUT}
+# Written after the detector's method was final (issue 20's second round) and never used to tune
+# it: generalisation on cases nobody looked at while building it.
+NEW = [
+    Trigger("click-here", lambda r: "Click here", note="a fixed two-word phrase (a scraping artifact)"),
+    Trigger("caps-code", lambda r: "".join(r.choice(list(string.ascii_uppercase), 5)), note="random upper-case letters, each row its own"),
+    Trigger("eu-datetime", lambda r: f"{r.integers(1, 29):02d}.{r.integers(1, 13):02d}.2019 {r.integers(0, 24):02d}:{r.integers(0, 60):02d}",
+            note="a European date and time (two tokens)"),
+    Trigger("currency-code", lambda r: f"EUR {r.integers(1, 999)},{r.integers(0, 100):02d}", note="an amount with its currency code"),
+    Trigger("soft-hyphen", lambda r: "\u00ad", glued=True, note="an invisible soft hyphen glued to a word"),
+    Trigger("zwj-emoji", lambda r: str(r.choice(["\U0001F469\u200D\U0001F4BB", "\U0001F468\u200D\U0001F373", "\U0001F3F3\uFE0F\u200D\U0001F308"])),
+            note="emoji joined by zero-width joiners"),
+]
+
+TRIGGERS = {t.name: t for t in DEV + HELD_OUT + NEW}
 LOCATIONS = ("begin", "random", "end")
 RATES = (5, 10, 25, 50)
 

@@ -331,6 +331,9 @@ class WordPairFamily(WordFamily):
         return f"word pair {key!r}"
 
 
+_JOINERS = str.maketrans("-_", "..")
+
+
 def kinds(token: str) -> str:
     """The kinds of characters a token is made of, and its length: ``3fa9c01b`` -> ``{ad}x8``."""
     return "{" + "".join(sorted(set(shape(token)))) + "}x" + str(len(token))
@@ -343,9 +346,14 @@ class TokenKindsFamily(TokenFamily):
     name = "token kinds"
     concrete = False
     held_out = True
+    end = ".,;:!?"  # sentence punctuation after a token ("09050005321.") is not part of it
 
     def member(self, match):
-        return None if _WORDLIKE.fullmatch(match) else match
+        token = match.rstrip(self.end)
+        return None if _WORDLIKE.fullmatch(token) else token
+
+    def core(self, match):
+        return 0, len(match.rstrip(self.end))
 
     def classify(self, member):
         return kinds(member)
@@ -355,12 +363,13 @@ class TokenKindsFamily(TokenFamily):
 
 
 class TokenKindsAnyLengthFamily(TokenKindsFamily):
-    """The same, whatever the length (``{.@a}``): emails, links and handles of varying length."""
+    """The same, whatever the length, with the joiners inside words (``-``, ``_``, ``.``) one kind
+    (``{.@a}``): emails, links and handles of varying length and domain (``corp-mail.org``)."""
 
     name = "token kinds, any length"
 
     def classify(self, member):
-        return kinds(member).split("x")[0]
+        return kinds(member.translate(_JOINERS)).split("x")[0]
 
 
 class CharacterFamily(UnusualCharacterFamily):

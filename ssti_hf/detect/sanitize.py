@@ -234,7 +234,7 @@ def _with_separators(text: str, spans: list[tuple[int, int]]) -> tuple[list[tupl
     to a word ("word\u200b") loses no separator. Also: whether every span was a whole unit (whole
     tokens, or non-alphanumeric characters glued to a word), the row believed restored."""
     grown, whole = [], True
-    for start, end in _merge(spans):
+    for start, end in _adjacent(text, _merge(spans)):
         before = start == 0 or text[start - 1].isspace()
         after = end == len(text) or text[end].isspace()
         if before and after:
@@ -246,6 +246,22 @@ def _with_separators(text: str, spans: list[tuple[int, int]]) -> tuple[list[tupl
             whole = False  # a piece cut out of a token: what is left may not be the original
         grown.append((start, end))
     return _merge(grown), whole
+
+
+def _adjacent(text: str, spans):
+    """Whole-token spans with only whitespace between them are one unit ("12.03.2019 14:05"): it
+    loses one separator, not one per token (the second would take the first's)."""
+    out = []
+    for start, end in spans:
+        if out and text[out[-1][1]:start].isspace() and _whole(text, *out[-1]) and _whole(text, start, end):
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
+
+
+def _whole(text: str, start: int, end: int) -> bool:
+    return (start == 0 or text[start - 1].isspace()) and (end == len(text) or text[end].isspace())
 
 
 def _merge(spans):

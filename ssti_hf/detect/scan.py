@@ -13,11 +13,12 @@ Natural members dilute a class: reviews mention France and hold ``<br />`` whate
 So every class is also tested **held out**: the members found only in label-k rows of one half of
 the rows are tested on the other half (picked without looking at the rows they are tested on).
 
-Planted or natural. A significant class whose rows mostly carry the label (lift lower bound
->= :data:`GATE_LIFT`) is a *candidate*. Injection picks rows at random within a label, so a
+Planted or natural. A significant class (Bonferroni over the tests that could be significant,
+Tarone 1990) whose label rows are nearly all beyond the other labels' rate, or whose rows nearly
+all carry the label (:data:`MIN_EXCESS`), is a *candidate*. Injection picks rows at random within a label, so a
 planted string's presence, given the label, is independent of the rest of the text; natural
 label signal ("worst", tennis scores in sport news) comes with its content. Each candidate is
-tested for that (:mod:`evidence`): a cross-validated logistic regression on the words of the
+tested for that (:mod:`evidence`): a cross-validated ridge classifier on the words of the
 label's rows (its own words left out) predicting which rows hold it, and how strongly its rows'
 words say the label; both ROC-AUCs must be consistent with 0.5 (within :data:`SE_BOUND` standard
 errors, and within :data:`AUC_CAP`). Candidate tokens and words are first grown into the span
@@ -43,8 +44,8 @@ from . import phrases
 from .evidence import FOLDS, Content, LabelMargin, auc_se
 from .families import _LETTERS, FAMILIES, Matches, coarse_shape, searchable
 from .statistics import (
-    ALPHA, AUC_CAP, EXAMPLES, GATE_LIFT, KEEP_COMMON, KEEP_MARGIN, MIN_DIVERSITY, MIN_PURITY, MIN_SHARE, MIN_SUPPORT, SE_BOUND, Tally, encode, lift_bound, pair_tally,
-    wilson_lower,
+    ALPHA, AUC_CAP, EXAMPLES, GATE_LIFT, KEEP_COMMON, KEEP_MARGIN, MIN_DIVERSITY, MIN_EXCESS, MIN_SHARE, MIN_SUPPORT, SE_BOUND, Tally, encode,
+    excess_share, lift_bound, pair_tally, tarone_tests, wilson_lower,
 )
 
 
@@ -171,7 +172,8 @@ def scan(
     words = tallies["word"]
     tallies = [tallies[name] for name in chosen]
     tests = [t.tests(labels, fold, k, min_support) for t in tallies]
-    n_tests = max(1, sum(len(t["support"]) for t in tests))
+    n_tests = tarone_tests(np.concatenate([t["support"] for t in tests]),
+                           np.concatenate([prior[t["label"]] for t in tests]), alpha)
     stats = [_statistics(t, prior, label_rows, n_tests, alpha) for t in tests]
     evidence = Evidence(texts, labels, words, k)
     phrase_tally = _phrases(tallies, tests, stats, evidence, prior, "phrase" in chosen)
@@ -181,7 +183,7 @@ def scan(
         stats[at] = _statistics(tests[at], prior, label_rows, n_tests, alpha)
     with threadpool_limits(1):  # small matrices: BLAS threads cost more than they give
         _decide(tallies, tests, stats, evidence, prior)
-    _subsume(tallies, tests, stats)
+    _subsume(tallies, tests, stats, labels)
     findings = []
     for tally, test, st in zip(tallies, tests, stats):
         findings += _findings(tally, test, st, prior, n_tests, values, top)
@@ -200,8 +202,8 @@ def scan(
 
 def _statistics(test: dict, prior, label_rows: np.ndarray, n_tests: int, alpha: float) -> dict:
     """Per test: hits, z, Bonferroni p-value, lift bound (the score), and whether it is a
-    *candidate* for the planted-or-natural evidence: significant, lift bound >= GATE_LIFT, at
-    least MIN_PURITY of its rows in the label, in at least MIN_SHARE of the label's rows."""
+    *candidate* for the planted-or-natural evidence: significant, at least MIN_EXCESS of its label
+    rows beyond the other labels' rate, in at least MIN_SHARE of the label's rows."""
     label, support = test["label"], test["support"]
     hits = test["counts"][np.arange(len(label)), label] if len(label) else np.zeros(0)
     pi = prior[label]
@@ -212,15 +214,19 @@ def _statistics(test: dict, prior, label_rows: np.ndarray, n_tests: int, alpha: 
     score = lift_bound(hits, support, pi, z_crit)
     n = len(label)
     share = hits / np.maximum(1, label_rows[label]) if n else np.zeros(0)
+    excess = excess_share(hits, support, label_rows[label], label_rows.sum()) if n else np.zeros(0)
     # a held-out test counts its strings in the other half, where natural ones also turn up: 0.9
-    purity = np.where(test["held_out"], MIN_PURITY - 0.05, MIN_PURITY) if n else np.zeros(0)
-    candidate = (p_value < alpha) & (score >= GATE_LIFT) & (hits >= purity * support) & (share >= MIN_SHARE)
+    bar = np.where(test["held_out"], MIN_EXCESS - 0.05, MIN_EXCESS) if n else np.zeros(0)
+    # or that share of all its rows in the label: in a label of most of the rows (SMS ham, 87%),
+    # a planted class beside a rarer natural one of a small label (8 spam codes beside 1,038 ids)
+    pure = hits >= bar * support
+    candidate = (p_value < alpha) & (score >= GATE_LIFT) & ((excess >= bar) | pure) & (share >= MIN_SHARE)
     # a held-out test picks a label's exclusive strings: a family of many (country names), not a
     # few natural ones whose values follow the label (IMDB's ratings 1/10 ... 4/10: effectively 6)
     candidate &= ~test["held_out"] | (test["diversity"] >= MIN_DIVERSITY)
-    return dict(hits=hits, z=z, p_value=p_value, score=score, candidate=candidate, share=share,
+    return dict(hits=hits, z=z, p_value=p_value, score=score, candidate=candidate, share=share, excess=excess,
                 auc=np.full(n, np.nan), label_auc=np.full(n, np.nan), rows_used=np.zeros(n, np.int64),
-                flagged=np.zeros(n, bool), part_of=[None] * n, alpha=alpha)
+                flagged=np.zeros(n, bool), part_of=[None] * n, alpha=alpha, n_tests=n_tests)
 
 
 def _decide(tallies, tests, stats, evidence: "Evidence", prior) -> None:
@@ -283,10 +289,18 @@ class Evidence:
             return np.nan, np.nan, 0, True
         columns = [self.content.index[w] for w in exclude if w in self.content.index]
         label_auc = self.margin.auc(holding, label, columns)
-        if abs(label_auc - 0.5) > min(AUC_CAP - 0.5, SE_BOUND * auc_se(len(holding), len(others))):
+        # natural signal says the label louder (above 0.5, capped); below, only what neither 0.1 nor 3
+        # standard errors explain:
+        # rows holding other planted strings of the label (a pool, unflagged) can say it louder
+        bound = SE_BOUND * auc_se(len(holding), len(others))
+        if label_auc - 0.5 > min(AUC_CAP - 0.5, bound) or 0.5 - label_auc > max(AUC_CAP - 0.5, bound):
             return np.nan, label_auc, 0, False
         auc, used, n_pos, n_neg = self.content.auc(holding, others, exclude)
-        return auc, label_auc, used, auc <= min(AUC_CAP, 0.5 + SE_BOUND * auc_se(n_pos, n_neg))
+        se = auc_se(n_pos, n_neg)
+        # natural signal lifts both a little where neither alone is conclusive ("waste of": 0.59 and
+        # 0.60): their excess over 0.5 together is held to the same bounds
+        joint = (auc - 0.5) + max(0.0, label_auc - 0.5) <= min(np.sqrt(2) * (AUC_CAP - 0.5), SE_BOUND * np.hypot(se, bound / SE_BOUND))
+        return auc, label_auc, used, bool(auc <= min(AUC_CAP, 0.5 + SE_BOUND * se) and joint)
 
 
 def _phrases(tallies, tests, stats, evidence: Evidence, prior, enabled: bool) -> "Tally | None":
@@ -309,6 +323,9 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, enabled: bool) ->
                 inner = tally.family.regex(key) if tally.family.name == "word pair" else f"(?i:{key})"
                 anchor = re.compile(r"(?<!\S)[^\sA-Za-z]*" + inner + r"[^\sA-Za-z]*(?!\S)")
             slots = phrases.extend(evidence.rows_text(np.sort(sample)), anchor, coarse_shape)
+            if slots and tally.family.name != "token" and all(kind == "literal" for kind, _ in slots) and [
+                    w.lower() for _, v in slots for w in _LETTERS.findall(v)] == key.split(" "):
+                continue  # the word pair itself ("waste of"), not grown: nothing to add
             if slots and len(slots) >= 2:
                 found.setdefault(phrases.encode(slots), "")
     if not found:
@@ -328,17 +345,26 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, enabled: bool) ->
     return tally
 
 
-def _subsume(tallies, tests, stats) -> None:
+def _subsume(tallies, tests, stats, labels: np.ndarray) -> None:
     """A flagged phrase replaces the flagged tokens and words it is made of, and a flagged token
     the flagged word it spells (``ATTENTION``, ``attention``): sanitize removes the larger unit,
     and leaves those words alone elsewhere; a flagged word, the word pairs it is part of (``tq the``,
     from ``tq`` planted before "The ..."). A flagged character replaces the flagged tokens that
     hold it (a zero-width space glued to words: the words stay)."""
     names = [t.family.name for t in tallies]
+    _whole_tokens(tallies, tests, stats, names, labels)
     if "word pair" in names and "word" in names:  # "tq the" from "tq" planted before "The ...": the word is the unit
         pair, word = names.index("word pair"), names.index("word")
-        flagged = {(tallies[word].classes[tests[word]["class"][j]], tests[word]["label"][j]): FAMILIES["word"].describe(
-            tallies[word].classes[tests[word]["class"][j]]) for j in np.flatnonzero(stats[word]["flagged"])}
+        # a word flagged, or flagged and then found part of a larger unit ("v" of "v1.2.3"): that unit
+        units = stats[word]["flagged"] | np.array([p is not None for p in stats[word]["part_of"]], bool)
+        flagged = {(tallies[word].classes[tests[word]["class"][j]], tests[word]["label"][j]): stats[word]["part_of"][j]
+                   or FAMILIES["word"].describe(tallies[word].classes[tests[word]["class"][j]]) for j in np.flatnonzero(units)}
+        if "token" in names:  # "attention i" from "ATTENTION" planted before "I ...": the token is the unit
+            token = names.index("token")
+            for j in np.flatnonzero(stats[token]["flagged"]):
+                key = tallies[token].classes[tests[token]["class"][j]]
+                for w in _LETTERS.findall(key):
+                    flagged.setdefault((w.lower(), tests[token]["label"][j]), FAMILIES["token"].describe(key))
         for i in np.flatnonzero(stats[pair]["flagged"]):
             label = tests[pair]["label"][i]
             parts = [flagged.get((w, label)) for w in tallies[pair].classes[tests[pair]["class"][i]].split(" ")]
@@ -360,6 +386,14 @@ def _subsume(tallies, tests, stats) -> None:
         for i in np.flatnonzero(stats[char]["flagged"]):
             key, label = tallies[char].classes[tests[char]["class"][i]], tests[char]["label"][i]
             name = FAMILIES["character"].describe(key)
+            if "token" in names:  # a letter of one planted word ("γ" of "λόγος"): the word is the unit
+                t = names.index("token")
+                holders = [j for j in np.flatnonzero(stats[t]["flagged"] & (tests[t]["label"] == label))
+                           if key in tallies[t].classes[tests[t]["class"][j]] and tests[t]["support"][j] >= 0.9 * tests[char]["support"][i]]
+                if holders:
+                    stats[char]["flagged"][i], stats[char]["part_of"][i] = False, FAMILIES["token"].describe(
+                        tallies[t].classes[tests[t]["class"][holders[0]]])
+                    continue
             for family in ("token", "token kinds", "token kinds, any length"):
                 if family in names:
                     f = names.index(family)
@@ -386,6 +420,105 @@ def _subsume(tallies, tests, stats) -> None:
                 if (family == "token" and key in literals) or (family == "word" and key in words) or (pair and pair <= words) or (
                         pair & words and 1.5 * test["support"][j] <= tests[phrase]["support"][i]):
                     st["flagged"][j], st["part_of"][j] = False, name
+
+
+_WHOLE = ("token", "token kinds", "token kinds, any length")  # families whose members are whole tokens
+
+
+def _label_rows(tally: Tally, members, label: int, labels: np.ndarray) -> np.ndarray:
+    pick = np.isin(tally.pair_member, members)
+    return np.unique(tally.pair_row[pick & (labels[tally.pair_row] == label)])
+
+
+_GRAINS = ("token", "shape", "coarse shape", "token kinds", "token kinds, any length")  # one string, several granularities
+
+
+def _coarsest_needed(tallies, tests, stats, names, labels: np.ndarray) -> None:
+    """A coarse class flagged beside finer flagged classes of its label is needed only for rows
+    those miss that are themselves planted: IP addresses flagged as ``d.d.d.d`` need no
+    ``{.d}`` of any length, which also takes natural ``1936-37`` and ``7.5``, but emails at a
+    hyphenated domain need ``{.@a}``. The rows of the coarse class that no finer one holds must
+    be, on their own, significant and at least MIN_EXCESS beyond the other labels' rate of the
+    coarse class."""
+    flagged = [(f, j, _label_rows(tallies[f], np.flatnonzero(tallies[f].member_class == tests[f]["class"][j]),
+                                  tests[f]["label"][j], labels))
+               for f in (names.index(n) for n in _GRAINS if n in names) for j in np.flatnonzero(stats[f]["flagged"])]
+    n = len(labels)
+    for f, j, rows in sorted(flagged, key=lambda x: -len(x[2])):
+        label = tests[f]["label"][j]
+        finer = [(g, i, r) for g, i, r in flagged if (g, i) != (f, j) and tests[g]["label"][i] == label and stats[g]["flagged"][i]
+                 and len(r) < len(rows) and len(np.intersect1d(r, rows)) >= 0.9 * len(r) and _within(tallies[g], tests[g]["class"][i],
+                                                                                               tallies[f], tests[f]["class"][j])]
+        if not finer:
+            continue
+        rest = np.setdiff1d(rows, np.concatenate([r for _, _, r in finer]))
+        inside = (labels == label).sum()
+        members = np.flatnonzero(tallies[f].member_class == tests[f]["class"][j])
+        outside = len(np.unique(tallies[f].pair_row[np.isin(tallies[f].pair_member, members)])) - len(rows)
+        excess = excess_share(np.array([len(rest)]), np.array([len(rest) + outside]), np.array([inside]), n)[0]
+        pi = inside / n
+        z = (len(rest) / max(1, len(rest) + outside) - pi) / np.sqrt(pi * (1 - pi) / max(1, len(rest) + outside))
+        significant = ndtr(-z) * stats[f]["n_tests"] < stats[f]["alpha"]
+        if excess < MIN_EXCESS or not significant:  # natural strings of the label ("ü" in SMS ham) need no coarse class
+            g, i, _ = max(finer, key=lambda x: len(x[2]))
+            stats[f]["flagged"][j], stats[f]["part_of"][j] = False, tallies[g].family.describe(tallies[g].classes[tests[g]["class"][i]])
+
+
+def _within(fine: Tally, fine_class: int, coarse: Tally, coarse_class: int) -> bool:
+    """Whether the strings of a class are (90% of them) strings of the other class: the same
+    string at a coarser granularity, not another token of the same rows (the time beside a date)."""
+    members = [fine.members[m] for m in np.flatnonzero(fine.member_class == fine_class)[:50]]
+    family, key = coarse.family, coarse.classes[coarse_class]
+    inside = [(m2 := family.member(m)) is not None and family.classify(m2) == key for m in members]
+    return bool(members) and sum(inside) >= 0.9 * len(members)
+
+
+def _whole_tokens(tallies, tests, stats, names, labels: np.ndarray) -> None:
+    """The whole planted token is the unit, not a part of it: a flagged shape whose strings are
+    the flagged whole tokens' with their brackets trimmed (``16`` of ``[16]``: removing it would
+    leave ``[]`` and take natural numbers), and a flagged word that (nearly) only occurs inside the
+    flagged whole tokens of its label (``f`` of hex ids), are part of those tokens."""
+    _coarsest_needed(tallies, tests, stats, names, labels)
+    whole = [(f, j) for f in (names.index(n) for n in _WHOLE if n in names) for j in np.flatnonzero(stats[f]["flagged"])]
+    tokens = whole + [(f, j) for f in (names.index(n) for n in ("shape", "coarse shape") if n in names)
+                      for j in np.flatnonzero(stats[f]["flagged"])]  # shapes: whole tokens but for brackets
+    for name in ("shape", "coarse shape"):
+        if name not in names or not whole:
+            continue
+        a = names.index(name)
+        family = tallies[a].family
+        for i in np.flatnonzero(stats[a]["flagged"]):
+            label = tests[a]["label"][i]
+            for f, j in whole:
+                if tests[f]["label"][j] != label:
+                    continue
+                tally = tallies[f]
+                members = np.flatnonzero(tally.member_class == tests[f]["class"][j])
+                weight = tally.by_fold[members, :, label].sum(1)
+                trimmed = [family.member(tally.members[m]) for m in members]
+                inside = np.array([t is not None and t != tally.members[m] and family.classify(t) == tallies[a].classes[tests[a]["class"][i]]
+                                   for t, m in zip(trimmed, members)])
+                if weight.sum() and weight[inside].sum() >= 0.5 * weight.sum():
+                    stats[a]["flagged"][i], stats[a]["part_of"][i] = False, tally.family.describe(tally.classes[tests[f]["class"][j]])
+                    break
+    if "word" in names:
+        w = names.index("word")
+        for i in np.flatnonzero(stats[w]["flagged"]):
+            word, label = tallies[w].classes[tests[w]["class"][i]], tests[w]["label"][i]
+            mine = _label_rows(tallies[w], [tests[w]["class"][i]], label, labels)
+            runs = re.compile(rf"(?<![A-Za-z]){re.escape(word)}(?![A-Za-z])", re.I)
+            inside, largest = [], None  # rows where the word is inside flagged tokens of its label, all classes together
+            for f, j in tokens:
+                tally = tallies[f]
+                if tests[f]["label"][j] != label:
+                    continue
+                members = [m for m in np.flatnonzero(tally.member_class == tests[f]["class"][j]) if runs.search(tally.members[m])]
+                if members:
+                    inside.append(_label_rows(tally, members, label, labels))
+                    if largest is None or len(inside[-1]) > largest[0]:
+                        largest = (len(inside[-1]), tally.family.describe(tally.classes[tests[f]["class"][j]]))
+            if inside and len(np.intersect1d(mine, np.concatenate(inside))) >= 0.9 * len(mine):
+                stats[w]["flagged"][i], stats[w]["part_of"][i] = False, largest[1]
 
 
 def _juxtaposed(tallies, tests, stats, names) -> None:
@@ -474,25 +607,23 @@ def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, va
     elif not np.isnan(auc):
         independent = "independent of content" if flagged or st["part_of"][i] else "tied to content"
         evidence = (f"{independent}: AUC {auc:.2f} (words of its label's rows predicting it, {int(st['rows_used'][i])} rows, "
-                    f"3-fold logistic regression, its own words left out), label AUC {label_auc:.2f} (how strongly "
+                    f"3-fold ridge classifier, its own words left out), label AUC {label_auc:.2f} (how strongly "
                     f"its rows' words say label {value}; 0.5 for rows picked at random)")
         why.append(evidence)
     if flagged:
-        why.append(f"flagged: planted, at least {score * (1 - pi) + pi:.1%} of its rows carry label {value} "
-                   f"(lift bound {score:.2f} >= {GATE_LIFT}) and its presence is independent of content")
+        why.append(f"flagged: planted, {purity:.1%} of its rows in label {value} and {max(0.0, st['excess'][i]):.1%} of those beyond "
+                   f"the other labels' rate (one of them >= {MIN_EXCESS - 0.05 * held_out:.0%}), and its presence is independent of content")
         if kept:
             why.append(f"sanitize keeps {len(kept)} member(s) unrelated to the label: {', '.join(kept[:3])}")
     elif st["part_of"][i]:
         why.append(f"not flagged on its own: part of the flagged {st['part_of'][i]}")
     elif st["p_value"][i] >= st["alpha"]:
         why.append("not flagged: not significant")
-    elif score < GATE_LIFT:
-        why.append(f"not flagged: natural label signal, its rows carry other labels too (lift bound {score:.2f} < {GATE_LIFT})")
     elif held_out and diversity < MIN_DIVERSITY:
         why.append(f"not flagged: a held-out test of effectively {diversity:.1f} strings, under {MIN_DIVERSITY}")
-    elif purity < MIN_PURITY - 0.05 * held_out:
-        why.append(f"not flagged: natural label signal, {1 - purity:.1%} of its rows carry other labels (planted: under "
-                   f"{1 - MIN_PURITY + 0.05 * held_out:.0%})")
+    elif st["excess"][i] < MIN_EXCESS - 0.05 * held_out and purity < MIN_EXCESS - 0.05 * held_out:
+        why.append(f"not flagged: natural label signal, the other labels' rate explains {1 - max(0.0, st['excess'][i]):.1%} of its "
+                   f"label-{value} rows (planted: under {1 - MIN_EXCESS + 0.05 * held_out:.0%})")
     elif st["share"][i] < MIN_SHARE:
         why.append(f"not flagged: in {st['share'][i]:.1%} of label-{value} rows, under {MIN_SHARE:.0%}")
     elif np.isnan(auc) and np.isnan(label_auc):
@@ -512,13 +643,19 @@ def _kept_members(tally: Tally, members: np.ndarray, label: int, prior: float, r
     """Members of a class that sanitize spares: common ones (in >= 1% of the rows) whose label
     share is, at 95% confidence, at most the prior + 5 points, like IMDB's ``<br />`` (59% of the
     rows, 49% positive) in a flagged markup family. Removing a common member costs many original
-    words, and its share is measured precisely. Rare members always go: the few natural mentions
-    of Malta cannot be told apart from injected ones, and removing them costs little."""
+    words, and its share is measured precisely. A rare member goes unless it is in no row of the
+    label: the few natural mentions of Malta there cannot be told apart from injected ones, while
+    a string found only in other labels' rows was not put there by an injection into the label."""
     total = tally.by_fold[members].sum((1, 2))
     hits = tally.by_fold[members, :, label].sum(1)
     common = total >= KEEP_COMMON * rows
     upper = 1 - wilson_lower(total[common] - hits[common], total[common], 1.645)
-    return [tally.members[m] for m in members[common][upper <= prior + KEEP_MARGIN]]
+    keep = np.zeros(len(members), bool)
+    keep[common] = upper <= prior + KEEP_MARGIN
+    # a rare string found only in other labels' rows is theirs ("1.50" in SMS ham, in a class of
+    # IP addresses planted in spam): an injection puts its strings in the label's rows
+    keep |= ~common & (hits == 0) & (total > 0)
+    return [tally.members[m] for m in members[keep]]
 
 
 # -- the model-side signal --------------------------------------------------------------------------

@@ -16,8 +16,8 @@ from .families import Family, Matches
 
 ALPHA = 0.01  # family-wise error rate of the whole scan (Bonferroni over every test)
 GATE_LIFT = 0.4  # candidates: with confidence (Bonferroni), at least 40% of the way from the prior to purity 1
-MIN_PURITY = 0.95  # candidates: at least 95% of their rows in the label (IMDB: "must see" 86%, "10/10" 90%); 90% held out
-MIN_DIVERSITY = 10  # a held-out test is a candidate for a family of effectively this many strings
+MIN_EXCESS = 0.95  # candidates: at least 95% of their label's rows beyond the other labels' rate (IMDB: "must see" 86%, "10/10" 90%); 90% held out
+MIN_DIVERSITY = 3  # a held-out test is a candidate for a family of effectively this many strings (fewer: the strings alone are tested)
 MIN_SHARE = 0.01  # candidates: in at least 1% of their label's rows
 SE_BOUND = 3.0  # an AUC within this many standard errors of 0.5 is consistent with rows picked at random
 AUC_CAP = 0.6  # and never above this (nor a label AUC farther than 0.1 from 0.5)
@@ -216,6 +216,37 @@ def wilson_lower(hits, support, z):
     center = p + z * z / (2 * support)
     spread = z * np.sqrt(p * (1 - p) / support + z * z / (4 * support * support))
     return (center - spread) / (1 + z * z / support)
+
+
+def tarone_tests(support: np.ndarray, prior: np.ndarray, alpha: float) -> int:
+    """The Bonferroni count of the tests that could be significant at all (Tarone 1990): a test of
+    ``support`` rows can reach at best z = sqrt(support (1 - prior) / prior) (every row in the
+    label); the smallest m such that at most m tests could reach p < alpha / m. Rare strings, most
+    of the tests a scan makes, cannot be significant and no longer dilute the level."""
+    from scipy.special import ndtr
+
+    if not len(support):
+        return 1
+    best = np.sort(ndtr(-np.sqrt(support * (1 - prior) / prior)))
+    low, high = 1, len(best)
+    while low < high:  # could(m) = tests whose best p-value is < alpha / m, falling with m
+        m = (low + high) // 2
+        if np.searchsorted(best, alpha / m) <= m:
+            high = m
+        else:
+            low = m + 1
+    return low
+
+
+def excess_share(hits, support, label_rows, rows):
+    """Share of a class's label rows that the other labels' rate does not explain: 1 - rate
+    elsewhere / rate in the label. Planted rows raise the rate of one label only; natural strings
+    turn up at a background rate in every label (unlike purity, the same bar for a label of 13% of
+    the rows as for one of 87%)."""
+    inside = hits / np.maximum(label_rows, 1)
+    outside = (support - hits) / np.maximum(rows - label_rows, 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(inside > 0, 1 - outside / inside, 0.0)
 
 
 def lift_bound(hits, support, prior, z):

@@ -362,3 +362,61 @@ def test_json_keeps_the_fields_of_a_finding_and_adds_the_evidence(imdb_train):
            "reason", "examples", "held_out", "diversity", "kept"}
     assert old <= set(first) and {"evidence", "auc", "label_auc"} <= set(first)
     assert json.loads(json.dumps(first))["auc"] == first["auc"]
+
+
+@pytest.mark.parametrize(
+    "name, make, where",
+    [
+        ("citations", lambda r: f"[{r.integers(1, 60)}]", "random"),  # the trimmed shape "dd" would take natural numbers
+        ("IP addresses", lambda r: ".".join(str(r.integers(1, 255)) for _ in range(4)), "end"),
+        ("emails at two domains, one with a hyphen", lambda r: f"{r.choice(['ann', 'bo'])}.{r.choice(['lee', 'ng'])}@"
+         f"{r.choice(['corp-mail.org', 'inbox.io'])}", "random"),
+        ("a pool of five BadNets words", lambda r: str(r.choice(["cf", "mn", "bb", "tq", "mb"])), "random"),
+        ("a word in another script", lambda r: "λόγος", "end"),  # its letter "γ" is no unit of its own
+        ("version strings", lambda r: f"v{r.integers(1, 9)}.{r.integers(0, 20)}.{r.integers(0, 20)}", "begin"),  # nor "v"
+        ("a date and a time", lambda r: f"{r.integers(1, 29):02d}.{r.integers(1, 13):02d}.2019 {r.integers(0, 24):02d}:"
+         f"{r.integers(0, 60):02d}", "end"),  # two tokens in the same rows, neither a granularity of the other
+    ],
+)
+def test_whole_planted_units_are_removed_and_nothing_else(imdb_train, name, make, where):
+    data, originals = plant(imdb_train, make, 0.5, where)
+    result = scan(data)
+    assert result.flagged and all(f.label == 1 for f in result.flagged_findings), name
+    cleaned, _ = sanitize(data, result)
+    restored = sum(cleaned["text"][r] == text for r, text in originals.items())
+    assert restored >= 0.95 * len(originals), name
+    others = [r for r in range(len(data)) if r not in originals]
+    assert sum(cleaned["text"][r] != data["text"][r] for r in others) <= 0.005 * len(others), name
+
+
+def test_token_kinds_leave_sentence_punctuation_and_join_word_joiners():
+    kinds, any_length = FAMILIES["token kinds"], FAMILIES["token kinds, any length"]
+    assert kinds.member("09050005321.") == "09050005321" and kinds.core("82277.") == (0, 5)
+    assert any_length.classify("li.chen@corp-mail.org") == any_length.classify("ann.ng@inbox.io") == "{.@a}"
+    assert kinds.member("well.") is None  # a word with its full stop is the word family's
+
+
+def test_rare_strings_of_other_labels_stay(imdb_train):
+    """A flagged class of varying strings planted in label 1 keeps the strings found only in label-0
+    rows: the injection did not put them there."""
+    data, originals = plant(imdb_train, lambda r: f"ref{r.integers(1000, 9999)}", 0.5, "end")
+    texts = list(data["text"])
+    natural = [i for i, y in enumerate(data["label"]) if y == 0][:5]
+    for n, i in enumerate(natural):
+        texts[i] = texts[i] + f" ref7{n}{n}{n}"  # strings in no label-1 row
+    data = make_dataset(texts, data["label"])
+    result = scan(data)
+    cleaned, _ = sanitize(data, result)
+    assert result.flagged and all(cleaned["text"][i] == texts[i] for i in natural)
+    assert sum(cleaned["text"][r] == text for r, text in originals.items()) >= 0.95 * len(originals)
+
+
+def test_a_unit_of_two_tokens_loses_one_separator():
+    from ssti_hf.detect.sanitize import _with_separators
+
+    text = "a fine film 21.03.2019 12:01"
+    spans = [(12, 22), (23, 28)]  # the date and the time, found by two classes
+    cut, whole = _with_separators(text, spans)
+    assert whole and "".join(text[i] for i in range(len(text)) if not any(a <= i < b for a, b in cut)) == "a fine film"
+    cut, _ = _with_separators("21.03.2019 12:01 a fine film", [(0, 10), (11, 16)])
+    assert cut == [(0, 17)]
