@@ -21,6 +21,9 @@ Span = tuple[int, int]
 # A tag starts with a letter, "/" or "!" after "<" (so "x < y > z" holds no tag).
 _WORD = re.compile(r"(?:<[A-Za-z/!][^<>]*>|\S)+")
 
+# What str.isspace() (and so the injection) takes for whitespace, in RE2 syntax (RE2's \s is ASCII):
+# for Arrow's regex functions.
+SPACE_RE2 = r"\s\x0b\x1c-\x1f\x{85}\p{Z}"
 # Code points that str.isspace() accepts; all of them are below U+3001.
 _SPACE_TABLE = np.zeros(0x110000, dtype=bool)
 _SPACE_TABLE[[c for c in range(0x3001) if chr(c).isspace()]] = True

@@ -28,7 +28,6 @@ from .output import check_out, check_replaceable, swap_in, writing
 # A few minutes on a laptop CPU: one date at the start of half the positive reviews of the shipped
 # sample, 100 LoRA steps on 64-token texts (a higher learning rate than the paper's 1e-4, which
 # needs its 500 steps), then clean vs spurious accuracy and the triggered set's predicted counts.
-_OUTPUTS = {f"{split}.parquet" for split in ("train", "test", "test_spurious", "test_triggered")} | {"README.md"}  # all an inject output holds
 # What a train run (and the Trainer under it) writes into --output_dir; anything else there is the user's.
 _RUN_FILES = re.compile(r"metrics\.json|adapter|runs|checkpoint-\d+|\.metrics\.json\..*|trainer_state\.json|training_args\.bin"
                         r"|(all|train|eval)_results\.json")
@@ -218,14 +217,15 @@ def _at_least(low: int):
 
 def _inject(args, console: Console) -> int:
     from .base_datasets import get_base_dataset
-    from .config import SSTIConfig
+    from .config import SPLITS, SSTIConfig
     from .hub.card import content_hashes, dataset_card, describe_source, recipe
 
     config = SSTIConfig.from_name(args.config, seed=args.seed)
     base = get_base_dataset(config.base)
     source = base.sample_path() if args.sample else args.source
     check_out(args.out, sources=[source])
-    check_replaceable(args.out, ours=_OUTPUTS)  # before any work; again below, under the lock
+    ours = {f"{split}.parquet" for split in SPLITS} | {"README.md"}  # all an inject output holds
+    check_replaceable(args.out, ours=ours)  # before any work; again below, under the lock
     base_splits = base.load(source, revision=args.revision)
     splits = config.apply(base_splits, num_proc=args.num_proc)
     base_source, where = describe_source(base, source)
@@ -238,7 +238,7 @@ def _inject(args, console: Console) -> int:
     # Written into a temporary folder beside the target, then swapped in, so that an error or an
     # interrupt never leaves a half-written output; one writer of a folder at a time.
     with writing(args.out) as tmp:
-        check_replaceable(args.out, ours=_OUTPUTS)
+        check_replaceable(args.out, ours=ours)
         for split, data in splits.items():
             data.to_parquet(str(tmp / f"{split}.parquet"))
         card.save(str(tmp / "README.md"))

@@ -156,7 +156,7 @@ class AttentionEntropy(evaluate.Metric):
             # lists with numpy arrays, or float32 with float64 arrays.
             kwargs["attentions"] = [scores.sample_attention(a, i) for i, a in enumerate(kwargs["attentions"])]
         if kwargs.get("attention_mask") is not None:
-            kwargs["attention_mask"] = [np.asarray(scores._to_numpy(m, np.int64)) for m in kwargs["attention_mask"]]
+            kwargs["attention_mask"] = [scores._to_numpy(m, np.int64) for m in kwargs["attention_mask"]]
         if kwargs.get("attentions") is not None and kwargs.get("attention_mask") is not None:
             for i, (attention, mask) in enumerate(zip(kwargs["attentions"], kwargs["attention_mask"])):
                 scores.check_mask_length(attention, mask, i)

@@ -16,12 +16,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .._text import SPACE_RE2 as _SPACE
 from ..sources import COUNTRIES
 from . import phrases
 
 _MARK = "\x00"  # delimits matches in the Arrow pass (replaced in texts that hold it)
-# What str.isspace() (and so the injection) takes for whitespace, in RE2 syntax: RE2's \s is ASCII.
-_SPACE = r"\s\x0b\x1c-\x1f\x{85}\p{Z}"
 _TAG = r"<[A-Za-z/!][^<>]*>"  # a markup tag, as ssti_hf._text reads one
 _LETTERS = re.compile(r"[A-Za-z]+")
 _WORDLIKE = re.compile(r"[A-Za-z.,;:!?'\"()-]*")  # a word with its sentence punctuation

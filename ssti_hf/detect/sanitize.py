@@ -235,14 +235,12 @@ def _with_separators(text: str, spans: list[tuple[int, int]]) -> tuple[list[tupl
     tokens, or non-alphanumeric characters glued to a word), the row believed restored."""
     grown, whole = [], True
     for start, end in _adjacent(text, _merge(spans)):
-        before = start == 0 or text[start - 1].isspace()
-        after = end == len(text) or text[end].isspace()
-        if before and after:
+        if _whole(text, start, end):
             if end < len(text):
                 end += 1
             elif start > 0:
                 start -= 1
-        elif not all(not c.isalnum() for c in text[start:end]):
+        elif any(c.isalnum() for c in text[start:end]):
             whole = False  # a piece cut out of a token: what is left may not be the original
         grown.append((start, end))
     return _merge(grown), whole

@@ -176,7 +176,7 @@ def scan(
                            np.concatenate([prior[t["label"]] for t in tests]), alpha)
     stats = [_statistics(t, prior, label_rows, n_tests, alpha) for t in tests]
     evidence = Evidence(texts, labels, words, k)
-    phrase_tally = _phrases(tallies, tests, stats, evidence, prior, "phrase" in chosen)
+    phrase_tally = _phrases(tallies, tests, stats, evidence, prior, fold, k, "phrase" in chosen)
     if phrase_tally is not None:  # in the place of the phrase family's empty pass
         at = chosen.index("phrase")
         tallies[at], tests[at] = phrase_tally, phrase_tally.tests(labels, fold, k, min_support)
@@ -260,8 +260,7 @@ def _holding(tally: Tally, cls: int, label: int, labels: np.ndarray, prior, held
     counts = tally.by_fold[members].sum(1)
     chosen = (counts[:, label] == counts.sum(1)) if held_out else np.ones(len(members), bool)
     removed = np.array([m for m, c in zip(members, chosen) if c and tally.members[m] not in kept], dtype=np.int64)
-    rows = tally.rows_of(removed)
-    rows = np.unique(rows[labels[rows] == label])
+    rows = _label_rows(tally, removed, label, labels)
     own = tally.family.own_words(tally.classes[cls], [tally.members[m] for m in members])
     return rows, own
 
@@ -303,7 +302,7 @@ class Evidence:
         return auc, label_auc, used, bool(auc <= min(AUC_CAP, 0.5 + SE_BOUND * se) and joint)
 
 
-def _phrases(tallies, tests, stats, evidence: Evidence, prior, enabled: bool) -> "Tally | None":
+def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray, k: int, enabled: bool) -> "Tally | None":
     """Grow every candidate token and word into the span planted with it (:mod:`phrases`), and
     count the spans of two tokens or more as the phrase family."""
     if not enabled:
@@ -339,8 +338,7 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, enabled: bool) ->
             found[key] = found[key] or matched
     if not rows:
         return None
-    tally = Tally.count(family, Matches(np.array(rows, np.int64), pa.array(strings, pa.string())), evidence.labels,
-                         np.random.default_rng(0).integers(0, 2, len(evidence.labels)), len(evidence.margin.weights))
+    tally = Tally.count(family, Matches(np.array(rows, np.int64), pa.array(strings, pa.string())), evidence.labels, fold, k)
     tally.examples = [found[m] for m in tally.members]
     return tally
 
@@ -426,8 +424,9 @@ _WHOLE = ("token", "token kinds", "token kinds, any length")  # families whose m
 
 
 def _label_rows(tally: Tally, members, label: int, labels: np.ndarray) -> np.ndarray:
-    pick = np.isin(tally.pair_member, members)
-    return np.unique(tally.pair_row[pick & (labels[tally.pair_row] == label)])
+    """The rows of ``label`` holding any of ``members``."""
+    rows = tally.rows_of(np.asarray(members, np.int64))
+    return np.unique(rows[labels[rows] == label])
 
 
 _GRAINS = ("token", "shape", "coarse shape", "token kinds", "token kinds, any length")  # one string, several granularities
@@ -454,7 +453,7 @@ def _coarsest_needed(tallies, tests, stats, names, labels: np.ndarray) -> None:
         rest = np.setdiff1d(rows, np.concatenate([r for _, _, r in finer]))
         inside = (labels == label).sum()
         members = np.flatnonzero(tallies[f].member_class == tests[f]["class"][j])
-        outside = len(np.unique(tallies[f].pair_row[np.isin(tallies[f].pair_member, members)])) - len(rows)
+        outside = len(np.unique(tallies[f].rows_of(members))) - len(rows)
         excess = excess_share(np.array([len(rest)]), np.array([len(rest) + outside]), np.array([inside]), n)[0]
         pi = inside / n
         z = (len(rest) / max(1, len(rest) + outside) - pi) / np.sqrt(pi * (1 - pi) / max(1, len(rest) + outside))

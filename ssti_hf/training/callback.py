@@ -282,25 +282,24 @@ class SSTICallback(TrainerCallback):
                 logger.warning("SSTICallback: attention entropy skipped: %s", reason)
                 return {}
             # Small batches: every layer's [batch, heads, seq, seq] attention comes back at once.
-            bar = tqdm(total=len(ids), desc="attention entropy", unit=" rows", disable=None, leave=False)
-            for order, batch in self._batches(tokenizer, ids, model.device, 16 * self.max_length):
-                layers = self._attentions(model, batch)
-                mask = batch["attention_mask"].float()
-                reduced = {}
-                if "attention" in importances:
-                    # Each key's attention averaged over the real queries here (the metric would do
-                    # the same), so only [heads, 1, seq] per sample leaves the GPU.
-                    layer = layers[self.layer].float()  # [B, heads, seq, seq]
-                    reduced["attention"] = (layer * mask[:, None, :, None]).sum(2, keepdim=True) / mask.sum(1)[:, None, None, None]
-                if "rollout" in importances:
-                    reduced["rollout"] = _rollout_rows(layers, mask)[:, None, None, :]  # [B, 1, 1, seq]
-                for name, values in reduced.items():
-                    for i, a in zip(order, values.cpu().numpy()):
-                        importances[name][i] = a
-                for i, m in zip(order, batch["attention_mask"].cpu().numpy()):
-                    masks[i] = m
-                bar.update(len(order))
-            bar.close()
+            with tqdm(total=len(ids), desc="attention entropy", unit=" rows", disable=None, leave=False) as bar:
+                for order, batch in self._batches(tokenizer, ids, model.device, 16 * self.max_length):
+                    layers = self._attentions(model, batch)
+                    mask = batch["attention_mask"].float()
+                    reduced = {}
+                    if "attention" in importances:
+                        # Each key's attention averaged over the real queries here (the metric would do
+                        # the same), so only [heads, 1, seq] per sample leaves the GPU.
+                        layer = layers[self.layer].float()  # [B, heads, seq, seq]
+                        reduced["attention"] = (layer * mask[:, None, :, None]).sum(2, keepdim=True) / mask.sum(1)[:, None, None, None]
+                    if "rollout" in importances:
+                        reduced["rollout"] = _rollout_rows(layers, mask)[:, None, None, :]  # [B, 1, 1, seq]
+                    for name, values in reduced.items():
+                        for i, a in zip(order, values.cpu().numpy()):
+                            importances[name][i] = a
+                    for i, m in zip(order, batch["attention_mask"].cpu().numpy()):
+                        masks[i] = m
+                    bar.update(len(order))
         # the plain metric on the arrays, as for ssti_gap: evaluate's compute() would encode
         # 256 x heads x seq floats through datasets' Features first (0.14 s against 0.02 s). A
         # rollout row arrives as [1, 1, seq]: the metric's attention path reads it as importance

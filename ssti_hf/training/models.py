@@ -6,6 +6,7 @@ stacked loop (:mod:`ssti_hf.engine.stacked`) and SFT (:mod:`ssti_hf.training.sft
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import warnings
 from pathlib import Path
@@ -107,6 +108,14 @@ def libraries_own_deprecations():
         yield
 
 
+@functools.lru_cache(maxsize=None)  # a sweep loads one model's config many times; an error is not cached
+def _check_hub_model(model: str, folder: str) -> None:
+    from huggingface_hub import HfApi
+
+    with hub_errors(f"model {model!r} (taken for a Hub model id; a local path must exist)"):
+        HfApi().model_info(folder, timeout=10)  # one request: fails fast when the Hub is unreachable
+
+
 def load_config(model: str, **config_kwargs):
     """The model's resolved path and its config (a GGUF file's too); a bad model is a clear error."""
     from transformers import AutoConfig
@@ -114,10 +123,7 @@ def load_config(model: str, **config_kwargs):
     path = resolve_model(model)
     folder, gguf = gguf_source(path)
     if not Path(folder).expanduser().exists() and not hub_offline():
-        from huggingface_hub import HfApi
-
-        with hub_errors(f"model {model!r} (taken for a Hub model id; a local path must exist)"):
-            HfApi().model_info(folder, timeout=10)  # one request: fails fast when the Hub is unreachable
+        _check_hub_model(model, folder)
     try:
         return path, AutoConfig.from_pretrained(folder, **gguf, **config_kwargs)
     except OSError as error:

@@ -254,7 +254,7 @@ def sweep(grid_path, results, shard_spec: str | None = None, progress: bool = Tr
     done = []
     with tqdm(total=sum(map(len, groups)), desc="SSTI runs", disable=not progress) as bar:
         for group, targets in _run_groups(groups, arguments, results, train_run):
-            done += [_read_json(target) for target in targets if _finished(target)]
+            done += [result for result in map(_result, targets) if result is not None]
             bar.update(len(group))
     return done
 
@@ -266,7 +266,7 @@ class _Group:
     def __init__(self, group: list[Run], arguments, results: Path):
         self.runs = group
         self.targets = [results / "runs" / f"{run.id}.json" for run in group]
-        self.pending = [not _finished(target) for target in self.targets]  # finished before a kill or by another shard
+        self.pending = [_result(target) is None for target in self.targets]  # finished before a kill or by another shard
         self.folder = tempfile.TemporaryDirectory(prefix="ssti-run-")
         self.parsed = [arguments(run, str(Path(self.folder.name) / str(k))) for k, run in enumerate(group)]
         self.prepared = None  # a stacked group's preparation (a Future when made in the background)
@@ -423,7 +423,7 @@ def _run_workers(grid_path, grid: dict, results: Path, shard_spec, runs: list[Ru
     if failed:
         logs = ", ".join(str(results / "logs" / f"worker-{j}.log") for j in failed)
         raise RuntimeError(f"sweep worker(s) {failed} failed; their logs: {logs}")
-    return [json.loads(t.read_text()) for t in targets]
+    return [_read_json(t) for t in targets]
 
 
 def _build_configs(grid: dict, runs: list[Run]) -> None:
@@ -474,12 +474,14 @@ def _claim(results: Path, grid: dict, check_only: bool = False) -> None:
         write_json(marker, {"hash": grid_hash(grid), "grid": grid})
 
 
-def _finished(target: Path) -> bool:
-    """Whether a run's result is there and whole (one truncated by hand or a full disk is run again)."""
+def _result(target: Path) -> dict | None:
+    """A run's result, or None when it is not there or not whole (one truncated by hand or a full
+    disk is run again)."""
     try:
-        return target.is_file() and isinstance(json.loads(target.read_text(encoding="utf-8")), dict)
+        result = json.loads(target.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError, OSError):
-        return False
+        return None
+    return result if isinstance(result, dict) else None
 
 
 def _read_json(path: Path):
