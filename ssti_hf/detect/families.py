@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from abc import ABC, abstractmethod
+from collections import Counter
 from typing import NamedTuple
 
 import numpy as np
@@ -74,12 +75,14 @@ class Family(ABC):
     ``held_out``: also test each class on its held-out label-exclusive members (pointless when a
     class is one member).
     ``concrete``: every match is its own member and class, as found (no Python pass over them).
+    ``reads_words``: ``find`` also takes ``words=``, the word family's matches in the same texts.
     """
 
     name: str
     natural: bool = False
     held_out: bool = True
     concrete: bool = False
+    reads_words: bool = False
 
     @abstractmethod
     def find(self, texts: pa.Array, offsets: bool = False) -> Matches:
@@ -371,6 +374,57 @@ class TokenKindsAnyLengthFamily(TokenKindsFamily):
         return kinds(member.translate(_JOINERS)).split("x")[0]
 
 
+class OneOffCapitalsFamily(TokenKindsFamily):
+    """Runs of letters and digits with two capitals or more (``QXFTA``, ``X7K2P9``, ``aZkQx``) whose
+    exact string occurs at most :attr:`most` times in the data and is never written otherwise, by
+    kinds and length, capitals and digits one kind (``{Ad}x6``: a random id's draws fall either
+    way). Codes drawn at random are nearly all one-off; natural capitals recur (``DVD``) or are words
+    shouted (``HILARIOUS``, also written "hilarious"). One-off is a property of the data searched,
+    so the scan and sanitize of the same rows find the same members."""
+
+    name = "one-off capitals"
+    held_out = False  # a one-off string is never counted in the other half
+    reads_words = True
+    most = 2  # occurrences at most: random codes of a small space (26 ** 3) repeat now and then
+    pattern = rf"[^{_SPACE}<>]*[A-Z][^{_SPACE}<>]*[A-Z][^{_SPACE}<>]*"  # two capitals; markup tags cut off
+    _SHAPE = r"(?:[a-z0-9]*[A-Z]){2}[A-Za-z0-9]*"
+
+    def find(self, texts, offsets=False, words: Matches | None = None):
+        found = _arrow_matches(texts, self.pattern, offsets)
+        stripped = pc.utf8_rtrim(found.strings, characters=self.end)
+        shaped = pc.match_substring_regex(stripped, f"^{self._SHAPE}$").to_numpy(zero_copy_only=False)
+        encoded = pc.dictionary_encode(stripped.filter(pa.array(shaped)))
+        code = encoded.indices.to_numpy(zero_copy_only=False)
+        count = np.bincount(code, minlength=len(encoded.dictionary))
+        one_off = count <= self.most
+        # and never written otherwise: "HILARIOUS" shouted once is the word "hilarious"
+        strings = encoded.dictionary.to_pylist()
+        written = Counter()
+        for i in np.flatnonzero(one_off):
+            written[strings[i].lower()] += int(count[i])
+        if written:
+            lowered = list(written)
+            words = WordFamily().find(texts) if words is None else words  # every word, lowercased
+            seen = pc.index_in(words.strings, pa.array(lowered)).drop_null().to_numpy(zero_copy_only=False)
+            anyhow = dict(zip(lowered, np.bincount(seen, minlength=len(lowered))))
+            one_off &= np.array([written[t.lower()] >= anyhow.get(t.lower(), 0) for t in strings], bool)
+        keep = np.flatnonzero(shaped)[one_off[code]]
+        return Matches(found.rows[keep], found.strings.take(pa.array(keep, pa.int64())),
+                       None if found.starts is None else found.starts[keep])
+
+    def member(self, match):
+        token = match.rstrip(self.end)
+        return token if re.fullmatch(self._SHAPE, token) else None
+
+    def classify(self, member):
+        if member.upper() == member:  # no lowercase: capitals and digits, one kind
+            return "{Ad}x" + str(len(member))
+        return kinds(member)
+
+    def describe(self, key):
+        return f"one-off capitals made of {key}"
+
+
 class CharacterFamily(UnusualCharacterFamily):
     """Every non-ASCII character (with its modifiers), each its own class: any script, invisible
     format characters, emoji (shares the unusual-character matches)."""
@@ -444,6 +498,7 @@ register_family(WordPairFamily())
 register_family(TokenFamily())
 register_family(TokenKindsFamily())
 register_family(TokenKindsAnyLengthFamily())
+register_family(OneOffCapitalsFamily())
 register_family(CharacterFamily())
 register_family(PhraseFamily())
 

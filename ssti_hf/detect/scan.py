@@ -44,7 +44,7 @@ from . import phrases
 from .evidence import FOLDS, Content, LabelMargin, auc_se
 from .families import _LETTERS, FAMILIES, Matches, coarse_shape, searchable
 from .statistics import (
-    ALPHA, AUC_CAP, EXAMPLES, GATE_LIFT, KEEP_COMMON, KEEP_MARGIN, MIN_DIVERSITY, MIN_EXCESS, MIN_SHARE, MIN_SUPPORT, SE_BOUND, Tally, encode,
+    ALPHA, AUC_CAP, EXAMPLES, GATE_LIFT, KEEP_COMMON, KEEP_MARGIN, MIN_DIVERSITY, MIN_EXCESS, MIN_SHARE, MIN_SUPPORT, RESIDUAL_EXCESS, SE_BOUND, Tally, encode,
     excess_share, lift_bound, pair_tally, tarone_tests, wilson_lower,
 )
 
@@ -159,11 +159,11 @@ def scan(
             raise ValueError(f"unknown family {name!r}; registered: {', '.join(FAMILIES)}")
     found, encoded = {}, {}  # families with one pattern (shape, coarse shape) share their matches
     tallies = {}
-    for name in dict.fromkeys(chosen + ["word"]):  # words are also the content of the evidence test
+    for name in dict.fromkeys(["word"] + chosen):  # words are also the content of the evidence test
         family = FAMILIES[name]
         key = getattr(family, "pattern", family.name)
-        if key not in found:
-            found[key] = family.find(texts)
+        if key not in found:  # a family that reads the words (one-off capitals) gets them found once
+            found[key] = family.find(texts, words=found[FAMILIES["word"].pattern]) if family.reads_words else family.find(texts)
             encoded[key] = encode(found[key])
         if getattr(family, "pairs", False):
             tallies[name] = pair_tally(family, found[key], encoded[key], labels, fold, k, min_support)
@@ -183,6 +183,7 @@ def scan(
         stats[at] = _statistics(tests[at], prior, label_rows, n_tests, alpha)
     with threadpool_limits(1):  # small matrices: BLAS threads cost more than they give
         _decide(tallies, tests, stats, evidence, prior)
+    _grown_from_flagged(tallies, tests, stats, evidence.labels, prior)
     _subsume(tallies, tests, stats, labels)
     findings = []
     for tally, test, st in zip(tallies, tests, stats):
@@ -226,7 +227,7 @@ def _statistics(test: dict, prior, label_rows: np.ndarray, n_tests: int, alpha: 
     candidate &= ~test["held_out"] | (test["diversity"] >= MIN_DIVERSITY)
     return dict(hits=hits, z=z, p_value=p_value, score=score, candidate=candidate, share=share, excess=excess,
                 auc=np.full(n, np.nan), label_auc=np.full(n, np.nan), rows_used=np.zeros(n, np.int64),
-                flagged=np.zeros(n, bool), part_of=[None] * n, alpha=alpha, n_tests=n_tests)
+                flagged=np.zeros(n, bool), part_of=[None] * n, evidence_of=[None] * n, alpha=alpha, n_tests=n_tests)
 
 
 def _decide(tallies, tests, stats, evidence: "Evidence", prior) -> None:
@@ -244,11 +245,43 @@ def _decide(tallies, tests, stats, evidence: "Evidence", prior) -> None:
         exclude = set(own)
         for _, _, other_label, rows, words in found:
             expected = len(holding) * len(rows) / max(1, size)
-            if other_label == label and rows is not holding and expected >= 5 and len(np.intersect1d(holding, rows)) < 0.1 * expected:
+            if other_label == label and rows is not holding and expected >= 2 and len(np.intersect1d(holding, rows)) <= 0.1 * expected:
                 exclude |= words
         result = evidence.test(holding, label, exclude)
         if result is not None:
             st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
+
+
+def _grown_from_flagged(tallies, tests, stats, labels: np.ndarray, prior) -> None:
+    """A phrase grown around a flagged word or token, in (nearly) the same rows of the label, is
+    that planted unit with its planted neighbours (``<d> kg`` around ``kg``): the anchor's evidence
+    is its evidence. Tested again on its own, a few rows more or less can move a noisy AUC across
+    the bound, flagging the word and leaving the number beside it."""
+    names = [t.family.name for t in tallies]
+    if "phrase" not in names:
+        return
+    p = names.index("phrase")
+    anchors = []  # (label, words or token, rows, family index, test index)
+    for family in ("word", "token"):
+        if family in names:
+            f = names.index(family)
+            for j in np.flatnonzero(stats[f]["flagged"]):
+                label = int(tests[f]["label"][j])
+                rows, _ = _holding(tallies[f], tests[f]["class"][j], label, labels, prior)
+                anchors.append((label, tallies[f].classes[tests[f]["class"][j]], family, rows, f, j))
+    for i in np.flatnonzero(stats[p]["candidate"] & ~stats[p]["flagged"]):
+        label = int(tests[p]["label"][i])
+        slots = phrases.decode(tallies[p].classes[tests[p]["class"][i]])
+        literals = [v for kind, v in slots if kind == "literal"]
+        words = {w.lower() for v in literals for w in _LETTERS.findall(v)}
+        mine, _ = _holding(tallies[p], tests[p]["class"][i], label, labels, prior)
+        for a_label, key, family, rows, f, j in anchors:
+            inside = key in words if family == "word" else key in literals
+            if a_label == label and inside and len(np.intersect1d(mine, rows)) >= 0.9 * max(len(rows), len(mine)):
+                for name in ("auc", "label_auc", "rows_used", "flagged"):
+                    stats[p][name][i] = stats[f][name][j]
+                stats[p]["evidence_of"][i] = tallies[f].family.describe(key)
+                break
 
 
 def _holding(tally: Tally, cls: int, label: int, labels: np.ndarray, prior, held_out: bool = False):
@@ -452,15 +485,26 @@ def _coarsest_needed(tallies, tests, stats, names, labels: np.ndarray) -> None:
             continue
         rest = np.setdiff1d(rows, np.concatenate([r for _, _, r in finer]))
         inside = (labels == label).sum()
-        members = np.flatnonzero(tallies[f].member_class == tests[f]["class"][j])
-        outside = len(np.unique(tallies[f].rows_of(members))) - len(rows)
+        # the strings no finer class holds ("$5.23" beside flagged "$dd.dd"), and their rows elsewhere
+        members = [m for m in np.flatnonzero(tallies[f].member_class == tests[f]["class"][j])
+                   if not any(_holds(tallies[g], tests[g]["class"][i], tallies[f].members[m]) for g, i, _ in finer)]
+        found = tallies[f].rows_of(np.asarray(members, np.int64))
+        outside = len(np.unique(found[labels[found] != label]))
         excess = excess_share(np.array([len(rest)]), np.array([len(rest) + outside]), np.array([inside]), n)[0]
         pi = inside / n
         z = (len(rest) / max(1, len(rest) + outside) - pi) / np.sqrt(pi * (1 - pi) / max(1, len(rest) + outside))
-        significant = ndtr(-z) * stats[f]["n_tests"] < stats[f]["alpha"]
-        if excess < MIN_EXCESS or not significant:  # natural strings of the label ("ü" in SMS ham) need no coarse class
+        # a follow-up question on a class already flagged: corrected over the follow-ups, not every test
+        significant = ndtr(-z) * len(flagged) < stats[f]["alpha"]
+        # the coarse class removes the natural strings of its rest too: at most RESIDUAL_EXCESS's complement of them
+        if excess < RESIDUAL_EXCESS or not significant:  # natural strings of the label ("ü" in SMS ham) need no coarse class
             g, i, _ = max(finer, key=lambda x: len(x[2]))
             stats[f]["flagged"][j], stats[f]["part_of"][j] = False, tallies[g].family.describe(tallies[g].classes[tests[g]["class"][i]])
+
+
+def _holds(tally: Tally, cls: int, string: str) -> bool:
+    """Whether a class of ``tally`` holds ``string`` (a member of another family's class)."""
+    member = tally.family.member(string)
+    return member is not None and tally.family.classify(member) == tally.classes[cls]
 
 
 def _within(fine: Tally, fine_class: int, coarse: Tally, coarse_class: int) -> bool:
@@ -608,6 +652,8 @@ def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, va
         evidence = (f"{independent}: AUC {auc:.2f} (words of its label's rows predicting it, {int(st['rows_used'][i])} rows, "
                     f"3-fold ridge classifier, its own words left out), label AUC {label_auc:.2f} (how strongly "
                     f"its rows' words say label {value}; 0.5 for rows picked at random)")
+        if st["evidence_of"][i]:
+            evidence += f", the test of the flagged {st['evidence_of'][i]}, which it is grown around, in the same rows"
         why.append(evidence)
     if flagged:
         why.append(f"flagged: planted, {purity:.1%} of its rows in label {value} and {max(0.0, st['excess'][i]):.1%} of those beyond "
@@ -625,6 +671,9 @@ def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, va
                    f"label-{value} rows (planted: under {1 - MIN_EXCESS + 0.05 * held_out:.0%})")
     elif st["share"][i] < MIN_SHARE:
         why.append(f"not flagged: in {st['share'][i]:.1%} of label-{value} rows, under {MIN_SHARE:.0%}")
+    elif score < GATE_LIFT:
+        why.append(f"not flagged: too few rows for a label of this prior, its purity's lower bound (at the corrected level) "
+                   f"{score:.2f} of the way from the prior to 1, under {GATE_LIFT}")
     elif np.isnan(auc) and np.isnan(label_auc):
         why.append("not flagged: too few rows to test whether it comes with its content")
     else:

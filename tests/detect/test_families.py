@@ -73,3 +73,17 @@ def test_phrases_sharing_a_first_literal_are_located_like_a_search_of_every_row(
         expected = [(row, m.start(), m.end(), m.group()) for row, text in enumerate(texts) for m in regex.finditer(text)]
         assert located[key] == expected and expected
     assert np.array_equal([r for r, *_ in located[keys[0]]], [1, 1, 3])
+
+
+def test_one_off_capitals_are_codes_not_shouted_words_or_acronyms():
+    family = FAMILIES["one-off capitals"]
+    texts = pa.array(["QXZTV is a code. HILARIOUS film", "it was hilarious, on DVD", "DVD again, and DVD", "WqKzp. TheEnd",
+                      "<B>AB</B> X7K2P9", "MP3 or MP3 or MP3"])
+    found = family.find(texts)
+    members = [family.member(s) for s in found.strings.to_pylist()]
+    # "HILARIOUS" is the word "hilarious" shouted; "DVD" and "MP3" recur; "TheEnd" has two capitals and is one-off
+    assert sorted(members) == ["AB", "QXZTV", "TheEnd", "WqKzp", "X7K2P9"]
+    # a random id's draws with and without digits are one class
+    assert family.classify("QXZTV") == "{Ad}x5" == family.classify("X7K2P") and family.classify("WqKzp") == "{Aa}x5"
+    with_offsets = family.find(texts, offsets=True)
+    assert [texts[int(r)].as_py()[s:s + 5] for r, s in zip(with_offsets.rows, with_offsets.starts)][:1] == ["QXZTV"]

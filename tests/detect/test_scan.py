@@ -333,6 +333,9 @@ def plant(data, make, rate, where="random", label=1, glued=False, seed=0):
         ("a fixed sentence", lambda r: "I saw it on a rainy Sunday with my uncle.", 0.1, "random", False),
         ("a zero-width space glued to a word", lambda r: "\u200b", 0.25, "random", True),
         ("emails", lambda r: f"{r.choice(['ann', 'bo', 'cy'])}.{r.choice(['lee', 'ng', 'ortiz'])}@mail.example", 0.25, "end", False),
+        ("random capital codes", lambda r: "".join(r.choice(list("ABCDEFGHIJKLMNOPQRSTUVWXYZ"), 5)), 0.25, "end", False),
+        # the number beside its unit goes with it: the phrase has the word's evidence
+        ("a weight", lambda r: f"{r.integers(1, 500)} kg", 0.1, "begin", False),
     ],
 )
 def test_a_family_nobody_listed_is_found_and_its_rows_restored(imdb_train, name, make, rate, where, glued):
@@ -373,6 +376,8 @@ def test_json_keeps_the_fields_of_a_finding_and_adds_the_evidence(imdb_train):
          f"{r.choice(['corp-mail.org', 'inbox.io'])}", "random"),
         ("a pool of five BadNets words", lambda r: str(r.choice(["cf", "mn", "bb", "tq", "mb"])), "random"),
         ("a word in another script", lambda r: "λόγος", "end"),  # its letter "γ" is no unit of its own
+        # "$5.23" beside "$52.30": the coarse class is needed for the rows the finer one misses
+        ("prices of one or two digits", lambda r: f"${r.integers(1, 99)}.{r.integers(0, 99):02d}", "begin"),
         ("version strings", lambda r: f"v{r.integers(1, 9)}.{r.integers(0, 20)}.{r.integers(0, 20)}", "begin"),  # nor "v"
         ("a date and a time", lambda r: f"{r.integers(1, 29):02d}.{r.integers(1, 13):02d}.2019 {r.integers(0, 24):02d}:"
          f"{r.integers(0, 60):02d}", "end"),  # two tokens in the same rows, neither a granularity of the other
