@@ -44,7 +44,7 @@ from . import phrases
 from .evidence import FOLDS, Content, LabelMargin, auc_se
 from .families import _LETTERS, FAMILIES, Matches, coarse_shape, searchable
 from .statistics import (
-    ALPHA, AUC_CAP, EXAMPLES, GATE_LIFT, KEEP_COMMON, KEEP_MARGIN, MIN_DIVERSITY, MIN_EXCESS, MIN_SHARE, MIN_SUPPORT, RESIDUAL_EXCESS, SE_BOUND, Tally, encode,
+    ALPHA, AUC_CAP, EXAMPLES, GATE_LIFT, KEEP_COMMON, KEEP_MARGIN, MIN_DIVERSITY, MIN_EXCESS, MIN_SHARE, MIN_SUPPORT, POOL_WORDS, RESIDUAL_EXCESS, SE_BOUND, Tally, encode,
     excess_share, lift_bound, pair_tally, tarone_tests, wilson_lower,
 )
 
@@ -183,7 +183,8 @@ def scan(
         stats[at] = _statistics(tests[at], prior, label_rows, n_tests, alpha)
     with threadpool_limits(1):  # small matrices: BLAS threads cost more than they give
         _decide(tallies, tests, stats, evidence, prior)
-    _grown_from_flagged(tallies, tests, stats, evidence.labels, prior)
+        _grown_from_flagged(tallies, tests, stats, evidence.labels, prior)
+        _pools(tallies, tests, stats, evidence, prior)
     _subsume(tallies, tests, stats, labels)
     findings = []
     for tally, test, st in zip(tallies, tests, stats):
@@ -225,7 +226,17 @@ def _statistics(test: dict, prior, label_rows: np.ndarray, n_tests: int, alpha: 
     # a held-out test picks a label's exclusive strings: a family of many (country names), not a
     # few natural ones whose values follow the label (IMDB's ratings 1/10 ... 4/10: effectively 6)
     candidate &= ~test["held_out"] | (test["diversity"] >= MIN_DIVERSITY)
-    return dict(hits=hits, z=z, p_value=p_value, score=score, candidate=candidate, share=share, excess=excess,
+    # a class whose exclusive strings say one label in some rows and another label in others is a
+    # value (IMDB's ratings: 1/10-4/10 negative, 7/10-9/10 positive), not strings planted in one label
+    both_ways = np.zeros(n, bool)
+    if n:
+        says = test["held_out"] & (z >= -ndtri(alpha))  # each test on its own, one-sided at alpha
+        by_class = {}
+        for i in np.flatnonzero(says):
+            by_class.setdefault(int(test["class"][i]), set()).add(int(label[i]))
+        both_ways = test["held_out"] & np.array([len(by_class.get(int(c), ())) >= 2 for c in test["class"]], bool)
+        candidate &= ~both_ways
+    return dict(hits=hits, z=z, p_value=p_value, score=score, candidate=candidate, share=share, excess=excess, both_ways=both_ways,
                 auc=np.full(n, np.nan), label_auc=np.full(n, np.nan), rows_used=np.zeros(n, np.int64),
                 flagged=np.zeros(n, bool), part_of=[None] * n, evidence_of=[None] * n, alpha=alpha, n_tests=n_tests)
 
@@ -250,6 +261,55 @@ def _decide(tallies, tests, stats, evidence: "Evidence", prior) -> None:
         result = evidence.test(holding, label, exclude)
         if result is not None:
             st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
+
+
+def _pools(tallies, tests, stats, evidence: "Evidence", prior) -> None:
+    """A pool of planted words, one per row (BadNets' ``cf``, ``mn``, ``bb``, ``tq``, ``mb``), splits
+    its rows: each word alone can be too rare for the lift gate. Words of one label that are
+    significant, beyond the other labels' rate and independent of content on their own (the
+    evidence test, at their few rows), and that never share a row where chance would have them
+    share some, are tested as one class: the lift gate on their rows together, then the evidence
+    with their words left out. Natural label words that pass alone at few rows fail together
+    (sport names, business words of BBC: content AUC 0.70-0.82 as pools)."""
+    names = [t.family.name for t in tallies]
+    if "word" not in names:
+        return
+    w = names.index("word")
+    tally, test, st = tallies[w], tests[w], stats[w]
+    labels = evidence.labels
+    z_crit = -ndtri(st["alpha"] / st["n_tests"])
+    beyond = (st["excess"] >= MIN_EXCESS) | (st["hits"] >= MIN_EXCESS * test["support"])
+    for label in np.unique(test["label"]):
+        size = int((labels == label).sum())
+        chosen = np.flatnonzero((test["label"] == label) & ~test["held_out"] & (st["p_value"] < st["alpha"]) & beyond
+                                & (st["flagged"] | ~st["candidate"]))
+        chosen = chosen[np.argsort(-test["support"][chosen], kind="stable")][:POOL_WORDS]
+        pool, union, expected = [], np.zeros(0, np.int64), 0.0
+        for i in chosen:
+            rows, own = _holding(tally, test["class"][i], int(label), labels, prior)
+            if len(np.intersect1d(rows, union)) > 0.1 * len(rows) * len(union) / size:
+                continue
+            alone = (st["auc"][i], st["label_auc"][i], st["rows_used"][i], True) if st["flagged"][i] else evidence.test(rows, int(label), own)
+            if alone is None or not alone[3]:
+                continue
+            expected += len(rows) * len(union) / size
+            pool.append(i)
+            union = np.union1d(union, rows)
+        if len(pool) < 2 or expected < 1 or st["flagged"][pool].all():
+            continue  # "never share a row" says little where chance would share under 1 row
+        members = [m for i in pool for m in np.flatnonzero(tally.member_class == test["class"][i])]
+        support = len(np.unique(tally.rows_of(np.asarray(members, np.int64))))
+        if lift_bound(np.array([len(union)]), np.array([support]), prior[label], z_crit)[0] < GATE_LIFT:
+            continue
+        words = {tally.classes[test["class"][i]] for i in pool}
+        result = evidence.test(union, int(label), words)
+        if result is None or not result[3]:
+            continue
+        described = ", ".join(sorted(repr(x) for x in words))
+        for i in pool:
+            if not st["flagged"][i]:
+                st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
+                st["evidence_of"][i] = f"the test of a pool of {len(pool)} words that never share a row ({described}), together"
 
 
 def _grown_from_flagged(tallies, tests, stats, labels: np.ndarray, prior) -> None:
@@ -280,7 +340,7 @@ def _grown_from_flagged(tallies, tests, stats, labels: np.ndarray, prior) -> Non
             if a_label == label and inside and len(np.intersect1d(mine, rows)) >= 0.9 * max(len(rows), len(mine)):
                 for name in ("auc", "label_auc", "rows_used", "flagged"):
                     stats[p][name][i] = stats[f][name][j]
-                stats[p]["evidence_of"][i] = tallies[f].family.describe(key)
+                stats[p]["evidence_of"][i] = f"the test of the flagged {tallies[f].family.describe(key)}, which it is grown around, in the same rows"
                 break
 
 
@@ -653,7 +713,7 @@ def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, va
                     f"3-fold ridge classifier, its own words left out), label AUC {label_auc:.2f} (how strongly "
                     f"its rows' words say label {value}; 0.5 for rows picked at random)")
         if st["evidence_of"][i]:
-            evidence += f", the test of the flagged {st['evidence_of'][i]}, which it is grown around, in the same rows"
+            evidence += f", {st['evidence_of'][i]}"
         why.append(evidence)
     if flagged:
         why.append(f"flagged: planted, {purity:.1%} of its rows in label {value} and {max(0.0, st['excess'][i]):.1%} of those beyond "
@@ -664,6 +724,9 @@ def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, va
         why.append(f"not flagged on its own: part of the flagged {st['part_of'][i]}")
     elif st["p_value"][i] >= st["alpha"]:
         why.append("not flagged: not significant")
+    elif held_out and st["both_ways"][i]:
+        why.append("not flagged: its strings say different labels (some only in one label's rows, others only in "
+                   "another's: a value such as a rating, not strings planted in one label)")
     elif held_out and diversity < MIN_DIVERSITY:
         why.append(f"not flagged: a held-out test of effectively {diversity:.1f} strings, under {MIN_DIVERSITY}")
     elif st["excess"][i] < MIN_EXCESS - 0.05 * held_out and purity < MIN_EXCESS - 0.05 * held_out:

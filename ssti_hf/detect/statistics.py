@@ -19,6 +19,7 @@ GATE_LIFT = 0.4  # candidates: with confidence (Bonferroni), at least 40% of the
 MIN_EXCESS = 0.95  # candidates: at least 95% of their label's rows beyond the other labels' rate (IMDB: "must see" 86%, "10/10" 90%); 90% held out
 MIN_DIVERSITY = 3  # a held-out test is a candidate for a family of effectively this many strings (fewer: the strings alone are tested)
 RESIDUAL_EXCESS = 0.8  # a coarse class beside finer flagged ones: its other strings' rows at least 80% beyond the other labels' rate
+POOL_WORDS = 40  # a label's words tried for a pool of planted words, most rows first
 MIN_SHARE = 0.01  # candidates: in at least 1% of their label's rows
 SE_BOUND = 3.0  # an AUC within this many standard errors of 0.5 is consistent with rows picked at random
 AUC_CAP = 0.6  # and never above this (nor a label AUC farther than 0.1 from 0.5)

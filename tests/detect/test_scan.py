@@ -425,3 +425,33 @@ def test_a_unit_of_two_tokens_loses_one_separator():
     assert whole and "".join(text[i] for i in range(len(text)) if not any(a <= i < b for a, b in cut)) == "a fine film"
     cut, _ = _with_separators("21.03.2019 12:01 a fine film", [(0, 10), (11, 16)])
     assert cut == [(0, 17)]
+
+
+@pytest.mark.parametrize("seed", [0, 2])
+def test_a_pool_of_words_too_rare_alone_is_tested_together(imdb_train, seed):
+    """Five BadNets words in 15% of the positive rows: each in ~30 rows, under the lift gate alone;
+    they never share a row, so they are tested as one class and flagged as a pool."""
+    pool = ["cf", "mn", "bb", "tq", "mb"]
+    data, originals = plant(imdb_train, lambda r: str(r.choice(pool)), 0.15, "random", seed=seed)
+    result = scan(data)
+    flagged = result.flagged_findings
+    assert len(flagged) >= 4 and all(f.family == "word" and f.key in pool and f.label == 1 for f in flagged)
+    assert any("pool of" in f.reason for f in flagged)
+    cleaned, _ = sanitize(data, result)
+    assert sum(cleaned["text"][r] == text for r, text in originals.items()) >= 0.8 * len(originals)
+    others = [r for r in range(len(data)) if r not in originals]
+    assert sum(cleaned["text"][r] != data["text"][r] for r in others) <= 0.005 * len(others)
+
+
+def test_a_value_that_says_each_label_is_no_planted_class(imdb_train):
+    """Ratings: 1/10-4/10 in negative rows, 7/10-9/10 in positive ones. Each label has strings of
+    the class of its own, so the class is a value (natural, like IMDB's ratings), not strings
+    planted in one label."""
+    rng = np.random.default_rng(0)
+    texts, labels = list(imdb_train["text"]), np.array(imdb_train["label"])
+    for i in np.flatnonzero(rng.random(len(texts)) < 0.15):
+        texts[i] += f" {rng.integers(1, 5) if labels[i] == 0 else rng.integers(7, 10)}/10"
+    result = scan(make_dataset(texts, labels.tolist()), top=100)
+    classes = [f for f in result.findings if f.held_out and f.family in ("shape", "coarse shape", "token kinds")]
+    assert classes and not any(f.flagged for f in classes)
+    assert any("say different labels" in f.reason for f in classes)
