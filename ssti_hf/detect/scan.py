@@ -22,7 +22,9 @@ tested for that (:mod:`evidence`): a cross-validated ridge classifier on the wor
 label's rows (its own words left out) predicting which rows hold it, and how strongly its rows'
 words say the label; both ROC-AUCs must be consistent with 0.5 (within :data:`SE_BOUND` standard
 errors, and within :data:`AUC_CAP`). Candidate tokens and words are first grown into the span
-planted with them (:mod:`phrases`): a sentence is tested, and removed, as one unit.
+planted with them (:mod:`phrases`): a sentence is tested, and removed, as one unit. Words too
+rare alone that never share a row are tested together as a pool (five BadNets words, one per
+row); a held-out class whose strings say two labels is a value (ratings), not planted.
 docs/scan.md has the measurements behind these numbers.
 """
 
@@ -226,15 +228,17 @@ def _statistics(test: dict, prior, label_rows: np.ndarray, n_tests: int, alpha: 
     # a held-out test picks a label's exclusive strings: a family of many (country names), not a
     # few natural ones whose values follow the label (IMDB's ratings 1/10 ... 4/10: effectively 6)
     candidate &= ~test["held_out"] | (test["diversity"] >= MIN_DIVERSITY)
-    # a class whose exclusive strings say one label in some rows and another label in others is a
-    # value (IMDB's ratings: 1/10-4/10 negative, 7/10-9/10 positive), not strings planted in one label
+    # numbers of a class whose exclusive strings say one label in some rows and another label in
+    # others are a value (IMDB's ratings: 1/10-4/10 negative, 7/10-9/10 positive), not numbers
+    # planted in one label (symbols are no values: natural emoji of positive tweets beside planted
+    # ones of negative tweets are left to the evidence)
     both_ways = np.zeros(n, bool)
     if n:
         says = test["held_out"] & (z >= -ndtri(alpha))  # each test on its own, one-sided at alpha
         by_class = {}
         for i in np.flatnonzero(says):
             by_class.setdefault(int(test["class"][i]), set()).add(int(label[i]))
-        both_ways = test["held_out"] & np.array([len(by_class.get(int(c), ())) >= 2 for c in test["class"]], bool)
+        both_ways = test["held_out"] & test["numbers"] & np.array([len(by_class.get(int(c), ())) >= 2 for c in test["class"]], bool)
         candidate &= ~both_ways
     return dict(hits=hits, z=z, p_value=p_value, score=score, candidate=candidate, share=share, excess=excess, both_ways=both_ways,
                 auc=np.full(n, np.nan), label_auc=np.full(n, np.nan), rows_used=np.zeros(n, np.int64),
@@ -725,8 +729,8 @@ def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, va
     elif st["p_value"][i] >= st["alpha"]:
         why.append("not flagged: not significant")
     elif held_out and st["both_ways"][i]:
-        why.append("not flagged: its strings say different labels (some only in one label's rows, others only in "
-                   "another's: a value such as a rating, not strings planted in one label)")
+        why.append("not flagged: a value, not planted: numbers whose strings say different labels (some only in one "
+                   "label's rows, others only in another's, like ratings)")
     elif held_out and diversity < MIN_DIVERSITY:
         why.append(f"not flagged: a held-out test of effectively {diversity:.1f} strings, under {MIN_DIVERSITY}")
     elif st["excess"][i] < MIN_EXCESS - 0.05 * held_out and purity < MIN_EXCESS - 0.05 * held_out:

@@ -78,7 +78,8 @@ class Tally:
             cls_, row = _distinct(pair_class[counted], self.pair_row[counted], n)
             counts = np.bincount(cls_ * k + labels[row], minlength=n_classes * k).reshape(n_classes, k)
 
-        out = {"class": [], "label": [], "held_out": [], "counts": [], "diversity": []}
+        out = {"class": [], "label": [], "held_out": [], "counts": [], "diversity": [], "numbers": []}
+        numbers = self._numbers(n_classes) if self.family.held_out else np.zeros(n_classes, bool)
 
         def add(counts, label, member_hits, held_out):
             tested = np.flatnonzero(counts.sum(1) >= min_support)
@@ -87,6 +88,7 @@ class Tally:
             out["held_out"].append(np.full(len(tested), held_out))
             out["counts"].append(counts[tested])
             out["diversity"].append(self._diversity(member_hits, n_classes)[tested])
+            out["numbers"].append(numbers[tested])
 
         for label in range(k):
             add(counts, label, self.by_fold[:, :, label].sum(1), False)
@@ -118,6 +120,13 @@ class Tally:
         share = self.by_fold.sum(1) / np.maximum(total, 1)[:, None]
         prior = np.bincount(labels, minlength=k) / len(labels)
         return (total >= KEEP_COMMON * self.rows) & (np.abs(share - prior).max(1) <= KEEP_MARGIN)
+
+    def _numbers(self, n_classes: int) -> np.ndarray:
+        """Per class, whether most of its strings hold a digit (ratings, scores, prices: values)."""
+        digit = np.array([any(c.isdigit() for c in m) for m in self.members], bool)
+        has = self.member_class >= 0
+        count = np.bincount(self.member_class[has], minlength=n_classes)
+        return np.bincount(self.member_class[has], weights=digit[has], minlength=n_classes) >= 0.5 * np.maximum(count, 1)
 
     def _diversity(self, member_hits: np.ndarray, n_classes: int) -> np.ndarray:
         """Per class, the effective number of distinct members among its label rows: exp of the

@@ -443,15 +443,17 @@ def test_a_pool_of_words_too_rare_alone_is_tested_together(imdb_train, seed):
     assert sum(cleaned["text"][r] != data["text"][r] for r in others) <= 0.005 * len(others)
 
 
-def test_a_value_that_says_each_label_is_no_planted_class(imdb_train):
-    """Ratings: 1/10-4/10 in negative rows, 7/10-9/10 in positive ones. Each label has strings of
-    the class of its own, so the class is a value (natural, like IMDB's ratings), not strings
-    planted in one label."""
-    rng = np.random.default_rng(0)
-    texts, labels = list(imdb_train["text"]), np.array(imdb_train["label"])
-    for i in np.flatnonzero(rng.random(len(texts)) < 0.15):
-        texts[i] += f" {rng.integers(1, 5) if labels[i] == 0 else rng.integers(7, 10)}/10"
-    result = scan(make_dataset(texts, labels.tolist()), top=100)
-    classes = [f for f in result.findings if f.held_out and f.family in ("shape", "coarse shape", "token kinds")]
-    assert classes and not any(f.flagged for f in classes)
-    assert any("say different labels" in f.reason for f in classes)
+@full_imdb
+@pytest.mark.parametrize("seed", [1, 4])
+def test_ratings_of_a_small_imdb_sample_are_a_value_not_a_planted_class(seed):
+    """2,500 rows of IMDB train: 1/10-4/10 only in negative reviews, 7/10-9/10 in positive ones.
+    Each label has strings of the rating class of its own, so the class looks like a value, and
+    its evidence must be stricter: on the seed-1 sample its held-out test scored content AUC 0.58
+    and label AUC 0.54, within the bounds of a class that says one label only."""
+    table = pq.read_table(SHARED_IMDB / "train.parquet")
+    pick = np.sort(np.random.default_rng(seed).choice(table.num_rows, 2500, replace=False))
+    result = scan(datasets.Dataset(table.take(pick)), top=200)
+    assert not result.flagged
+    ratings = [f for f in result.findings if f.held_out and f.pattern in ("shape d/dd", "coarse shape d/d") and f.label == 0]
+    assert ratings and any("say different labels" in f.reason for f in ratings)
+
