@@ -97,7 +97,8 @@ class LabelMargin:
             q = (np.asarray(x[~inside].sum(0)).ravel() + 1) / ((~inside).sum() + 2)
             self.weights.append(np.log(p / q) - np.log((1 - p) / (1 - q)))
 
-    def auc(self, holding: np.ndarray, label: int, exclude_columns) -> float | None:
+    def auc(self, holding: np.ndarray, label: int, exclude_columns, besides=None) -> float | None:
+        """``besides``: rows of the label left out of the comparison."""
         w = self.weights[label].copy()
         w[list(exclude_columns)] = 0.0
         if label not in self._rows:
@@ -105,6 +106,10 @@ class LabelMargin:
             self._rows[label] = rows, self.x[rows]
         rows, x = self._rows[label]
         y = np.isin(rows, holding)
+        scores = x @ w
+        if besides is not None and len(besides):
+            kept = y | ~np.isin(rows, besides)
+            y, scores = y[kept], scores[kept]
         if y.sum() < 2 or (~y).sum() < 2:
             return None
-        return _auc(x @ w, y)
+        return _auc(scores, y)

@@ -12,7 +12,6 @@ import json
 import re
 from collections import Counter
 
-import numpy as np
 
 SHARE = 0.9  # share of the anchor's rows whose neighbour must agree
 MAX_SLOTS = 32

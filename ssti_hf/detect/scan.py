@@ -187,7 +187,8 @@ def scan(
         _decide(tallies, tests, stats, evidence, prior)
         _grown_from_flagged(tallies, tests, stats, evidence.labels, prior)
         _pools(tallies, tests, stats, evidence, prior)
-    _subsume(tallies, tests, stats, labels)
+    with threadpool_limits(1):
+        _subsume(tallies, tests, stats, evidence)
     findings = []
     for tally, test, st in zip(tallies, tests, stats):
         findings += _findings(tally, test, st, prior, n_tests, values, top)
@@ -373,30 +374,33 @@ class Evidence:
     def rows_text(self, rows: np.ndarray) -> list[str]:
         return self.texts.take(pa.array(rows, pa.int64())).to_pylist()
 
-    def test(self, holding: np.ndarray, label: int, exclude: set[str]):
+    def test(self, holding: np.ndarray, label: int, exclude: set[str], besides=None, cap: float = AUC_CAP):
         """(presence AUC, label AUC, rows used, independent of content?), or None: too few rows.
         The label AUC is one product, so it goes first; the presence AUC only for what it passes.
         In (nearly) every row of its label, a candidate has nothing to be compared with: a label
-        leak, flagged as such."""
+        leak, flagged as such. ``besides``: rows left out of the comparison (other planted rows);
+        ``cap``: the AUC no candidate may pass however many its rows (1: standard errors alone)."""
         others = np.setdiff1d(np.flatnonzero(self.labels == label), holding, assume_unique=True)
+        if besides is not None:
+            others = np.setdiff1d(others, besides, assume_unique=True)
         if len(holding) < 2 * FOLDS:
             return None
         if len(others) < 2 * FOLDS:
             return np.nan, np.nan, 0, True
         columns = [self.content.index[w] for w in exclude if w in self.content.index]
-        label_auc = self.margin.auc(holding, label, columns)
+        label_auc = self.margin.auc(holding, label, columns, besides)
         # natural signal says the label louder (above 0.5, capped); below, only what neither 0.1 nor 3
         # standard errors explain:
         # rows holding other planted strings of the label (a pool, unflagged) can say it louder
         bound = SE_BOUND * auc_se(len(holding), len(others))
-        if label_auc - 0.5 > min(AUC_CAP - 0.5, bound) or 0.5 - label_auc > max(AUC_CAP - 0.5, bound):
+        if label_auc - 0.5 > min(cap - 0.5, bound) or 0.5 - label_auc > max(AUC_CAP - 0.5, bound):
             return np.nan, label_auc, 0, False
         auc, used, n_pos, n_neg = self.content.auc(holding, others, exclude)
         se = auc_se(n_pos, n_neg)
         # natural signal lifts both a little where neither alone is conclusive ("waste of": 0.59 and
         # 0.60): their excess over 0.5 together is held to the same bounds
-        joint = (auc - 0.5) + max(0.0, label_auc - 0.5) <= min(np.sqrt(2) * (AUC_CAP - 0.5), SE_BOUND * np.hypot(se, bound / SE_BOUND))
-        return auc, label_auc, used, bool(auc <= min(AUC_CAP, 0.5 + SE_BOUND * se) and joint)
+        joint = (auc - 0.5) + max(0.0, label_auc - 0.5) <= min(np.sqrt(2) * (cap - 0.5), SE_BOUND * np.hypot(se, bound / SE_BOUND))
+        return auc, label_auc, used, bool(auc <= min(cap, 0.5 + SE_BOUND * se) and joint)
 
 
 def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray, k: int, enabled: bool) -> "Tally | None":
@@ -440,14 +444,14 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray,
     return tally
 
 
-def _subsume(tallies, tests, stats, labels: np.ndarray) -> None:
+def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
     """A flagged phrase replaces the flagged tokens and words it is made of, and a flagged token
     the flagged word it spells (``ATTENTION``, ``attention``): sanitize removes the larger unit,
     and leaves those words alone elsewhere; a flagged word, the word pairs it is part of (``tq the``,
     from ``tq`` planted before "The ..."). A flagged character replaces the flagged tokens that
     hold it (a zero-width space glued to words: the words stay)."""
     names = [t.family.name for t in tallies]
-    _whole_tokens(tallies, tests, stats, names, labels)
+    _whole_tokens(tallies, tests, stats, names, evidence)
     if "word pair" in names and "word" in names:  # "tq the" from "tq" planted before "The ...": the word is the unit
         pair, word = names.index("word pair"), names.index("word")
         # a word flagged, or flagged and then found part of a larger unit ("v" of "v1.2.3"): that unit
@@ -529,13 +533,15 @@ def _label_rows(tally: Tally, members, label: int, labels: np.ndarray) -> np.nda
 _GRAINS = ("token", "shape", "coarse shape", "token kinds", "token kinds, any length")  # one string, several granularities
 
 
-def _coarsest_needed(tallies, tests, stats, names, labels: np.ndarray) -> None:
+def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence) -> None:
     """A coarse class flagged beside finer flagged classes of its label is needed only for rows
     those miss that are themselves planted: IP addresses flagged as ``d.d.d.d`` need no
     ``{.d}`` of any length, which also takes natural ``1936-37`` and ``7.5``, but emails at a
     hyphenated domain need ``{.@a}``. The rows of the coarse class that no finer one holds must
-    be, on their own, significant and at least MIN_EXCESS beyond the other labels' rate of the
-    coarse class."""
+    be, on their own, significant, at least RESIDUAL_EXCESS beyond the other labels' rate of the
+    coarse class's other strings, and independent of content: natural strings of the label ("ü"
+    in SMS ham, exclusive to it) come with their content."""
+    labels = evidence.labels
     flagged = [(f, j, _label_rows(tallies[f], np.flatnonzero(tallies[f].member_class == tests[f]["class"][j]),
                                   tests[f]["label"][j], labels))
                for f in (names.index(n) for n in _GRAINS if n in names) for j in np.flatnonzero(stats[f]["flagged"])]
@@ -560,7 +566,14 @@ def _coarsest_needed(tallies, tests, stats, names, labels: np.ndarray) -> None:
         # a follow-up question on a class already flagged: corrected over the follow-ups, not every test
         significant = ndtr(-z) * len(flagged) < stats[f]["alpha"]
         # the coarse class removes the natural strings of its rest too: at most RESIDUAL_EXCESS's complement of them
-        if excess < RESIDUAL_EXCESS or not significant:  # natural strings of the label ("ü" in SMS ham) need no coarse class
+        needed = excess >= RESIDUAL_EXCESS and significant
+        if needed:  # natural strings of the label ("ü" in SMS ham) need no coarse class: they come with their content
+            own = tallies[f].family.own_words(tallies[f].classes[tests[f]["class"][j]], [tallies[f].members[m] for m in members])
+            # against the label's rows that hold no string of the class (the finer ones' rows are planted
+            # too); a follow-up on a class that passed the evidence: within standard errors, no cap
+            result = evidence.test(rest, int(label), own, besides=rows, cap=1.0)
+            needed = result is not None and bool(result[3])
+        if not needed:
             g, i, _ = max(finer, key=lambda x: len(x[2]))
             stats[f]["flagged"][j], stats[f]["part_of"][j] = False, tallies[g].family.describe(tallies[g].classes[tests[g]["class"][i]])
 
@@ -580,12 +593,13 @@ def _within(fine: Tally, fine_class: int, coarse: Tally, coarse_class: int) -> b
     return bool(members) and sum(inside) >= 0.9 * len(members)
 
 
-def _whole_tokens(tallies, tests, stats, names, labels: np.ndarray) -> None:
+def _whole_tokens(tallies, tests, stats, names, evidence: Evidence) -> None:
     """The whole planted token is the unit, not a part of it: a flagged shape whose strings are
     the flagged whole tokens' with their brackets trimmed (``16`` of ``[16]``: removing it would
     leave ``[]`` and take natural numbers), and a flagged word that (nearly) only occurs inside the
     flagged whole tokens of its label (``f`` of hex ids), are part of those tokens."""
-    _coarsest_needed(tallies, tests, stats, names, labels)
+    labels = evidence.labels
+    _coarsest_needed(tallies, tests, stats, names, evidence)
     whole = [(f, j) for f in (names.index(n) for n in _WHOLE if n in names) for j in np.flatnonzero(stats[f]["flagged"])]
     tokens = whole + [(f, j) for f in (names.index(n) for n in ("shape", "coarse shape") if n in names)
                       for j in np.flatnonzero(stats[f]["flagged"])]  # shapes: whole tokens but for brackets
