@@ -379,7 +379,9 @@ class Evidence:
         The label AUC is one product, so it goes first; the presence AUC only for what it passes.
         In (nearly) every row of its label, a candidate has nothing to be compared with: a label
         leak, flagged as such. ``besides``: rows left out of the comparison (other planted rows);
-        ``cap``: the AUC no candidate may pass however many its rows (1: standard errors alone)."""
+        ``cap``: the AUC no candidate may pass however many its rows, and the distance below 0.5
+        that standard errors need not explain (1: the content and label AUCs within standard errors
+        above 0.5, nothing asked below)."""
         others = np.setdiff1d(np.flatnonzero(self.labels == label), holding, assume_unique=True)
         if besides is not None:
             others = np.setdiff1d(others, besides, assume_unique=True)
@@ -393,7 +395,7 @@ class Evidence:
         # standard errors explain:
         # rows holding other planted strings of the label (a pool, unflagged) can say it louder
         bound = SE_BOUND * auc_se(len(holding), len(others))
-        if label_auc - 0.5 > min(cap - 0.5, bound) or 0.5 - label_auc > max(AUC_CAP - 0.5, bound):
+        if label_auc - 0.5 > min(cap - 0.5, bound) or 0.5 - label_auc > max(cap - 0.5, bound):
             return np.nan, label_auc, 0, False
         auc, used, n_pos, n_neg = self.content.auc(holding, others, exclude)
         se = auc_se(n_pos, n_neg)
