@@ -461,40 +461,59 @@ def _entropy(runs):
 # -- the second seed paper: LoRA against full fine-tuning under training-time attacks --------------
 
 def _attacks(runs):
-    """Backdoors: LoRA's ASR minus full fine-tuning's, seed by seed, per rank and rate (the claim:
-    below 0). Label flipping: each method's drop in clean balanced accuracy from its own 0% run,
-    LoRA's minus full fine-tuning's (the claim: below 0, LoRA loses more)."""
-    cells = defaultdict(dict)  # (attack, rate, method, rank) -> seed -> metrics
+    """Backdoors: LoRA's flip rate minus full fine-tuning's, seed by seed, per rank and rate (the
+    claim: below 0). The flip rate (``ssti_gap``'s conditional ASR: of the rows not of the target
+    predicted right when clean, the share the trigger sends to the target) rather than the ASR: a
+    model that predicts the target for every row has ASR 1 without having learned the trigger (LoRA
+    rank 1 on 5% backdoored IMDB rows does), and no flip rate, so such a setting is named as left
+    out. Label flipping: each method's drop in clean balanced accuracy from its own 0% run, LoRA's
+    minus full fine-tuning's (the claim: below 0, LoRA loses more). A table gives every cell's clean
+    balanced accuracy, ASR and flip rate."""
+    cells = defaultdict(dict)  # (attack, source, rate, method, rank) -> seed -> metrics
     for run in runs:
         c = run.config
         if c.attack in ("backdoor", "poison-flip"):
             cells[(c.attack, c.source, c.rate, run.method, run.rank)][c.seed] = run.metrics
-    verdicts = []
-    backdoor, flips = [], []
+    if not cells:
+        return None
+    clean = lambda m: m.get("clean_balanced_accuracy")  # noqa: E731
+    flip_rate = lambda m: m.get("flip_rate")  # noqa: E731
+    verdicts, rows = [], []
+    backdoor, flips, left_out = [], [], []
     for (attack, source, rate, method, rank), cell in sorted(cells.items(), key=_order):
+        texts = [e.text() if e else "-" for e in (_estimate(cell, v) for v in (clean, lambda m: m.get("asr"), flip_rate))]
+        name = "full fine-tuning" if method == "full" else f"{method} r{rank}"
+        rows.append(f"| {attack}{f' {source}' if source else ''} | {rate} | {name} | " + " | ".join(texts) + " |")
         full = cells.get((attack, source, rate, "full", None))
         if method == "full" or not full:
             continue
         if attack == "backdoor":
-            d = _difference(cell, full, lambda m: m.get("asr"))
+            d = _difference(cell, full, flip_rate)
             if d:
                 backdoor.append((f"{rate}% r{rank}", d))
+            else:
+                left_out.append(f"{rate}% r{rank}")
         elif rate > 0:
-            clean = lambda m: m["clean_balanced_accuracy"]  # noqa: E731
             own, full_base = cells.get((attack, source, 0, method, rank)), cells.get((attack, source, 0, "full", None))
             if own and full_base:
                 seeds = sorted(set(cell) & set(full) & set(own) & set(full_base))
                 d = Estimate.of([(clean(cell[s]) - clean(own[s])) - (clean(full[s]) - clean(full_base[s])) for s in seeds]) if seeds else None
                 if d:
                     flips.append((f"{rate}% r{rank}", d))
-    if backdoor:
+    if backdoor or left_out:
+        left = f"left out, no flip rate (no row of the other class predicted right when clean): {', '.join(left_out)}"
         verdicts.append(Verdict(
-            "LoRA is more robust to backdoors than full fine-tuning (Liang et al. 2025; checked as: backdoor ASR of LoRA "
-            "minus that of full fine-tuning, seed by seed, below 0)",
-            _share([d.n > 1 and d.high < 0 for _, d in backdoor]), "; ".join(f"{n}: {d.text()}" for n, d in backdoor)))
+            "LoRA is more robust to backdoors than full fine-tuning (Liang et al. 2025; checked as: the backdoor's flip rate "
+            "of LoRA minus that of full fine-tuning, seed by seed, below 0)",
+            _share([d.n > 1 and d.high < 0 for _, d in backdoor]) if backdoor else "not measured",
+            "; ".join([f"{n}: {d.text()}" for n, d in backdoor] + ([left] if left_out else []))))
     if flips:
         verdicts.append(Verdict(
             "LoRA is less robust to untargeted poisoning than full fine-tuning (Liang et al. 2025; checked as: LoRA's drop "
             "in clean balanced accuracy from its own 0% run minus full fine-tuning's, seed by seed, below 0)",
             _share([d.n > 1 and d.high < 0 for _, d in flips]), "; ".join(f"label flip {n}: {d.text(100, 1)} pp" for n, d in flips)))
-    return (verdicts, []) if verdicts else None
+    table = ("**Training-time attacks: LoRA against full fine-tuning** (mean [95% interval] sd over seeds; ASR: triggered rows "
+             "not of the target predicted as the target; flip rate: of those predicted right when clean, the share the trigger "
+             "sends to the target)\n\n| attack | rate % | method | clean balanced accuracy | ASR | flip rate |\n|---|---|---|---|---|---|\n"
+             + "\n".join(rows) + "\n")
+    return verdicts, [table]

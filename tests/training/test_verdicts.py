@@ -77,20 +77,37 @@ def test_the_entropy_claim_is_measured_both_ways():
 
 def test_the_second_papers_claims_from_an_attacks_grid():
     grid = {"config": ["imdb-poison-flip-0pct", "imdb-poison-flip-25pct", "imdb-backdoor-date-5pct-1tok"],
-            "rank": [1, 64], "method": ["lora", "full"], "seed": [0, 1, 2]}
+            "rank": [1, 16, 64], "method": ["lora", "full"], "seed": [0, 1, 2]}
     made = []
     for run in expand(grid):
         flipped = "flip-25pct" in run.config
         lora = run.method == "lora"
         clean = 0.9 - (0.1 if flipped and lora else 0.02 if flipped else 0) + 0.001 * run.seed
-        asr = (0.1 if lora else 0.7) + 0.01 * run.seed
-        made.append({"run_id": run.id, "config": run.config, "seed": run.seed, "rank": run.rank, "method": run.method,
-                     "clean_balanced_accuracy": clean, "asr": asr, "gap": 0.0})
-    verdicts = {v.claim.split(" (")[0]: v for v in check_all(made).verdicts}
+        metrics = {"run_id": run.id, "config": run.config, "seed": run.seed, "rank": run.rank, "method": run.method,
+                   "clean_balanced_accuracy": clean, "gap": 0.0}
+        if "backdoor" in run.config:
+            flip = (0.1 if lora else 0.7) + 0.01 * run.seed
+            metrics |= {"asr": flip + 0.05, "flip_rate": flip}
+            if lora and run.rank == 1:  # collapsed: every row predicted as the target, so ASR 1 and no flip rate
+                metrics |= {"clean_balanced_accuracy": 0.5, "asr": 1.0}
+                del metrics["flip_rate"]
+        made.append(metrics)
+    checked = check_all(made)
+    verdicts = {v.claim.split(" (")[0]: v for v in checked.verdicts}
     backdoor = verdicts["LoRA is more robust to backdoors than full fine-tuning"]
-    assert backdoor.verdict == "holds (2 of 2)" and "5% r1: -0.600 [" in backdoor.evidence
+    # The collapsed rank-1 models' ASR of 1 is no backdoor: that setting is left out and named.
+    assert backdoor.verdict == "holds (2 of 2)" and "5% r16: -0.600 [" in backdoor.evidence
+    assert "5% r1:" not in backdoor.evidence and backdoor.evidence.endswith("predicted right when clean): 5% r1")
     flips = verdicts["LoRA is less robust to untargeted poisoning than full fine-tuning"]
-    assert flips.verdict == "holds (2 of 2)" and "label flip 25% r64: -8.0 [" in flips.evidence
+    assert flips.verdict == "holds (3 of 3)" and "label flip 25% r64: -8.0 [" in flips.evidence
+    table = checked.tables[-1]
+    assert "| backdoor date | 5 | lora r1 | 0.500 [0.500, 0.500] sd 0.000 | 1.000 [1.000, 1.000] sd 0.000 | - |" in table
+    assert "| backdoor date | 5 | full fine-tuning | 0.901 [" in table and "| poison-flip | 25 | lora r16 | 0.801 [" in table
+    # No flip rate at all: the claim is listed as not measured, with the settings that lack it.
+    for metrics in made:
+        metrics.pop("flip_rate", None)
+    backdoor = next(v for v in check_all(made).verdicts if "backdoors" in v.claim)
+    assert backdoor.verdict == "not measured" and backdoor.evidence.endswith(": 5% r1, 5% r16, 5% r64")
 
 
 def test_models_are_checked_apart():
@@ -121,5 +138,5 @@ def test_claims_the_runs_cannot_check_are_listed_as_not_measured():
     grid = {"config": ["imdb-poison-flip-0pct", "imdb-poison-flip-25pct", "imdb-backdoor-date-5pct-1tok"],
             "rank": [1], "method": ["lora", "full"], "seed": [0, 1]}
     made = [{"run_id": r.id, "config": r.config, "seed": r.seed, "rank": r.rank, "method": r.method,
-             "clean_balanced_accuracy": 0.9, "asr": 0.5, "gap": 0.0} for r in expand(grid)]
+             "clean_balanced_accuracy": 0.9, "asr": 0.5, "flip_rate": 0.4, "gap": 0.0} for r in expand(grid)]
     assert not any("Liang" in v.claim for v in unmeasured(check_all(made).verdicts))
