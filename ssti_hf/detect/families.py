@@ -388,6 +388,7 @@ class OneOffCapitalsFamily(TokenKindsFamily):
     most = 2  # occurrences at most: random codes of a small space (26 ** 3) repeat now and then
     pattern = rf"[^{_SPACE}<>]*[A-Z][^{_SPACE}<>]*[A-Z][^{_SPACE}<>]*"  # two capitals; markup tags cut off
     _SHAPE = r"(?:[a-z0-9]*[A-Z]){2}[A-Za-z0-9]*"
+    _WHOLE = re.compile(_SHAPE)
 
     def find(self, texts, offsets=False, words: Matches | None = None):
         found = _arrow_matches(texts, self.pattern, offsets)
@@ -414,7 +415,7 @@ class OneOffCapitalsFamily(TokenKindsFamily):
 
     def member(self, match):
         token = match.rstrip(self.end)
-        return token if re.fullmatch(self._SHAPE, token) else None
+        return token if self._WHOLE.fullmatch(token) else None
 
     def classify(self, member):
         if member.upper() == member:  # no lowercase: capitals and digits, one kind

@@ -187,7 +187,6 @@ def scan(
         _decide(tallies, tests, stats, evidence, prior)
         _grown_from_flagged(tallies, tests, stats, evidence.labels, prior)
         _pools(tallies, tests, stats, evidence, prior)
-    with threadpool_limits(1):
         _subsume(tallies, tests, stats, evidence)
     findings = []
     for tally, test, st in zip(tallies, tests, stats):
@@ -236,10 +235,9 @@ def _statistics(test: dict, prior, label_rows: np.ndarray, n_tests: int, alpha: 
     both_ways = np.zeros(n, bool)
     if n:
         says = test["held_out"] & (z >= -ndtri(alpha))  # each test on its own, one-sided at alpha
-        by_class = {}
-        for i in np.flatnonzero(says):
-            by_class.setdefault(int(test["class"][i]), set()).add(int(label[i]))
-        both_ways = test["held_out"] & test["numbers"] & np.array([len(by_class.get(int(c), ())) >= 2 for c in test["class"]], bool)
+        k = len(label_rows)
+        said = np.unique(test["class"][says] * k + label[says]) // k  # a class once per label it says
+        both_ways = test["held_out"] & test["numbers"] & (np.bincount(said, minlength=test["class"].max() + 1)[test["class"]] >= 2)
         candidate &= ~both_ways
     return dict(hits=hits, z=z, p_value=p_value, score=score, candidate=candidate, share=share, excess=excess, both_ways=both_ways,
                 auc=np.full(n, np.nan), label_auc=np.full(n, np.nan), rows_used=np.zeros(n, np.int64),
@@ -260,12 +258,18 @@ def _decide(tallies, tests, stats, evidence: "Evidence", prior) -> None:
         size = (evidence.labels == label).sum()
         exclude = set(own)
         for _, _, other_label, rows, words in found:
-            expected = len(holding) * len(rows) / max(1, size)
-            if other_label == label and rows is not holding and expected >= 2 and len(np.intersect1d(holding, rows)) <= 0.1 * expected:
+            expected, shared = _shared(holding, rows, size)
+            if other_label == label and rows is not holding and expected >= 2 and shared <= 0.1 * expected:
                 exclude |= words
         result = evidence.test(holding, label, exclude)
         if result is not None:
             st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
+
+
+def _shared(a: np.ndarray, b: np.ndarray, size: int) -> tuple[float, int]:
+    """Rows of one label shared by two sets of its rows: as many as chance would give (rows picked
+    independently among ``size``), and as many as there are."""
+    return len(a) * len(b) / max(1, size), len(np.intersect1d(a, b))
 
 
 def _pools(tallies, tests, stats, evidence: "Evidence", prior) -> None:
@@ -292,12 +296,13 @@ def _pools(tallies, tests, stats, evidence: "Evidence", prior) -> None:
         pool, union, expected = [], np.zeros(0, np.int64), 0.0
         for i in chosen:
             rows, own = _holding(tally, test["class"][i], int(label), labels, prior)
-            if len(np.intersect1d(rows, union)) > 0.1 * len(rows) * len(union) / size:
+            by_chance, shared = _shared(rows, union, size)
+            if shared > 0.1 * by_chance:
                 continue
             alone = (st["auc"][i], st["label_auc"][i], st["rows_used"][i], True) if st["flagged"][i] else evidence.test(rows, int(label), own)
             if alone is None or not alone[3]:
                 continue
-            expected += len(rows) * len(union) / size
+            expected += by_chance
             pool.append(i)
             union = np.union1d(union, rows)
         if len(pool) < 2 or expected < 1 or st["flagged"][pool].all():
@@ -590,9 +595,7 @@ def _within(fine: Tally, fine_class: int, coarse: Tally, coarse_class: int) -> b
     """Whether the strings of a class are (90% of them) strings of the other class: the same
     string at a coarser granularity, not another token of the same rows (the time beside a date)."""
     members = [fine.members[m] for m in np.flatnonzero(fine.member_class == fine_class)[:50]]
-    family, key = coarse.family, coarse.classes[coarse_class]
-    inside = [(m2 := family.member(m)) is not None and family.classify(m2) == key for m in members]
-    return bool(members) and sum(inside) >= 0.9 * len(members)
+    return bool(members) and sum(_holds(coarse, coarse_class, m) for m in members) >= 0.9 * len(members)
 
 
 def _whole_tokens(tallies, tests, stats, names, evidence: Evidence) -> None:
