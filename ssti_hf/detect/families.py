@@ -2,7 +2,8 @@
 by Arrow), normalizes each into a *member* (a concrete string) and maps members to *classes*, the
 unit that is tested (:mod:`ssti_hf.detect.scan`): a digit/letter shape (``1987-03-12`` ->
 ``dddd-dd-dd``), markup tags, a gazetteer class (country names), an unusual character's Unicode
-category, or, for plain words, the word itself. :func:`register_family` adds one.
+category, the kinds of a row's first or last token, or, for plain words, the word itself.
+:func:`register_family` adds one.
 """
 
 from __future__ import annotations
@@ -76,6 +77,8 @@ class Family(ABC):
     class is one member).
     ``concrete``: every match is its own member and class, as found (no Python pass over them).
     ``reads_words``: ``find`` also takes ``words=``, the word family's matches in the same texts.
+    ``edge``: matches only at one place of a row (its first or last token), not wherever the
+    member occurs.
     """
 
     name: str
@@ -83,6 +86,7 @@ class Family(ABC):
     held_out: bool = True
     concrete: bool = False
     reads_words: bool = False
+    edge: bool = False
 
     @abstractmethod
     def find(self, texts: pa.Array, offsets: bool = False) -> Matches:
@@ -374,6 +378,45 @@ class TokenKindsAnyLengthFamily(TokenKindsFamily):
         return kinds(member.translate(_JOINERS)).split("x")[0]
 
 
+class EdgeTokenFamily(TokenKindsFamily):
+    """The first or the last token of a row, by the kinds of characters it is made of (``$66.25`` ->
+    ``{$.d}``; letters alone also by length: ``QXFTA`` -> ``{A}x5``), unless a word (lowercase, or capitalized once). SSTI plants at the beginning or
+    the end of a row as often as anywhere (the paper's location types); there natural tokens of a
+    class are far fewer than in the whole text, so a class planted in 10% of a label stands out
+    where the same tokens anywhere are buried in natural ones (prices in tweets, capitals in
+    news). Sanitize removes the token at that edge only."""
+
+    edge = True
+    _WORD = re.compile(r"[A-Z]?[a-z.,;:!?'\"()-]*")
+
+    def __init__(self, side: str):
+        self.side, self.name = side, f"{side} token"
+        # the token with the spaces before (first) or after (last) it: an anchored RE2 pass
+        self.pattern = rf"^[{_SPACE}]*[^{_SPACE}]+" if side == "first" else rf"[^{_SPACE}]+[{_SPACE}]*$"
+
+    def find(self, texts, offsets=False):
+        return _arrow_matches(texts, self.pattern, offsets)
+
+    def member(self, match):
+        token = match.strip().rstrip(self.end)
+        # markup (split at its spaces: "<br />") is the markup family's
+        return None if self._WORD.fullmatch(token) or "<" in token or ">" in token else token
+
+    def core(self, match):
+        token = match.strip().rstrip(self.end)
+        start = len(match) - len(match.lstrip())
+        return start, start + len(token)
+
+    def classify(self, member):
+        # any length (prices of 4 to 6 characters are one class), but capitals alone by length:
+        # natural capitals (BBC, OK) open and close rows at every length, a random code has one
+        key = kinds(member)
+        return key if member.isalpha() else key.rsplit("x", 1)[0]
+
+    def describe(self, key):
+        return f"{self.side} tokens of rows made of {key}"
+
+
 class OneOffCapitalsFamily(TokenKindsFamily):
     """Runs of letters and digits with two capitals or more (``QXFTA``, ``X7K2P9``, ``aZkQx``) whose
     exact string occurs at most :attr:`most` times in the data and is never written otherwise, by
@@ -500,6 +543,8 @@ register_family(TokenFamily())
 register_family(TokenKindsFamily())
 register_family(TokenKindsAnyLengthFamily())
 register_family(OneOffCapitalsFamily())
+register_family(EdgeTokenFamily("first"))
+register_family(EdgeTokenFamily("last"))
 register_family(CharacterFamily())
 register_family(PhraseFamily())
 

@@ -44,10 +44,10 @@ from threadpoolctl import threadpool_limits
 
 from . import phrases
 from .evidence import FOLDS, Content, LabelMargin, auc_se
-from .families import _LETTERS, FAMILIES, Matches, coarse_shape, searchable
+from .families import _LETTERS, FAMILIES, Matches, TokenFamily, coarse_shape, searchable
 from .statistics import (
-    ALPHA, AUC_CAP, EXAMPLES, GATE_LIFT, KEEP_COMMON, KEEP_MARGIN, MIN_DIVERSITY, MIN_EXCESS, MIN_SHARE, MIN_SUPPORT, POOL_WORDS, RESIDUAL_EXCESS, SE_BOUND, Tally, encode,
-    excess_share, lift_bound, pair_tally, tarone_tests, wilson_lower,
+    ALPHA, AUC_CAP, EXAMPLES, GATE_LIFT, KEEP_COMMON, KEEP_EXCESS, MIN_DIVERSITY, MIN_EXCESS, MIN_SHARE, MIN_SUPPORT, POOL_WORDS, RESIDUAL_EXCESS, SE_BOUND, Tally, encode,
+    excess_share, lift_bound, pair_tally, tarone_tests,
 )
 
 
@@ -500,9 +500,8 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
                     stats[char]["flagged"][i], stats[char]["part_of"][i] = False, FAMILIES["token"].describe(
                         tallies[t].classes[tests[t]["class"][holders[0]]])
                     continue
-            for family in ("token", "token kinds", "token kinds, any length"):
-                if family in names:
-                    f = names.index(family)
+            for f, tally in enumerate(tallies):  # every family of whole tokens (edges too)
+                if isinstance(tally.family, TokenFamily):
                     for j in np.flatnonzero(stats[f]["flagged"] & (tests[f]["label"] == label)):
                         if key in tallies[f].classes[tests[f]["class"][j]]:
                             stats[f]["flagged"][j], stats[f]["part_of"][j] = False, name
@@ -528,7 +527,7 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
                     st["flagged"][j], st["part_of"][j] = False, name
 
 
-_WHOLE = ("token", "token kinds", "token kinds, any length")  # families whose members are whole tokens
+_WHOLE = ("token", "token kinds", "token kinds, any length", "first token", "last token")  # families whose members are whole tokens
 
 
 def _label_rows(tally: Tally, members, label: int, labels: np.ndarray) -> np.ndarray:
@@ -537,7 +536,7 @@ def _label_rows(tally: Tally, members, label: int, labels: np.ndarray) -> np.nda
     return np.unique(rows[labels[rows] == label])
 
 
-_GRAINS = ("token", "shape", "coarse shape", "token kinds", "token kinds, any length")  # one string, several granularities
+_GRAINS = ("token", "shape", "coarse shape", "token kinds", "token kinds, any length", "first token", "last token")  # one string, several granularities
 
 
 def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence) -> None:
@@ -555,15 +554,17 @@ def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence) -> None:
     n = len(labels)
     for f, j, rows in sorted(flagged, key=lambda x: -len(x[2])):
         label = tests[f]["label"][j]
+        # an edge class holds its strings at the edge only: no finer class of the same strings elsewhere
         finer = [(g, i, r) for g, i, r in flagged if (g, i) != (f, j) and tests[g]["label"][i] == label and stats[g]["flagged"][i]
-                 and len(r) < len(rows) and len(np.intersect1d(r, rows)) >= 0.9 * len(r) and _within(tallies[g], tests[g]["class"][i],
+                 and not tallies[g].family.edge and len(r) < len(rows) and len(np.intersect1d(r, rows)) >= 0.9 * len(r) and _within(tallies[g], tests[g]["class"][i],
                                                                                                tallies[f], tests[f]["class"][j])]
         if not finer:
             continue
         rest = np.setdiff1d(rows, np.concatenate([r for _, _, r in finer]))
         inside = (labels == label).sum()
         # the strings no finer class holds ("$5.23" beside flagged "$dd.dd"), and their rows elsewhere
-        members = [m for m in np.flatnonzero(tallies[f].member_class == tests[f]["class"][j])
+        everyone = np.flatnonzero(tallies[f].member_class == tests[f]["class"][j])
+        members = [m for m in everyone
                    if not any(_holds(tallies[g], tests[g]["class"][i], tallies[f].members[m]) for g, i, _ in finer)]
         found = tallies[f].rows_of(np.asarray(members, np.int64))
         outside = len(np.unique(found[labels[found] != label]))
@@ -575,7 +576,7 @@ def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence) -> None:
         # the coarse class removes the natural strings of its rest too: at most RESIDUAL_EXCESS's complement of them
         needed = excess >= RESIDUAL_EXCESS and significant
         if needed:  # natural strings of the label ("ü" in SMS ham) need no coarse class: they come with their content
-            own = tallies[f].family.own_words(tallies[f].classes[tests[f]["class"][j]], [tallies[f].members[m] for m in members])
+            own = tallies[f].family.own_words(tallies[f].classes[tests[f]["class"][j]], [tallies[f].members[m] for m in everyone])
             # against the label's rows that hold no string of the class (the finer ones' rows are planted
             # too); a follow-up on a class that passed the evidence: within standard errors, no cap
             result = evidence.test(rest, int(label), own, besides=rows, cap=1.0)
@@ -774,18 +775,20 @@ def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, va
 
 
 def _kept_members(tally: Tally, members: np.ndarray, label: int, prior: float, rows: int) -> list[str]:
-    """Members of a class that sanitize spares: common ones (in >= 1% of the rows) whose label
-    share is, at 95% confidence, at most the prior + 5 points, like IMDB's ``<br />`` (59% of the
-    rows, 49% positive) in a flagged markup family. Removing a common member costs many original
-    words, and its share is measured precisely. A rare member goes unless it is in no row of the
-    label: the few natural mentions of Malta there cannot be told apart from injected ones, while
-    a string found only in other labels' rows was not put there by an injection into the label."""
+    """Members of a class that sanitize spares: common ones (in >= 1% of the rows) most of whose
+    label rows the other labels' rate explains (excess share under KEEP_EXCESS), like IMDB's
+    ``<br />`` (59% of the rows, 49% positive) in a flagged markup family, or the replacement
+    character of mojibake tweets (14% of the rows, 28% in a label of 19%) in a class of emoji
+    planted in that label: most of their label rows were not planted. Removing a common member
+    costs many original words, and its rates are measured precisely. A rare member goes unless it
+    is in no row of the label: the few natural mentions of Malta there cannot be told apart from
+    injected ones, while a string found only in other labels' rows was not put there by an
+    injection into the label."""
     total = tally.by_fold[members].sum((1, 2))
     hits = tally.by_fold[members, :, label].sum(1)
     common = total >= KEEP_COMMON * rows
-    upper = 1 - wilson_lower(total[common] - hits[common], total[common], 1.645)
     keep = np.zeros(len(members), bool)
-    keep[common] = upper <= prior + KEEP_MARGIN
+    keep[common] = excess_share(hits[common], total[common], prior * rows, rows) < KEEP_EXCESS
     # a rare string found only in other labels' rows is theirs ("1.50" in SMS ham, in a class of
     # IP addresses planted in spam): an injection puts its strings in the label's rows
     keep |= ~common & (hits == 0) & (total > 0)

@@ -24,7 +24,8 @@ MIN_SHARE = 0.01  # candidates: in at least 1% of their label's rows
 SE_BOUND = 3.0  # an AUC within this many standard errors of 0.5 is consistent with rows picked at random
 AUC_CAP = 0.6  # and never above this (nor a label AUC farther than 0.1 from 0.5)
 MIN_SUPPORT = 10  # rows a class needs before it is tested
-KEEP_COMMON, KEEP_MARGIN = 0.01, 0.05  # sanitize spares common members not enriched in the label
+KEEP_COMMON, KEEP_MARGIN = 0.01, 0.05  # common members spread like the labels are left out of a class's count
+KEEP_EXCESS = 0.5  # sanitize spares common members of a flagged class with under half their label rows beyond the other labels' rate
 EXAMPLES = 10
 
 

@@ -87,3 +87,19 @@ def test_one_off_capitals_are_codes_not_shouted_words_or_acronyms():
     assert family.classify("QXZTV") == "{Ad}x5" == family.classify("X7K2P") and family.classify("WqKzp") == "{Aa}x5"
     with_offsets = family.find(texts, offsets=True)
     assert [texts[int(r)].as_py()[s:s + 5] for r, s in zip(with_offsets.rows, with_offsets.starts)][:1] == ["QXZTV"]
+
+
+def test_edge_tokens_are_a_row_s_first_or_last_token_unless_a_word():
+    first, last = FAMILIES["first token"], FAMILIES["last token"]
+    texts = pa.array(["$66.25 Great film, 7/10.", "  QXFTA the end $4.29 ", "The film was long.", "ok", "<br />x <br />"])
+    for family, expected in ((first, ["$66.25", "QXFTA", None, None, None]), (last, ["7/10", "$4.29", None, None, None])):
+        found = family.find(texts, offsets=True)
+        members = {int(r): family.member(s) for r, s in zip(found.rows, found.strings.to_pylist())}
+        assert [members.get(r) for r in range(len(texts))] == expected
+        for row, string, start in zip(found.rows, found.strings.to_pylist(), found.starts):
+            if family.member(string):  # what sanitize removes: the token, without spaces or sentence punctuation
+                a, b = family.core(string)
+                assert texts[int(row)].as_py()[start + a:start + b] == family.member(string)
+    # any length, but capitals alone by length: natural capitals open rows at every length
+    assert first.classify("$66.25") == first.classify("$4.29") == "{$.d}"
+    assert first.classify("QXFTA") == "{A}x5" != first.classify("BBC")

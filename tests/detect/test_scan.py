@@ -394,6 +394,38 @@ def test_whole_planted_units_are_removed_and_nothing_else(imdb_train, name, make
     assert sum(cleaned["text"][r] != data["text"][r] for r in others) <= 0.005 * len(others), name
 
 
+@pytest.mark.parametrize("where", ["begin", "end"])
+def test_a_class_planted_at_an_edge_is_found_beside_the_same_strings_everywhere(imdb_train, where):
+    """Prices in 8% of every label's rows, then in 10% of label 1's at the beginning or the end:
+    anywhere in the text the class is mostly natural (not a candidate), at the edge it is planted.
+    Sanitize removes the edge's prices only; the others stay."""
+    price = lambda r: f"${r.integers(1, 99)}.{r.integers(0, 99):02d}"  # noqa: E731
+    natural, _ = plant(imdb_train, price, 0.08, "random", label=0, seed=100)
+    natural, _ = plant(natural, price, 0.08, "random", label=1, seed=200)
+    data, originals = plant(natural, price, 0.1, where)
+    result = scan(data)
+    side = "first" if where == "begin" else "last"
+    assert [f.pattern for f in result.flagged_findings] == [f"{side} tokens of rows made of {{$.d}}"]
+    cleaned, _ = sanitize(data, result)
+    assert sum(cleaned["text"][r] == natural["text"][r] for r in originals) >= 0.95 * len(originals)
+    assert all(cleaned["text"][r] == data["text"][r] for r in range(len(data)) if r not in originals)
+
+
+def test_a_common_member_mostly_explained_by_the_other_labels_stays(imdb_train):
+    """A symbol in 10% of label 0's rows and 14% of label 1's (natural, a little enriched: excess
+    share 0.29), then emoji, symbols too, planted at the end of 25% of label 1's rows: the flagged
+    class of symbols keeps the common one, whose label rows are mostly not planted."""
+    emoji = ["\U0001F600", "\U0001F680", "\U0001F525", "\U0001F4A1", "\U0001F3B5", "\U0001F308"]
+    natural, _ = plant(imdb_train, lambda r: "\u2122", 0.10, "random", label=0, seed=100)
+    natural, _ = plant(natural, lambda r: "\u2122", 0.14, "random", label=1, seed=200)
+    data, originals = plant(natural, lambda r: str(r.choice(emoji)), 0.25, "end")
+    result = scan(data)
+    assert any("\u2122" in f.kept for f in result.flagged_findings)
+    cleaned, _ = sanitize(data, result)
+    assert all(cleaned["text"][r] == natural["text"][r] for r in originals)
+    assert all(cleaned["text"][r] == data["text"][r] for r in range(len(data)) if r not in originals)
+
+
 def test_token_kinds_leave_sentence_punctuation_and_join_word_joiners():
     kinds, any_length = FAMILIES["token kinds"], FAMILIES["token kinds, any length"]
     assert kinds.member("09050005321.") == "09050005321" and kinds.core("82277.") == (0, 5)
