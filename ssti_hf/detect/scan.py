@@ -220,7 +220,7 @@ def _statistics(test: dict, prior, label_rows: np.ndarray, n_tests: int, alpha: 
     share = hits / np.maximum(1, label_rows[label]) if n else np.zeros(0)
     excess = excess_share(hits, support, label_rows[label], label_rows.sum()) if n else np.zeros(0)
     # a held-out test counts its strings in the other half, where natural ones also turn up: 0.9
-    bar = np.where(test["held_out"], MIN_EXCESS - 0.05, MIN_EXCESS) if n else np.zeros(0)
+    bar = np.where(test["held_out"] | (test["diversity"] >= MIN_DIVERSITY), MIN_EXCESS - 0.05, MIN_EXCESS) if n else np.zeros(0)
     # or that share of all its rows in the label: in a label of most of the rows (SMS ham, 87%),
     # a planted class beside a rarer natural one of a small label (8 spam codes beside 1,038 ids)
     pure = hits >= bar * support
@@ -584,6 +584,36 @@ def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence) -> None:
         if not needed:
             g, i, _ = max(finer, key=lambda x: len(x[2]))
             stats[f]["flagged"][j], stats[f]["part_of"][j] = False, tallies[g].family.describe(tallies[g].classes[tests[g]["class"][i]])
+            _siblings(tallies, tests, stats, names, evidence, f, j, rows, rest)
+
+
+def _siblings(tallies, tests, stats, names, evidence: Evidence, f: int, j: int, rows: np.ndarray, rest: np.ndarray) -> None:
+    """A coarse class whose rest is not needed (natural strings dilute it: handles with ``_`` in
+    ``{.@a}``) can still hold planted rows its flagged finer class misses, as a finer class of
+    their own too small for the lift gate (emails at a hyphenated domain, ``a.a@a-a.a``, 26 rows
+    beside 75 at ``a.a@a.a``). Such a class, significant, beyond the other labels' rate, inside
+    the coarse class and the rest, is a follow-up on the flagged class: flagged if independent of
+    content (within standard errors, no cap; against the label's rows holding none of the coarse
+    class)."""
+    label, coarse, cls = tests[f]["label"][j], tallies[f], tests[f]["class"][j]
+    labels = evidence.labels
+    for g in (names.index(n) for n in _GRAINS if n in names):
+        test, st, tally = tests[g], stats[g], tallies[g]
+        if tally.family.edge:
+            continue
+        beyond = (st["excess"] >= MIN_EXCESS) | (st["hits"] >= MIN_EXCESS * test["support"])
+        for i in np.flatnonzero((test["label"] == label) & ~st["flagged"] & (st["p_value"] < st["alpha"]) & beyond & ~test["held_out"]):
+            if (g, i) == (f, j) or not _within(tally, test["class"][i], coarse, cls):
+                continue
+            members = np.flatnonzero(tally.member_class == test["class"][i])
+            mine = _label_rows(tally, members, label, labels)
+            if not len(mine) or len(np.intersect1d(mine, rest)) < 0.9 * len(mine):
+                continue
+            own = tally.family.own_words(tally.classes[test["class"][i]], [tally.members[m] for m in members])
+            result = evidence.test(mine, int(label), own, besides=rows, cap=1.0)
+            if result is not None and result[3]:
+                st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
+                st["evidence_of"][i] = f"tested as a follow-up on the rows of {coarse.family.describe(coarse.classes[cls])} that its flagged finer classes miss"
 
 
 def _holds(tally: Tally, cls: int, string: str) -> bool:

@@ -426,6 +426,24 @@ def test_a_common_member_mostly_explained_by_the_other_labels_stays(imdb_train):
     assert all(cleaned["text"][r] == data["text"][r] for r in range(len(data)) if r not in originals)
 
 
+def test_a_class_too_small_alone_is_a_follow_up_on_the_coarse_class_it_completes(imdb_train):
+    """Handles with an underscore in 5% of every label's rows dilute ``{.@a}``; emails at three
+    domains planted in 10% of label 1's rows: ``a.a@a.a`` is flagged, and the third of them at the
+    hyphenated domain (``a.a@a-a.a``, too few rows for the lift gate) is found as a follow-up on
+    the rows of ``{.@a}`` that it misses."""
+    word = lambda r: "".join(r.choice(list("abcdefghijklmnopqrstuvwxyz"), int(r.integers(3, 8))))  # noqa: E731
+    natural, _ = plant(imdb_train, lambda r: f"@{word(r)}_{word(r)}", 0.05, "random", label=0, seed=100)
+    natural, _ = plant(natural, lambda r: f"@{word(r)}_{word(r)}", 0.05, "random", label=1, seed=200)
+    domains = ["corp-mail.org", "inbox.io", "mail.com"]
+    data, originals = plant(natural, lambda r: f"{r.choice(['ann', 'bo', 'cy'])}.{r.choice(['lee', 'ng'])}@{r.choice(domains)}", 0.1)
+    result = scan(data)
+    follow_up = [f for f in result.flagged_findings if f.pattern == "coarse shape a.a@a-a.a"]
+    assert follow_up and "follow-up" in follow_up[0].reason
+    cleaned, _ = sanitize(data, result)
+    assert sum(cleaned["text"][r] == natural["text"][r] for r in originals) >= 0.95 * len(originals)
+    assert all(cleaned["text"][r] == data["text"][r] for r in range(len(data)) if r not in originals)
+
+
 def test_token_kinds_leave_sentence_punctuation_and_join_word_joiners():
     kinds, any_length = FAMILIES["token kinds"], FAMILIES["token kinds, any length"]
     assert kinds.member("09050005321.") == "09050005321" and kinds.core("82277.") == (0, 5)
