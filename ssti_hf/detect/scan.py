@@ -746,6 +746,7 @@ def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, va
     if held_out:
         why.append(f"held-out test: strings found only in label-{value} rows of one half of the data, counted in the other half")
     diversity = float(test["diversity"][i])
+    relaxed = held_out or diversity >= MIN_DIVERSITY  # the excess bar of held-out tests and classes of several strings
     if family.concrete or family.name == "phrase":
         why.append("one string")
     else:
@@ -771,7 +772,7 @@ def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, va
         why.append(evidence)
     if flagged:
         why.append(f"flagged: planted, {purity:.1%} of its rows in label {value} and {max(0.0, st['excess'][i]):.1%} of those beyond "
-                   f"the other labels' rate (one of them >= {MIN_EXCESS - 0.05 * held_out:.0%}), and its presence is independent of content")
+                   f"the other labels' rate (one of them >= {MIN_EXCESS - 0.05 * relaxed:.0%}), and its presence is independent of content")
         if kept:
             why.append(f"sanitize keeps {len(kept)} member(s) unrelated to the label: {', '.join(kept[:3])}")
     elif st["part_of"][i]:
@@ -783,9 +784,9 @@ def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, va
                    "label's rows, others only in another's, like ratings)")
     elif held_out and diversity < MIN_DIVERSITY:
         why.append(f"not flagged: a held-out test of effectively {diversity:.1f} strings, under {MIN_DIVERSITY}")
-    elif st["excess"][i] < MIN_EXCESS - 0.05 * held_out and purity < MIN_EXCESS - 0.05 * held_out:
+    elif st["excess"][i] < MIN_EXCESS - 0.05 * relaxed and purity < MIN_EXCESS - 0.05 * relaxed:
         why.append(f"not flagged: natural label signal, the other labels' rate explains {1 - max(0.0, st['excess'][i]):.1%} of its "
-                   f"label-{value} rows (planted: under {1 - MIN_EXCESS + 0.05 * held_out:.0%})")
+                   f"label-{value} rows (planted: under {1 - MIN_EXCESS + 0.05 * relaxed:.0%})")
     elif st["share"][i] < MIN_SHARE:
         why.append(f"not flagged: in {st['share'][i]:.1%} of label-{value} rows, under {MIN_SHARE:.0%}")
     elif score < GATE_LIFT:

@@ -16,7 +16,7 @@ from .families import Family, Matches
 
 ALPHA = 0.01  # family-wise error rate of the whole scan (Bonferroni over every test)
 GATE_LIFT = 0.4  # candidates: with confidence (Bonferroni), at least 40% of the way from the prior to purity 1
-MIN_EXCESS = 0.95  # candidates: at least 95% of their label's rows beyond the other labels' rate (IMDB: "must see" 86%, "10/10" 90%); 90% held out
+MIN_EXCESS = 0.95  # candidates: at least 95% of their label's rows beyond the other labels' rate (IMDB: "must see" 86%, "10/10" 90%); 90% held out or of several strings
 MIN_DIVERSITY = 3  # a held-out test is a candidate for a family of effectively this many strings (fewer: the strings alone are tested)
 RESIDUAL_EXCESS = 0.8  # a coarse class beside finer flagged ones: its other strings' rows at least 80% beyond the other labels' rate
 POOL_WORDS = 40  # a label's words tried for a pool of planted words, most rows first

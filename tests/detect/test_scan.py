@@ -19,6 +19,7 @@ from ssti_hf import (
 from ssti_hf.cli import main
 from ssti_hf.detect.sanitize import score_removal
 from ssti_hf.detect.families import GazetteerFamily, TagFamily, shape
+from ssti_hf.detect.scan import _statistics
 
 from ..conftest import SHARED_IMDB, make_dataset
 
@@ -507,3 +508,14 @@ def test_ratings_of_a_small_imdb_sample_are_a_value_not_a_planted_class(seed):
     ratings = [f for f in result.findings if f.held_out and f.pattern in ("shape d/dd", "coarse shape d/d") and f.label == 0]
     assert ratings and any("say different labels" in f.reason for f in ratings)
 
+
+def test_a_class_of_several_strings_is_a_candidate_from_90_percent_beyond():
+    """Two classes of 107 rows, 100 in label 1 and 7 in label 0 (labels of 1,000 rows each: 93%
+    of the label's rows beyond the other label's rate): a class of many strings (random codes
+    beside a few natural ones) is a candidate, one string (a natural word pair) is not."""
+    test = {"label": np.array([1, 1]), "support": np.array([107, 107]), "counts": np.array([[7, 100], [7, 100]]),
+            "held_out": np.array([False, False]), "diversity": np.array([100.0, 1.0]), "numbers": np.array([False, False]),
+            "class": np.array([0, 1])}
+    st = _statistics(test, np.array([0.5, 0.5]), np.array([1000, 1000]), n_tests=100, alpha=0.01)
+    assert 0.9 < st["excess"][0] < 0.95
+    assert st["candidate"].tolist() == [True, False]

@@ -81,3 +81,4 @@ def test_excess_share_is_the_same_bar_for_a_small_and_a_large_label():
     assert small > 0.99 and large < 0.7  # the same purity says much more in the small label
     balanced = excess_share(np.array([95]), np.array([100]), np.array([1000]), 2000)[0]
     assert abs(balanced - (1 - 5 / 95)) < 1e-9
+
