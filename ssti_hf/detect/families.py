@@ -379,12 +379,13 @@ class TokenKindsAnyLengthFamily(TokenKindsFamily):
 
 
 class EdgeTokenFamily(TokenKindsFamily):
-    """The first or the last token of a row, by the kinds of characters it is made of (``$66.25`` ->
-    ``{$.d}``; letters alone also by length: ``QXFTA`` -> ``{A}x5``), unless a word (lowercase, or capitalized once). SSTI plants at the beginning or
-    the end of a row as often as anywhere (the paper's location types); there natural tokens of a
-    class are far fewer than in the whole text, so a class planted in 10% of a label stands out
-    where the same tokens anywhere are buried in natural ones (prices in tweets, capitals in
-    news). Sanitize removes the token at that edge only."""
+    """The first or the last token of a row, unless a word (lowercase, or capitalized once), by the
+    kinds of characters it is made of (``$66.25`` -> ``{$.d}``; letters alone also by length:
+    ``QXFTA`` -> ``{A}x5``). SSTI plants at the beginning or the end of a row as often as anywhere
+    (the paper's location types); there natural tokens of a class are far fewer than in the whole
+    text, so a class planted in 10% of a label stands out where the same tokens anywhere are
+    buried in natural ones (prices in tweets, capitals in news). Sanitize removes the token at
+    that edge only."""
 
     edge = True
     _WORD = re.compile(r"[A-Z]?[a-z.,;:!?'\"()-]*")
