@@ -16,7 +16,6 @@ MIN_ROWS = 3  # a word is a feature when this many sampled rows hold it
 RIDGE = 1.0  # L2 penalty of the ridge classifier
 REPEATS = 3  # samples and fold splits averaged
 CLEAR = 0.7  # unless the first draw is above this: content (one draw of 0.5 spreads ~0.04-0.07 on clean corpora)
-CLEAR_SE = 6.0  # and above 0.5 by this many standard errors (a draw spreads ~1.5 of them): few rows spread wider
 
 
 def _auc(scores: np.ndarray, y: np.ndarray) -> float:
@@ -53,8 +52,7 @@ class Content:
         if len(holding) < 2 * FOLDS or len(others) < 2 * FOLDS:
             return None
         runs = [self._auc_once(holding, others, exclude, seed)]
-        clear = max(CLEAR, 0.5 + CLEAR_SE * auc_se(runs[0][2], runs[0][3]))
-        while len(runs) < REPEATS and runs[0][0] <= clear:  # far above 0.5, one draw says enough
+        while len(runs) < REPEATS and runs[0][0] <= CLEAR:  # far above 0.5, one draw says enough
             runs.append(self._auc_once(holding, others, exclude, seed + len(runs)))
         return float(np.mean([r[0] for r in runs])), runs[0][1], runs[0][2], runs[0][3]
 

@@ -61,14 +61,3 @@ def test_averaged_draws_spread_as_hanley_mcneil_says(words):
         auc, _, n_pos, n_neg = content.auc(picked[:100], picked[100:], set(), seed=seed * 10)
         aucs.append(auc)
     assert np.std(aucs) < 1.3 * auc_se(n_pos, n_neg) and abs(np.mean(aucs) - 0.5) < auc_se(n_pos, n_neg)
-
-
-def test_one_draw_decides_only_far_beyond_its_spread(monkeypatch):
-    """A first draw above 0.7 ends the test at 200 rows a side (content, clearly), but at 10 rows
-    holding the candidate a draw of 0.72 is within its spread: the draws are averaged."""
-    content = Content(np.zeros(0, np.int64), np.zeros(0, np.int64), [], 10)
-    draws = iter([0.72, 0.50, 0.46, 0.72, 0.50, 0.46])
-    monkeypatch.setattr(Content, "_auc_once", lambda self, holding, others, exclude, seed: (next(draws), 0, len(holding), len(others)))
-    few, many = np.arange(10), np.arange(200)
-    assert content.auc(few, np.arange(200, 400), set())[0] == pytest.approx((0.72 + 0.50 + 0.46) / 3)
-    assert content.auc(many, np.arange(200, 400), set())[0] == 0.72
