@@ -380,8 +380,8 @@ class TokenKindsAnyLengthFamily(TokenKindsFamily):
 
 class EdgeTokenFamily(TokenKindsFamily):
     """The first or the last token of a row, unless a word (lowercase, or capitalized once), by the
-    kinds of characters it is made of (``$66.25`` -> ``{$.d}``; letters alone also by length:
-    ``QXFTA`` -> ``{A}x5``). SSTI plants at the beginning or the end of a row as often as anywhere
+    kinds of characters it is made of (``$66.25`` -> ``{$.d}``; letters and digits alone also by
+    length: ``QXFTA`` -> ``{A}x5``). SSTI plants at the beginning or the end of a row as often as anywhere
     (the paper's location types); there natural tokens of a class are far fewer than in the whole
     text, so a class planted in 10% of a label stands out where the same tokens anywhere are
     buried in natural ones (prices in tweets, capitals in news). Sanitize removes the token at
@@ -409,10 +409,11 @@ class EdgeTokenFamily(TokenKindsFamily):
         return start, start + len(token)
 
     def classify(self, member):
-        # any length (prices of 4 to 6 characters are one class), but capitals alone by length:
-        # natural capitals (BBC, OK) open and close rows at every length, a random code has one
+        # any length where symbols join the parts (prices of 4 to 6 characters, emails, links are one
+        # class), but letters and digits alone by length: natural capitals and codes (BBC, OK, UA1150)
+        # open and close rows at every length, a random code has one
         key = kinds(member)
-        return key if member.isalpha() else key.rsplit("x", 1)[0]
+        return key if member.isalnum() else key.rsplit("x", 1)[0]
 
     def describe(self, key):
         return f"{self.side} tokens of rows made of {key}"

@@ -100,6 +100,8 @@ def test_edge_tokens_are_a_row_s_first_or_last_token_unless_a_word():
             if family.member(string):  # what sanitize removes: the token, without spaces or sentence punctuation
                 a, b = family.core(string)
                 assert texts[int(row)].as_py()[start + a:start + b] == family.member(string)
-    # any length, but capitals alone by length: natural capitals open rows at every length
+    # any length where symbols join the parts, but letters and digits alone by length: natural
+    # capitals and codes open rows at every length
     assert first.classify("$66.25") == first.classify("$4.29") == "{$.d}"
     assert first.classify("QXFTA") == "{A}x5" != first.classify("BBC")
+    assert first.classify("X7K2P9") == "{Ad}x6" != first.classify("UA938")
