@@ -395,18 +395,19 @@ class EdgeTokenFamily(TokenKindsFamily):
         # the token with the spaces before (first) or after (last) it: an anchored RE2 pass
         self.pattern = rf"^[{_SPACE}]*[^{_SPACE}]+" if side == "first" else rf"[^{_SPACE}]+[{_SPACE}]*$"
 
-    def find(self, texts, offsets=False):
-        return _arrow_matches(texts, self.pattern, offsets)
+    find = RegexFamily.find  # one pass of the anchored pattern, not the token family's
+
+    def _token(self, match: str) -> str:
+        return match.strip().rstrip(self.end)
 
     def member(self, match):
-        token = match.strip().rstrip(self.end)
+        token = self._token(match)
         # markup (split at its spaces: "<br />") is the markup family's
         return None if self._WORD.fullmatch(token) or "<" in token or ">" in token else token
 
     def core(self, match):
-        token = match.strip().rstrip(self.end)
         start = len(match) - len(match.lstrip())
-        return start, start + len(token)
+        return start, start + len(self._token(match))
 
     def classify(self, member):
         # any length where symbols join the parts (prices of 4 to 6 characters, emails, links are one

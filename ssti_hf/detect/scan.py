@@ -239,7 +239,7 @@ def _statistics(test: dict, prior, label_rows: np.ndarray, n_tests: int, alpha: 
         said = np.unique(test["class"][says] * k + label[says]) // k  # a class once per label it says
         both_ways = test["held_out"] & test["numbers"] & (np.bincount(said, minlength=test["class"].max() + 1)[test["class"]] >= 2)
         candidate &= ~both_ways
-    return dict(hits=hits, z=z, p_value=p_value, score=score, candidate=candidate, share=share, excess=excess, both_ways=both_ways,
+    return dict(hits=hits, z=z, p_value=p_value, score=score, candidate=candidate, share=share, excess=excess, bar=bar, both_ways=both_ways,
                 auc=np.full(n, np.nan), label_auc=np.full(n, np.nan), rows_used=np.zeros(n, np.int64),
                 flagged=np.zeros(n, bool), part_of=[None] * n, evidence_of=[None] * n, alpha=alpha, n_tests=n_tests)
 
@@ -266,6 +266,12 @@ def _decide(tallies, tests, stats, evidence: "Evidence", prior) -> None:
             st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
 
 
+def _beyond(st: dict, test: dict) -> np.ndarray:
+    """Per test: at least MIN_EXCESS of its label rows beyond the other labels' rate, or of all its
+    rows in the label (the candidates' bar for one string; what a pool word or a follow-up asks)."""
+    return (st["excess"] >= MIN_EXCESS) | (st["hits"] >= MIN_EXCESS * test["support"])
+
+
 def _shared(a: np.ndarray, b: np.ndarray, size: int) -> tuple[float, int]:
     """Rows of one label shared by two sets of its rows: as many as chance would give (rows picked
     independently among ``size``), and as many as there are."""
@@ -287,7 +293,7 @@ def _pools(tallies, tests, stats, evidence: "Evidence", prior) -> None:
     tally, test, st = tallies[w], tests[w], stats[w]
     labels = evidence.labels
     z_crit = -ndtri(st["alpha"] / st["n_tests"])
-    beyond = (st["excess"] >= MIN_EXCESS) | (st["hits"] >= MIN_EXCESS * test["support"])
+    beyond = _beyond(st, test)
     for label in np.unique(test["label"]):
         size = int((labels == label).sum())
         chosen = np.flatnonzero((test["label"] == label) & ~test["held_out"] & (st["p_value"] < st["alpha"]) & beyond
@@ -601,8 +607,7 @@ def _siblings(tallies, tests, stats, names, evidence: Evidence, f: int, j: int, 
         test, st, tally = tests[g], stats[g], tallies[g]
         if tally.family.edge:
             continue
-        beyond = (st["excess"] >= MIN_EXCESS) | (st["hits"] >= MIN_EXCESS * test["support"])
-        for i in np.flatnonzero((test["label"] == label) & ~st["flagged"] & (st["p_value"] < st["alpha"]) & beyond & ~test["held_out"]):
+        for i in np.flatnonzero((test["label"] == label) & ~st["flagged"] & (st["p_value"] < st["alpha"]) & _beyond(st, test) & ~test["held_out"]):
             if (g, i) == (f, j) or not _within(tally, test["class"][i], coarse, cls):
                 continue
             members = np.flatnonzero(tally.member_class == test["class"][i])
@@ -746,7 +751,7 @@ def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, va
     if held_out:
         why.append(f"held-out test: strings found only in label-{value} rows of one half of the data, counted in the other half")
     diversity = float(test["diversity"][i])
-    relaxed = held_out or diversity >= MIN_DIVERSITY  # the excess bar of held-out tests and classes of several strings
+    bar = float(st["bar"][i])
     if family.concrete or family.name == "phrase":
         why.append("one string")
     else:
@@ -772,7 +777,7 @@ def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, va
         why.append(evidence)
     if flagged:
         why.append(f"flagged: planted, {purity:.1%} of its rows in label {value} and {max(0.0, st['excess'][i]):.1%} of those beyond "
-                   f"the other labels' rate (one of them >= {MIN_EXCESS - 0.05 * relaxed:.0%}), and its presence is independent of content")
+                   f"the other labels' rate (one of them >= {bar:.0%}), and its presence is independent of content")
         if kept:
             why.append(f"sanitize keeps {len(kept)} member(s) unrelated to the label: {', '.join(kept[:3])}")
     elif st["part_of"][i]:
@@ -784,9 +789,9 @@ def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, va
                    "label's rows, others only in another's, like ratings)")
     elif held_out and diversity < MIN_DIVERSITY:
         why.append(f"not flagged: a held-out test of effectively {diversity:.1f} strings, under {MIN_DIVERSITY}")
-    elif st["excess"][i] < MIN_EXCESS - 0.05 * relaxed and purity < MIN_EXCESS - 0.05 * relaxed:
+    elif st["excess"][i] < bar and purity < bar:
         why.append(f"not flagged: natural label signal, the other labels' rate explains {1 - max(0.0, st['excess'][i]):.1%} of its "
-                   f"label-{value} rows (planted: under {1 - MIN_EXCESS + 0.05 * relaxed:.0%})")
+                   f"label-{value} rows (planted: under {1 - bar:.0%})")
     elif st["share"][i] < MIN_SHARE:
         why.append(f"not flagged: in {st['share'][i]:.1%} of label-{value} rows, under {MIN_SHARE:.0%}")
     elif score < GATE_LIFT:
