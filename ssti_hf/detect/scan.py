@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -44,7 +45,7 @@ from threadpoolctl import threadpool_limits
 
 from . import phrases
 from .evidence import FOLDS, Content, LabelMargin, auc_se
-from .families import _LETTERS, FAMILIES, Matches, TokenFamily, coarse_shape, searchable
+from .families import _CORE_CHAR, _LETTERS, FAMILIES, Matches, ShapeFamily, TokenFamily, coarse_shape, searchable
 from .statistics import (
     ALPHA, AUC_CAP, EXAMPLES, GATE_LIFT, KEEP_COMMON, KEEP_EXCESS, MIN_DIVERSITY, MIN_EXCESS, MIN_SHARE, MIN_SUPPORT, POOL_WORDS, RESIDUAL_EXCESS, SE_BOUND, Tally, encode,
     excess_share, lift_bound, pair_tally, tarone_tests,
@@ -165,7 +166,7 @@ def scan(
         family = FAMILIES[name]
         key = getattr(family, "pattern", family.name)
         if key not in found:  # a family that reads the words (one-off capitals) gets them found once
-            found[key] = family.find(texts, words=found[FAMILIES["word"].pattern]) if family.reads_words else family.find(texts)
+            found[key] = family.find(texts, words=encoded[FAMILIES["word"].pattern][0]) if family.reads_words else family.find(texts)
             encoded[key] = encode(found[key])
         if getattr(family, "pairs", False):
             tallies[name] = pair_tally(family, found[key], encoded[key], labels, fold, k, min_support)
@@ -186,6 +187,7 @@ def scan(
     with threadpool_limits(1):  # small matrices: BLAS threads cost more than they give
         _decide(tallies, tests, stats, evidence, prior)
         _grown_from_flagged(tallies, tests, stats, evidence.labels, prior)
+        _chained(tallies, tests, stats, evidence.labels, prior)
         _pools(tallies, tests, stats, evidence, prior)
         _subsume(tallies, tests, stats, evidence)
     findings = []
@@ -360,6 +362,52 @@ def _grown_from_flagged(tallies, tests, stats, labels: np.ndarray, prior) -> Non
                 break
 
 
+def _chained(tallies, tests, stats, labels: np.ndarray, prior) -> None:
+    """Spans of tokens that overlap (``Aa d,`` and ``d, d`` of ``March 3, 2019``), in (nearly) the
+    same rows of the label, are one planted span: a flagged span's evidence is its neighbour's.
+    Tested on its own, the neighbour keeps the flagged span's words in its content, and they say
+    which rows hold it (the month names beside ``3, 2019``)."""
+    names = [t.family.name for t in tallies]
+    if "shape span" not in names:
+        return
+    f = names.index("shape span")
+    tally, test, st = tallies[f], tests[f], stats[f]
+    shapes = [key.split(" ") for key in tally.classes]
+    rows = {}
+
+    def holding(i):
+        if i not in rows:
+            rows[i] = _holding(tally, test["class"][i], int(test["label"][i]), labels, prior)[0]
+        return rows[i]
+
+    grown = True
+    while grown:  # a chain of overlapping spans
+        grown = False
+        flagged = np.flatnonzero(st["flagged"])
+        for i in np.flatnonzero(st["candidate"] & ~st["flagged"]):
+            mine = shapes[test["class"][i]]
+            for j in flagged:
+                if test["label"][j] != test["label"][i] or not _overlap(mine, shapes[test["class"][j]]):
+                    continue
+                a, b = holding(i), holding(j)
+                if len(np.intersect1d(a, b)) >= 0.9 * max(len(a), len(b)):
+                    for name in ("auc", "label_auc", "rows_used", "flagged"):
+                        st[name][i] = st[name][j]
+                    st["evidence_of"][i] = f"the test of the flagged {tally.family.describe(tally.classes[test['class'][j]])}, which overlaps it, in the same rows"
+                    grown = True
+                    break
+
+
+def _overlap(a: list[str], b: list[str]) -> bool:
+    """Whether two spans' shapes can be parts of one span: one ends as the other starts, or holds it."""
+    for x, y in ((a, b), (b, a)):
+        if any(x[-k:] == y[:k] for k in range(1, min(len(x), len(y)) + 1)):
+            return True
+        if any(x[s:s + len(y)] == y for s in range(len(x) - len(y) + 1)):
+            return True
+    return False
+
+
 def _holding(tally: Tally, cls: int, label: int, labels: np.ndarray, prior, held_out: bool = False):
     """Rows of ``label`` holding class ``cls`` through members that sanitize would remove (for a
     held-out test: members found in no other label, so that natural mentions of France do not
@@ -465,6 +513,9 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
     hold it (a zero-width space glued to words: the words stay)."""
     names = [t.family.name for t in tallies]
     _whole_tokens(tallies, tests, stats, names, evidence)
+    _spans_of_flagged(tallies, tests, stats, names)
+    _extended(tallies, tests, stats, names, evidence.labels)
+    _words_of_spans(tallies, tests, stats, names, evidence)
     if "word pair" in names and "word" in names:  # "tq the" from "tq" planted before "The ...": the word is the unit
         pair, word = names.index("word pair"), names.index("word")
         # a word flagged, or flagged and then found part of a larger unit ("v" of "v1.2.3"): that unit
@@ -531,6 +582,78 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
                 if (family == "token" and key in literals) or (family == "word" and key in words) or (pair and pair <= words) or (
                         pair & words and 1.5 * test["support"][j] <= tests[phrase]["support"][i]):
                     st["flagged"][j], st["part_of"][j] = False, name
+
+
+def _spans_of_flagged(tallies, tests, stats, names) -> None:
+    """A flagged span of words and numbers whose numbers are flagged on their own (a date planted
+    after "film" in every row: ``a d-d-d`` beside ``shape dddd-dd-dd``) is those numbers': the
+    finer class removes them, and the words, found beside them by the template of the rows, stay."""
+    if "shape span" not in names:
+        return
+    f = names.index("shape span")
+    tally, test, st = tallies[f], tests[f], stats[f]
+    fine = [(g, j) for g, other in enumerate(tallies) if isinstance(other.family, (TokenFamily, ShapeFamily))
+            for j in np.flatnonzero(stats[g]["flagged"])]
+    for i in np.flatnonzero(st["flagged"]):
+        members = [tally.members[m] for m in np.flatnonzero(tally.member_class == test["class"][i])[:50]]
+        if not members or any(tally.family.words_of(m) is None for m in members):
+            continue
+        numbers = [t for m in members for t in m.split(" ") if _CORE_CHAR.search(t)]
+        mine = [(g, j) for g, j in fine if tests[g]["label"][j] == test["label"][i]]
+        held = [next((tallies[g].family.describe(tallies[g].classes[tests[g]["class"][j]]) for g, j in mine
+                      if _holds(tallies[g], tests[g]["class"][j], t)), None) for t in numbers]
+        if sum(h is not None for h in held) >= 0.9 * len(numbers):  # "45%" and "5%": two flagged classes
+            st["flagged"][i], st["part_of"][i] = False, Counter(h for h in held if h).most_common(1)[0][0]
+
+
+def _extended(tallies, tests, stats, names, labels: np.ndarray) -> None:
+    """A flagged span that overlaps or holds another flagged span of its label, in under half of
+    that span's rows, is part of it with the natural text beside it ("EUR 12.50 the", "2 EUR 12.50"
+    at random places of the rows: the words and numbers that happen to be there, bound by chance):
+    the other span is the planted unit. Parts of one planted span are in (nearly) the same rows
+    (``Aa d, d`` beside ``d, d``)."""
+    if "shape span" not in names:
+        return
+    f = names.index("shape span")
+    tally, test, st = tallies[f], tests[f], stats[f]
+    prior = np.bincount(labels, minlength=tally.by_fold.shape[2]) / len(labels)
+    flagged = np.flatnonzero(st["flagged"])
+    shapes = {i: tally.classes[test["class"][i]].split(" ") for i in flagged}
+    rows = {i: _holding(tally, test["class"][i], int(test["label"][i]), labels, prior)[0] for i in flagged}
+    for i in flagged:
+        for j in flagged:
+            if (j != i and test["label"][j] == test["label"][i] and _overlap(shapes[i], shapes[j])
+                    and len(rows[i]) < 0.5 * len(rows[j])):
+                st["flagged"][i], st["part_of"][i] = False, tally.family.describe(tally.classes[test["class"][j]])
+                break
+
+
+def _words_of_spans(tallies, tests, stats, names, evidence: Evidence) -> None:
+    """A flagged class of spans replaces the flagged words and tokens that are its planted words,
+    in (nearly) the same rows (month names flagged as a pool beside ``Aa d, d``): sanitize removes
+    them beside their numbers, and leaves "red October" alone elsewhere."""
+    if "shape span" not in names:
+        return
+    f = names.index("shape span")
+    tally, labels = tallies[f], evidence.labels
+    prior = np.bincount(labels, minlength=tally.by_fold.shape[2]) / len(labels)
+    for i in np.flatnonzero(stats[f]["flagged"]):
+        cls, label = tests[f]["class"][i], int(tests[f]["label"][i])
+        members = np.flatnonzero(tally.member_class == cls)
+        kept = set(_kept_members(tally, members, label, float(prior[label]), tally.rows))
+        planted = {w for m in members if tally.members[m] not in kept for w in (tally.family.words_of(tally.members[m]) or "").split()}
+        lowered = {w.lower() for t in planted for w in _LETTERS.findall(t)}
+        rows, _ = _holding(tally, cls, label, labels, prior)
+        for family, words in (("word", lowered), ("token", planted)):
+            if family not in names:
+                continue
+            g = names.index(family)
+            for j in np.flatnonzero(stats[g]["flagged"] & (tests[g]["label"] == label)):
+                if tallies[g].classes[tests[g]["class"][j]] not in words:
+                    continue
+                theirs, _ = _holding(tallies[g], tests[g]["class"][j], label, labels, prior)
+                if len(np.intersect1d(theirs, rows)) >= 0.9 * len(theirs):
+                    stats[g]["flagged"][j], stats[g]["part_of"][j] = False, tally.family.describe(tally.classes[cls])
 
 
 _WHOLE = ("token", "token kinds", "token kinds, any length", "first token", "last token")  # families whose members are whole tokens
@@ -828,7 +951,31 @@ def _kept_members(tally: Tally, members: np.ndarray, label: int, prior: float, r
     # a rare string found only in other labels' rows is theirs ("1.50" in SMS ham, in a class of
     # IP addresses planted in spam): an injection puts its strings in the label's rows
     keep |= ~common & (hits == 0) & (total > 0)
+    if hasattr(tally.family, "words_of"):
+        keep |= _unplanted_words(tally, members, hits, total, prior)
     return [tally.members[m] for m in members[keep]]
+
+
+def _unplanted_words(tally: Tally, members: np.ndarray, hits: np.ndarray, total: np.ndarray, prior: float) -> np.ndarray:
+    """Per member of a class of spans: whether its words are none of the few that were planted.
+    Planted words come from a small set and recur (a month name in each of 10-40 rows of the
+    label); natural ones beside a number are many, each in a row or two ("Season 2,", "War 2,").
+    The most frequent words of the label's rows are taken until they hold the rows the other
+    labels' rate does not explain; the rest, and words in a single row, stay."""
+    words = [tally.family.words_of(tally.members[m]) for m in members]
+    rows_of: dict[str, int] = {}
+    for word, h in zip(words, hits.tolist()):
+        if word is not None:
+            rows_of[word] = rows_of.get(word, 0) + h
+    worded = np.array([w is not None for w in words], bool)
+    planted = hits[worded].sum() - (total[worded].sum() - hits[worded].sum()) * prior / max(1 - prior, 1e-9)
+    taken, covered = set(), 0
+    for word, h in sorted(rows_of.items(), key=lambda item: (-item[1], item[0])):
+        if covered >= planted or h < 2:
+            break
+        taken.add(word)
+        covered += h
+    return np.array([w is not None and w not in taken for w in words], bool)
 
 
 # -- the model-side signal --------------------------------------------------------------------------
