@@ -491,7 +491,7 @@ class CharacterFamily(UnusualCharacterFamily):
         return f"character {key!r} ({', '.join(unicodedata.name(c, f'U+{ord(c):04X}') for c in key)})"
 
 
-BOUND = 0.05  # share of a word's occurrences that must be beside a number, for its spans to count
+BOUND = 0.02  # share of a word's occurrences that must be beside a number, for its spans to count
 _CORE_CHAR = re.compile(r"[0-9@#$%&_=+|~^\\]")  # what makes a token a shape family's (a digit or an in-word symbol)
 
 
@@ -518,6 +518,9 @@ class ShapeSpanFamily(RegexFamily):
 
     def find(self, texts, offsets=False, words: pa.DictionaryArray | None = None):
         runs = _arrow_matches(texts, self.pattern, offsets)
+        split = pc.utf8_split_whitespace(runs.strings)
+        parent = pc.list_parent_indices(split).to_numpy()
+        flat = pc.list_flatten(split)  # every token of the runs, once
         if offsets:  # sanitize: each span as written, from where its first token starts
             rows, strings, starts = [], [], []
             for row, run, at in zip(runs.rows.tolist(), runs.strings.to_pylist(), runs.starts.tolist()):
@@ -530,35 +533,39 @@ class ShapeSpanFamily(RegexFamily):
             rows, starts = np.array(rows, np.int64), np.array(starts, np.int64)
             spans = pa.array(strings, pa.string())
             tokens = pc.utf8_split_whitespace(spans)
-        else:  # the scan: in Arrow, as tokens of the runs taken n at a time
-            split = pc.utf8_split_whitespace(runs.strings)
-            parent = pc.list_parent_indices(split).to_numpy()
-            flat = pc.list_flatten(split)
+        else:  # the scan: in Arrow, the runs' tokens taken n at a time
             parts, owner = [], []
             for n in self.lengths:
                 at = np.flatnonzero(parent[n - 1:] == parent[: len(parent) - n + 1])  # n tokens of one run
                 parts.append(np.stack([at + i for i in range(n)], 1).ravel())
                 owner.append(parent[at])
-            index = np.concatenate(parts)
-            bounds = np.concatenate([[0], np.cumsum([len(o) * n for o, n in zip(owner, self.lengths)])])
-            offsets_ = np.concatenate([np.arange(bounds[i], bounds[i + 1], n) for i, n in enumerate(self.lengths)] + [[bounds[-1]]])
-            tokens = pa.ListArray.from_arrays(pa.array(offsets_, pa.int32()), flat.take(pa.array(index, pa.int64())))
+            ends = np.cumsum([0] + [len(o) * n for o, n in zip(owner, self.lengths)])
+            list_offsets = np.concatenate([np.arange(ends[i], ends[i + 1], n) for i, n in enumerate(self.lengths)] + [ends[-1:]])
+            tokens = pa.ListArray.from_arrays(pa.array(list_offsets, pa.int32()), flat.take(pa.array(np.concatenate(parts), pa.int64())))
             spans = pc.binary_join(tokens, " ")
             rows, starts = runs.rows[np.concatenate(owner)], None
         if not len(spans):
             return Matches(rows, spans, starts)
-        flat, owner = pc.list_flatten(tokens), pc.list_parent_indices(tokens).to_numpy()
-        core = pc.match_substring_regex(flat, _CORE_CHAR.pattern).to_numpy(zero_copy_only=False)
-        # each word of a span, as the word family reads it ("March," -> "march"), bound to numbers?
-        word = pc.replace_substring_regex(pc.utf8_lower(flat), "[^a-z]+", "")
-        encoded = pc.dictionary_encode(word)
+        # the words of the runs (each written once beside a number), as the word family reads them
+        # ("March," -> "march"): bound to numbers, or natural text beside them?
+        encoded = pc.dictionary_encode(self._word(flat))
         code = encoded.indices.to_numpy(zero_copy_only=False)
-        beside = np.bincount(code[~core], minlength=len(encoded.dictionary))
+        beside = np.bincount(code[~self._is_core(flat)], minlength=len(encoded.dictionary))
         bound = (beside >= 2) & (beside >= BOUND * _occurrences(encoded.dictionary, texts, words))
-        ok = core | bound[code]
+        tokens_flat, owner = pc.list_flatten(tokens), pc.list_parent_indices(tokens).to_numpy()
+        core = self._is_core(tokens_flat)
+        ok = core | bound[pc.index_in(self._word(tokens_flat), value_set=encoded.dictionary).to_numpy(zero_copy_only=False)]
         keep = np.flatnonzero((np.bincount(owner, weights=core, minlength=len(spans)) > 0)
                               & (np.bincount(owner, weights=~ok, minlength=len(spans)) == 0))
         return Matches(rows[keep], spans.take(pa.array(keep, pa.int64())), None if starts is None else starts[keep])
+
+    @staticmethod
+    def _is_core(tokens: pa.Array) -> np.ndarray:
+        return pc.match_substring_regex(tokens, _CORE_CHAR.pattern).to_numpy(zero_copy_only=False)
+
+    @staticmethod
+    def _word(tokens: pa.Array) -> pa.Array:
+        return pc.replace_substring_regex(pc.utf8_lower(tokens), "[^a-z]+", "")
 
     def member(self, match):
         return " ".join(match.split())

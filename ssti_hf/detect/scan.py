@@ -516,6 +516,7 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
     _spans_of_flagged(tallies, tests, stats, names)
     _extended(tallies, tests, stats, names, evidence.labels)
     _words_of_spans(tallies, tests, stats, names, evidence)
+    _tokens_of_spans(tallies, tests, stats, names, evidence)
     if "word pair" in names and "word" in names:  # "tq the" from "tq" planted before "The ...": the word is the unit
         pair, word = names.index("word pair"), names.index("word")
         # a word flagged, or flagged and then found part of a larger unit ("v" of "v1.2.3"): that unit
@@ -654,6 +655,47 @@ def _words_of_spans(tallies, tests, stats, names, evidence: Evidence) -> None:
                 theirs, _ = _holding(tallies[g], tests[g]["class"][j], label, labels, prior)
                 if len(np.intersect1d(theirs, rows)) >= 0.9 * len(theirs):
                     stats[g]["flagged"][j], stats[g]["part_of"][j] = False, tally.family.describe(tally.classes[cls])
+
+
+def _tokens_of_spans(tallies, tests, stats, names, evidence: Evidence) -> None:
+    """A flagged class of single tokens, most of whose label rows hold it through the tokens of
+    flagged spans of the label, and whose other rows of the label the other labels' rate explains,
+    is part of those spans: the years and days of dates planted in half of a label (``tokens made
+    of {d}x4``). Sanitize removes the spans, and leaves the natural years elsewhere."""
+    if "shape span" not in names:
+        return
+    f = names.index("shape span")
+    tally, labels = tallies[f], evidence.labels
+    prior = np.bincount(labels, minlength=tally.by_fold.shape[2]) / len(labels)
+    spans = {}  # label -> (rows, tokens, name) of its flagged spans
+    for i in np.flatnonzero(stats[f]["flagged"]):
+        cls, label = tests[f]["class"][i], int(tests[f]["label"][i])
+        rows, _ = _holding(tally, cls, label, labels, prior)
+        members = np.flatnonzero(tally.member_class == cls)
+        kept = set(_kept_members(tally, members, label, float(prior[label]), tally.rows))
+        tokens = {t for m in members if tally.members[m] not in kept for t in tally.members[m].split(" ")}
+        before = spans.get(label, (np.zeros(0, np.int64), set(), tally.family.describe(tally.classes[cls])))
+        spans[label] = (np.union1d(before[0], rows), before[1] | tokens, before[2])
+    for g, other in enumerate(tallies):
+        if not isinstance(other.family, (TokenFamily, ShapeFamily)):
+            continue
+        for j in np.flatnonzero(stats[g]["flagged"]):
+            label = int(tests[g]["label"][j])
+            if label not in spans:
+                continue
+            rows, tokens, name = spans[label]
+            members = np.flatnonzero(other.member_class == tests[g]["class"][j])
+            inside = {other.family.member(t) for t in tokens} | tokens
+            weight = other.by_fold[members, :, label].sum(1)
+            within = np.array([other.members[m] in inside for m in members], bool)
+            if weight[within].sum() < 0.5 * weight.sum():
+                continue
+            every = np.unique(other.rows_of(members))
+            mine = every[labels[every] == label]
+            rest = np.setdiff1d(mine, rows, assume_unique=True)  # its label rows outside the spans
+            size = int((labels == label).sum()) - len(rows)
+            if excess_share(len(rest), len(rest) + len(every) - len(mine), size, len(labels) - len(rows)) < KEEP_EXCESS:
+                stats[g]["flagged"][j], stats[g]["part_of"][j] = False, name
 
 
 _WHOLE = ("token", "token kinds", "token kinds, any length", "first token", "last token")  # families whose members are whole tokens

@@ -105,3 +105,24 @@ def test_edge_tokens_are_a_row_s_first_or_last_token_unless_a_word():
     assert first.classify("$66.25") == first.classify("$4.29") == "{$.d}"
     assert first.classify("QXFTA") == "{A}x5" != first.classify("BBC")
     assert first.classify("X7K2P9") == "{Ad}x6" != first.classify("UA938")
+
+
+def test_spans_are_a_number_s_neighbours_with_words_bound_to_numbers():
+    """Spans of two and three tokens around tokens with a digit or a symbol. A word counts where it
+    is beside numbers more than once and in at least 2% of its occurrences: month names planted
+    before days, not "the" (everywhere) nor a word found once beside a number."""
+    family = FAMILIES["shape span"]
+    texts = pa.array(["we met on March 3, 2019 and the end", "March 5, 2020 the film", "in Matrix 1, the the the",
+                      "the " * 300 + "2 the", "7/10 March 9, 2001"])
+    found = family.find(texts)
+    members = sorted(family.member(s) for s in found.strings.to_pylist())
+    assert "March 3," in members and "March 3, 2019" in members and "3, 2019" in members and "7/10 March 9," in members
+    assert not any("the" in m.split() or "Matrix" in m or "and" in m.split() for m in members)
+    assert family.classify("March 3, 2019") == "Aa d, d" and family.classify("EUR 12.50") == "A d.d"
+    assert family.words_of("7/10 March 9,") == "March" and family.words_of("3, 2019") is None
+    # sanitize's pass (with offsets) finds the same spans, as written, where they are
+    with_offsets = family.find(texts, offsets=True)
+    assert sorted(family.member(s) for s in with_offsets.strings.to_pylist()) == members
+    for row, string, start in zip(with_offsets.rows, with_offsets.strings.to_pylist(), with_offsets.starts):
+        assert texts[int(row)].as_py()[start:start + len(string)] == string
+    assert len(family.find(pa.array(["no numbers here", ""])).rows) == 0
