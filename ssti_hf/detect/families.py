@@ -521,51 +521,41 @@ class ShapeSpanFamily(RegexFamily):
         split = pc.utf8_split_whitespace(runs.strings)
         parent = pc.list_parent_indices(split).to_numpy()
         flat = pc.list_flatten(split)  # every token of the runs, once
-        if offsets:  # sanitize: each span as written, from where its first token starts
-            rows, strings, starts = [], [], []
-            for row, run, at in zip(runs.rows.tolist(), runs.strings.to_pylist(), runs.starts.tolist()):
-                tokens = list(self._TOKEN.finditer(run))
-                for n in self.lengths:
-                    for first, last in zip(tokens, tokens[n - 1:]):
-                        rows.append(row)
-                        strings.append(run[first.start():last.end()])
-                        starts.append(at + first.start())
-            rows, starts = np.array(rows, np.int64), np.array(starts, np.int64)
-            spans = pa.array(strings, pa.string())
-            tokens = pc.utf8_split_whitespace(spans)
-        else:  # the scan: in Arrow, the runs' tokens taken n at a time
-            parts, owner = [], []
-            for n in self.lengths:
-                at = np.flatnonzero(parent[n - 1:] == parent[: len(parent) - n + 1])  # n tokens of one run
-                parts.append(np.stack([at + i for i in range(n)], 1).ravel())
-                owner.append(parent[at])
-            ends = np.cumsum([0] + [len(o) * n for o, n in zip(owner, self.lengths)])
-            list_offsets = np.concatenate([np.arange(ends[i], ends[i + 1], n) for i, n in enumerate(self.lengths)] + [ends[-1:]])
-            tokens = pa.ListArray.from_arrays(pa.array(list_offsets, pa.int32()), flat.take(pa.array(np.concatenate(parts), pa.int64())))
-            spans = pc.binary_join(tokens, " ")
-            rows, starts = runs.rows[np.concatenate(owner)], None
-        if not len(spans):
-            return Matches(rows, spans, starts)
-        # the words of the runs (each written once beside a number), as the word family reads them
-        # ("March," -> "march"): bound to numbers, or natural text beside them?
-        encoded = pc.dictionary_encode(self._word(flat))
+        # each token: a number (a digit or a symbol), a word bound to numbers, or natural text
+        core = pc.match_substring_regex(flat, _CORE_CHAR.pattern).to_numpy(zero_copy_only=False)
+        encoded = pc.dictionary_encode(pc.replace_substring_regex(pc.utf8_lower(flat), "[^a-z]+", ""))  # "March," -> "march"
         code = encoded.indices.to_numpy(zero_copy_only=False)
-        beside = np.bincount(code[~self._is_core(flat)], minlength=len(encoded.dictionary))
+        beside = np.bincount(code[~core], minlength=len(encoded.dictionary))
         bound = (beside >= 2) & (beside >= BOUND * _occurrences(encoded.dictionary, texts, words))
-        tokens_flat, owner = pc.list_flatten(tokens), pc.list_parent_indices(tokens).to_numpy()
-        core = self._is_core(tokens_flat)
-        ok = core | bound[pc.index_in(self._word(tokens_flat), value_set=encoded.dictionary).to_numpy(zero_copy_only=False)]
-        keep = np.flatnonzero((np.bincount(owner, weights=core, minlength=len(spans)) > 0)
-                              & (np.bincount(owner, weights=~ok, minlength=len(spans)) == 0))
-        return Matches(rows[keep], spans.take(pa.array(keep, pa.int64())), None if starts is None else starts[keep])
-
-    @staticmethod
-    def _is_core(tokens: pa.Array) -> np.ndarray:
-        return pc.match_substring_regex(tokens, _CORE_CHAR.pattern).to_numpy(zero_copy_only=False)
-
-    @staticmethod
-    def _word(tokens: pa.Array) -> pa.Array:
-        return pc.replace_substring_regex(pc.utf8_lower(tokens), "[^a-z]+", "")
+        ok = core | bound[code]
+        # spans: n neighbouring tokens of a run, at least one a number and none natural text
+        index, owner, n_of = [], [], []
+        for n in self.lengths:
+            at = np.flatnonzero(parent[n - 1:] == parent[: len(parent) - n + 1])
+            tokens = np.stack([at + i for i in range(n)], 1)
+            good = core[tokens].any(1) & ok[tokens].all(1)
+            index.append(tokens[good].ravel())
+            owner.append(parent[at[good]])
+            n_of.append(np.full(good.sum(), n))
+        index, owner, n_of = np.concatenate(index), np.concatenate(owner), np.concatenate(n_of)
+        rows = runs.rows[owner]
+        if not offsets:  # the scan: joined in Arrow
+            list_offsets = np.concatenate([[0], np.cumsum(n_of)]).astype(np.int32)
+            spans = pc.binary_join(pa.ListArray.from_arrays(pa.array(list_offsets), flat.take(pa.array(index, pa.int64()))), " ")
+            return Matches(rows, spans, None)
+        # sanitize: each span as written in the text, and where it starts
+        first = np.concatenate([[0], np.cumsum(n_of)[:-1]])
+        run_texts, run_starts = runs.strings.to_pylist(), runs.starts
+        located = {}  # run -> its tokens' [start, end) in the run
+        strings, starts = [], []
+        for run, a, n in zip(owner.tolist(), index[first].tolist(), n_of.tolist()):
+            if run not in located:
+                located[run] = [(m.start(), m.end()) for m in self._TOKEN.finditer(run_texts[run])]
+            i = a - int(np.searchsorted(parent, run))  # the token's place in its run
+            start, end = located[run][i][0], located[run][i + n - 1][1]
+            strings.append(run_texts[run][start:end])
+            starts.append(int(run_starts[run]) + start)
+        return Matches(rows, pa.array(strings, pa.string()), np.array(starts, np.int64))
 
     def member(self, match):
         return " ".join(match.split())

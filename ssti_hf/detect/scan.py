@@ -612,7 +612,8 @@ def _extended(tallies, tests, stats, names, labels: np.ndarray) -> None:
     that span's rows, is part of it with the natural text beside it ("EUR 12.50 the", "2 EUR 12.50"
     at random places of the rows: the words and numbers that happen to be there, bound by chance):
     the other span is the planted unit. Parts of one planted span are in (nearly) the same rows
-    (``Aa d, d`` beside ``d, d``)."""
+    (``Aa d, d`` beside ``d, d``). The same holds for a span beside a flagged class of single
+    tokens that holds one of its tokens ("12:30:45 5": the planted time and a natural number)."""
     if "shape span" not in names:
         return
     f = names.index("shape span")
@@ -621,12 +622,25 @@ def _extended(tallies, tests, stats, names, labels: np.ndarray) -> None:
     flagged = np.flatnonzero(st["flagged"])
     shapes = {i: tally.classes[test["class"][i]].split(" ") for i in flagged}
     rows = {i: _holding(tally, test["class"][i], int(test["label"][i]), labels, prior)[0] for i in flagged}
+    tokens = [(g, j) for g, other in enumerate(tallies) if isinstance(other.family, (TokenFamily, ShapeFamily))
+              for j in np.flatnonzero(stats[g]["flagged"])]
     for i in flagged:
-        for j in flagged:
-            if (j != i and test["label"][j] == test["label"][i] and _overlap(shapes[i], shapes[j])
-                    and len(rows[i]) < 0.5 * len(rows[j])):
-                st["flagged"][i], st["part_of"][i] = False, tally.family.describe(tally.classes[test["class"][j]])
-                break
+        label = test["label"][i]
+        larger = [j for j in flagged if j != i and test["label"][j] == label and _overlap(shapes[i], shapes[j])
+                  and len(rows[i]) < 0.5 * len(rows[j])]
+        if larger:
+            st["flagged"][i], st["part_of"][i] = False, tally.family.describe(tally.classes[test["class"][larger[0]]])
+            continue
+        members = [tally.members[m] for m in np.flatnonzero(tally.member_class == test["class"][i])[:50]]
+        for g, j in tokens:
+            if tests[g]["label"][j] != label:
+                continue
+            holds = sum(any(_holds(tallies[g], tests[g]["class"][j], t) for t in m.split(" ")) for m in members)
+            if holds >= 0.9 * len(members):
+                theirs, _ = _holding(tallies[g], tests[g]["class"][j], int(label), labels, prior)
+                if len(rows[i]) < 0.5 * len(theirs):
+                    st["flagged"][i], st["part_of"][i] = False, tallies[g].family.describe(tallies[g].classes[tests[g]["class"][j]])
+                    break
 
 
 def _words_of_spans(tallies, tests, stats, names, evidence: Evidence) -> None:

