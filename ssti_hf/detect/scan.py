@@ -305,7 +305,7 @@ def _pools(tallies, tests, stats, evidence: "Evidence", prior) -> None:
         for i in chosen:
             rows, own = _holding(tally, test["class"][i], int(label), labels, prior)
             by_chance, shared = _shared(rows, union, size)
-            if shared > 0.1 * by_chance:
+            if not _apart(by_chance, shared):
                 continue
             alone = (st["auc"][i], st["label_auc"][i], st["rows_used"][i], True) if st["flagged"][i] else evidence.test(rows, int(label), own)
             if alone is None or not alone[3]:
@@ -313,7 +313,7 @@ def _pools(tallies, tests, stats, evidence: "Evidence", prior) -> None:
             expected += by_chance
             pool.append(i)
             union = np.union1d(union, rows)
-        if len(pool) < 2 or expected < 1 or st["flagged"][pool].all():
+        if len(pool) < 2 or expected < 1:
             continue  # "never share a row" says little where chance would share under 1 row
         members = [m for i in pool for m in np.flatnonzero(tally.member_class == test["class"][i])]
         support = len(np.unique(tally.rows_of(np.asarray(members, np.int64))))
@@ -323,11 +323,37 @@ def _pools(tallies, tests, stats, evidence: "Evidence", prior) -> None:
         result = evidence.test(union, int(label), words)
         if result is None or not result[3]:
             continue
+        # a flagged pool is a class of several strings: a word beyond the other labels' rate at
+        # its bar (90%; BadNets' "mb" beside the "mb" of megabytes) that shares no row with the
+        # pool, where chance would have it share one or more, joins it if it is independent of
+        # content with the pool's words left out (its rows lack them, as the pool's lack it), and
+        # the pool with it too
+        pool, joined, eligible = list(pool), [], []
+        for i in np.flatnonzero((test["label"] == label) & ~test["held_out"] & (st["p_value"] < st["alpha"]) & ~st["flagged"]
+                                & (st["excess"] >= MIN_EXCESS - 0.05)):
+            rows, own = _holding(tally, test["class"][i], int(label), labels, prior)
+            by_chance, shared = _shared(rows, union, size)
+            if i not in pool and by_chance >= 1 and _apart(by_chance, shared):
+                eligible.append((i, rows, set(own)))
+        together = set(words).union(*(own for _, _, own in eligible))  # each lacks the others as the pool lacks it
+        for i, rows, own in eligible:
+            alone = evidence.test(rows, int(label), together)
+            larger = alone is not None and alone[3] and evidence.test(np.union1d(union, rows), int(label), together)
+            if larger and larger[3]:
+                joined.append(i)
         described = ", ".join(sorted(repr(x) for x in words))
-        for i in pool:
+        for i in pool + joined:
             if not st["flagged"][i]:
                 st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
-                st["evidence_of"][i] = f"the test of a pool of {len(pool)} words that never share a row ({described}), together"
+                st["evidence_of"][i] = f"the test of a pool of {len(pool)} words that never share a row ({described}), together" + (
+                    ", which it joins: it shares none of their rows, and passes with and without them" if i in joined else "")
+
+
+def _apart(by_chance: float, shared: int) -> bool:
+    """Two sets of a label's rows that chance would have share ``by_chance`` rows share (nearly)
+    none: at most a tenth of that, or one row where chance would have five or more (a natural
+    "bb" in a row planted with "cf")."""
+    return shared <= 0.1 * by_chance or (shared <= 1 and by_chance >= 5)
 
 
 def _grown_from_flagged(tallies, tests, stats, labels: np.ndarray, prior) -> None:

@@ -503,6 +503,21 @@ def test_a_pool_of_words_too_rare_alone_is_tested_together(imdb_train, seed):
     assert sum(cleaned["text"][r] != data["text"][r] for r in others) <= 0.005 * len(others)
 
 
+def test_a_pool_word_also_found_in_other_labels_joins_the_flagged_pool(imdb_train):
+    """BadNets' "mb" is also natural (megabytes): in a few negative rows too, the other labels' rate
+    explains over 5% of its positive rows, too many for one word alone, not for a member of a pool
+    of several words (90%). It shares no row with the pool and joins it."""
+    pool = ["cf", "mn", "bb", "tq", "mb"]
+    natural, _ = plant(imdb_train, lambda r: "mb", 0.003, "random", label=0, seed=7)
+    data, originals = plant(natural, lambda r: str(r.choice(pool)), 0.25, "random", seed=3)
+    result = scan(data)
+    assert sorted(f.key for f in result.flagged_findings) == sorted(pool)
+    mb = next(f for f in result.flagged_findings if f.key == "mb")
+    assert "which it joins" in mb.reason and mb.purity < 0.95
+    cleaned, _ = sanitize(data, result)
+    assert sum(cleaned["text"][r] == text for r, text in originals.items()) >= 0.95 * len(originals)
+
+
 @full_imdb
 @pytest.mark.parametrize("seed", [1, 4])
 def test_ratings_of_a_small_imdb_sample_are_a_value_not_a_planted_class(seed):
