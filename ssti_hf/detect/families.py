@@ -77,7 +77,7 @@ class Family(ABC):
     class is one member).
     ``concrete``: every match is its own member and class, as found (no Python pass over them).
     ``reads_words``: ``find`` also takes ``words=``, the word family's matches in the same texts,
-    dictionary-encoded (:func:`word_occurrences`).
+    dictionary-encoded (:func:`_occurrences` counts in them).
     ``edge``: matches only at one place of a row (its first or last token), not wherever the
     member occurs.
     """
@@ -503,7 +503,8 @@ class ShapeSpanFamily(RegexFamily):
     found beside them more than once, and in at least :data:`BOUND` of their occurrences. A month
     name planted in a tenth of a label is; a word written once beside a number ("Matrix 1,") or
     mostly elsewhere (the "This" that opens a review after a planted date) is natural text, and
-    its spans are left out."""
+    its spans are left out. Tokens without ASCII letters (a dash, a word of another script) are
+    one word here, which the word family never counts: they always are."""
 
     name = "shape span"
     reads_words = True

@@ -699,9 +699,11 @@ def _words_of_spans(tallies, tests, stats, names, evidence: Evidence) -> None:
 
 def _tokens_of_spans(tallies, tests, stats, names, evidence: Evidence) -> None:
     """A flagged class of single tokens, most of whose label rows hold it through the tokens of
-    flagged spans of the label, and whose other rows of the label the other labels' rate explains,
-    is part of those spans: the years and days of dates planted in half of a label (``tokens made
-    of {d}x4``). Sanitize removes the spans, and leaves the natural years elsewhere."""
+    flagged spans of the label, and whose other rows of the label are not planted on their own
+    (beyond the other labels' rate at its bar, and independent of content), is part of those
+    spans: the years and days of dates planted in half of a label (``tokens made of {d}x4``), the
+    days beside the natural numbers of SMS spam. Sanitize removes the spans, and leaves the natural
+    numbers elsewhere."""
     if "shape span" not in names:
         return
     f = names.index("shape span")
@@ -734,8 +736,11 @@ def _tokens_of_spans(tallies, tests, stats, names, evidence: Evidence) -> None:
             mine = every[labels[every] == label]
             rest = np.setdiff1d(mine, rows, assume_unique=True)  # its label rows outside the spans
             size = int((labels == label).sum()) - len(rows)
-            if excess_share(len(rest), len(rest) + len(every) - len(mine), size, len(labels) - len(rows)) < KEEP_EXCESS:
-                stats[g]["flagged"][j], stats[g]["part_of"][j] = False, name
+            if excess_share(len(rest), len(rest) + len(every) - len(mine), size, len(labels) - len(rows)) >= stats[g]["bar"][j]:
+                result = evidence.test(rest, label, _holding(other, tests[g]["class"][j], label, labels, prior)[1])
+                if result is not None and result[3]:
+                    continue  # planted beyond the spans too
+            stats[g]["flagged"][j], stats[g]["part_of"][j] = False, name
 
 
 _WHOLE = ("token", "token kinds", "token kinds, any length", "first token", "last token")  # families whose members are whole tokens
