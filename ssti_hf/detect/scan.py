@@ -639,7 +639,9 @@ def _extended(tallies, tests, stats, names, labels: np.ndarray) -> None:
     at random places of the rows: the words and numbers that happen to be there, bound by chance):
     the other span is the planted unit. Parts of one planted span are in (nearly) the same rows
     (``Aa d, d`` beside ``d, d``). The same holds for a span beside a flagged class of single
-    tokens that holds one of its tokens ("12:30:45 5": the planted time and a natural number)."""
+    tokens that holds one of its tokens ("12:30:45 5": the planted time and a natural number). A
+    flagged span most of whose label rows hold it through a flagged phrase's words is the phrase's
+    ("221 kg" of ``<d> kg``, beside natural "2 hours" in ``d a``)."""
     if "shape span" not in names:
         return
     f = names.index("shape span")
@@ -666,6 +668,18 @@ def _extended(tallies, tests, stats, names, labels: np.ndarray) -> None:
                 theirs, _ = _holding(tallies[g], tests[g]["class"][j], int(label), labels, prior)
                 if len(rows[i]) < 0.5 * len(theirs):
                     st["flagged"][i], st["part_of"][i] = False, tallies[g].family.describe(tallies[g].classes[tests[g]["class"][j]])
+                    break
+    if "phrase" in names:  # "221 kg" of the flagged phrase "<d> kg": the phrase is the unit
+        p = names.index("phrase")
+        for i in np.flatnonzero(st["flagged"]):
+            label = test["label"][i]
+            members = np.flatnonzero(tally.member_class == test["class"][i])
+            weight = tally.by_fold[members, :, label].sum(1)
+            words = [set((tally.family.words_of(tally.members[m]) or "").split()) for m in members]
+            for j in np.flatnonzero(stats[p]["flagged"] & (tests[p]["label"] == label)):
+                literals = {v for kind, v in phrases.decode(tallies[p].classes[tests[p]["class"][j]]) if kind == "literal"}
+                if weight[[bool(w) and w <= literals for w in words]].sum() >= 0.5 * weight.sum():  # label rows through the phrase's words
+                    st["flagged"][i], st["part_of"][i] = False, FAMILIES["phrase"].describe(tallies[p].classes[tests[p]["class"][j]])
                     break
 
 
