@@ -12,6 +12,7 @@ import re
 import unicodedata
 from abc import ABC, abstractmethod
 from collections import Counter
+from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
@@ -25,6 +26,7 @@ from . import phrases
 _MARK = "\x00"  # delimits matches in the Arrow pass (replaced in texts that hold it)
 _TAG = r"<[A-Za-z/!][^<>]*>"  # a markup tag, as ssti_hf._text reads one
 _LETTERS = re.compile(r"[A-Za-z]+")
+_CORE_CHAR = re.compile(r"[0-9@#$%&_=+|~^\\]")  # what makes a token a shape family's: a digit or an in-word symbol
 _WORDLIKE = re.compile(r"[A-Za-z.,;:!?'\"()-]*")  # a word with its sentence punctuation
 
 
@@ -150,6 +152,7 @@ def shape(token: str) -> str:
     return "".join("d" if c.isdigit() else "A" if c.isupper() else "a" if c.isalpha() else c for c in token)
 
 
+@lru_cache(maxsize=1 << 17)  # tokens recur: a span family classifies each many times
 def coarse_shape(token: str) -> str:
     """The shape with runs collapsed: ``1987-03-12`` -> ``d-d-d``."""
     out, last = [], None
@@ -165,7 +168,7 @@ class ShapeFamily(TrimmedRegexFamily):
 
     name = "shape"
     # A markup tag is matched (and dropped) first, so that "<h3>" yields no token "h3".
-    pattern = rf"{_TAG}|[^{_SPACE}<>]*[0-9@#$%&_=+|~^\\][^{_SPACE}<>]*"
+    pattern = rf"{_TAG}|[^{_SPACE}<>]*{_CORE_CHAR.pattern}[^{_SPACE}<>]*"
 
     def member(self, match):
         return None if match.startswith("<") else super().member(match)
@@ -492,7 +495,6 @@ class CharacterFamily(UnusualCharacterFamily):
 
 
 BOUND = 0.02  # share of a word's occurrences that must be beside a number, for its spans to count
-_CORE_CHAR = re.compile(r"[0-9@#$%&_=+|~^\\]")  # what makes a token a shape family's (a digit or an in-word symbol)
 
 
 class ShapeSpanFamily(RegexFamily):
@@ -515,7 +517,6 @@ class ShapeSpanFamily(RegexFamily):
     pattern = rf"(?:{_ANY}{_GAP})?{_CORE}(?:{_GAP}(?:{_ANY}{_GAP})?{_CORE})*(?:{_GAP}{_ANY})?"
     lengths = (2, 3)
     _TOKEN = re.compile(r"\S+")
-    _shapes: dict[str, str] = {}  # a token's coarse shape, memoized: tokens recur across spans
 
     def find(self, texts, offsets=False, words: pa.DictionaryArray | None = None):
         runs = _arrow_matches(texts, self.pattern, offsets)
@@ -545,14 +546,14 @@ class ShapeSpanFamily(RegexFamily):
             spans = pc.binary_join(pa.ListArray.from_arrays(pa.array(list_offsets), flat.take(pa.array(index, pa.int64()))), " ")
             return Matches(rows, spans, None)
         # sanitize: each span as written in the text, and where it starts
-        first = np.concatenate([[0], np.cumsum(n_of)[:-1]])
+        first = index[np.concatenate([[0], np.cumsum(n_of)[:-1]])]
+        place = first - np.searchsorted(parent, owner)  # each span's first token's place in its run
         run_texts, run_starts = runs.strings.to_pylist(), runs.starts
         located = {}  # run -> its tokens' [start, end) in the run
         strings, starts = [], []
-        for run, a, n in zip(owner.tolist(), index[first].tolist(), n_of.tolist()):
+        for run, i, n in zip(owner.tolist(), place.tolist(), n_of.tolist()):
             if run not in located:
                 located[run] = [(m.start(), m.end()) for m in self._TOKEN.finditer(run_texts[run])]
-            i = a - int(np.searchsorted(parent, run))  # the token's place in its run
             start, end = located[run][i][0], located[run][i + n - 1][1]
             strings.append(run_texts[run][start:end])
             starts.append(int(run_starts[run]) + start)
@@ -562,15 +563,7 @@ class ShapeSpanFamily(RegexFamily):
         return " ".join(match.split())
 
     def classify(self, member):
-        shapes = self._shapes
-        if len(shapes) > 1_000_000:  # bounded memo
-            shapes.clear()
-        out = []
-        for token in member.split(" "):
-            if token not in shapes:
-                shapes[token] = coarse_shape(token)
-            out.append(shapes[token])
-        return " ".join(out)
+        return " ".join(coarse_shape(t) for t in member.split(" "))
 
     def words_of(self, member: str) -> str | None:
         """The words of a span (its tokens without a digit or a symbol), None when it has none."""

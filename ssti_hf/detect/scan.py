@@ -35,6 +35,7 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import datasets
 import numpy as np
@@ -328,12 +329,14 @@ def _pools(tallies, tests, stats, evidence: "Evidence", prior) -> None:
         # pool, where chance would have it share one or more, joins it if it is independent of
         # content with the pool's words left out (its rows lack them, as the pool's lack it), and
         # the pool with it too
-        pool, joined, eligible = list(pool), [], []
+        joined, eligible = [], []
         for i in np.flatnonzero((test["label"] == label) & ~test["held_out"] & (st["p_value"] < st["alpha"]) & ~st["flagged"]
                                 & (st["excess"] >= MIN_EXCESS - 0.05)):
+            if i in pool:
+                continue
             rows, own = _holding(tally, test["class"][i], int(label), labels, prior)
             by_chance, shared = _shared(rows, union, size)
-            if i not in pool and by_chance >= 1 and _apart(by_chance, shared):
+            if by_chance >= 1 and _apart(by_chance, shared):
                 eligible.append((i, rows, set(own)))
         together = set(words).union(*(own for _, _, own in eligible))  # each lacks the others as the pool lacks it
         for i, rows, own in eligible:
@@ -539,10 +542,13 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
     hold it (a zero-width space glued to words: the words stay)."""
     names = [t.family.name for t in tallies]
     _whole_tokens(tallies, tests, stats, names, evidence)
-    _spans_of_flagged(tallies, tests, stats, names)
-    _extended(tallies, tests, stats, names, evidence.labels)
-    _words_of_spans(tallies, tests, stats, names, evidence)
-    _tokens_of_spans(tallies, tests, stats, names, evidence)
+    if "shape span" in names:
+        f = names.index("shape span")
+        _spans_of_flagged(tallies, tests, stats, f)
+        _extended(tallies, tests, stats, names, f, evidence.labels)
+        planted = _planted_spans(tallies[f], tests[f], stats[f], evidence.labels)
+        _words_of_spans(tallies, tests, stats, names, f, planted, evidence.labels)
+        _tokens_of_spans(tallies, tests, stats, planted, evidence)
     if "word pair" in names and "word" in names:  # "tq the" from "tq" planted before "The ...": the word is the unit
         pair, word = names.index("word pair"), names.index("word")
         # a word flagged, or flagged and then found part of a larger unit ("v" of "v1.2.3"): that unit
@@ -611,16 +617,18 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
                     st["flagged"][j], st["part_of"][j] = False, name
 
 
-def _spans_of_flagged(tallies, tests, stats, names) -> None:
+def _flagged_tokens(tallies, stats) -> list[tuple[int, int]]:
+    """(family, test) of every flagged class of single tokens (tokens, their kinds, shapes, edges)."""
+    return [(g, j) for g, tally in enumerate(tallies) if isinstance(tally.family, (TokenFamily, ShapeFamily))
+            for j in np.flatnonzero(stats[g]["flagged"])]
+
+
+def _spans_of_flagged(tallies, tests, stats, f: int) -> None:
     """A flagged span of words and numbers whose numbers are flagged on their own (a date planted
     after "film" in every row: ``a d-d-d`` beside ``shape dddd-dd-dd``) is those numbers': the
     finer class removes them, and the words, found beside them by the template of the rows, stay."""
-    if "shape span" not in names:
-        return
-    f = names.index("shape span")
     tally, test, st = tallies[f], tests[f], stats[f]
-    fine = [(g, j) for g, other in enumerate(tallies) if isinstance(other.family, (TokenFamily, ShapeFamily))
-            for j in np.flatnonzero(stats[g]["flagged"])]
+    fine = _flagged_tokens(tallies, stats)
     for i in np.flatnonzero(st["flagged"]):
         members = [tally.members[m] for m in np.flatnonzero(tally.member_class == test["class"][i])[:50]]
         if not members or any(tally.family.words_of(m) is None for m in members):
@@ -633,7 +641,7 @@ def _spans_of_flagged(tallies, tests, stats, names) -> None:
             st["flagged"][i], st["part_of"][i] = False, Counter(h for h in held if h).most_common(1)[0][0]
 
 
-def _extended(tallies, tests, stats, names, labels: np.ndarray) -> None:
+def _extended(tallies, tests, stats, names, f: int, labels: np.ndarray) -> None:
     """A flagged span that overlaps or holds another flagged span of its label, in under half of
     that span's rows, is part of it with the natural text beside it ("EUR 12.50 the", "2 EUR 12.50"
     at random places of the rows: the words and numbers that happen to be there, bound by chance):
@@ -642,16 +650,12 @@ def _extended(tallies, tests, stats, names, labels: np.ndarray) -> None:
     tokens that holds one of its tokens ("12:30:45 5": the planted time and a natural number). A
     flagged span most of whose label rows hold it through a flagged phrase's words is the phrase's
     ("221 kg" of ``<d> kg``, beside natural "2 hours" in ``d a``)."""
-    if "shape span" not in names:
-        return
-    f = names.index("shape span")
     tally, test, st = tallies[f], tests[f], stats[f]
     prior = np.bincount(labels, minlength=tally.by_fold.shape[2]) / len(labels)
     flagged = np.flatnonzero(st["flagged"])
     shapes = {i: tally.classes[test["class"][i]].split(" ") for i in flagged}
     rows = {i: _holding(tally, test["class"][i], int(test["label"][i]), labels, prior)[0] for i in flagged}
-    tokens = [(g, j) for g, other in enumerate(tallies) if isinstance(other.family, (TokenFamily, ShapeFamily))
-              for j in np.flatnonzero(stats[g]["flagged"])]
+    tokens = _flagged_tokens(tallies, stats)
     for i in flagged:
         label = test["label"][i]
         larger = [j for j in flagged if j != i and test["label"][j] == label and _overlap(shapes[i], shapes[j])
@@ -683,78 +687,79 @@ def _extended(tallies, tests, stats, names, labels: np.ndarray) -> None:
                     break
 
 
-def _words_of_spans(tallies, tests, stats, names, evidence: Evidence) -> None:
+class _PlantedSpan(NamedTuple):
+    label: int
+    rows: np.ndarray  # its label rows, through the members sanitize removes
+    tokens: set[str]  # the tokens of those members
+    name: str
+
+
+def _planted_spans(tally: Tally, test: dict, st: dict, labels: np.ndarray) -> list[_PlantedSpan]:
+    """Each flagged class of spans, with its label rows and tokens as sanitize would remove them."""
+    prior = np.bincount(labels, minlength=tally.by_fold.shape[2]) / len(labels)
+    out = []
+    for i in np.flatnonzero(st["flagged"]):
+        cls, label = test["class"][i], int(test["label"][i])
+        members = np.flatnonzero(tally.member_class == cls)
+        kept = set(_kept_members(tally, members, label, float(prior[label]), tally.rows))
+        tokens = {t for m in members if tally.members[m] not in kept for t in tally.members[m].split(" ")}
+        out.append(_PlantedSpan(label, _holding(tally, cls, label, labels, prior)[0], tokens, tally.family.describe(tally.classes[cls])))
+    return out
+
+
+def _words_of_spans(tallies, tests, stats, names, f: int, planted: list[_PlantedSpan], labels: np.ndarray) -> None:
     """A flagged class of spans replaces the flagged words and tokens that are its planted words,
     in (nearly) the same rows (month names flagged as a pool beside ``Aa d, d``): sanitize removes
     them beside their numbers, and leaves "red October" alone elsewhere."""
-    if "shape span" not in names:
-        return
-    f = names.index("shape span")
-    tally, labels = tallies[f], evidence.labels
-    prior = np.bincount(labels, minlength=tally.by_fold.shape[2]) / len(labels)
-    for i in np.flatnonzero(stats[f]["flagged"]):
-        cls, label = tests[f]["class"][i], int(tests[f]["label"][i])
-        members = np.flatnonzero(tally.member_class == cls)
-        kept = set(_kept_members(tally, members, label, float(prior[label]), tally.rows))
-        planted = {w for m in members if tally.members[m] not in kept for w in (tally.family.words_of(tally.members[m]) or "").split()}
-        lowered = {w.lower() for t in planted for w in _LETTERS.findall(t)}
-        rows, _ = _holding(tally, cls, label, labels, prior)
-        for family, words in (("word", lowered), ("token", planted)):
+    prior = np.bincount(labels, minlength=tallies[f].by_fold.shape[2]) / len(labels)
+    for span in planted:
+        words = {t for t in span.tokens if not _CORE_CHAR.search(t)}
+        lowered = {w.lower() for t in words for w in _LETTERS.findall(t)}
+        for family, keys in (("word", lowered), ("token", words)):
             if family not in names:
                 continue
             g = names.index(family)
-            for j in np.flatnonzero(stats[g]["flagged"] & (tests[g]["label"] == label)):
-                if tallies[g].classes[tests[g]["class"][j]] not in words:
+            for j in np.flatnonzero(stats[g]["flagged"] & (tests[g]["label"] == span.label)):
+                if tallies[g].classes[tests[g]["class"][j]] not in keys:
                     continue
-                theirs, _ = _holding(tallies[g], tests[g]["class"][j], label, labels, prior)
-                if len(np.intersect1d(theirs, rows)) >= 0.9 * len(theirs):
-                    stats[g]["flagged"][j], stats[g]["part_of"][j] = False, tally.family.describe(tally.classes[cls])
+                theirs, _ = _holding(tallies[g], tests[g]["class"][j], span.label, labels, prior)
+                if len(np.intersect1d(theirs, span.rows)) >= 0.9 * len(theirs):
+                    stats[g]["flagged"][j], stats[g]["part_of"][j] = False, span.name
 
 
-def _tokens_of_spans(tallies, tests, stats, names, evidence: Evidence) -> None:
+def _tokens_of_spans(tallies, tests, stats, planted: list[_PlantedSpan], evidence: Evidence) -> None:
     """A flagged class of single tokens, most of whose label rows hold it through the tokens of
     flagged spans of the label, and whose other rows of the label are not planted on their own
     (beyond the other labels' rate at its bar, and independent of content), is part of those
     spans: the years and days of dates planted in half of a label (``tokens made of {d}x4``), the
     days beside the natural numbers of SMS spam. Sanitize removes the spans, and leaves the natural
     numbers elsewhere."""
-    if "shape span" not in names:
-        return
-    f = names.index("shape span")
-    tally, labels = tallies[f], evidence.labels
-    prior = np.bincount(labels, minlength=tally.by_fold.shape[2]) / len(labels)
+    labels = evidence.labels
+    prior = np.bincount(labels, minlength=tallies[0].by_fold.shape[2]) / len(labels)
     spans = {}  # label -> (rows, tokens, name) of its flagged spans
-    for i in np.flatnonzero(stats[f]["flagged"]):
-        cls, label = tests[f]["class"][i], int(tests[f]["label"][i])
-        rows, _ = _holding(tally, cls, label, labels, prior)
-        members = np.flatnonzero(tally.member_class == cls)
-        kept = set(_kept_members(tally, members, label, float(prior[label]), tally.rows))
-        tokens = {t for m in members if tally.members[m] not in kept for t in tally.members[m].split(" ")}
-        before = spans.get(label, (np.zeros(0, np.int64), set(), tally.family.describe(tally.classes[cls])))
-        spans[label] = (np.union1d(before[0], rows), before[1] | tokens, before[2])
-    for g, other in enumerate(tallies):
-        if not isinstance(other.family, (TokenFamily, ShapeFamily)):
+    for span in planted:
+        before = spans.get(span.label, (np.zeros(0, np.int64), set(), span.name))
+        spans[span.label] = (np.union1d(before[0], span.rows), before[1] | span.tokens, before[2])
+    for g, j in _flagged_tokens(tallies, stats):
+        other, label = tallies[g], int(tests[g]["label"][j])
+        if label not in spans:
             continue
-        for j in np.flatnonzero(stats[g]["flagged"]):
-            label = int(tests[g]["label"][j])
-            if label not in spans:
-                continue
-            rows, tokens, name = spans[label]
-            members = np.flatnonzero(other.member_class == tests[g]["class"][j])
-            inside = {other.family.member(t) for t in tokens} | tokens
-            weight = other.by_fold[members, :, label].sum(1)
-            within = np.array([other.members[m] in inside for m in members], bool)
-            if weight[within].sum() < 0.5 * weight.sum():
-                continue
-            every = np.unique(other.rows_of(members))
-            mine = every[labels[every] == label]
-            rest = np.setdiff1d(mine, rows, assume_unique=True)  # its label rows outside the spans
-            size = int((labels == label).sum()) - len(rows)
-            if excess_share(len(rest), len(rest) + len(every) - len(mine), size, len(labels) - len(rows)) >= stats[g]["bar"][j]:
-                result = evidence.test(rest, label, _holding(other, tests[g]["class"][j], label, labels, prior)[1])
-                if result is not None and result[3]:
-                    continue  # planted beyond the spans too
-            stats[g]["flagged"][j], stats[g]["part_of"][j] = False, name
+        rows, tokens, name = spans[label]
+        members = np.flatnonzero(other.member_class == tests[g]["class"][j])
+        inside = {other.family.member(t) for t in tokens} | tokens
+        weight = other.by_fold[members, :, label].sum(1)
+        within = np.array([other.members[m] in inside for m in members], bool)
+        if weight[within].sum() < 0.5 * weight.sum():
+            continue
+        every = np.unique(other.rows_of(members))
+        mine = every[labels[every] == label]
+        rest = np.setdiff1d(mine, rows, assume_unique=True)  # its label rows outside the spans
+        size = int((labels == label).sum()) - len(rows)
+        if excess_share(len(rest), len(rest) + len(every) - len(mine), size, len(labels) - len(rows)) >= stats[g]["bar"][j]:
+            result = evidence.test(rest, label, _holding(other, tests[g]["class"][j], label, labels, prior)[1])
+            if result is not None and result[3]:
+                continue  # planted beyond the spans too
+        stats[g]["flagged"][j], stats[g]["part_of"][j] = False, name
 
 
 _WHOLE = ("token", "token kinds", "token kinds, any length", "first token", "last token")  # families whose members are whole tokens
