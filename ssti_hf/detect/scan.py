@@ -30,9 +30,11 @@ docs/scan.md has the measurements behind these numbers.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -161,18 +163,14 @@ def scan(
     for name in chosen:
         if name not in FAMILIES:
             raise ValueError(f"unknown family {name!r}; registered: {', '.join(FAMILIES)}")
-    found, encoded = {}, {}  # families with one pattern (shape, coarse shape) share their matches
+    searched = _search(texts, list(dict.fromkeys(["word"] + chosen)))  # words: also the evidence's content
     tallies = {}
-    for name in dict.fromkeys(["word"] + chosen):  # words are also the content of the evidence test
+    for name, (found, encoded) in searched:
         family = FAMILIES[name]
-        key = getattr(family, "pattern", family.name)
-        if key not in found:  # a family that reads the words (one-off capitals) gets them found once
-            found[key] = family.find(texts, words=encoded[FAMILIES["word"].pattern][0]) if family.reads_words else family.find(texts)
-            encoded[key] = encode(found[key])
         if getattr(family, "pairs", False):
-            tallies[name] = pair_tally(family, found[key], encoded[key], labels, fold, k, min_support)
+            tallies[name] = pair_tally(family, found, encoded, labels, fold, k, min_support)
         else:
-            tallies[name] = Tally.count(family, found[key], labels, fold, k, encoded[key])
+            tallies[name] = Tally.count(family, found, labels, fold, k, encoded)
     words = tallies["word"]
     tallies = [tallies[name] for name in chosen]
     tests = [t.tests(labels, fold, k, min_support) for t in tallies]
@@ -205,6 +203,32 @@ def scan(
         seconds=time.perf_counter() - start,
         label_names=names,
     )
+
+
+def _search(texts: pa.Array, names: list[str]):
+    """Yields each family's name, matches and their encoding, in order. Families with one pattern
+    (shape, coarse shape) share them; one that reads the words (one-off capitals) waits for the
+    word family's. Each pattern is searched on a thread: Arrow's regex kernels release the GIL, so
+    two cores search two patterns at once while the caller counts what has come (IMDB train's
+    scan on 2 cores: 3.0 s to 2.0-2.3 s)."""
+    word = FAMILIES["word"]
+    key = {name: getattr(FAMILIES[name], "pattern", name) for name in names}
+
+    def search(family):
+        if family.reads_words:
+            found = family.find(texts, words=futures[word.pattern].result()[1][0])
+        else:
+            found = family.find(texts)
+        return found, encode(found)
+
+    futures: dict = {}
+    # the word family comes first: the pool starts tasks in order, so one waiting for it never blocks it
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for name in names:
+            if key[name] not in futures:
+                futures[key[name]] = pool.submit(search, FAMILIES[name])
+        for name in names:
+            yield name, futures[key[name]].result()
 
 
 def _statistics(test: dict, prior, label_rows: np.ndarray, n_tests: int, alpha: float) -> dict:
