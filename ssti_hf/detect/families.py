@@ -543,7 +543,8 @@ class ShapeSpanFamily(RegexFamily):
         rows = runs.rows[owner]
         if not offsets:  # the scan: joined in Arrow
             list_offsets = np.concatenate([[0], np.cumsum(n_of)]).astype(np.int32)
-            spans = pc.binary_join(pa.ListArray.from_arrays(pa.array(list_offsets), flat.take(pa.array(index, pa.int64()))), " ")
+            spans = pc.binary_join(pa.ListArray.from_arrays(pa.array(list_offsets), flat.take(pa.array(index, pa.int64()))),
+                                  pa.scalar(" ", flat.type))  # the separator typed as the texts (large strings too)
             return Matches(rows, spans, None)
         # sanitize: each span as written in the text, and where it starts
         first = index[np.concatenate([[0], np.cumsum(n_of)[:-1]])]
@@ -580,7 +581,7 @@ def _occurrences(strings: pa.Array, texts: pa.Array, words: pa.DictionaryArray |
     if words is None:
         words = pc.dictionary_encode(WordFamily().find(texts).strings)
     counts = np.bincount(words.indices.to_numpy(zero_copy_only=False), minlength=len(words.dictionary))
-    at = pc.index_in(strings, value_set=words.dictionary)
+    at = pc.index_in(strings.cast(words.dictionary.type), value_set=words.dictionary)
     return np.where(pc.is_valid(at).to_numpy(zero_copy_only=False), counts[pc.fill_null(at, 0).to_numpy(zero_copy_only=False)], 0)
 
 

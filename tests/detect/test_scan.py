@@ -359,6 +359,20 @@ def test_a_family_nobody_listed_is_found_and_its_rows_restored(imdb_train, name,
     assert report.splits["data"][1].rows_restored >= restored - 5 and report.splits["data"][0].rows_changed <= 5
 
 
+def test_large_string_texts_give_the_same_findings_and_texts(imdb_train, tmp_path):
+    # pandas writes parquet text as large_string: every family must take it like string
+    data, _ = plant(imdb_train, lambda r: f"{r.choice(MONTHS)} {r.integers(1, 29)}, {r.integers(1990, 2024)}", 0.25, "random")
+    large = data.cast(datasets.Features({"text": datasets.Value("large_string"), "label": data.features["label"]}))
+    assert large.data.column("text").type == "large_string"
+    result, large_result = scan(data), scan(large)
+    assert result.flagged_findings
+    assert [(f.pattern, f.support, f.auc) for f in large_result.findings] == [(f.pattern, f.support, f.auc) for f in result.findings]
+    assert sanitize(large, large_result)[0]["text"] == sanitize(data, result)[0]["text"]
+    data.to_pandas().astype({"text": "large_string[pyarrow]"}).to_parquet(tmp_path / "large.parquet")
+    assert main(["scan", str(tmp_path / "large.parquet")]) == 1
+    assert main(["sanitize", str(tmp_path / "large.parquet"), "--out", str(tmp_path / "clean")]) == 0
+
+
 def test_every_unflagged_finding_says_why(imdb_train):
     result = scan(imdb_train, top=50)
     assert not result.flagged and len(result.findings) == 50
