@@ -134,14 +134,18 @@ def _load_local(path: Path) -> DatasetDict:
         if text_file.suffix.lower() in (".csv", ".json", ".jsonl"):
             _check_utf8(text_file)  # pyarrow's JSON reader would take latin-1 bytes without a word
     try:
-        if path.is_dir():
-            if (path / "dataset_dict.json").is_file():
-                return datasets.load_from_disk(str(path))
-            return datasets.load_dataset(str(path))
-        return datasets.load_dataset(builder, data_files={"train": str(path)})
+        with _quiet_datasets():
+            if path.is_dir():
+                if (path / "dataset_dict.json").is_file():
+                    return datasets.load_from_disk(str(path))
+                return datasets.load_dataset(str(path))
+            return datasets.load_dataset(builder, data_files={"train": str(path)})
     except Exception as error:  # a library's error about the file's content: say which file and what
         if "corresponds to no data" in str(error):  # datasets' words for a split of zero rows
             raise ValueError(f"source {str(path)!r}: split {str(error).split()[1].strip(chr(34))!r} has no rows") from error
+        empty = [f for f in ([path] if path.is_file() else sorted(path.rglob("*.parquet"))) if _parquet_rows(f) == 0]
+        if empty:  # a parquet file of no row groups: datasets' words for it are "BatchSize must be greater than 0"
+            raise ValueError(f"source file {str(empty[0])!r} has no rows") from error
         if _damaged_cache(error, path):  # the source was converted before; its Arrow copy in the cache no longer reads
             raise ValueError(f"the datasets cache of source {str(path)!r} is damaged ({' '.join(str(error).split())[:200]}); "
                              f"delete {_cache_dir(path)} and run again") from error
@@ -155,6 +159,28 @@ def _load_local(path: Path) -> DatasetDict:
                              f"at offset {cause.start}); save it as UTF-8") from error
         reason = " ".join(str(cause).split()) or type(cause).__name__
         raise ValueError(f"cannot read source {str(path)!r}: {reason[:300]}") from error
+
+
+@contextlib.contextmanager
+def _quiet_datasets():
+    """datasets logs its own line for a file it cannot read ("Failed to read file ..."): the error
+    raised after it is the one we name, in one line."""
+    verbosity = datasets.logging.get_verbosity()
+    datasets.logging.set_verbosity(datasets.logging.CRITICAL)
+    try:
+        yield
+    finally:
+        datasets.logging.set_verbosity(verbosity)
+
+
+def _parquet_rows(path: Path) -> int | None:
+    """The rows a parquet file's footer counts (None: not readable as parquet; the loader says why)."""
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.ParquetFile(path).metadata.num_rows
+    except Exception:
+        return None
 
 
 def _damaged_cache(error: Exception, path: Path) -> bool:

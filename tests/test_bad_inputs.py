@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import datasets
+import pandas as pd
 import pytest
 
 import ssti_hf
@@ -67,6 +68,10 @@ def ws(tmp_path, monkeypatch):
     (tmp_path / "latin1.jsonl").write_bytes('{"text": "caf\xe9", "label": 0}\n'.encode("latin-1"))
     (tmp_path / "notes.txt").write_text("not a dataset\n")
     (tmp_path / "void").mkdir()
+    # pandas writes a frame of no rows as a parquet file of no row groups, which datasets cannot read
+    pd.DataFrame({"text": pd.Series([], dtype=str), "label": pd.Series([], dtype="int64")}).to_parquet(tmp_path / "norows.parquet")
+    (tmp_path / "garbage.parquet").write_bytes(b"not a parquet file at all")
+    (tmp_path / "broken.jsonl").write_text('{"text": "a b", "label": 0}\n{"text": \n')
     return tmp_path
 
 
@@ -142,6 +147,9 @@ DATA_CASES = [
     (["scan", "data", "--split", "validation"], r"no split 'validation'"),
     (["scan", "empty"], r"'empty': split 'train' has no rows"),
     (["scan", "latin1.csv"], r"not UTF-8"),
+    (["scan", "norows.parquet"], r"source file 'norows.parquet' has no rows"),
+    (["scan", "garbage.parquet"], r"cannot read source 'garbage.parquet': .*not a parquet file"),
+    (["sanitize", "broken.jsonl", "--out", "o"], r"cannot read source 'broken.jsonl'"),
     (["scan", "data", "--top", "-1"], r"--top.*>= 0"),
     (["scan", "data", "--model", "./no-model"], r"--model './no-model' is not a folder"),
     (["sanitize", "data", "--out", "mine"], r"--out 'mine' already exists"),
