@@ -1189,6 +1189,11 @@ def _columns(dataset: datasets.Dataset, text_column: str, label_column: str, nee
         row = int(np.flatnonzero(texts.is_null().to_numpy(zero_copy_only=False))[0])
         raise TypeError(f"text column {text_column!r}: row {row} has no text (None), not a string")
     label_array = table.column(label_column).combine_chunks()
+    kind = label_array.type.value_type if pa.types.is_dictionary(label_array.type) else label_array.type
+    if not (pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_boolean(kind)
+            or pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+        raise TypeError(f"label column {label_column!r} holds {label_array.type} values, not labels "
+                        f"(integers, strings or booleans; row 0: {str(label_array[0].as_py())[:80]})")
     if label_array.null_count:
         row = int(np.flatnonzero(label_array.is_null().to_numpy(zero_copy_only=False))[0])
         raise ValueError(f"label column {label_column!r}: row {row} has no label (None)")

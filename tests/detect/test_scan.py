@@ -197,6 +197,7 @@ def test_sanitize_on_injected_sample_meets_the_targets(imdb_train):
         (make_dataset(["a", "b", "c"], [1, 1, 1]), ValueError, "only label 1 present: no association can be tested"),
         (make_dataset([1, 2], [0, 1]), TypeError, "not strings"),
         (datasets.Dataset.from_dict({"text": ["a", None, "c"], "label": [0, 1, 0]}), TypeError, "row 1 has no text"),
+        (datasets.Dataset.from_dict({"text": ["a", "b"], "label": [[0], [1]]}), TypeError, r"label column 'label' holds list<item: int64> values, not labels"),
     ],
 )
 def test_bad_input_is_a_clear_error(data, error, message):
