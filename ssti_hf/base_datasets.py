@@ -92,6 +92,9 @@ class BaseDataset:
         if isinstance(feature, ClassLabel):  # keep the source's own class names
             if feature.num_classes != self.num_labels:
                 raise ValueError(f"{self.name}: source has {feature.num_classes} classes, expected {self.num_labels}")
+        elif not isinstance(feature, datasets.Value):
+            raise ValueError(f"{self.name} split {split_name!r}: the label column holds {view.data.column('label').type} values, "
+                             f"not class ids 0..{self.num_labels - 1}")
         else:
             values = set(view.unique("label"))
             bad = sorted((v for v in values if isinstance(v, bool) or v not in range(self.num_labels)), key=repr)

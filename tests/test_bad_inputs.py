@@ -60,6 +60,8 @@ def ws(tmp_path, monkeypatch):
     _parquet(tmp_path / "nolabel" / "test.parquet", {"text": ["a b", "c d"], "label": [0, 1]})
     _parquet(tmp_path / "label7" / "train.parquet", {"text": ["a b", "c d"], "label": [0, 7]})
     _parquet(tmp_path / "label7" / "test.parquet", {"text": ["a b", "c d"], "label": [0, 1]})
+    _parquet(tmp_path / "listlabel" / "train.parquet", {"text": ["a b", "c d"], "label": [[0], [1]]})
+    _parquet(tmp_path / "listlabel" / "test.parquet", {"text": ["a b", "c d"], "label": [[0], [1]]})
     _parquet(tmp_path / "blank" / "train.parquet", {"text": ["a b", "", "c d", "e"], "label": [0, 1, 1, 0]})
     _parquet(tmp_path / "blank" / "test.parquet", {"text": ["a b", "c d"], "label": [0, 1]})
     _parquet(tmp_path / "notext" / "train.parquet", {"review": ["a b"], "label": [0]})
@@ -123,6 +125,8 @@ DATA_CASES = [
     (["inject", IMDB, "--source", "empty", "--out", "o"], r"'empty': split 'train' has no rows"),
     (["inject", IMDB, "--source", "nolabel", "--out", "o"], r"row 1 has no label \(None\)"),
     (["inject", IMDB, "--source", "label7", "--out", "o"], r"labels \[7\] fall outside 0\.\.1"),
+    (["inject", IMDB, "--source", "listlabel", "--out", "o"], r"label column holds list<item: int64> values, not class ids 0\.\.1"),
+    (["scan", "listlabel"], r"label column 'label' holds list<item: int64> values, not labels"),
     (["inject", IMDB, "--source", "blank", "--out", "o"], r"empty text.*row 1"),
     (["inject", IMDB, "--source", "notext", "--out", "o"], r"no text column 'text'"),
     (["inject", IMDB, "--source", "latin1.csv", "--out", "o"], r"latin1.csv' is not UTF-8"),
