@@ -82,6 +82,8 @@ class Family(ABC):
     dictionary-encoded (:func:`_occurrences` counts in them).
     ``edge``: matches only at one place of a row (its first or last token), not wherever the
     member occurs.
+    ``glued``: sanitize removes a match glued to a letter or digit too (False: that is part of
+    another token, as the ``mb`` of ``512MB`` is no planted word ``mb``).
     """
 
     name: str
@@ -90,6 +92,7 @@ class Family(ABC):
     concrete: bool = False
     reads_words: bool = False
     edge: bool = False
+    glued: bool = True
 
     @abstractmethod
     def find(self, texts: pa.Array, offsets: bool = False) -> Matches:
@@ -259,6 +262,7 @@ class WordFamily(Family):
     natural = True
     held_out = False
     concrete = True
+    glued = False
     pattern = rf"{_TAG}|[A-Za-z]+"  # what sanitize removes (tags dropped); the scan's path below finds the same
     # One table lookup per UTF-8 byte: letters lowercased, everything else a space (non-ASCII
     # bytes too, as the pattern above does); then Arrow splits on the spaces.

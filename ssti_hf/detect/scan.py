@@ -364,7 +364,7 @@ def _pools(tallies, tests, stats, evidence: "Evidence", prior) -> None:
                 eligible.append((i, rows, set(own)))
         together = set(words).union(*(own for _, _, own in eligible))  # each lacks the others as the pool lacks it
         for i, rows, own in eligible:
-            alone = evidence.test(rows, int(label), together)
+            alone = evidence.test(rows, int(label), together, cap=1.0)  # sharing none of the pool's rows says much already
             larger = alone is not None and alone[3] and evidence.test(np.union1d(union, rows), int(label), together)
             if larger and larger[3]:
                 joined.append(i)
