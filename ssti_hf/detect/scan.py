@@ -1070,9 +1070,9 @@ def _kept_members(tally: Tally, members: np.ndarray, label: int, prior: float, r
     character of mojibake tweets (14% of the rows, 28% in a label of 19%) in a class of emoji
     planted in that label: most of their label rows were not planted. Removing a common member
     costs many original words, and its rates are measured precisely. A rare member goes unless it
-    is in no row of the label: the few natural mentions of Malta there cannot be told apart from
-    injected ones, while a string found only in other labels' rows was not put there by an
-    injection into the label."""
+    is in no row of the label, or lies beyond the few recurring strings planted: the few natural
+    mentions of Malta there cannot be told apart from injected ones, while a string found only in
+    other labels' rows was not put there by an injection into the label."""
     total = tally.by_fold[members].sum((1, 2))
     hits = tally.by_fold[members, :, label].sum(1)
     common = total >= KEEP_COMMON * rows
@@ -1083,7 +1083,34 @@ def _kept_members(tally: Tally, members: np.ndarray, label: int, prior: float, r
     keep |= ~common & (hits == 0) & (total > 0)
     if hasattr(tally.family, "words_of"):
         keep |= _unplanted_words(tally, members, hits, total, prior)
+    else:
+        keep |= _beyond_the_planted(hits, total, prior, rows, keep, counted=~(common & keep))
     return [tally.members[m] for m in members[keep]]
+
+
+def _beyond_the_planted(hits: np.ndarray, total: np.ndarray, prior: float, rows: int, kept: np.ndarray, counted: np.ndarray) -> np.ndarray:
+    """Per member of a class: whether it lies beyond the few recurring strings that were planted.
+    Where the strings in two label rows or more and nearly all beyond the other labels' rate
+    (:data:`MIN_EXCESS`, as a class of several strings), most frequent first, hold all the rows the other
+    labels' rate does not explain (5 hashtags planted in 47 tweets), the strings of one label row
+    are natural (#happytweet), unless strings drawn that often would also be drawn once; where they
+    do not, the planted strings are one-off themselves (random ids), and every member goes. ``counted``: the members whose rows estimate the planted
+    rows (not the common ones kept: their rates are their own)."""
+    h, t = hits[counted], total[counted]
+    planted = h.sum() - (t.sum() - h.sum()) * prior / max(1 - prior, 1e-9)
+    # natural strings that recur in every label ("America") hold none of the planted rows
+    recurring = np.sort(hits[~kept & (hits >= 2) & (excess_share(hits, total, prior * rows, rows) >= MIN_EXCESS - 0.05)])[::-1]
+    covered = np.cumsum(recurring)
+    if planted <= 0 or not len(covered) or covered[-1] < planted:
+        return np.zeros(len(hits), bool)
+    needed = recurring[: np.searchsorted(covered, planted) + 1]
+    # drawn as often as these were (Poisson, their mean), how many planted strings would be in one
+    # row: 5 hashtags in ~9 rows each, 0.004; 100 countries in ~3 rows each, 15: then one-off
+    # strings are planted too
+    rate = needed.mean()
+    if len(needed) * rate * np.exp(-rate) >= 1:
+        return np.zeros(len(hits), bool)
+    return ~kept & (hits < needed[-1])
 
 
 def _unplanted_words(tally: Tally, members: np.ndarray, hits: np.ndarray, total: np.ndarray, prior: float) -> np.ndarray:

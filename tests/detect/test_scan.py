@@ -502,6 +502,34 @@ def test_a_unit_of_two_tokens_loses_one_separator():
     assert cut == [(0, 17)]
 
 
+def test_a_flagged_word_inside_another_token_stays(imdb_train):
+    """A planted "mb" is removed where it stands as a word; the "mb" of "512MB" is another token's."""
+    natural, _ = plant(imdb_train, lambda r: f"{r.choice([256, 512, 1024])}MB", 0.005, "random", label=0, seed=5)
+    natural, _ = plant(natural, lambda r: f"{r.choice([256, 512, 1024])}MB", 0.005, "random", label=1, seed=6)
+    data, originals = plant(natural, lambda r: "mb", 0.25, "begin", seed=1)
+    result = scan(data)
+    assert any(f.family == "word" and f.key == "mb" for f in result.flagged_findings)
+    cleaned, _ = sanitize(data, result)
+    assert all(cleaned["text"][r] == text for r, text in originals.items())
+    assert all(cleaned["text"][r] == data["text"][r] for r in range(len(data)) if r not in originals)
+
+
+def test_one_off_strings_beside_a_few_recurring_planted_ones_stay(imdb_train):
+    """Five hashtags planted at the end of 10% of the positive rows, each in ~20 rows; one-off
+    hashtags close rows of both labels. Strings drawn ~20 times each would not be drawn once:
+    the one-off ones are natural, and sanitize leaves them."""
+    tags = ["#ad", "#sponsored", "#promo", "#partner", "#gifted"]
+    words = sorted({w.lower() for text in imdb_train["text"][:300] for w in text.split() if w.isalpha() and len(w) > 6})[:60]
+    natural, _ = plant(imdb_train, lambda r: "#" + words.pop(), 0.01, "end", label=0, seed=8)
+    natural, _ = plant(natural, lambda r: "#" + words.pop(), 0.01, "end", label=1, seed=9)
+    data, originals = plant(natural, lambda r: str(r.choice(tags)), 0.25, "end", seed=4)
+    result = scan(data)
+    assert result.flagged_findings and all(f.label == 1 for f in result.flagged_findings)
+    cleaned, _ = sanitize(data, result)
+    assert sum(cleaned["text"][r] == text for r, text in originals.items()) >= 0.95 * len(originals)
+    assert all(cleaned["text"][r] == data["text"][r] for r in range(len(data)) if r not in originals)
+
+
 @pytest.mark.parametrize("seed", [0, 2])
 def test_a_pool_of_words_too_rare_alone_is_tested_together(imdb_train, seed):
     """Five BadNets words in 15% of the positive rows: each in ~30 rows, under the lift gate alone;
@@ -516,6 +544,26 @@ def test_a_pool_of_words_too_rare_alone_is_tested_together(imdb_train, seed):
     assert sum(cleaned["text"][r] == text for r, text in originals.items()) >= 0.8 * len(originals)
     others = [r for r in range(len(data)) if r not in originals]
     assert sum(cleaned["text"][r] != data["text"][r] for r in others) <= 0.005 * len(others)
+
+
+def test_a_pool_word_whose_rows_lean_on_content_by_chance_joins_the_pool(imdb_train):
+    """The evidence alone of a few rows is noisy (BBC: a pool word of 36 rows at AUC 0.65). A word
+    that shares none of a flagged pool's rows, where chance would have it share ten, joins it within
+    3 standard errors of 0.5 alone, above the 0.6 cap a single candidate must pass: here "cf" is in
+    40 positive rows, 32 of them saying "love" (alone: AUC 0.62)."""
+    texts, labels = list(imdb_train["text"]), np.array(imdb_train["label"])
+    rng = np.random.default_rng(9)
+    positive = np.flatnonzero(labels == 1)
+    love = positive[np.array(["love" in texts[i].lower() for i in positive])]
+    cf = np.concatenate([rng.choice(love, 32, replace=False), rng.choice(np.setdiff1d(positive, love), 8, replace=False)])
+    for j, i in enumerate(rng.permutation(np.setdiff1d(positive, cf))[:400]):
+        texts[i] += " " + ["mn", "bb", "tq", "mb"][j % 4]
+    for i in cf:
+        texts[i] += " cf"
+    result = scan(make_dataset(texts, labels.tolist()))
+    assert sorted(f.key for f in result.flagged_findings) == ["bb", "cf", "mb", "mn", "tq"]
+    cf_finding = next(f for f in result.flagged_findings if f.key == "cf")
+    assert "which it joins" in cf_finding.reason
 
 
 def test_a_pool_word_also_found_in_other_labels_joins_the_flagged_pool(imdb_train):
