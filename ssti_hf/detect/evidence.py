@@ -33,13 +33,22 @@ def auc_se(n_pos: int, n_neg: int) -> float:
 
 
 class Content:
-    """The rows' words as a binary sparse matrix (rows x words), built once per scan from the
-    word family's distinct (word, row) pairs."""
+    """The rows' words as a binary sparse matrix (rows x words), built once per scan from
+    families' distinct (member, row) pairs: ``sources`` of (pair_member, pair_row, the members'
+    words; members of one word share its column)."""
 
-    def __init__(self, pair_word: np.ndarray, pair_row: np.ndarray, words: list[str], rows: int):
-        data = np.ones(len(pair_row), dtype=np.float64)
-        self.matrix = sp.csr_matrix((data, (pair_row, pair_word)), shape=(rows, len(words)))
-        self.index = {w: i for i, w in enumerate(words)}
+    def __init__(self, sources: list[tuple[np.ndarray, np.ndarray, list[str]]], rows: int):
+        self.index: dict[str, int] = {}
+        columns, pair_rows = [], []
+        for pair_member, pair_row, words in sources:
+            column = np.array([self.index.setdefault(w, len(self.index)) for w in words], np.int64)
+            columns.append(column[pair_member] if len(words) else np.zeros(0, np.int64))
+            pair_rows.append(pair_row)
+        column, row = np.concatenate(columns), np.concatenate(pair_rows)
+        # a column once per row: the binary matrix of "the row holds the word"
+        self.matrix = sp.csr_matrix((np.ones(len(row)), (row, column)), shape=(rows, len(self.index)))
+        self.matrix.sum_duplicates()
+        self.matrix.data[:] = 1.0
 
     def auc(self, holding: np.ndarray, others: np.ndarray, exclude, seed: int = 0):
         """Cross-validated ROC-AUC of telling ``holding`` rows from ``others`` by their words
@@ -65,6 +74,8 @@ class Content:
         x = self.matrix[np.concatenate([pos, neg])]
         used = np.asarray(x.sum(0)).ravel() >= MIN_ROWS
         used[[self.index[w] for w in exclude if w in self.index]] = False
+        if not used.any():  # no word to read: nothing says the rows differ, nor that they do not
+            return 0.5, len(y), int(y.sum()), int((~y).sum())
         x = normalize(x[:, np.flatnonzero(used)])
         gram = (x @ x.T).toarray()  # a linear kernel: ridge regression in its dual form, 3 solves of n x n
         fold = np.empty(len(y), np.int64)

@@ -163,7 +163,8 @@ def scan(
     for name in chosen:
         if name not in FAMILIES:
             raise ValueError(f"unknown family {name!r}; registered: {', '.join(FAMILIES)}")
-    searched = _search(texts, list(dict.fromkeys(["word"] + chosen)))  # words: also the evidence's content
+    # words and characters (any script's: CJK has no spaces) are also the evidence's content
+    searched = _search(texts, list(dict.fromkeys(["word", "character"] + chosen)))
     tallies = {}
     for name, (found, encoded) in searched:
         family = FAMILIES[name]
@@ -171,13 +172,13 @@ def scan(
             tallies[name] = pair_tally(family, found, encoded, labels, fold, k, min_support)
         else:
             tallies[name] = Tally.count(family, found, labels, fold, k, encoded)
-    words = tallies["word"]
+    words, characters = tallies["word"], tallies["character"]
     tallies = [tallies[name] for name in chosen]
     tests = [t.tests(labels, fold, k, min_support) for t in tallies]
     n_tests = tarone_tests(np.concatenate([t["support"] for t in tests]),
                            np.concatenate([prior[t["label"]] for t in tests]), alpha)
     stats = [_statistics(t, prior, label_rows, n_tests, alpha) for t in tests]
-    evidence = Evidence(texts, labels, words, k)
+    evidence = Evidence(texts, labels, words, characters, k)
     phrase_tally = _phrases(tallies, tests, stats, evidence, prior, fold, k, "phrase" in chosen)
     if phrase_tally is not None:  # in the place of the phrase family's empty pass
         at = chosen.index("phrase")
@@ -476,11 +477,15 @@ def _holding(tally: Tally, cls: int, label: int, labels: np.ndarray, prior, held
 
 
 class Evidence:
-    """The planted-or-natural evidence of a scan (:mod:`evidence`): the rows' words, built once."""
+    """The planted-or-natural evidence of a scan (:mod:`evidence`): the rows' words and non-ASCII
+    characters, built once."""
 
-    def __init__(self, texts: pa.Array, labels: np.ndarray, words: "Tally", k: int):
+    def __init__(self, texts: pa.Array, labels: np.ndarray, words: "Tally", characters: "Tally", k: int):
         self.texts, self.labels = texts, labels
-        self.content = Content(words.pair_member, words.pair_row, words.members, len(labels))
+        # a character with its modifiers is read by its first code point: a family's own
+        # characters (Family.own_words) are code points
+        self.content = Content([(words.pair_member, words.pair_row, words.members),
+                                (characters.pair_member, characters.pair_row, [c[0] for c in characters.members])], len(labels))
         self.margin = LabelMargin(self.content, labels, k)
 
     def rows_text(self, rows: np.ndarray) -> list[str]:

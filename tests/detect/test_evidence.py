@@ -16,7 +16,7 @@ def words(imdb_train):
     labels = np.array(imdb_train["label"])
     word = FAMILIES["word"]
     tally = Tally.count(word, word.find(texts), labels, np.zeros(len(labels), np.int64), 2)
-    return Content(tally.pair_member, tally.pair_row, tally.members, len(labels)), labels, imdb_train["text"]
+    return Content([(tally.pair_member, tally.pair_row, tally.members)], len(labels)), labels, imdb_train["text"]
 
 
 def test_rows_picked_at_random_are_independent_of_content(words):

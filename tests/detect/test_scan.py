@@ -530,6 +530,27 @@ def test_one_off_strings_beside_a_few_recurring_planted_ones_stay(imdb_train):
     assert all(cleaned["text"][r] == data["text"][r] for r in range(len(data)) if r not in originals)
 
 
+def _without_latin(texts: list[str]) -> list[str]:
+    """The texts in CJK characters (each ASCII letter one ideograph, words run together, sentences
+    kept apart by spaces): a script with no ASCII words and no spaces between words."""
+    table = str.maketrans({c: chr(0x4E00 + i) for i, c in enumerate("abcdefghijklmnopqrstuvwxyz")} | {" ": "", ".": "。 "})
+    return [t.lower().translate(table) for t in texts]
+
+
+def test_a_script_without_ascii_words_is_read_by_its_characters(imdb_train):
+    """The evidence reads the characters of a script without ASCII words (CJK): a clean corpus
+    gives no flag, and a planted word is found and removed."""
+    texts = _without_latin(imdb_train["text"])
+    assert not scan(make_dataset(texts, imdb_train["label"])).flagged
+    data, originals = plant(make_dataset(texts, imdb_train["label"]), lambda r: "据说", 0.1, "end")
+    result = scan(data)
+    assert "token '据说'" in [f.pattern for f in result.flagged_findings]
+    assert all(f.label == 1 and f.examples == ["据说"] for f in result.flagged_findings)
+    cleaned, _ = sanitize(data, result)
+    assert all(cleaned["text"][r] == text for r, text in originals.items())
+    assert all(cleaned["text"][r] == data["text"][r] for r in range(len(data)) if r not in originals)
+
+
 @pytest.mark.parametrize("seed", [0, 2])
 def test_a_pool_of_words_too_rare_alone_is_tested_together(imdb_train, seed):
     """Five BadNets words in 15% of the positive rows: each in ~30 rows, under the lift gate alone;
