@@ -1097,14 +1097,16 @@ def _beyond_the_planted(hits: np.ndarray, total: np.ndarray, prior: float, rows:
     """Per member of a class: whether it lies beyond the few recurring strings that were planted.
     Where the strings in two label rows or more and nearly all beyond the other labels' rate
     (:data:`MIN_EXCESS`, as a class of several strings), most frequent first, hold all the rows the other
-    labels' rate does not explain (5 hashtags planted in 47 tweets), the strings of one label row
-    are natural (#happytweet), unless strings drawn that often would also be drawn once; where they
-    do not, the planted strings are one-off themselves (random ids), and every member goes. ``counted``: the members whose rows estimate the planted
+    labels' rate does not explain (5 hashtags planted in 47 tweets), the strings unlike them stay:
+    those of one label row (#happytweet), unless strings drawn that often would also be drawn
+    once, and those the other labels hold as often (#deflategate). Where they do not, the planted
+    strings are one-off themselves (random ids), and every member goes. ``counted``: the members whose rows estimate the planted
     rows (not the common ones kept: their rates are their own)."""
     h, t = hits[counted], total[counted]
     planted = h.sum() - (t.sum() - h.sum()) * prior / max(1 - prior, 1e-9)
     # natural strings that recur in every label ("America") hold none of the planted rows
-    recurring = np.sort(hits[~kept & (hits >= 2) & (excess_share(hits, total, prior * rows, rows) >= MIN_EXCESS - 0.05)])[::-1]
+    like_planted = excess_share(hits, total, prior * rows, rows) >= MIN_EXCESS - 0.05
+    recurring = np.sort(hits[~kept & (hits >= 2) & like_planted])[::-1]
     covered = np.cumsum(recurring)
     if planted <= 0 or not len(covered) or covered[-1] < planted:
         return np.zeros(len(hits), bool)
@@ -1115,7 +1117,7 @@ def _beyond_the_planted(hits: np.ndarray, total: np.ndarray, prior: float, rows:
     rate = needed.mean()
     if len(needed) * rate * np.exp(-rate) >= 1:
         return np.zeros(len(hits), bool)
-    return ~kept & (hits < needed[-1])
+    return ~kept & ((hits == 1) | ~like_planted)
 
 
 def _unplanted_words(tally: Tally, members: np.ndarray, hits: np.ndarray, total: np.ndarray, prior: float) -> np.ndarray:
