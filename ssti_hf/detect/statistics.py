@@ -27,6 +27,7 @@ AUC_CAP = 0.6  # and never above this (nor a label AUC farther than 0.1 from 0.5
 MIN_SUPPORT = 10  # rows a class needs before it is tested
 KEEP_COMMON, KEEP_MARGIN = 0.01, 0.05  # common members spread like the labels are left out of a class's count
 KEEP_EXCESS = 0.5  # sanitize spares common members of a flagged class with under half their label rows beyond the other labels' rate
+COVERED = 0.9  # and its one-off members where its recurring strings hold this share of its planted rows (hashtags)
 EXAMPLES = 10
 _DIGIT = re.compile("[0-9]")
 

@@ -515,13 +515,14 @@ def test_a_flagged_word_inside_another_token_stays(imdb_train):
 
 
 def test_one_off_strings_beside_a_few_recurring_planted_ones_stay(imdb_train):
-    """Five hashtags planted at the end of 10% of the positive rows, each in ~20 rows; one-off
-    hashtags close rows of both labels. Strings drawn ~20 times each would not be drawn once:
-    the one-off ones are natural, and sanitize leaves them."""
+    """Five hashtags planted at the end of 25% of the positive rows, each in ~50 rows; one-off
+    hashtags close rows of both labels, three times as many positive ones (they count as planted
+    rows beyond the other labels' rate: the recurring strings hold 90% of those). Strings drawn
+    ~50 times each would not be drawn once: the one-off ones are natural, and sanitize leaves them."""
     tags = ["#ad", "#sponsored", "#promo", "#partner", "#gifted"]
     words = sorted({w.lower() for text in imdb_train["text"][:300] for w in text.split() if w.isalpha() and len(w) > 6})[:60]
     natural, _ = plant(imdb_train, lambda r: "#" + words.pop(), 0.01, "end", label=0, seed=8)
-    natural, _ = plant(natural, lambda r: "#" + words.pop(), 0.01, "end", label=1, seed=9)
+    natural, _ = plant(natural, lambda r: "#" + words.pop(), 0.03, "end", label=1, seed=9)
     data, originals = plant(natural, lambda r: str(r.choice(tags)), 0.25, "end", seed=4)
     result = scan(data)
     assert result.flagged_findings and all(f.label == 1 for f in result.flagged_findings)
