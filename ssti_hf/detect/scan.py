@@ -33,7 +33,6 @@ from __future__ import annotations
 import os
 import re
 import time
-import unicodedata
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -483,13 +482,10 @@ class Evidence:
 
     def __init__(self, texts: pa.Array, labels: np.ndarray, words: "Tally", characters: "Tally", k: int):
         self.texts, self.labels = texts, labels
-        # letters of other scripts (CJK has no spaces between words, and no ASCII words), each by
-        # itself; symbols and emoji are no content (the pound sign of BBC business news moved
-        # natural words' AUCs across the cap)
-        letters = [m for m, c in enumerate(characters.members) if unicodedata.category(c[0]).startswith("L")]
-        keep = np.isin(characters.pair_member, letters)
+        # a character with its modifiers is read by its first code point: a family's own
+        # characters (Family.own_words) are code points
         self.content = Content([(words.pair_member, words.pair_row, words.members),
-                                (characters.pair_member[keep], characters.pair_row[keep], [c[0] for c in characters.members])], len(labels))
+                                (characters.pair_member, characters.pair_row, [c[0] for c in characters.members])], len(labels))
         self.margin = LabelMargin(self.content, labels, k)
 
     def rows_text(self, rows: np.ndarray) -> list[str]:
