@@ -53,7 +53,8 @@ class Content:
     def auc(self, holding: np.ndarray, others: np.ndarray, exclude, seed: int = 0):
         """Cross-validated ROC-AUC of telling ``holding`` rows from ``others`` by their words
         (``exclude``: the candidate's own words), the mean over :data:`REPEATS` samples and fold
-        splits, the rows used and the two sides' sizes. None: too few rows.
+        splits, the rows used and the two sides' sizes. None: too few rows, or no words beside the
+        candidate's own.
 
         One sample and split is noisy: on random rows of a clean corpus its AUC spreads 1.4-1.6
         times as wide as Hanley and McNeil's standard error says (IMDB, 40 draws), so that a
@@ -61,8 +62,11 @@ class Content:
         if len(holding) < 2 * FOLDS or len(others) < 2 * FOLDS:
             return None
         runs = [self._auc_once(holding, others, exclude, seed)]
+        if runs[0] is None:
+            return None
         while len(runs) < REPEATS and runs[0][0] <= CLEAR:  # far above 0.5, one draw says enough
             runs.append(self._auc_once(holding, others, exclude, seed + len(runs)))
+        runs = [r for r in runs if r is not None]
         return float(np.mean([r[0] for r in runs])), runs[0][1], runs[0][2], runs[0][3]
 
     def _auc_once(self, holding, others, exclude, seed):
@@ -74,8 +78,8 @@ class Content:
         x = self.matrix[np.concatenate([pos, neg])]
         used = np.asarray(x.sum(0)).ravel() >= MIN_ROWS
         used[[self.index[w] for w in exclude if w in self.index]] = False
-        if not used.any():  # no word to read: nothing says the rows differ, nor that they do not
-            return 0.5, len(y), int(y.sum()), int((~y).sum())
+        if not used.any():  # no word to read besides its own (a class of whole CJK clauses): no test
+            return None
         x = normalize(x[:, np.flatnonzero(used)])
         gram = (x @ x.T).toarray()  # a linear kernel: ridge regression in its dual form, 3 solves of n x n
         fold = np.empty(len(y), np.int64)

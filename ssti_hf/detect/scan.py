@@ -514,7 +514,10 @@ class Evidence:
         bound = SE_BOUND * auc_se(len(holding), len(others))
         if label_auc - 0.5 > min(cap - 0.5, bound) or 0.5 - label_auc > max(cap - 0.5, bound):
             return np.nan, label_auc, 0, False
-        auc, used, n_pos, n_neg = self.content.auc(holding, others, exclude)
+        content = self.content.auc(holding, others, exclude)
+        if content is None:  # nothing to read beside its own words: untested, not flagged
+            return None
+        auc, used, n_pos, n_neg = content
         se = auc_se(n_pos, n_neg)
         # natural signal lifts both a little where neither alone is conclusive ("waste of": 0.59 and
         # 0.60): their excess over 0.5 together is held to the same bounds
@@ -1056,7 +1059,7 @@ def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, va
         why.append(f"not flagged: too few rows for a label of this prior, its purity's lower bound (at the corrected level) "
                    f"{score:.2f} of the way from the prior to 1, under {GATE_LIFT}")
     elif np.isnan(auc) and np.isnan(label_auc):
-        why.append("not flagged: too few rows to test whether it comes with its content")
+        why.append("not flagged: too few rows, or no words beside its own, to test whether it comes with its content")
     else:
         why.append("not flagged: natural label signal, its presence comes with its content")
     return Finding(
