@@ -1102,14 +1102,14 @@ def _beyond_the_planted(hits: np.ndarray, total: np.ndarray, prior: float, rows:
     (:data:`MIN_EXCESS`, as a class of several strings), most frequent first, hold all the rows the other
     labels' rate does not explain (5 hashtags planted in 47 tweets), the strings unlike them stay:
     those of one label row (#happytweet), unless strings drawn that often would also be drawn
-    once, and those the other labels hold as often (#deflategate). Where they do not, the planted
+    once, and those the other labels hold as often or more (#deflategate). Where they do not, the planted
     strings are one-off themselves (random ids), and every member goes. ``counted``: the members whose rows estimate the planted
     rows (not the common ones kept: their rates are their own)."""
     h, t = hits[counted], total[counted]
     planted = h.sum() - (t.sum() - h.sum()) * prior / max(1 - prior, 1e-9)
     # natural strings that recur in every label ("America") hold none of the planted rows
-    like_planted = excess_share(hits, total, prior * rows, rows) >= MIN_EXCESS - 0.05
-    recurring = np.sort(hits[~kept & (hits >= 2) & like_planted])[::-1]
+    excess = excess_share(hits, total, prior * rows, rows)
+    recurring = np.sort(hits[~kept & (hits >= 2) & (excess >= MIN_EXCESS - 0.05)])[::-1]
     covered = np.cumsum(recurring)
     # nearly all: the estimate also counts natural strings found in the label only (mojibake of
     # the tweets' emoji label beside planted emoji)
@@ -1122,7 +1122,8 @@ def _beyond_the_planted(hits: np.ndarray, total: np.ndarray, prior: float, rows:
     rate = needed.mean()
     if len(needed) * rate * np.exp(-rate) >= 1:
         return np.zeros(len(hits), bool)
-    return ~kept & ((hits == 1) | ~like_planted)
+    # a string planted too beside its natural mentions ("10%") is more frequent in the label
+    return ~kept & ((hits == 1) | (excess <= 0))
 
 
 def _unplanted_words(tally: Tally, members: np.ndarray, hits: np.ndarray, total: np.ndarray, prior: float) -> np.ndarray:
