@@ -168,7 +168,8 @@ def removal_spans(texts: pa.Array, findings: list[Finding]) -> dict[int, list[tu
         ends = starts + np.asarray(length, dtype=np.int64)[codes[hit]]
         rows = found.rows[hit]
         if not family.glued:  # what is glued to a letter or digit belongs to another token ("512MB", "café")
-            text_of = dict(zip(np.unique(rows).tolist(), texts.take(pa.array(np.unique(rows))).to_pylist()))
+            held = np.unique(rows)
+            text_of = dict(zip(held.tolist(), texts.take(pa.array(held)).to_pylist()))
             apart = [not ((start > 0 and text_of[row][start - 1].isalnum()) or (end < len(text_of[row]) and text_of[row][end].isalnum()))
                      for row, start, end in zip(rows.tolist(), starts.tolist(), ends.tolist())]
             rows, starts, ends = rows[apart], starts[apart], ends[apart]

@@ -1084,31 +1084,33 @@ def _kept_members(tally: Tally, members: np.ndarray, label: int, prior: float, r
     total = tally.by_fold[members].sum((1, 2))
     hits = tally.by_fold[members, :, label].sum(1)
     common = total >= KEEP_COMMON * rows
-    keep = np.zeros(len(members), bool)
-    keep[common] = excess_share(hits[common], total[common], prior * rows, rows) < KEEP_EXCESS
+    excess = excess_share(hits, total, prior * rows, rows)
+    keep = common & (excess < KEEP_EXCESS)
     # a rare string found only in other labels' rows is theirs ("1.50" in SMS ham, in a class of
     # IP addresses planted in spam): an injection puts its strings in the label's rows
     keep |= ~common & (hits == 0) & (total > 0)
     if hasattr(tally.family, "words_of"):
         keep |= _unplanted_words(tally, members, hits, total, prior)
     else:
-        keep |= _beyond_the_planted(hits, total, prior, rows, keep, counted=~(common & keep))
+        counted = ~(common & keep)  # the common members kept: their rates are their own
+        keep |= _beyond_the_planted(hits, excess, _planted_rows(hits[counted], total[counted], prior), keep)
     return [tally.members[m] for m in members[keep]]
 
 
-def _beyond_the_planted(hits: np.ndarray, total: np.ndarray, prior: float, rows: int, kept: np.ndarray, counted: np.ndarray) -> np.ndarray:
+def _planted_rows(hits: np.ndarray, total: np.ndarray, prior: float) -> float:
+    """Label rows of these members that the other labels' rate does not explain."""
+    return hits.sum() - (total.sum() - hits.sum()) * prior / max(1 - prior, 1e-9)
+
+
+def _beyond_the_planted(hits: np.ndarray, excess: np.ndarray, planted: float, kept: np.ndarray) -> np.ndarray:
     """Per member of a class: whether it lies beyond the few recurring strings that were planted.
     Where the strings in two label rows or more and nearly all beyond the other labels' rate
-    (:data:`MIN_EXCESS`, as a class of several strings), most frequent first, hold all the rows the other
-    labels' rate does not explain (5 hashtags planted in 47 tweets), the strings unlike them stay:
-    those of one label row (#happytweet), unless strings drawn that often would also be drawn
-    once, and those the other labels hold as often or more (#deflategate). Where they do not, the planted
-    strings are one-off themselves (random ids), and every member goes. ``counted``: the members whose rows estimate the planted
-    rows (not the common ones kept: their rates are their own)."""
-    h, t = hits[counted], total[counted]
-    planted = h.sum() - (t.sum() - h.sum()) * prior / max(1 - prior, 1e-9)
+    (:data:`MIN_EXCESS`, as a class of several strings), most frequent first, hold
+    :data:`COVERED` of the ``planted`` rows (5 hashtags planted in 47 tweets), the strings unlike
+    them stay: those of one label row (#happytweet), unless strings drawn that often would also
+    be drawn once, and those the other labels hold as often or more (#deflategate). Where they do
+    not, the planted strings are one-off themselves (random ids), and every member goes."""
     # natural strings that recur in every label ("America") hold none of the planted rows
-    excess = excess_share(hits, total, prior * rows, rows)
     recurring = np.sort(hits[~kept & (hits >= 2) & (excess >= MIN_EXCESS - 0.05)])[::-1]
     covered = np.cumsum(recurring)
     # nearly all: the estimate also counts natural strings found in the label only (mojibake of
@@ -1138,7 +1140,7 @@ def _unplanted_words(tally: Tally, members: np.ndarray, hits: np.ndarray, total:
         if word is not None:
             rows_of[word] = rows_of.get(word, 0) + h
     worded = np.array([w is not None for w in words], bool)
-    planted = hits[worded].sum() - (total[worded].sum() - hits[worded].sum()) * prior / max(1 - prior, 1e-9)
+    planted = _planted_rows(hits[worded], total[worded], prior)
     taken, covered = set(), 0
     for word, h in sorted(rows_of.items(), key=lambda item: (-item[1], item[0])):
         if covered >= planted or h < 2:
