@@ -133,6 +133,12 @@ def _load_local(path: Path) -> DatasetDict:
         raise ValueError(f"source file {str(path)!r}: unsupported type {path.suffix!r}; use {sorted(_FILE_BUILDERS)}")
     if path.is_file() and path.stat().st_size == 0:
         raise ValueError(f"source file {str(path)!r} is empty")
+    if path.is_dir() and not (path / "dataset_dict.json").is_file():
+        # datasets reads a folder's most common file type and skips the rest without a word
+        kinds = sorted({_FILE_BUILDERS[f.suffix.lower()] for f in path.rglob("*") if f.suffix.lower() in _FILE_BUILDERS and f.is_file()})
+        if len(kinds) > 1:
+            raise ValueError(f"source folder {str(path)!r} holds files of several types ({', '.join(kinds)}): "
+                             f"only one would be read; keep one type per folder")
     for text_file in [path] if path.is_file() else sorted(path.rglob("*")):
         if text_file.suffix.lower() in (".csv", ".json", ".jsonl"):
             _check_utf8(text_file)  # pyarrow's JSON reader would take latin-1 bytes without a word
@@ -166,14 +172,17 @@ def _load_local(path: Path) -> DatasetDict:
 
 @contextlib.contextmanager
 def _quiet_datasets():
-    """datasets logs its own line for a file it cannot read ("Failed to read file ..."): the error
-    raised after it is the one we name, in one line."""
-    verbosity = datasets.logging.get_verbosity()
+    """datasets logs its own line for a file it cannot read ("Failed to read file ..."), and draws
+    a progress bar on the same stream: the error raised after them is the one we name, in one line."""
+    verbosity, bars = datasets.logging.get_verbosity(), not datasets.are_progress_bars_disabled()
     datasets.logging.set_verbosity(datasets.logging.CRITICAL)
+    datasets.disable_progress_bars()
     try:
         yield
     finally:
         datasets.logging.set_verbosity(verbosity)
+        if bars:
+            datasets.enable_progress_bars()
 
 
 def _parquet_rows(path: Path) -> int | None:

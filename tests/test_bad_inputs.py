@@ -74,6 +74,8 @@ def ws(tmp_path, monkeypatch):
     pd.DataFrame({"text": pd.Series([], dtype=str), "label": pd.Series([], dtype="int64")}).to_parquet(tmp_path / "norows.parquet")
     (tmp_path / "garbage.parquet").write_bytes(b"not a parquet file at all")
     (tmp_path / "broken.jsonl").write_text('{"text": "a b", "label": 0}\n{"text": \n')
+    _parquet(tmp_path / "mixed" / "train.parquet", _rows(10))  # datasets would read the parquet file only
+    (tmp_path / "mixed" / "more.csv").write_text("text,label\na b,0\nc d,1\n")
     return tmp_path
 
 
@@ -154,6 +156,8 @@ DATA_CASES = [
     (["scan", "norows.parquet"], r"source file 'norows.parquet' has no rows"),
     (["scan", "garbage.parquet"], r"cannot read source 'garbage.parquet': .*not a parquet file"),
     (["sanitize", "broken.jsonl", "--out", "o"], r"cannot read source 'broken.jsonl'"),
+    (["scan", "mixed"], r"source folder 'mixed' holds files of several types \(csv, parquet\): only one would be read"),
+    (["inject", IMDB, "--source", "mixed", "--out", "o"], r"source folder 'mixed' holds files of several types"),
     (["scan", "data", "--top", "-1"], r"--top.*>= 0"),
     (["scan", "data", "--model", "./no-model"], r"--model './no-model' is not a folder"),
     (["sanitize", "data", "--out", "mine"], r"--out 'mine' already exists"),
@@ -165,6 +169,15 @@ DATA_CASES = [
 @pytest.mark.parametrize("argv,expect", DATA_CASES, ids=[" ".join(a)[:60] for a, _ in DATA_CASES])
 def test_data_commands(ws, capsys, argv, expect):
     fails_cleanly(capsys, ws, argv, expect)
+
+
+def test_an_unreadable_local_source_is_one_line_on_stderr(ws):
+    """No progress bar or library log line beside the error: the whole of stderr is the one line
+    (a process of its own: the tests turn datasets' progress bars off)."""
+    done = _spawn(ws, "scan", "broken.jsonl")
+    out, err = done.communicate(timeout=120)
+    assert done.returncode == 2 and not out
+    assert len(err.strip().splitlines()) == 1 and err.startswith("ssti-hf: error: cannot read source 'broken.jsonl'"), err
 
 
 def test_an_existing_config_is_not_rebuilt_without_replace(ws, capsys):
