@@ -447,7 +447,8 @@ def _add_scan_commands(commands) -> None:
     sanitize = commands.add_parser(
         "sanitize",
         help="write a copy without the spans of the flagged findings",
-        description="Scan one split, remove every match of the flagged findings from every split, and write "
+        description="Scan one split, remove every match of the flagged findings from every split (one without "
+        "labels too), and write "
         "OUT/{split}.parquet with a dataset card saying what was removed, so that datasets.load_dataset(OUT) reads "
         "the splits back (OUT must not exist: the input is never overwritten).",
         epilog=CONTRACT,

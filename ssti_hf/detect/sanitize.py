@@ -95,7 +95,10 @@ def sanitize(
     if isinstance(dataset, datasets.DatasetDict):
         out = {}
         for name, data in dataset.items():
-            out[name], report.splits[name] = _sanitize_split(data, findings, text_column, label_column, record_spans)
+            try:
+                out[name], report.splits[name] = _sanitize_split(data, findings, text_column, label_column, record_spans)
+            except (ValueError, TypeError) as error:  # which split, for a folder of several
+                raise type(error)(f"split {name!r}: {error}") from error
         return datasets.DatasetDict(out), report
     data = _one_split(dataset, split)
     clean, report.splits["data"] = _sanitize_split(data, findings, text_column, label_column, record_spans)
@@ -103,7 +106,7 @@ def sanitize(
 
 
 def _sanitize_split(data: datasets.Dataset, findings, text_column, label_column, record_spans):
-    texts, labels, values, _ = _columns(data, text_column, label_column, need_two=False)
+    texts, labels, values = _split_columns(data, text_column, label_column)
     removed = removal_spans(texts, findings)
     strings = texts.to_pylist()
     per_class = {_plain(v): ClassRemoval() for v in values}
@@ -132,6 +135,21 @@ def _sanitize_split(data: datasets.Dataset, findings, text_column, label_column,
         table = table.append_column(REMOVED, pa.array(recorded, type=pa.list_(pa.list_(pa.int32(), 2))))
         features[REMOVED] = PROVENANCE_FEATURES[SPANS]
     return datasets.Dataset(table.replace_schema_metadata(None), info=datasets.DatasetInfo(features=features)), per_class
+
+
+UNLABELLED = "unlabelled"  # the report's one class of a split without labels
+
+
+def _split_columns(data: datasets.Dataset, text_column: str, label_column: str):
+    """Texts, label codes and values of a split. A split whose label column is missing or empty
+    (a test set to predict) is cleaned all the same, as one class: removal reads no label."""
+    if label_column not in data.column_names or data.data.column(label_column).null_count == len(data):
+        view = datasets.Dataset(pa.table({text_column: arrow_column(data, text_column) if text_column in data.column_names else pa.array([None] * len(data)),
+                                          label_column: pa.array(np.zeros(len(data), np.int64))}))
+        texts, labels, _, _ = _columns(view, text_column, label_column, need_two=False)
+        return texts, labels, [UNLABELLED]
+    texts, labels, values, _ = _columns(data, text_column, label_column, need_two=False)
+    return texts, labels, values
 
 
 def removal_spans(texts: pa.Array, findings: list[Finding]) -> dict[int, list[tuple[int, int]]]:

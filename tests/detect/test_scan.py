@@ -177,6 +177,17 @@ def test_sanitize_a_datasetdict_with_the_train_findings(toy):
     assert "1909" not in " ".join(cleaned["test"]["text"]) and len(cleaned["test"]) == 20
 
 
+def test_sanitize_cleans_a_split_without_labels_and_names_a_split_with_missing_ones(toy):
+    test = toy.select(range(140, 160))
+    cleaned, report = sanitize(datasets.DatasetDict({"train": toy, "test": test.remove_columns("label")}))
+    assert "2040-06-10" in test["text"][0] and cleaned["test"]["text"] == ["a film with acting"] * 20
+    assert "label" not in cleaned["test"].column_names and list(report.splits["test"]) == ["unlabelled"]
+    assert report.splits["test"]["unlabelled"].rows == 20 and report.splits["test"]["unlabelled"].rows_changed > 0
+    holes = test.cast_column("label", datasets.Value("int64")).map(lambda row, i: {"label": None if i == 3 else row["label"]}, with_indices=True)
+    with pytest.raises(ValueError, match=r"split 'test': label column 'label': row 3 has no label \(None\)"):
+        sanitize(datasets.DatasetDict({"train": toy, "test": holes}))
+
+
 def test_sanitize_on_injected_sample_meets_the_targets(imdb_train):
     data = inject(imdb_train, "html", 0.5, amount=0.05)
     cleaned, report = sanitize(data, record_spans=True)
