@@ -74,7 +74,8 @@ class BaseDataset:
     def _view(self, split: datasets.Dataset, split_name: str) -> datasets.Dataset:
         labels = ClassLabel(names=list(self.label_names))
         if self.to_text_label is not None:
-            view = split.map(self.to_text_label, batched=True, remove_columns=split.column_names, desc=f"{self.name} view")
+            with _quiet_datasets():  # no progress bar before an error a later split may raise
+                view = split.map(self.to_text_label, batched=True, remove_columns=split.column_names, desc=f"{self.name} view")
         else:
             for role, column in (("text", self.text_column), ("label", self.label_column)):
                 if column not in split.column_names:
@@ -100,7 +101,8 @@ class BaseDataset:
             bad = sorted((v for v in values if isinstance(v, bool) or v not in range(self.num_labels)), key=repr)
             if bad:
                 raise ValueError(f"{self.name} split {split_name!r}: labels {bad[:5]} fall outside 0..{self.num_labels - 1}")
-            view = view.cast_column("label", labels)
+            with _quiet_datasets():
+                view = view.cast_column("label", labels)
         return view
 
 

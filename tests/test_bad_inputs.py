@@ -74,6 +74,8 @@ def ws(tmp_path, monkeypatch):
     pd.DataFrame({"text": pd.Series([], dtype=str), "label": pd.Series([], dtype="int64")}).to_parquet(tmp_path / "norows.parquet")
     (tmp_path / "garbage.parquet").write_bytes(b"not a parquet file at all")
     (tmp_path / "broken.jsonl").write_text('{"text": "a b", "label": 0}\n{"text": \n')
+    _parquet(tmp_path / "testnolabel" / "train.parquet", _rows(10))  # the train split passes (and is cast) first
+    _parquet(tmp_path / "testnolabel" / "test.parquet", {"text": ["a b", "c d"], "label": [None, 1]})
     _parquet(tmp_path / "mixed" / "train.parquet", _rows(10))  # datasets would read the parquet file only
     (tmp_path / "mixed" / "more.csv").write_text("text,label\na b,0\nc d,1\n")
     return tmp_path
@@ -171,13 +173,17 @@ def test_data_commands(ws, capsys, argv, expect):
     fails_cleanly(capsys, ws, argv, expect)
 
 
-def test_an_unreadable_local_source_is_one_line_on_stderr(ws):
+@pytest.mark.parametrize("argv,expect", [
+    (["scan", "broken.jsonl"], "cannot read source 'broken.jsonl'"),
+    (["inject", IMDB, "--source", "testnolabel", "--out", "o"], "imdb split 'test': row 0 has no label (None)"),
+])
+def test_a_bad_local_source_is_one_line_on_stderr(ws, argv, expect):
     """No progress bar or library log line beside the error: the whole of stderr is the one line
     (a process of its own: the tests turn datasets' progress bars off)."""
-    done = _spawn(ws, "scan", "broken.jsonl")
+    done = _spawn(ws, *argv)
     out, err = done.communicate(timeout=120)
-    assert done.returncode == 2 and not out
-    assert len(err.strip().splitlines()) == 1 and err.startswith("ssti-hf: error: cannot read source 'broken.jsonl'"), err
+    assert done.returncode == 2 and not out.strip()
+    assert len(err.strip().splitlines()) == 1 and err.startswith(f"ssti-hf: error: {expect}"), err
 
 
 def test_an_existing_config_is_not_rebuilt_without_replace(ws, capsys):
