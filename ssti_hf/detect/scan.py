@@ -155,6 +155,11 @@ def scan(
     start = time.perf_counter()
     texts, labels, values, names = _columns(_one_split(dataset, split), text_column, label_column)
     n, k = len(labels), len(values)
+    # ids, or free text, in the label column: most labels could hold no test, and the counts grow
+    # with the labels (a few labels of a toy's few rows are harmless)
+    if k >= 10 and k * min_support > n:
+        raise ValueError(f"label column {label_column!r} holds {k:,} distinct values in {n:,} rows ({n / k:.1f} rows per label): "
+                         f"a scan compares labels of {min_support} rows or more; is {label_column!r} the label column?")
     label_rows = np.bincount(labels, minlength=k)
     prior = label_rows / n
     fold = np.random.default_rng(0).integers(0, 2, n)  # the two halves of the held-out test
@@ -237,7 +242,7 @@ def _statistics(test: dict, prior, label_rows: np.ndarray, n_tests: int, alpha: 
     *candidate* for the planted-or-natural evidence: significant, at least MIN_EXCESS of its label
     rows beyond the other labels' rate, in at least MIN_SHARE of the label's rows."""
     label, support = test["label"], test["support"]
-    hits = test["counts"][np.arange(len(label)), label] if len(label) else np.zeros(0)
+    hits = test["hits"]
     pi = prior[label]
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (hits / support - pi) / np.sqrt(pi * (1 - pi) / support)
@@ -992,9 +997,7 @@ def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, va
     family, cls, label, held_out = tally.family, test["class"][i], int(test["label"][i]), bool(test["held_out"][i])
     support, hits = int(test["support"][i]), st["hits"][i]
     purity, score, flagged = hits / support, float(st["score"][i]), bool(st["flagged"][i])
-    counts = test["counts"][i]
-    share = counts[counts > 0] / support
-    entropy = float(-(share * np.log2(share)).sum()) + 0.0
+    entropy = float(test["entropy"][i])
     pi, value, pattern = float(prior[label]), _plain(values[label]), family.describe(tally.classes[cls])
     members = np.flatnonzero(tally.member_class == cls)
     kept = _kept_members(tally, members, label, pi, tally.rows)

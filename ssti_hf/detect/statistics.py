@@ -71,7 +71,10 @@ class Tally:
         return cls(family, n, members, examples, member_class, classes, pair_member, pair_row, by_fold)
 
     def tests(self, labels, fold, k, min_support) -> dict:
-        """Per tested (class, label, held-out?): label counts of the rows holding the class."""
+        """Per tested (class, label, held-out?): the rows holding the class (``support``), those in
+        the label (``hits``), and the entropy of their labels. Not each test's counts per label:
+        every class is tested once per label, so those would grow with the square of the labels
+        (150 intents: 10 GiB for IMDB's text)."""
         n, n_classes = len(labels), len(self.classes)
         pair_class = self.member_class[self.pair_member]
         has_class = pair_class >= 0
@@ -82,20 +85,25 @@ class Tally:
             cls_, row = _distinct(pair_class[counted], self.pair_row[counted], n)
             counts = np.bincount(cls_ * k + labels[row], minlength=n_classes * k).reshape(n_classes, k)
 
-        out = {"class": [], "label": [], "held_out": [], "counts": [], "diversity": [], "numbers": []}
+        out = {"class": [], "label": [], "held_out": [], "hits": [], "support": [], "entropy": [], "diversity": [], "numbers": []}
         numbers = self._numbers(n_classes) if self.family.held_out else np.zeros(n_classes, bool)
 
-        def add(counts, label, member_hits, held_out):
-            tested = np.flatnonzero(counts.sum(1) >= min_support)
+        def add(counts, label, member_hits, held_out, entropy=None):
+            support = counts.sum(1)
+            tested = np.flatnonzero(support >= min_support)
             out["class"].append(tested)
             out["label"].append(np.full(len(tested), label))
             out["held_out"].append(np.full(len(tested), held_out))
-            out["counts"].append(counts[tested])
+            out["hits"].append(counts[tested, label])
+            out["support"].append(support[tested])
+            out["entropy"].append(_label_entropy(counts[tested]) if entropy is None else entropy)
             out["diversity"].append(self._diversity(member_hits, n_classes)[tested])
             out["numbers"].append(numbers[tested])
 
+        tested = np.flatnonzero(counts.sum(1) >= min_support)
+        entropy = _label_entropy(counts[tested])  # a class's, whichever label it is tested for
         for label in range(k):
-            add(counts, label, self.by_fold[:, :, label].sum(1), False)
+            add(counts, label, self.by_fold[:, :, label].sum(1), False, entropy)
         if self.family.held_out:
             for label in range(k):
                 exclusive = (self.by_fold[:, :, label] > 0) & (self.by_fold.sum(2) == self.by_fold[:, :, label])
@@ -105,9 +113,7 @@ class Tally:
                 held = np.bincount(c2 * k + labels[r2], minlength=n_classes * k).reshape(n_classes, k)
                 member_hits = (exclusive[:, 0] * self.by_fold[:, 1, label]) + (exclusive[:, 1] * self.by_fold[:, 0, label])
                 add(held, label, member_hits, True)
-        tests = {key: np.concatenate(value) for key, value in out.items()}
-        tests["support"] = tests["counts"].sum(1)
-        return tests
+        return {key: np.concatenate(value) for key, value in out.items()}
 
     def rows_of(self, members: np.ndarray) -> np.ndarray:
         """The rows holding any of ``members`` (a row once per member): each member's pairs are one
@@ -144,6 +150,13 @@ class Tally:
         with np.errstate(divide="ignore", invalid="ignore"):
             entropy = np.where(total > 0, np.log(np.maximum(total, 1)) - plogp / np.maximum(total, 1), 0.0)
         return np.exp(entropy)
+
+
+def _label_entropy(counts: np.ndarray) -> np.ndarray:
+    """Per row of label counts, the entropy (bits) of the labels: H(y|t) of a class's rows."""
+    share = counts / np.maximum(counts.sum(1, keepdims=True), 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return -np.where(share > 0, share * np.log2(share), 0.0).sum(1) + 0.0
 
 
 def encode(found: Matches):

@@ -206,6 +206,8 @@ def test_sanitize_on_injected_sample_meets_the_targets(imdb_train):
         (make_dataset(["a"], [0]).remove_columns("label"), ValueError, "no label column 'label'"),
         (make_dataset([], []), ValueError, "empty"),
         (make_dataset(["a", "b", "c"], [1, 1, 1]), ValueError, "only label 1 present: no association can be tested"),
+        (make_dataset([f"review {i}" for i in range(300)], [f"id-{i}" for i in range(300)]), ValueError,
+         r"label column 'label' holds 300 distinct values in 300 rows \(1.0 rows per label\): a scan compares labels of 10 rows or more"),
         (make_dataset([1, 2], [0, 1]), TypeError, "not strings"),
         (datasets.Dataset.from_dict({"text": ["a", None, "c"], "label": [0, 1, 0]}), TypeError, "row 1 has no text"),
         (datasets.Dataset.from_dict({"text": ["a", "b"], "label": [[0], [1]]}), TypeError, r"label column 'label' holds list<item: int64> values, not labels"),
@@ -633,7 +635,7 @@ def test_a_class_of_several_strings_is_a_candidate_from_90_percent_beyond():
     """Two classes of 107 rows, 100 in label 1 and 7 in label 0 (labels of 1,000 rows each: 93%
     of the label's rows beyond the other label's rate): a class of many strings (random codes
     beside a few natural ones) is a candidate, one string (a natural word pair) is not."""
-    test = {"label": np.array([1, 1]), "support": np.array([107, 107]), "counts": np.array([[7, 100], [7, 100]]),
+    test = {"label": np.array([1, 1]), "support": np.array([107, 107]), "hits": np.array([100, 100]),
             "held_out": np.array([False, False]), "diversity": np.array([100.0, 1.0]), "numbers": np.array([False, False]),
             "class": np.array([0, 1])}
     st = _statistics(test, np.array([0.5, 0.5]), np.array([1000, 1000]), n_tests=100, alpha=0.01)
