@@ -50,7 +50,7 @@ from . import phrases
 from .evidence import FOLDS, Content, LabelMargin, auc_se
 from .families import _CORE_CHAR, _LETTERS, FAMILIES, Matches, ShapeFamily, TokenFamily, coarse_shape, searchable
 from .statistics import (
-    ALPHA, AUC_CAP, COVERED, EXAMPLES, GATE_LIFT, KEEP_COMMON, KEEP_EXCESS, MIN_DIVERSITY, MIN_EXCESS, MIN_SHARE, MIN_SUPPORT, POOL_WORDS, RESIDUAL_EXCESS, SE_BOUND, Tally, encode,
+    ALPHA, AUC_CAP, COVERED, EXAMPLES, GATE_LIFT, KEEP_COMMON, KEEP_EXCESS, MIN_DIVERSITY, MIN_EXCESS, MIN_SHARE, MIN_SUPPORT, ONE_OFF, POOL_WORDS, RESIDUAL_EXCESS, SE_BOUND, TIED_AUC, TIED_MEMBERS, Tally, encode,
     excess_share, lift_bound, pair_tally, tarone_tests,
 )
 
@@ -197,7 +197,7 @@ def scan(
         _subsume(tallies, tests, stats, evidence)
     findings = []
     for tally, test, st in zip(tallies, tests, stats):
-        findings += _findings(tally, test, st, prior, n_tests, values, top)
+        findings += _findings(tally, test, st, prior, n_tests, values, top, evidence)
     findings.sort(key=lambda f: (not f.flagged, -f.score, f.pattern))
     flagged = [f for f in findings if f.flagged]
     others = [f for f in findings if not f.flagged][:top]
@@ -982,7 +982,7 @@ def _juxtaposed(tallies, tests, stats, names) -> None:
                     st["flagged"][j], st["part_of"][j] = False, FAMILIES["phrase"].describe(tally.classes[test["class"][i]])
 
 
-def _findings(tally: Tally, test: dict, st: dict, prior, n_tests, values, top) -> list[Finding]:
+def _findings(tally: Tally, test: dict, st: dict, prior, n_tests, values, top, evidence: Evidence) -> list[Finding]:
     """Findings of one family: one per (class, label), the raw or the held-out test (flagged
     first, then by score), the flagged and the strongest others."""
     if not len(test["support"]):
@@ -992,10 +992,10 @@ def _findings(tally: Tally, test: dict, st: dict, prior, n_tests, values, top) -
     first = np.concatenate(([True], (np.diff(test["class"][order]) != 0) | (np.diff(label[order]) != 0)))
     best = order[first]
     best = best[np.lexsort((-score[best], ~flagged[best]))][: top + int(flagged.sum())]
-    return [_finding(tally, test, st, i, prior, n_tests, values) for i in best]
+    return [_finding(tally, test, st, i, prior, n_tests, values, evidence) for i in best]
 
 
-def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, values) -> Finding:
+def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, values, evidence: Evidence) -> Finding:
     family, cls, label, held_out = tally.family, test["class"][i], int(test["label"][i]), bool(test["held_out"][i])
     support, hits = int(test["support"][i]), st["hits"][i]
     purity, score, flagged = hits / support, float(st["score"][i]), bool(st["flagged"][i])
@@ -1003,6 +1003,8 @@ def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, va
     pi, value, pattern = float(prior[label]), _plain(values[label]), family.describe(tally.classes[cls])
     members = np.flatnonzero(tally.member_class == cls)
     kept = _kept_members(tally, members, label, pi, tally.rows)
+    if flagged:
+        kept += _tied_members(tally, cls, members, label, kept, evidence)
     in_label = tally.by_fold[members, :, label].sum(1)
     total = tally.by_fold[members].sum((1, 2))
     shown = (in_label > 0) & ~np.isin([tally.members[m] for m in members], kept)
@@ -1076,6 +1078,35 @@ def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, va
     )
 
 
+def _tied_members(tally: Tally, cls: int, members: np.ndarray, label: int, kept: list[str], evidence: Evidence) -> list[str]:
+    """Members of a flagged class of several strings that, in their own label rows, come with
+    their content, strongly (content AUC :data:`TIED_AUC` or more, beyond standard errors):
+    natural strings of the label sharing the class of the planted ones, which sanitize keeps.
+    The mojibake ``֍`` of the tweets' emoji label, 10 rows, content AUC 0.92 (its rows hold the
+    replacement characters of the same mojibake), in the class of emoji planted there (each
+    planted emoji 0.37-0.64). Strings planted beside their natural mentions fall between
+    (countries in IMDB reviews: 0.43-0.79 at 10-13 rows of the sample; Bahrain and Venezuela,
+    a third to a half of 22 rows planted in full IMDB train, 0.80-0.81), and go. Tested: the
+    :data:`TIED_MEMBERS` members of the most label rows, of :data:`MIN_SUPPORT` rows or more."""
+    if len(members) < 2:
+        return []
+    hits = tally.by_fold[members, :, label].sum(1)
+    order = np.argsort(-hits, kind="stable")
+    removed = [j for j in order if tally.members[members[j]] not in kept]
+    chosen = [j for j in removed if hits[j] >= MIN_SUPPORT][:TIED_MEMBERS]
+    rows = {j: _label_rows(tally, [members[j]], label, evidence.labels) for j in removed if hits[j] >= 0.9 * MIN_SUPPORT}
+    tied = []
+    for j in chosen:
+        # the pieces of one planted unit are members of their own (a ZWJ emoji's two halves): in
+        # (nearly) every row of this one, another is content of the unit, not of the row
+        unit = [tally.members[members[i]] for i, other in rows.items()
+                if hits[i] >= 0.9 * hits[j] and len(np.intersect1d(other, rows[j], assume_unique=True)) >= 0.9 * hits[j]]
+        result = evidence.test(rows[j], label, tally.family.own_words(tally.classes[cls], unit), cap=1.0)
+        if result is not None and not result[3] and result[0] >= TIED_AUC:
+            tied.append(tally.members[members[j]])
+    return tied
+
+
 def _kept_members(tally: Tally, members: np.ndarray, label: int, prior: float, rows: int) -> list[str]:
     """Members of a class that sanitize spares: common ones (in >= 1% of the rows) most of whose
     label rows the other labels' rate explains (excess share under KEEP_EXCESS), like IMDB's
@@ -1098,7 +1129,7 @@ def _kept_members(tally: Tally, members: np.ndarray, label: int, prior: float, r
         keep |= _unplanted_words(tally, members, hits, total, prior)
     else:
         counted = ~(common & keep)  # the common members kept: their rates are their own
-        keep |= _beyond_the_planted(hits, excess, _planted_rows(hits[counted], total[counted], prior), keep)
+        keep |= _beyond_the_planted(hits, total - hits, excess, _planted_rows(hits[counted], total[counted], prior), keep)
     return [tally.members[m] for m in members[keep]]
 
 
@@ -1107,21 +1138,29 @@ def _planted_rows(hits: np.ndarray, total: np.ndarray, prior: float) -> float:
     return hits.sum() - (total.sum() - hits.sum()) * prior / max(1 - prior, 1e-9)
 
 
-def _beyond_the_planted(hits: np.ndarray, excess: np.ndarray, planted: float, kept: np.ndarray) -> np.ndarray:
+def _beyond_the_planted(hits: np.ndarray, elsewhere: np.ndarray, excess: np.ndarray, planted: float, kept: np.ndarray) -> np.ndarray:
     """Per member of a class: whether it lies beyond the few recurring strings that were planted.
     Where the strings in two label rows or more and nearly all beyond the other labels' rate
     (:data:`MIN_EXCESS`, as a class of several strings), most frequent first, hold
     :data:`COVERED` of the ``planted`` rows (5 hashtags planted in 47 tweets), the strings unlike
     them stay: those of one label row (#happytweet), unless strings drawn that often would also
     be drawn once, and those the other labels hold as often or more (#deflategate). Where they do
-    not, the planted strings are one-off themselves (random ids), and every member goes."""
+    not, the planted strings are one-off themselves (random ids, prices), and every member goes
+    but those of two other labels' rows or more that the other labels hold as often or more
+    (``$24.99``, 9 rows of the other labels and 2 of the label, beside random prices planted
+    there), where the label's strings of the class are nearly all one-off (at most
+    :data:`ONE_OFF` label rows each on average): a random draw seldom meets a string the data
+    already repeats. Countries, 196 strings drawn ~3 times each, do, and all go."""
+    found = hits[~kept & (hits > 0)]
+    one_off = len(found) and found.mean() <= ONE_OFF
+    other_labels = ~kept & (elsewhere >= 2) & (excess <= 0) & bool(one_off)
     # natural strings that recur in every label ("America") hold none of the planted rows
     recurring = np.sort(hits[~kept & (hits >= 2) & (excess >= MIN_EXCESS - 0.05)])[::-1]
     covered = np.cumsum(recurring)
     # nearly all: the estimate also counts natural strings found in the label only (mojibake of
     # the tweets' emoji label beside planted emoji)
     if planted <= 0 or not len(covered) or covered[-1] < COVERED * planted:
-        return np.zeros(len(hits), bool)
+        return other_labels
     needed = recurring[: np.searchsorted(covered, COVERED * planted) + 1]
     # drawn as often as these were (Poisson, their mean), how many planted strings would be in one
     # row: 5 hashtags in ~9 rows each, 0.004; 100 countries in ~3 rows each, 15: then one-off
