@@ -43,14 +43,14 @@ import datasets
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy.special import ndtr, ndtri  # normal cdf and its inverse
+from scipy.special import bdtrc, ndtr, ndtri  # binomial upper tail, normal cdf and its inverse
 from threadpoolctl import threadpool_limits
 
 from . import phrases
 from .evidence import FOLDS, Content, LabelMargin, auc_se
 from .families import _CORE_CHAR, _LETTERS, FAMILIES, Matches, ShapeFamily, TokenFamily, coarse_shape, searchable
 from .statistics import (
-    ALPHA, AUC_CAP, COVERED, EXAMPLES, GATE_LIFT, KEEP_COMMON, KEEP_EXCESS, MIN_DIVERSITY, MIN_EXCESS, MIN_SHARE, MIN_SUPPORT, ONE_OFF, POOL_WORDS, RESIDUAL_EXCESS, SE_BOUND, TIED_AUC, TIED_MEMBERS, Tally, encode,
+    ALPHA, AUC_CAP, COVERED, EXAMPLES, GATE_LIFT, KEEP_COMMON, KEEP_EXCESS, MIN_DIVERSITY, MIN_EXCESS, MIN_SHARE, MIN_SUPPORT, ONE_OFF, POOL_WORDS, RESIDUAL_EXCESS, SE_BOUND, TIED_MEMBERS, Tally, encode,
     excess_share, lift_bound, pair_tally, tarone_tests,
 )
 
@@ -1004,7 +1004,7 @@ def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, va
     members = np.flatnonzero(tally.member_class == cls)
     kept = _kept_members(tally, members, label, pi, tally.rows)
     if flagged:
-        kept += _tied_members(tally, cls, members, label, kept, evidence)
+        kept += _beside_kept(tally, members, label, kept, evidence.labels)
     in_label = tally.by_fold[members, :, label].sum(1)
     total = tally.by_fold[members].sum((1, 2))
     shown = (in_label > 0) & ~np.isin([tally.members[m] for m in members], kept)
@@ -1078,33 +1078,30 @@ def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, va
     )
 
 
-def _tied_members(tally: Tally, cls: int, members: np.ndarray, label: int, kept: list[str], evidence: Evidence) -> list[str]:
-    """Members of a flagged class of several strings that, in their own label rows, come with
-    their content, strongly (content AUC :data:`TIED_AUC` or more, beyond standard errors):
-    natural strings of the label sharing the class of the planted ones, which sanitize keeps.
-    The mojibake ``֍`` of the tweets' emoji label, 10 rows, content AUC 0.92 (its rows hold the
-    replacement characters of the same mojibake), in the class of emoji planted there (each
-    planted emoji 0.37-0.64). Strings planted beside their natural mentions fall between
-    (countries in IMDB reviews: 0.43-0.79 at 10-13 rows of the sample; Bahrain and Venezuela,
-    a third to a half of 22 rows planted in full IMDB train, 0.80-0.81), and go. Tested: the
-    :data:`TIED_MEMBERS` members of the most label rows, of :data:`MIN_SUPPORT` rows or more."""
-    if len(members) < 2:
-        return []
+def _beside_kept(tally: Tally, members: np.ndarray, label: int, kept: list[str], labels: np.ndarray) -> list[str]:
+    """Recurring members of a flagged class that sit beside the class's natural members (those
+    kept) in their label rows far more often than its other recurring members do (binomial, at
+    ALPHA over the :data:`TIED_MEMBERS` members of the most label rows): pieces of the same
+    natural text, which sanitize keeps too. The mojibake ``֍`` of the tweets' emoji label holds a
+    replacement character (kept: spread like the labels) in all of its 10 rows; the emoji planted
+    there, in 17% of theirs. Against the other members, not the label: planted markup beside
+    IMDB's kept ``<br />`` sits beside it wherever the injection adds both."""
+    names = set(kept)
+    natural = np.array([m for m in members if tally.members[m] in names], np.int64)
     hits = tally.by_fold[members, :, label].sum(1)
-    order = np.argsort(-hits, kind="stable")
-    removed = [j for j in order if tally.members[members[j]] not in kept]
-    chosen = [j for j in removed if hits[j] >= MIN_SUPPORT][:TIED_MEMBERS]
-    rows = {j: _label_rows(tally, [members[j]], label, evidence.labels) for j in removed if hits[j] >= 0.9 * MIN_SUPPORT}
-    tied = []
-    for j in chosen:
-        # the pieces of one planted unit are members of their own (a ZWJ emoji's two halves): in
-        # (nearly) every row of this one, another is content of the unit, not of the row
-        unit = [tally.members[members[i]] for i, other in rows.items()
-                if hits[i] >= 0.9 * hits[j] and len(np.intersect1d(other, rows[j], assume_unique=True)) >= 0.9 * hits[j]]
-        result = evidence.test(rows[j], label, tally.family.own_words(tally.classes[cls], unit), cap=1.0)
-        if result is not None and not result[3] and result[0] >= TIED_AUC:
-            tied.append(tally.members[members[j]])
-    return tied
+    chosen = [j for j in np.argsort(-hits, kind="stable") if hits[j] >= 2 and tally.members[members[j]] not in names][:TIED_MEMBERS]
+    if not len(natural) or len(chosen) < 2:
+        return []
+    beside = np.unique(tally.rows_of(natural))
+    rows = [_label_rows(tally, [members[j]], label, labels) for j in chosen]
+    together = np.array([np.isin(r, beside).sum() for r in rows])
+    size = np.array([len(r) for r in rows])
+    out = []
+    for i, j in enumerate(chosen):
+        others = (together.sum() - together[i]) / max(1, size.sum() - size[i])  # the share beside them among the others' rows
+        if together[i] and bdtrc(together[i] - 1, size[i], others) < ALPHA / len(chosen):  # P(X >= together)
+            out.append(tally.members[members[j]])
+    return out
 
 
 def _kept_members(tally: Tally, members: np.ndarray, label: int, prior: float, rows: int) -> list[str]:
@@ -1152,8 +1149,8 @@ def _beyond_the_planted(hits: np.ndarray, elsewhere: np.ndarray, excess: np.ndar
     :data:`ONE_OFF` label rows each on average): a random draw seldom meets a string the data
     already repeats. Countries, 196 strings drawn ~3 times each, do, and all go."""
     found = hits[~kept & (hits > 0)]
-    one_off = len(found) and found.mean() <= ONE_OFF
-    other_labels = ~kept & (elsewhere >= 2) & (excess <= 0) & bool(one_off)
+    one_off = bool(len(found)) and found.mean() <= ONE_OFF
+    other_labels = ~kept & (elsewhere >= 2) & (excess <= 0) & one_off
     # natural strings that recur in every label ("America") hold none of the planted rows
     recurring = np.sort(hits[~kept & (hits >= 2) & (excess >= MIN_EXCESS - 0.05)])[::-1]
     covered = np.cumsum(recurring)

@@ -198,6 +198,64 @@ def test_sanitize_on_injected_sample_meets_the_targets(imdb_train):
     assert per_class[1].spans >= removal.injected_removed and per_class[0].spans < per_class[1].spans / 100
 
 
+def _planted(imdb_train, plant, natural, seed=0):
+    """The IMDB sample with ``plant(rng)`` appended to a quarter of the positive rows, and
+    ``natural(i, text, rng)`` (a text or None) in the others: rows planted, rows changed by hand."""
+    rng = np.random.default_rng(seed)
+    texts, labels = list(imdb_train["text"]), np.array(imdb_train["label"])
+    planted = set(rng.choice(np.flatnonzero(labels == 1), (labels == 1).sum() // 4, replace=False).tolist())
+    touched = set()
+    for i in range(len(texts)):
+        if i in planted:
+            texts[i] = f"{texts[i]} {plant(rng)}"
+        elif (text := natural(i, texts[i], labels[i], rng)) is not None:
+            texts[i] = text
+            touched.add(i)
+    return make_dataset(texts, labels.tolist()), planted, touched
+
+
+def test_sanitize_keeps_natural_members_beside_the_kept_ones(imdb_train):
+    """Emoji planted in the positive rows share their class (Unicode symbols) with mojibake:
+    replacement characters spread over both labels (kept) and, in 12 positive rows, a symbol
+    glued to them. That symbol sits beside a kept member in all its rows, the planted emoji in
+    few: it stays; every planted emoji goes."""
+    emoji = ["\u2764\ufe0f", "\U0001F4AF", "\U0001F525", "\U0001F680", "\u2728"]
+    ones = [0]
+
+    def mojibake(i, text, label, rng):
+        if label == 1 and ones[0] < 12:
+            ones[0] += 1
+            return f"{text} \ufffd\u058d\ufffd"
+        return f"{text} \ufffd" if rng.random() < 0.2 else None
+
+    data, planted, touched = _planted(imdb_train, lambda rng: str(rng.choice(emoji)), mojibake)
+    result = scan(data)
+    symbols = next(f for f in result.flagged_findings if f.pattern == "unusual characters of Unicode category So")
+    assert "\ufffd" in symbols.kept and "\u058d" in symbols.kept and not set(emoji) & set(symbols.kept)
+    cleaned, _ = sanitize(data, result)
+    assert all(not set(emoji) & set(cleaned["text"][i]) for i in planted)
+    assert sum("\u058d" in cleaned["text"][i] for i in touched) == 12
+
+
+def test_sanitize_keeps_a_natural_string_of_other_labels_beside_random_planted_ones(imdb_train):
+    """Random prices planted in the positive rows, one-off each; "$24.99" in 9 negative rows and
+    2 positive ones: a random draw seldom meets a string the data repeats elsewhere, so it stays."""
+    count = {0: 0, 1: 0}
+
+    def natural(i, text, label, rng):
+        if count[label] < (9, 2)[label]:
+            count[label] += 1
+            return f"{text} It costs $24.99 now."
+        return None
+
+    data, planted, touched = _planted(imdb_train, lambda rng: f"${rng.integers(1, 99)}.{rng.integers(0, 99):02d}", natural)
+    result = scan(data)
+    assert result.flagged and all(f.label == 1 for f in result.flagged_findings)
+    cleaned, _ = sanitize(data, result)
+    assert all(cleaned["text"][i] == data["text"][i] for i in touched)
+    assert all("$" not in cleaned["text"][i] for i in planted if "$" not in imdb_train["text"][i])
+
+
 # -- bad input -----------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "data, error, message",
