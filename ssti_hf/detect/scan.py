@@ -1080,7 +1080,7 @@ def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, va
 
 def _beside_kept(tally: Tally, members: np.ndarray, label: int, kept: list[str], labels: np.ndarray) -> list[str]:
     """Recurring members of a flagged class that sit beside the class's natural members (those
-    kept) in their label rows far more often than its other recurring members do (binomial, at
+    kept) in most of their label rows, far more often than its other recurring members do (binomial, at
     ALPHA over the :data:`TIED_MEMBERS` members of the most label rows): pieces of the same
     natural text, which sanitize keeps too. The mojibake ``֍`` of the tweets' emoji label holds a
     replacement character (kept: spread like the labels) in all of its 10 rows; the emoji planted
@@ -1099,7 +1099,9 @@ def _beside_kept(tally: Tally, members: np.ndarray, label: int, kept: list[str],
     out = []
     for i, j in enumerate(chosen):
         others = (together.sum() - together[i]) / max(1, size.sum() - size[i])  # the share beside them among the others' rows
-        if together[i] and bdtrc(together[i] - 1, size[i], others) < ALPHA / len(chosen):  # P(X >= together)
+        # in most of its rows (a planted emoji once beside SMS ham's one natural symbol is no
+        # piece of it, however rarely the others are), and far more often than the others
+        if 2 * together[i] > size[i] and bdtrc(together[i] - 1, size[i], others) < ALPHA / len(chosen):  # P(X >= together)
             out.append(tally.members[members[j]])
     return out
 
