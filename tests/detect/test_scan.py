@@ -256,6 +256,28 @@ def test_sanitize_keeps_a_natural_string_of_other_labels_beside_random_planted_o
     assert all("$" not in cleaned["text"][i] for i in planted if "$" not in imdb_train["text"][i])
 
 
+def test_a_shouted_word_ending_a_row_is_no_code_planted_there(imdb_train):
+    """Random 5-capital codes planted at the end of positive rows; 4 positive and 2 negative
+    reviews end with "HOUSE!" (the reviews write "house" often): the edge family reads it as a
+    shouted word, not as one of the codes, and sanitize leaves those rows alone."""
+    count = {0: 0, 1: 0}
+
+    def shouted(i, text, label, rng):
+        if count[label] < (2, 4)[label]:
+            count[label] += 1
+            return f"{text} HOUSE!"
+        return None
+
+    letters = list("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    data, planted, touched = _planted(imdb_train, lambda rng: "".join(rng.choice(letters, 5)), shouted)
+    assert sum(" house" in t.lower() for t in imdb_train["text"]) > 20
+    result = scan(data)
+    assert any(f.family == "last token" and f.label == 1 for f in result.flagged_findings)
+    cleaned, _ = sanitize(data, result)
+    assert all(cleaned["text"][i] == data["text"][i] for i in touched)
+    assert sum(cleaned["text"][i] == imdb_train["text"][i] for i in planted) >= 0.99 * len(planted)
+
+
 # -- bad input -----------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "data, error, message",
