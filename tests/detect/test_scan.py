@@ -214,6 +214,19 @@ def _planted(imdb_train, plant, natural, seed=0):
     return make_dataset(texts, labels.tolist()), planted, touched
 
 
+def _ending(suffix: str, per_label: tuple[int, int]):
+    """A ``natural`` for :func:`_planted`: ``suffix`` ends the first ``per_label[label]`` rows of each label."""
+    count = [0, 0]
+
+    def natural(i, text, label, rng):
+        if count[label] < per_label[label]:
+            count[label] += 1
+            return f"{text} {suffix}"
+        return None
+
+    return natural
+
+
 def test_sanitize_keeps_natural_members_beside_the_kept_ones(imdb_train):
     """Emoji planted in the positive rows share their class (Unicode symbols) with mojibake:
     replacement characters spread over both labels (kept) and, in 12 positive rows, a symbol
@@ -240,14 +253,7 @@ def test_sanitize_keeps_natural_members_beside_the_kept_ones(imdb_train):
 def test_sanitize_keeps_a_natural_string_of_other_labels_beside_random_planted_ones(imdb_train):
     """Random prices planted in the positive rows, one-off each; "$24.99" in 9 negative rows and
     2 positive ones: a random draw seldom meets a string the data repeats elsewhere, so it stays."""
-    count = {0: 0, 1: 0}
-
-    def natural(i, text, label, rng):
-        if count[label] < (9, 2)[label]:
-            count[label] += 1
-            return f"{text} It costs $24.99 now."
-        return None
-
+    natural = _ending("It costs $24.99 now.", (9, 2))
     data, planted, touched = _planted(imdb_train, lambda rng: f"${rng.integers(1, 99)}.{rng.integers(0, 99):02d}", natural)
     result = scan(data)
     assert result.flagged and all(f.label == 1 for f in result.flagged_findings)
@@ -260,14 +266,7 @@ def test_a_shouted_word_ending_a_row_is_no_code_planted_there(imdb_train):
     """Random 5-capital codes planted at the end of positive rows; 4 positive and 2 negative
     reviews end with "HOUSE!" (the reviews write "house" often): the edge family reads it as a
     shouted word, not as one of the codes, and sanitize leaves those rows alone."""
-    count = {0: 0, 1: 0}
-
-    def shouted(i, text, label, rng):
-        if count[label] < (2, 4)[label]:
-            count[label] += 1
-            return f"{text} HOUSE!"
-        return None
-
+    shouted = _ending("HOUSE!", (2, 4))
     letters = list("ABCDEFGHIJKLMNOPQRSTUVWXYZ")
     data, planted, touched = _planted(imdb_train, lambda rng: "".join(rng.choice(letters, 5)), shouted)
     assert sum(" house" in t.lower() for t in imdb_train["text"]) > 20
