@@ -427,9 +427,10 @@ class EdgeTokenFamily(TokenKindsFamily):
         if not capitals.any():
             return found
         encoded = pc.dictionary_encode(tokens.filter(pa.array(capitals)))
-        at_edge = np.bincount(encoded.indices.to_numpy(zero_copy_only=False), minlength=len(encoded.dictionary))
+        code = encoded.indices.to_numpy(zero_copy_only=False)
+        at_edge = np.bincount(code, minlength=len(encoded.dictionary))
         anyhow = _occurrences(pc.utf8_lower(encoded.dictionary), texts, words)
-        shouted = np.flatnonzero(capitals)[(anyhow >= 2 * at_edge)[encoded.indices.to_numpy(zero_copy_only=False)]]
+        shouted = np.flatnonzero(capitals)[(anyhow >= 2 * at_edge)[code]]
         keep = np.setdiff1d(np.arange(len(tokens)), shouted)
         return Matches(found.rows[keep], found.strings.take(pa.array(keep, pa.int64())),
                        None if found.starts is None else found.starts[keep])

@@ -143,9 +143,9 @@ UNLABELLED = "unlabelled"  # the report's one class of a split without labels
 def _split_columns(data: datasets.Dataset, text_column: str, label_column: str):
     """Texts, label codes and values of a split. A split whose label column is missing or empty
     (a test set to predict) is cleaned all the same, as one class: removal reads no label."""
-    if label_column not in data.column_names or data.data.column(label_column).null_count == len(data):
-        view = datasets.Dataset(pa.table({text_column: arrow_column(data, text_column) if text_column in data.column_names else pa.array([None] * len(data)),
-                                          label_column: pa.array(np.zeros(len(data), np.int64))}))
+    unlabelled = label_column not in data.column_names or data.data.column(label_column).null_count == len(data)
+    if unlabelled and text_column in data.column_names:  # (a missing text column is named by _columns)
+        view = datasets.Dataset(pa.table({text_column: arrow_column(data, text_column), label_column: np.zeros(len(data), np.int64)}))
         texts, labels, _, _ = _columns(view, text_column, label_column, need_two=False)
         return texts, labels, [UNLABELLED]
     texts, labels, values, _ = _columns(data, text_column, label_column, need_two=False)

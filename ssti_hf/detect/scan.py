@@ -197,7 +197,7 @@ def scan(
         _subsume(tallies, tests, stats, evidence)
     findings = []
     for tally, test, st in zip(tallies, tests, stats):
-        findings += _findings(tally, test, st, prior, n_tests, values, top, evidence)
+        findings += _findings(tally, test, st, prior, n_tests, values, top, labels)
     findings.sort(key=lambda f: (not f.flagged, -f.score, f.pattern))
     flagged = [f for f in findings if f.flagged]
     others = [f for f in findings if not f.flagged][:top]
@@ -982,7 +982,7 @@ def _juxtaposed(tallies, tests, stats, names) -> None:
                     st["flagged"][j], st["part_of"][j] = False, FAMILIES["phrase"].describe(tally.classes[test["class"][i]])
 
 
-def _findings(tally: Tally, test: dict, st: dict, prior, n_tests, values, top, evidence: Evidence) -> list[Finding]:
+def _findings(tally: Tally, test: dict, st: dict, prior, n_tests, values, top, labels: np.ndarray) -> list[Finding]:
     """Findings of one family: one per (class, label), the raw or the held-out test (flagged
     first, then by score), the flagged and the strongest others."""
     if not len(test["support"]):
@@ -992,10 +992,10 @@ def _findings(tally: Tally, test: dict, st: dict, prior, n_tests, values, top, e
     first = np.concatenate(([True], (np.diff(test["class"][order]) != 0) | (np.diff(label[order]) != 0)))
     best = order[first]
     best = best[np.lexsort((-score[best], ~flagged[best]))][: top + int(flagged.sum())]
-    return [_finding(tally, test, st, i, prior, n_tests, values, evidence) for i in best]
+    return [_finding(tally, test, st, i, prior, n_tests, values, labels) for i in best]
 
 
-def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, values, evidence: Evidence) -> Finding:
+def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, values, labels: np.ndarray) -> Finding:
     family, cls, label, held_out = tally.family, test["class"][i], int(test["label"][i]), bool(test["held_out"][i])
     support, hits = int(test["support"][i]), st["hits"][i]
     purity, score, flagged = hits / support, float(st["score"][i]), bool(st["flagged"][i])
@@ -1004,7 +1004,7 @@ def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, va
     members = np.flatnonzero(tally.member_class == cls)
     kept = _kept_members(tally, members, label, pi, tally.rows)
     if flagged:
-        kept += _beside_kept(tally, members, label, kept, evidence.labels)
+        kept += _beside_kept(tally, members, label, kept, labels)
     in_label = tally.by_fold[members, :, label].sum(1)
     total = tally.by_fold[members].sum((1, 2))
     shown = (in_label > 0) & ~np.isin([tally.members[m] for m in members], kept)

@@ -90,22 +90,26 @@ class Tally:
         out = {"class": [], "label": [], "held_out": [], "hits": [], "support": [], "entropy": [], "diversity": [], "numbers": []}
         numbers = self._numbers(n_classes) if self.family.held_out else np.zeros(n_classes, bool)
 
-        def add(counts, label, member_hits, held_out, entropy=None):
+        def tested(counts):
+            """The classes of enough rows, their rows, and the entropy of their labels."""
             support = counts.sum(1)
-            tested = np.flatnonzero(support >= min_support)
-            out["class"].append(tested)
-            out["label"].append(np.full(len(tested), label))
-            out["held_out"].append(np.full(len(tested), held_out))
-            out["hits"].append(counts[tested, label])
-            out["support"].append(support[tested])
-            out["entropy"].append(_label_entropy(counts[tested]) if entropy is None else entropy)
-            out["diversity"].append(self._diversity(member_hits, n_classes)[tested])
-            out["numbers"].append(numbers[tested])
+            chosen = np.flatnonzero(support >= min_support)
+            return chosen, support[chosen], _label_entropy(counts[chosen])
 
-        tested = np.flatnonzero(counts.sum(1) >= min_support)
-        entropy = _label_entropy(counts[tested])  # a class's, whichever label it is tested for
+        def add(counts, label, member_hits, held_out, summary):
+            chosen, support, entropy = summary
+            out["class"].append(chosen)
+            out["label"].append(np.full(len(chosen), label))
+            out["held_out"].append(np.full(len(chosen), held_out))
+            out["hits"].append(counts[chosen, label])
+            out["support"].append(support)
+            out["entropy"].append(entropy)
+            out["diversity"].append(self._diversity(member_hits, n_classes)[chosen])
+            out["numbers"].append(numbers[chosen])
+
+        raw = tested(counts)  # a class's, whichever label it is tested for
         for label in range(k):
-            add(counts, label, self.by_fold[:, :, label].sum(1), False, entropy)
+            add(counts, label, self.by_fold[:, :, label].sum(1), False, raw)
         if self.family.held_out:
             for label in range(k):
                 exclusive = (self.by_fold[:, :, label] > 0) & (self.by_fold.sum(2) == self.by_fold[:, :, label])
@@ -114,7 +118,7 @@ class Tally:
                 c2, r2 = _distinct(pair_class[picked], self.pair_row[picked], n)
                 held = np.bincount(c2 * k + labels[r2], minlength=n_classes * k).reshape(n_classes, k)
                 member_hits = (exclusive[:, 0] * self.by_fold[:, 1, label]) + (exclusive[:, 1] * self.by_fold[:, 0, label])
-                add(held, label, member_hits, True)
+                add(held, label, member_hits, True, tested(held))
         return {key: np.concatenate(value) for key, value in out.items()}
 
     def rows_of(self, members: np.ndarray) -> np.ndarray:
