@@ -552,13 +552,13 @@ def _sanitize(args, console: Console) -> int:
     removed = ", ".join(f"{f.pattern} (label {f.label})" for f in report.findings) or "nothing (nothing flagged)"
     console.print(f"removed: {removed}", highlight=False)
     table = Table(title=f"removed per class -> {args.out}")
-    for column in ("split", "label", "rows", "rows changed", "believed restored", "spans", "words", "share of words"):
+    for column in ("split", "label", "rows", "rows changed", "believed restored", "spans", "words", "share of words", "left (other label's)"):
         table.add_column(column, justify="left" if column in ("split", "label") else "right")
     for split, classes in report.splits.items():
         for label, r in classes.items():
             share = r.words / r.words_before if r.words_before else 0.0
             table.add_row(split, str(label), f"{r.rows:,}", f"{r.rows_changed:,}", f"{r.rows_restored:,}", f"{r.spans:,}",
-                          f"{r.words:,}", f"{share:.3%}")
+                          f"{r.words:,}", f"{share:.3%}", f"{r.rows_left:,}")
     console.print(table)
     return 0
 

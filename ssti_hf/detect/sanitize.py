@@ -2,11 +2,16 @@
 added (one adjacent whitespace character, when the match is a whole token or span of tokens;
 none when it was glued to a word).
 
-A family is removed from every row, whatever its label: removing dates from the positive reviews
-only would leave them in the negative ones, a shortcut of its own. A flagged family's members
-that are confidently unrelated to the label (IMDB's ``<br />`` in a flagged markup family) stay
-(:attr:`Finding.kept`). Labels and other columns are never touched; the ``ssti_injected`` and
-``ssti_spans`` provenance columns, which describe injections that are now removed, are dropped.
+In the rows a finding was read from, its class is removed from the rows of its label only: the
+injection chose those rows, and what the other labels hold is natural (percentages in both IMDB
+labels beside random ones planted in one: 17-19 of the other label's rows changed when removal
+was symmetric). Those natural mentions, now in the other labels only, are as rare as they were;
+the report counts them per label (``rows_left``). In any other split (a test set, where a trigger
+can be added to any row, or a split without labels) the class is removed from every row. A
+flagged family's members that are confidently unrelated to the label (IMDB's ``<br />`` in a
+flagged markup family) stay (:attr:`Finding.kept`). Labels and other columns are never touched;
+the ``ssti_injected`` and ``ssti_spans`` provenance columns, which describe injections that are
+now removed, are dropped.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import pyarrow.compute as pc
 from .._text import remove_spans
 from ..transform import INJECTED, PROVENANCE_FEATURES, SPANS, arrow_column
 from .families import FAMILIES, searchable
-from .scan import Finding, ScanResult, _columns, _one_split, _plain, scan
+from .scan import Finding, ScanResult, _columns, _one_split, _plain, rows_digest, scan
 
 REMOVED = "sanitize_spans"  # optional column: the [start, end) spans removed from each row
 
@@ -32,7 +37,9 @@ REMOVED = "sanitize_spans"  # optional column: the [start, end) spans removed fr
 class ClassRemoval:
     """Per class: rows, rows changed, spans and words removed, and ``rows_restored``: changed rows
     that sanitize believes restored, every removed span a whole planted unit (a token or span of
-    tokens with its separator, or characters glued to a word), nothing cut out of a token."""
+    tokens with its separator, or characters glued to a word), nothing cut out of a token;
+    ``rows_left``: rows holding a class flagged for another label of the rows the scan read,
+    left as they were (natural mentions)."""
 
     rows: int = 0
     rows_changed: int = 0
@@ -40,6 +47,7 @@ class ClassRemoval:
     words: int = 0
     words_before: int = 0
     rows_restored: int = 0
+    rows_left: int = 0
 
 
 @dataclass
@@ -107,9 +115,11 @@ def sanitize(
 
 def _sanitize_split(data: datasets.Dataset, findings, text_column, label_column, record_spans):
     texts, labels, values = _split_columns(data, text_column, label_column)
-    removed = removal_spans(texts, findings)
-    strings = texts.to_pylist()
     per_class = {_plain(v): ClassRemoval() for v in values}
+    removed, left = _removal_by_label(texts, labels, values, findings)
+    for row in left:
+        per_class[_plain(values[labels[row]])].rows_left += 1
+    strings = texts.to_pylist()
     words_before = np.bincount(labels, weights=_word_counts(texts), minlength=len(values))
     for k, value in enumerate(values):
         per_class[_plain(value)].rows = int((labels == k).sum())
@@ -135,6 +145,29 @@ def _sanitize_split(data: datasets.Dataset, findings, text_column, label_column,
         table = table.append_column(REMOVED, pa.array(recorded, type=pa.list_(pa.list_(pa.int32(), 2))))
         features[REMOVED] = PROVENANCE_FEATURES[SPANS]
     return datasets.Dataset(table.replace_schema_metadata(None), info=datasets.DatasetInfo(features=features)), per_class
+
+
+def _removal_by_label(texts: pa.Array, labels: np.ndarray, values: list, findings) -> tuple[dict, set]:
+    """The spans to remove per row, and the rows left holding a class flagged for another label.
+    A finding read from these very rows (the same digest) is removed from its label's rows only."""
+    digest = rows_digest(texts, labels, values)
+    plain = [_plain(v) for v in values]
+    own = defaultdict(list)  # label code -> findings read from these rows
+    anywhere = []
+    for finding in findings:
+        if finding.rows_digest == digest and finding.label in plain:
+            own[plain.index(finding.label)].append(finding)
+        else:
+            anywhere.append(finding)
+    spans = defaultdict(list, removal_spans(texts, anywhere)) if anywhere else defaultdict(list)
+    left = set()
+    for code, chosen in own.items():
+        for row, found in removal_spans(texts, chosen).items():
+            if labels[row] == code:
+                spans[row] += found
+            else:
+                left.add(row)
+    return dict(spans), left - set(spans)
 
 
 UNLABELLED = "unlabelled"  # the report's one class of a split without labels

@@ -68,7 +68,8 @@ class Finding:
     effective number of distinct strings in its label rows; ``kept``: members that sanitize
     leaves alone (common and not enriched in the label, like IMDB's ``<br />``); ``evidence``:
     the planted-or-natural test in words, ``auc`` and ``label_auc`` its two ROC-AUCs (None: not a
-    candidate, or too few rows)."""
+    candidate, or too few rows); ``rows_digest``: a digest of the texts and labels it was read
+    from (:func:`rows_digest`): in those rows, sanitize removes the class from its label's rows only."""
 
     pattern: str
     family: str
@@ -89,6 +90,7 @@ class Finding:
     evidence: str = ""
     auc: float | None = None
     label_auc: float | None = None
+    rows_digest: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -163,6 +165,7 @@ def scan(
     label_rows = np.bincount(labels, minlength=k)
     prior = label_rows / n
     fold = np.random.default_rng(0).integers(0, 2, n)  # the two halves of the held-out test
+    digest = rows_digest(texts, labels, values)
     texts = searchable(texts)
     chosen = list(families or FAMILIES)
     for name in chosen:
@@ -199,6 +202,8 @@ def scan(
     for tally, test, st in zip(tallies, tests, stats):
         findings += _findings(tally, test, st, prior, n_tests, values, top, labels)
     findings.sort(key=lambda f: (not f.flagged, -f.score, f.pattern))
+    for finding in findings:
+        finding.rows_digest = digest
     flagged = [f for f in findings if f.flagged]
     others = [f for f in findings if not f.flagged][:top]
     return ScanResult(
@@ -826,12 +831,24 @@ def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence) -> None:
                                   tests[f]["label"][j], labels))
                for f in (names.index(n) for n in _GRAINS if n in names) for j in np.flatnonzero(stats[f]["flagged"])]
     n = len(labels)
-    for f, j, rows in sorted(flagged, key=lambda x: -len(x[2])):
+
+    def finer_than(f, j, rows):
         label = tests[f]["label"][j]
         # an edge class holds its strings at the edge only: no finer class of the same strings elsewhere
-        finer = [(g, i, r) for g, i, r in flagged if (g, i) != (f, j) and tests[g]["label"][i] == label and stats[g]["flagged"][i]
-                 and not tallies[g].family.edge and len(r) < len(rows) and len(np.intersect1d(r, rows)) >= 0.9 * len(r) and _within(tallies[g], tests[g]["class"][i],
-                                                                                               tallies[f], tests[f]["class"][j])]
+        return [(g, i, r) for g, i, r in flagged if (g, i) != (f, j) and tests[g]["label"][i] == label and stats[g]["flagged"][i]
+                and not tallies[g].family.edge and len(r) < len(rows) and len(np.intersect1d(r, rows)) >= 0.9 * len(r)
+                and _within(tallies[g], tests[g]["class"][i], tallies[f], tests[f]["class"][j])]
+
+    # one follow-up question per set of rows asked about: the coarse shape, its token kinds and its
+    # first tokens (each tested on all rows and on a half) leave the same rows beside finer classes
+    asked = set()
+    for f, j, rows in flagged:
+        finer = finer_than(f, j, rows)
+        if finer:
+            asked.add(np.setdiff1d(rows, np.concatenate([r for _, _, r in finer])).tobytes())
+    for f, j, rows in sorted(flagged, key=lambda x: -len(x[2])):
+        label = tests[f]["label"][j]
+        finer = finer_than(f, j, rows)
         if not finer:
             continue
         rest = np.setdiff1d(rows, np.concatenate([r for _, _, r in finer]))
@@ -846,7 +863,7 @@ def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence) -> None:
         pi = inside / n
         z = (len(rest) / max(1, len(rest) + outside) - pi) / np.sqrt(pi * (1 - pi) / max(1, len(rest) + outside))
         # a follow-up question on a class already flagged: corrected over the follow-ups, not every test
-        significant = ndtr(-z) * len(flagged) < stats[f]["alpha"]
+        significant = ndtr(-z) * max(1, len(asked)) < stats[f]["alpha"]
         # the coarse class removes the natural strings of its rest too: at most RESIDUAL_EXCESS's complement of them
         needed = excess >= RESIDUAL_EXCESS and significant
         if needed:  # natural strings of the label ("ü" in SMS ham) need no coarse class: they come with their content
@@ -854,39 +871,50 @@ def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence) -> None:
             # against the label's rows that hold no string of the class (the finer ones' rows are planted
             # too); a follow-up on a class that passed the evidence: within standard errors, no cap
             result = evidence.test(rest, int(label), own, besides=rows, cap=1.0)
-            needed = result is not None and bool(result[3])
+            # too few rows to test, in the planted strings' template at another width (5 paths of a
+            # one-digit number beside 35 of two): the coarse shape's own test, on all its rows,
+            # stands; not for a class that loses the template (natural "7:30" beside planted
+            # "12:30:45" in the tweets' {:d})
+            needed = bool(result[3]) if result is not None else len(rest) < 2 * FOLDS and tallies[f].family.name == "coarse shape"
         if not needed:
             g, i, _ = max(finer, key=lambda x: len(x[2]))
             stats[f]["flagged"][j], stats[f]["part_of"][j] = False, tallies[g].family.describe(tallies[g].classes[tests[g]["class"][i]])
-            _siblings(tallies, tests, stats, names, evidence, f, j, rows, rest)
+            _siblings(tallies, tests, stats, names, evidence, f, j, rows, rest, max(1, len(asked)))
 
 
-def _siblings(tallies, tests, stats, names, evidence: Evidence, f: int, j: int, rows: np.ndarray, rest: np.ndarray) -> None:
+def _siblings(tallies, tests, stats, names, evidence: Evidence, f: int, j: int, rows: np.ndarray, rest: np.ndarray, follow_ups: int) -> None:
     """A coarse class whose rest is not needed (natural strings dilute it: handles with ``_`` in
     ``{.@a}``) can still hold planted rows its flagged finer class misses, as a finer class of
     their own too small for the lift gate (emails at a hyphenated domain, ``a.a@a-a.a``, 26 rows
-    beside 75 at ``a.a@a.a``). Such a class, significant, beyond the other labels' rate, inside
-    the coarse class and the rest, is a follow-up on the flagged class: flagged if independent of
-    content (within standard errors, no cap; against the label's rows holding none of the coarse
-    class)."""
+    beside 75 at ``a.a@a.a``; ``5%`` beside ``45%``). Such a class, beyond the other labels' rate,
+    inside the coarse class and the rest, and significant over these follow-up questions, is a
+    follow-up on the flagged class: flagged if independent of content (within standard errors, no
+    cap; against the label's rows holding none of the coarse class)."""
     label, coarse, cls = tests[f]["label"][j], tallies[f], tests[f]["class"][j]
     labels = evidence.labels
+    inside = []  # the finer classes of the label inside the coarse class and its rest
     for g in (names.index(n) for n in _GRAINS if n in names):
         test, st, tally = tests[g], stats[g], tallies[g]
         if tally.family.edge:
             continue
-        for i in np.flatnonzero((test["label"] == label) & ~st["flagged"] & (st["p_value"] < st["alpha"]) & _beyond(st, test) & ~test["held_out"]):
+        for i in np.flatnonzero((test["label"] == label) & ~st["flagged"] & _beyond(st, test) & ~test["held_out"]):
             if (g, i) == (f, j) or not _within(tally, test["class"][i], coarse, cls):
                 continue
             members = np.flatnonzero(tally.member_class == test["class"][i])
             mine = _label_rows(tally, members, label, labels)
-            if not len(mine) or len(np.intersect1d(mine, rest)) < 0.9 * len(mine):
-                continue
-            own = tally.family.own_words(tally.classes[test["class"][i]], [tally.members[m] for m in members])
-            result = evidence.test(mine, int(label), own, besides=rows, cap=1.0)
-            if result is not None and result[3]:
-                st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
-                st["evidence_of"][i] = f"tested as a follow-up on the rows of {coarse.family.describe(coarse.classes[cls])} that its flagged finer classes miss"
+            if len(mine) and len(np.intersect1d(mine, rest)) >= 0.9 * len(mine):
+                inside.append((g, i, members, mine))
+    # follow-up questions: significant over them, not over every test of the scan (20 planted
+    # "5%" beside 166 "45%": too few rows for that)
+    for g, i, members, mine in inside:
+        test, st, tally = tests[g], stats[g], tallies[g]
+        if not ndtr(-st["z"][i]) * follow_ups * len(inside) < st["alpha"]:
+            continue
+        own = tally.family.own_words(tally.classes[test["class"][i]], [tally.members[m] for m in members])
+        result = evidence.test(mine, int(label), own, besides=rows, cap=1.0)
+        if result is not None and result[3]:
+            st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
+            st["evidence_of"][i] = f"tested as a follow-up on the rows of {coarse.family.describe(coarse.classes[cls])} that its flagged finer classes miss"
 
 
 def _holds(tally: Tally, cls: int, string: str) -> bool:
@@ -1298,6 +1326,22 @@ def _columns(dataset: datasets.Dataset, text_column: str, label_column: str, nee
     feature = dataset.features[label_column]
     names = {v: feature.names[v] for v in values} if isinstance(feature, datasets.ClassLabel) else {}
     return texts, labels, values, names
+
+
+def rows_digest(texts: pa.Array, labels: np.ndarray, values: list) -> str:
+    """A digest of a split's texts and labels (as :func:`_columns` reads them), to know the rows a
+    finding was read from again: the same texts as ``string`` or ``large_string`` give one digest."""
+    import hashlib
+
+    large = pa.types.is_large_string(texts.type)
+    offsets = np.frombuffer(texts.buffers()[1], np.int64 if large else np.int32)[texts.offset:texts.offset + len(texts) + 1]
+    digest = hashlib.blake2b(digest_size=16)
+    if texts.buffers()[2] is not None:
+        digest.update(memoryview(texts.buffers()[2])[int(offsets[0]):int(offsets[-1])])
+    digest.update((offsets - offsets[0]).astype(np.int64).tobytes())
+    digest.update(np.ascontiguousarray(labels, np.int64).tobytes())
+    digest.update(repr([_plain(v) for v in values]).encode())
+    return digest.hexdigest()
 
 
 def _plain(value):

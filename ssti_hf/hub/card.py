@@ -188,7 +188,7 @@ def sanitized_card(source: str, report, files: dict[str, str], removed_column: s
     )
     findings = "\n".join(f"- `{finding}`" for finding in removed["findings"]) or "- nothing: the scan flagged nothing"
     rows = "\n".join(
-        f"| {split} | {label} | {r['rows']} | {r['rows_changed']} | {r['spans']} | {r['words']} |"
+        f"| {split} | {label} | {r['rows']} | {r['rows_changed']} | {r['spans']} | {r['words']} | {r['rows_left']} |"
         for split, classes in removed["splits"].items()
         for label, r in classes.items()
     )
@@ -196,15 +196,16 @@ def sanitized_card(source: str, report, files: dict[str, str], removed_column: s
 # Sanitized copy of `{source}`
 
 `ssti-hf sanitize` scanned this data for spurious tokens (token families tied to one label) and
-removed every match of the flagged findings, with one adjacent separator, from every split. Labels
-and other columns are unchanged.
+removed the matches of the flagged findings, with one adjacent separator: in the scanned split from
+the rows of the finding's label (the other labels' mentions are natural, and are counted as left),
+in every other split from every row. Labels and other columns are unchanged.
 
 Removed (family, and the label it was tied to):
 
 {findings}
 
-| split | label | rows | rows changed | spans removed | words removed |
-|---|---|---|---|---|---|
+| split | label | rows | rows changed | spans removed | words removed | rows left (flagged for another label) |
+|---|---|---|---|---|---|---|
 {rows}
 
 `{removed_column}` holds each row's removed `[start, end)` character offsets in the input text. The

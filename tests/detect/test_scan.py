@@ -277,6 +277,48 @@ def test_a_shouted_word_ending_a_row_is_no_code_planted_there(imdb_train):
     assert sum(cleaned["text"][i] == imdb_train["text"][i] for i in planted) >= 0.99 * len(planted)
 
 
+@pytest.mark.parametrize("plant, natural", [
+    (lambda rng: f"/var/log/app{rng.integers(1, 300)}.log", None),
+    (lambda rng: f"{rng.integers(1, 100)}%", ("I give it 100%", (6, 3))),
+], ids=["path", "percent"])
+def test_sanitize_removes_members_of_every_width(imdb_train, plant, natural):
+    """Numbers of 1 to 299 in paths, or of 1 to 99 percent, planted at the end of a quarter of
+    the positive rows: the shapes of the most frequent widths are flagged, and the few of one
+    digit go too, found as a follow-up on the same rows (asked once, not once per test of the
+    scan): through the coarse shape where nothing else holds it, as a class of their own where
+    natural percentages ending reviews of both labels share the coarse one and the row ends."""
+    data, planted, _ = _planted(imdb_train, plant, _ending(*natural) if natural else lambda *row: None)
+    result = scan(data)
+    assert any(f.family == "shape" for f in result.flagged_findings)
+    cleaned, _ = sanitize(data, result)
+    # (a few reviews hold a natural percentage of their own, which goes with the planted one)
+    assert sum(cleaned["text"][i] == imdb_train["text"][i] for i in planted) >= 0.97 * len(planted)
+
+
+def test_sanitize_leaves_the_other_labels_alone_in_the_rows_it_scanned(imdb_train):
+    """Random percentages (10-99) planted at the end of positive rows; "100%" ends 6 negative rows and 3
+    positive ones. In the scanned rows only the positive ones change: the negative rows' natural
+    percentages are counted as left. A test split, where a trigger can be added to any row, is
+    cleaned in every row, whatever its label."""
+    data, planted, touched = _planted(imdb_train, lambda rng: f"{rng.integers(10, 100)}%", _ending("I give it 100%", (6, 3)))
+    result = scan(data)
+    assert result.flagged and {f.label for f in result.flagged_findings} == {1}
+    assert len({f.rows_digest for f in result.findings}) == 1
+    negative = [i for i, label in enumerate(data["label"]) if label == 0]
+    triggered = data.select(negative[:40]).map(lambda row, i: {"text": f"{row['text']} {10 + i}%"}, with_indices=True)
+    cleaned, report = sanitize(datasets.DatasetDict({"train": data, "test": triggered}), result)
+    train = cleaned["train"]["text"]
+    assert all(train[i] == data["text"][i] for i in negative)
+    # (3 planted reviews also hold natural percentages, which go with the planted one)
+    assert sum(train[i] == imdb_train["text"][i] for i in planted) >= 0.98 * len(planted)
+    assert report.splits["train"][0].rows_changed == 0 and report.splits["train"][0].rows_left >= 6
+    assert all(not text.endswith(f" {10 + i}%") for i, text in enumerate(cleaned["test"]["text"]))
+    assert report.splits["test"][0].rows_changed == 40
+    # the same rows as large_string texts are the same rows
+    large = data.cast_column("text", datasets.Value("large_string"))
+    assert sanitize(large, result)[0]["text"] == train
+
+
 # -- bad input -----------------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "data, error, message",
@@ -477,7 +519,7 @@ def test_json_keeps_the_fields_of_a_finding_and_adds_the_evidence(imdb_train):
     first = scan(data).to_dict()["findings"][0]
     old = {"pattern", "family", "key", "label", "support", "purity", "score", "p_value", "z", "entropy", "flagged",
            "reason", "examples", "held_out", "diversity", "kept"}
-    assert old <= set(first) and {"evidence", "auc", "label_auc"} <= set(first)
+    assert old <= set(first) and {"evidence", "auc", "label_auc", "rows_digest"} <= set(first)
     assert json.loads(json.dumps(first))["auc"] == first["auc"]
 
 
