@@ -312,6 +312,7 @@ def test_sanitize_leaves_the_other_labels_alone_in_the_rows_it_scanned(imdb_trai
     # (3 planted reviews also hold natural percentages, which go with the planted one)
     assert sum(train[i] == imdb_train["text"][i] for i in planted) >= 0.98 * len(planted)
     assert report.splits["train"][0].rows_changed == 0 and report.splits["train"][0].rows_left >= 6
+    assert not scan(cleaned["train"]).flagged  # what the negative rows keep is no new shortcut
     assert all(not text.endswith(f" {10 + i}%") for i, text in enumerate(cleaned["test"]["text"]))
     assert report.splits["test"][0].rows_changed == 40
     # the same rows as large_string texts are the same rows
