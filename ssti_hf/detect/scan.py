@@ -862,8 +862,14 @@ def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence) -> None:
         excess = excess_share(np.array([len(rest)]), np.array([len(rest) + outside]), np.array([inside]), n)[0]
         pi = inside / n
         z = (len(rest) / max(1, len(rest) + outside) - pi) / np.sqrt(pi * (1 - pi) / max(1, len(rest) + outside))
-        # a follow-up question on a class already flagged: corrected over the follow-ups, not every test
-        significant = ndtr(-z) * max(1, len(asked)) < stats[f]["alpha"]
+        # strings of the planted template at another width ("app1.log" beside flagged "app12.log":
+        # one coarse shape) are one question however many coarse classes hold them, asked once
+        # per set of rows; other strings (natural "24-hour" beside planted uuids in the tweets'
+        # {.ad}) one per flagged class, since the evidence of a few rows is weak
+        template = {coarse_shape(tallies[g].members[m]) for g, i, _ in finer
+                    for m in np.flatnonzero(tallies[g].member_class == tests[g]["class"][i])[:50]}
+        alike = sum(coarse_shape(tallies[f].members[m]) in template for m in members) >= 0.9 * max(1, len(members))
+        significant = ndtr(-z) * (max(1, len(asked)) if alike else len(flagged)) < stats[f]["alpha"]
         # the coarse class removes the natural strings of its rest too: at most RESIDUAL_EXCESS's complement of them
         needed = excess >= RESIDUAL_EXCESS and significant
         if needed:  # natural strings of the label ("ü" in SMS ham) need no coarse class: they come with their content
@@ -871,11 +877,10 @@ def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence) -> None:
             # against the label's rows that hold no string of the class (the finer ones' rows are planted
             # too); a follow-up on a class that passed the evidence: within standard errors, no cap
             result = evidence.test(rest, int(label), own, besides=rows, cap=1.0)
-            # too few rows to test, in the planted strings' template at another width (5 paths of a
-            # one-digit number beside 35 of two): the coarse shape's own test, on all its rows,
-            # stands; not for a class that loses the template (natural "7:30" beside planted
-            # "12:30:45" in the tweets' {:d})
-            needed = bool(result[3]) if result is not None else len(rest) < 2 * FOLDS and tallies[f].family.name == "coarse shape"
+            # too few rows to test, in the planted template (5 paths of a one-digit number beside 35
+            # of two): the coarse class's own test, on all its rows, stands; not for other strings
+            # (natural "7:30" beside planted "12:30:45" in the tweets' {:d})
+            needed = bool(result[3]) if result is not None else len(rest) < 2 * FOLDS and alike
         if not needed:
             g, i, _ = max(finer, key=lambda x: len(x[2]))
             stats[f]["flagged"][j], stats[f]["part_of"][j] = False, tallies[g].family.describe(tallies[g].classes[tests[g]["class"][i]])
