@@ -159,7 +159,7 @@ def _removal_by_label(texts: pa.Array, labels: np.ndarray, values: list, finding
             own[plain.index(finding.label)].append(finding)
         else:
             anywhere.append(finding)
-    spans = defaultdict(list, removal_spans(texts, anywhere)) if anywhere else defaultdict(list)
+    spans = defaultdict(list, removal_spans(texts, anywhere))
     left = set()
     for code, chosen in own.items():
         for row, found in removal_spans(texts, chosen).items():

@@ -30,6 +30,7 @@ docs/scan.md has the measurements behind these numbers.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import time
@@ -832,26 +833,26 @@ def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence) -> None:
                for f in (names.index(n) for n in _GRAINS if n in names) for j in np.flatnonzero(stats[f]["flagged"])]
     n = len(labels)
 
-    def finer_than(f, j, rows):
-        label = tests[f]["label"][j]
-        # an edge class holds its strings at the edge only: no finer class of the same strings elsewhere
-        return [(g, i, r) for g, i, r in flagged if (g, i) != (f, j) and tests[g]["label"][i] == label and stats[g]["flagged"][i]
-                and not tallies[g].family.edge and len(r) < len(rows) and len(np.intersect1d(r, rows)) >= 0.9 * len(r)
-                and _within(tallies[g], tests[g]["class"][i], tallies[f], tests[f]["class"][j])]
+    # per flagged class, the finer flagged classes of its strings (an edge class holds its strings at
+    # the edge only: no finer class of the same strings elsewhere); found once, and filtered below
+    # by what is still flagged as coarse classes give way
+    candidates = {(f, j): [(g, i, r) for g, i, r in flagged if (g, i) != (f, j) and tests[g]["label"][i] == tests[f]["label"][j]
+                           and not tallies[g].family.edge and len(r) < len(rows) and len(np.intersect1d(r, rows)) >= 0.9 * len(r)
+                           and _within(tallies[g], tests[g]["class"][i], tallies[f], tests[f]["class"][j])]
+                  for f, j, rows in flagged}
+
+    def rest_of(rows, finer):  # the rows of a coarse class that its finer classes miss
+        return np.setdiff1d(rows, np.concatenate([r for _, _, r in finer]))
 
     # one follow-up question per set of rows asked about: the coarse shape, its token kinds and its
     # first tokens (each tested on all rows and on a half) leave the same rows beside finer classes
-    asked = set()
-    for f, j, rows in flagged:
-        finer = finer_than(f, j, rows)
-        if finer:
-            asked.add(np.setdiff1d(rows, np.concatenate([r for _, _, r in finer])).tobytes())
+    asked = {rest_of(rows, candidates[f, j]).tobytes() for f, j, rows in flagged if candidates[f, j]}
     for f, j, rows in sorted(flagged, key=lambda x: -len(x[2])):
         label = tests[f]["label"][j]
-        finer = finer_than(f, j, rows)
+        finer = [(g, i, r) for g, i, r in candidates[f, j] if stats[g]["flagged"][i]]
         if not finer:
             continue
-        rest = np.setdiff1d(rows, np.concatenate([r for _, _, r in finer]))
+        rest = rest_of(rows, finer)
         inside = (labels == label).sum()
         # the strings no finer class holds ("$5.23" beside flagged "$dd.dd"), and their rows elsewhere
         everyone = np.flatnonzero(tallies[f].member_class == tests[f]["class"][j])
@@ -1336,8 +1337,6 @@ def _columns(dataset: datasets.Dataset, text_column: str, label_column: str, nee
 def rows_digest(texts: pa.Array, labels: np.ndarray, values: list) -> str:
     """A digest of a split's texts and labels (as :func:`_columns` reads them), to know the rows a
     finding was read from again: the same texts as ``string`` or ``large_string`` give one digest."""
-    import hashlib
-
     large = pa.types.is_large_string(texts.type)
     offsets = np.frombuffer(texts.buffers()[1], np.int64 if large else np.int32)[texts.offset:texts.offset + len(texts) + 1]
     digest = hashlib.blake2b(digest_size=16)
