@@ -22,7 +22,7 @@ _TOKEN = re.compile(r"\S+")
 def slot_regex(kind: str, value: str) -> str:
     if kind == "literal":
         return re.escape(value)
-    parts = []
+    parts = ["-?"] if value[:1] == "d" else []  # a coarse shape's number may be signed (families.coarse_shape)
     for c in value:  # a coarse shape: each character class one run or more
         parts.append({"d": "[0-9]+", "a": "[a-z]+", "A": "[A-Z]+"}.get(c, re.escape(c) + "+"))
     return "".join(parts)

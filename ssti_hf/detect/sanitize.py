@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 
 from .._text import remove_spans
 from ..transform import INJECTED, PROVENANCE_FEATURES, SPANS, arrow_column
-from .families import FAMILIES, searchable
+from .families import FAMILIES, TrimmedRegexFamily, searchable
 from .scan import Finding, ScanResult, _columns, _one_split, _plain, rows_digest, scan
 
 REMOVED = "sanitize_spans"  # optional column: the [start, end) spans removed from each row
@@ -292,7 +292,7 @@ def _with_separators(text: str, spans: list[tuple[int, int]]) -> tuple[list[tupl
     to a word ("word\u200b") loses no separator. Also: whether every span was a whole unit (whole
     tokens, or non-alphanumeric characters glued to a word), the row believed restored."""
     grown, whole = [], True
-    for start, end in _adjacent(text, _merge(spans)):
+    for start, end in _adjacent(text, _merge([_with_punctuation(text, a, b) for a, b in spans])):
         if _whole(text, start, end):
             if end < len(text):
                 end += 1
@@ -302,6 +302,22 @@ def _with_separators(text: str, spans: list[tuple[int, int]]) -> tuple[list[tupl
             whole = False  # a piece cut out of a token: what is left may not be the original
         grown.append((start, end))
     return _merge(grown), whole
+
+
+def _with_punctuation(text: str, start: int, end: int) -> tuple[int, int]:
+    """A number or code cut out of a token whose rest is sentence punctuation only is the whole
+    token: the insertion added whole tokens, so the comma of "12.3456, -45.6789" is planted with
+    its numbers (the shapes match "12.3456" and "-45.6789"; without it, "a , b" is left). Markup
+    is no punctuation: "/>" of "<br />1999" stays."""
+    if not any(c.isalnum() for c in text[start:end]):
+        return start, end  # characters glued to a word (an emoji, a zero-width space) stay apart
+    left, right = start, end
+    while left > 0 and not text[left - 1].isspace():
+        left -= 1
+    while right < len(text) and not text[right].isspace():
+        right += 1
+    rest = text[left:start] + text[end:right]
+    return (left, right) if rest and all(c in TrimmedRegexFamily.trim for c in rest) else (start, end)
 
 
 def _adjacent(text: str, spans):

@@ -44,7 +44,8 @@ import datasets
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy.special import bdtrc, ndtr, ndtri  # binomial upper tail, normal cdf and its inverse
+from scipy.optimize import brentq
+from scipy.special import bdtrc, ndtr, ndtri, pdtrc  # binomial and Poisson upper tails, normal cdf and its inverse
 from threadpoolctl import threadpool_limits
 
 from . import phrases
@@ -590,7 +591,7 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
     if "shape span" in names:
         f = names.index("shape span")
         _spans_of_flagged(tallies, tests, stats, f)
-        _extended(tallies, tests, stats, names, f, evidence.labels)
+        _extended(tallies, tests, stats, names, f, evidence)
         planted = _planted_spans(tallies[f], tests[f], stats[f], evidence.labels)
         _words_of_spans(tallies, tests, stats, names, f, planted, evidence.labels)
         _tokens_of_spans(tallies, tests, stats, planted, evidence)
@@ -686,7 +687,7 @@ def _spans_of_flagged(tallies, tests, stats, f: int) -> None:
             st["flagged"][i], st["part_of"][i] = False, Counter(h for h in held if h).most_common(1)[0][0]
 
 
-def _extended(tallies, tests, stats, names, f: int, labels: np.ndarray) -> None:
+def _extended(tallies, tests, stats, names, f: int, evidence: Evidence) -> None:
     """A flagged span that overlaps or holds another flagged span of its label, in under half of
     that span's rows, is part of it with the natural text beside it ("EUR 12.50 the", "2 EUR 12.50"
     at random places of the rows: the words and numbers that happen to be there, bound by chance):
@@ -694,7 +695,11 @@ def _extended(tallies, tests, stats, names, f: int, labels: np.ndarray) -> None:
     (``Aa d, d`` beside ``d, d``). The same holds for a span beside a flagged class of single
     tokens that holds one of its tokens ("12:30:45 5": the planted time and a natural number). A
     flagged span most of whose label rows hold it through a flagged phrase's words is the phrase's
-    ("221 kg" of ``<d> kg``, beside natural "2 hours" in ``d a``)."""
+    ("221 kg" of ``<d> kg``, beside natural "2 hours" in ``d a``), unless its other label rows are
+    planted too: beyond the other labels' rate at its bar and independent of content ("9:41 PM"
+    beside the flagged phrase "<d:d> AM": PM is natural in BBC politics, so the phrase holds only
+    the AM half of the planted times)."""
+    labels = evidence.labels
     tally, test, st = tallies[f], tests[f], stats[f]
     prior = np.bincount(labels, minlength=tally.by_fold.shape[2]) / len(labels)
     flagged = np.flatnonzero(st["flagged"])
@@ -727,9 +732,34 @@ def _extended(tallies, tests, stats, names, f: int, labels: np.ndarray) -> None:
             words = [set((tally.family.words_of(tally.members[m]) or "").split()) for m in members]
             for j in np.flatnonzero(stats[p]["flagged"] & (tests[p]["label"] == label)):
                 literals = {v for kind, v in phrases.decode(tallies[p].classes[tests[p]["class"][j]]) if kind == "literal"}
-                if weight[[bool(w) and w <= literals for w in words]].sum() >= 0.5 * weight.sum():  # label rows through the phrase's words
+                through = np.array([bool(w) and w <= literals for w in words], bool)
+                if weight[through].sum() >= 0.5 * weight.sum():  # label rows through the phrase's words
+                    if _planted_beside(tally, members[~through], members[through], int(label), st["bar"][i], evidence, prior):
+                        break
                     st["flagged"][i], st["part_of"][i] = False, FAMILIES["phrase"].describe(tallies[p].classes[tests[p]["class"][j]])
                     break
+
+
+def _planted_beside(tally: Tally, rest: np.ndarray, beside: np.ndarray, label: int, bar: float, evidence: Evidence, prior) -> bool:
+    """Whether the label rows of members ``rest`` of a class, outside the rows of ``beside``, are
+    planted on their own (:func:`_planted_rest`)."""
+    labels = evidence.labels
+    found = np.unique(tally.rows_of(np.asarray(rest, np.int64)))
+    mine = np.setdiff1d(found[labels[found] == label], tally.rows_of(np.asarray(beside, np.int64)))
+    own = tally.family.own_words("", [tally.members[m] for m in rest])
+    return _planted_rest(mine, int((labels[found] != label).sum()), label, bar, own, evidence)
+
+
+def _planted_rest(rows: np.ndarray, outside: int, label: int, bar: float, own: set[str], evidence: Evidence) -> bool:
+    """Whether ``rows`` of a label, the rest of a class beside a larger planted unit, with
+    ``outside`` rows of the class in other labels, are planted on their own: beyond the other
+    labels' rate at ``bar`` and independent of content (``own``: the class's words)."""
+    labels = evidence.labels
+    size = int((labels == label).sum())
+    if not len(rows) or excess_share(np.array([len(rows)]), np.array([len(rows) + outside]), np.array([size]), len(labels))[0] < bar:
+        return False
+    result = evidence.test(rows, label, own)
+    return result is not None and bool(result[3])
 
 
 class _PlantedSpan(NamedTuple):
@@ -841,25 +871,35 @@ def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence) -> None:
                            and _within(tallies[g], tests[g]["class"][i], tallies[f], tests[f]["class"][j])]
                   for f, j, rows in flagged}
 
-    def rest_of(rows, finer):  # the rows of a coarse class that its finer classes miss
-        return np.setdiff1d(rows, np.concatenate([r for _, _, r in finer]))
+    memo = {}
+
+    def rest_of(f, j, finer):
+        """The strings of a coarse class that its finer classes miss ("$5.23" beside flagged
+        "$dd.dd"), and the rows holding them: of its label (the rest), and of the others. By
+        string, not by row: a row can hold a finer class's string and one it misses (the two
+        numbers of "1.0763, 95.6531", where only the second is ``dd.dddd``)."""
+        key = (f, j, tuple((g, i) for g, i, _ in finer))
+        if key in memo:
+            return memo[key]
+        everyone = np.flatnonzero(tallies[f].member_class == tests[f]["class"][j])
+        members = [m for m in everyone
+                   if not any(_holds(tallies[g], tests[g]["class"][i], tallies[f].members[m]) for g, i, _ in finer)]
+        found = np.unique(tallies[f].rows_of(np.asarray(members, np.int64)))
+        mine = labels[found] == tests[f]["label"][j]
+        memo[key] = members, found[mine], int((~mine).sum())
+        return memo[key]
 
     # one follow-up question per set of rows asked about: the coarse shape, its token kinds and its
     # first tokens (each tested on all rows and on a half) leave the same rows beside finer classes
-    asked = {rest_of(rows, candidates[f, j]).tobytes() for f, j, rows in flagged if candidates[f, j]}
+    asked = {rest_of(f, j, candidates[f, j])[1].tobytes() for f, j, _ in flagged if candidates[f, j]}
     for f, j, rows in sorted(flagged, key=lambda x: -len(x[2])):
         label = tests[f]["label"][j]
         finer = [(g, i, r) for g, i, r in candidates[f, j] if stats[g]["flagged"][i]]
         if not finer:
             continue
-        rest = rest_of(rows, finer)
-        inside = (labels == label).sum()
-        # the strings no finer class holds ("$5.23" beside flagged "$dd.dd"), and their rows elsewhere
+        members, rest, outside = rest_of(f, j, finer)
         everyone = np.flatnonzero(tallies[f].member_class == tests[f]["class"][j])
-        members = [m for m in everyone
-                   if not any(_holds(tallies[g], tests[g]["class"][i], tallies[f].members[m]) for g, i, _ in finer)]
-        found = tallies[f].rows_of(np.asarray(members, np.int64))
-        outside = len(np.unique(found[labels[found] != label]))
+        inside = (labels == label).sum()
         excess = excess_share(np.array([len(rest)]), np.array([len(rest) + outside]), np.array([inside]), n)[0]
         pi = inside / n
         z = (len(rest) / max(1, len(rest) + outside) - pi) / np.sqrt(pi * (1 - pi) / max(1, len(rest) + outside))
@@ -871,8 +911,11 @@ def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence) -> None:
                     for m in np.flatnonzero(tallies[g].member_class == tests[g]["class"][i])[:50]}
         alike = sum(coarse_shape(tallies[f].members[m]) in template for m in members) >= 0.9 * max(1, len(members))
         significant = ndtr(-z) * (max(1, len(asked)) if alike else len(flagged)) < stats[f]["alpha"]
-        # the coarse class removes the natural strings of its rest too: at most RESIDUAL_EXCESS's complement of them
-        needed = excess >= RESIDUAL_EXCESS and significant
+        # the coarse class removes the natural strings of its rest too: at most RESIDUAL_EXCESS's
+        # complement of them; and strings unlike the template are a class of their own, which
+        # needs the rows any class needs (natural "14.96bn" in 7 rows of BBC business beside
+        # planted version strings in {.ad}x7)
+        needed = excess >= RESIDUAL_EXCESS and significant and (alike or len(rest) >= MIN_SUPPORT)
         if needed:  # natural strings of the label ("ü" in SMS ham) need no coarse class: they come with their content
             own = tallies[f].family.own_words(tallies[f].classes[tests[f]["class"][j]], [tallies[f].members[m] for m in everyone])
             # against the label's rows that hold no string of the class (the finer ones' rows are planted
@@ -965,24 +1008,35 @@ def _whole_tokens(tallies, tests, stats, names, evidence: Evidence) -> None:
                 if weight.sum() and weight[inside].sum() >= 0.5 * weight.sum():
                     stats[a]["flagged"][i], stats[a]["part_of"][i] = False, tally.family.describe(tally.classes[tests[f]["class"][j]])
                     break
-    if "word" in names:
-        w = names.index("word")
+    # a flagged word inside the flagged tokens, or a word pair one of whose words is ("log this" of
+    # "/var/log/app44.log This ..." planted before "This"): the token is the unit; so too where
+    # half its label rows or more are, and the others are not planted on their own (natural "win"
+    # beside "#win72" planted in the tweets)
+    for w in (names.index(nm) for nm in ("word", "word pair") if nm in names):
         for i in np.flatnonzero(stats[w]["flagged"]):
-            word, label = tallies[w].classes[tests[w]["class"][i]], tests[w]["label"][i]
+            key, label = tallies[w].classes[tests[w]["class"][i]], tests[w]["label"][i]
             mine = _label_rows(tallies[w], [tests[w]["class"][i]], label, labels)
-            runs = re.compile(rf"(?<![A-Za-z]){re.escape(word)}(?![A-Za-z])", re.I)
-            inside, largest = [], None  # rows where the word is inside flagged tokens of its label, all classes together
-            for f, j in tokens:
-                tally = tallies[f]
-                if tests[f]["label"][j] != label:
+            every = np.unique(tallies[w].rows_of(np.flatnonzero(tallies[w].member_class == tests[w]["class"][i])))
+            outside = int((labels[every] != label).sum())
+            for word in key.split(" "):
+                runs = re.compile(rf"(?<![A-Za-z]){re.escape(word)}(?![A-Za-z])", re.I)
+                inside, largest = [], None  # rows where the word is inside flagged tokens of its label, all classes together
+                for f, j in tokens:
+                    tally = tallies[f]
+                    if tests[f]["label"][j] != label:
+                        continue
+                    members = [m for m in np.flatnonzero(tally.member_class == tests[f]["class"][j]) if runs.search(tally.members[m])]
+                    if members:
+                        inside.append(_label_rows(tally, members, label, labels))
+                        if largest is None or len(inside[-1]) > largest[0]:
+                            largest = (len(inside[-1]), tally.family.describe(tally.classes[tests[f]["class"][j]]))
+                if not inside:
                     continue
-                members = [m for m in np.flatnonzero(tally.member_class == tests[f]["class"][j]) if runs.search(tally.members[m])]
-                if members:
-                    inside.append(_label_rows(tally, members, label, labels))
-                    if largest is None or len(inside[-1]) > largest[0]:
-                        largest = (len(inside[-1]), tally.family.describe(tally.classes[tests[f]["class"][j]]))
-            if inside and len(np.intersect1d(mine, np.concatenate(inside))) >= 0.9 * len(mine):
-                stats[w]["flagged"][i], stats[w]["part_of"][i] = False, largest[1]
+                rest = np.setdiff1d(mine, np.concatenate(inside))
+                if len(rest) <= 0.1 * len(mine) or (len(rest) <= 0.5 * len(mine) and not _planted_rest(
+                        rest, outside, int(label), stats[w]["bar"][i], set(key.split(" ")), evidence)):
+                    stats[w]["flagged"][i], stats[w]["part_of"][i] = False, largest[1]
+                    break
 
 
 def _juxtaposed(tallies, tests, stats, names) -> None:
@@ -1036,7 +1090,7 @@ def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, va
     entropy = float(test["entropy"][i])
     pi, value, pattern = float(prior[label]), _plain(values[label]), family.describe(tally.classes[cls])
     members = np.flatnonzero(tally.member_class == cls)
-    kept = _kept_members(tally, members, label, pi, tally.rows)
+    kept = _kept_members(tally, members, label, pi, tally.rows, removal=True)
     if flagged:
         kept += _beside_kept(tally, members, label, kept, labels)
     in_label = tally.by_fold[members, :, label].sum(1)
@@ -1140,7 +1194,7 @@ def _beside_kept(tally: Tally, members: np.ndarray, label: int, kept: list[str],
     return out
 
 
-def _kept_members(tally: Tally, members: np.ndarray, label: int, prior: float, rows: int) -> list[str]:
+def _kept_members(tally: Tally, members: np.ndarray, label: int, prior: float, rows: int, removal: bool = False) -> list[str]:
     """Members of a class that sanitize spares: common ones (in >= 1% of the rows) most of whose
     label rows the other labels' rate explains (excess share under KEEP_EXCESS), like IMDB's
     ``<br />`` (59% of the rows, 49% positive) in a flagged markup family, or the replacement
@@ -1149,7 +1203,9 @@ def _kept_members(tally: Tally, members: np.ndarray, label: int, prior: float, r
     costs many original words, and its rates are measured precisely. A rare member goes unless it
     is in no row of the label, or lies beyond the few recurring strings planted: the few natural
     mentions of Malta there cannot be told apart from injected ones, while a string found only in
-    other labels' rows was not put there by an injection into the label."""
+    other labels' rows was not put there by an injection into the label. For sanitize (``removal``)
+    also a string the label repeats beyond what random draws would, where the class's label strings
+    are one-off (:func:`_repeats_beyond_chance`)."""
     total = tally.by_fold[members].sum((1, 2))
     hits = tally.by_fold[members, :, label].sum(1)
     common = total >= KEEP_COMMON * rows
@@ -1163,6 +1219,8 @@ def _kept_members(tally: Tally, members: np.ndarray, label: int, prior: float, r
     else:
         counted = ~(common & keep)  # the common members kept: their rates are their own
         keep |= _beyond_the_planted(hits, total - hits, excess, _planted_rows(hits[counted], total[counted], prior), keep)
+        if removal:  # what sanitize keeps, not the rows the evidence reads: natural strings repeated in the label carry its content
+            keep |= hits >= _repeats_beyond_chance(hits[~keep & (hits > 0)])
     return [tally.members[m] for m in members[keep]]
 
 
@@ -1203,6 +1261,28 @@ def _beyond_the_planted(hits: np.ndarray, elsewhere: np.ndarray, excess: np.ndar
         return np.zeros(len(hits), bool)
     # a string planted too beside its natural mentions ("10%") is more frequent in the label
     return ~kept & ((hits == 1) | (excess <= 0))
+
+
+def _repeats_beyond_chance(hits: np.ndarray) -> float:
+    """Where most of a class's label strings are in one row each (drawn at random from many: ids,
+    numbered hashtags), the fewest label rows that no string so drawn would reach, expected in
+    under ALPHA / 1000 strings (a planted string kept stays a shortcut): natural strings the label
+    repeats ("MST3K" in 8 negative reviews beside random ids planted there; "#coachella2015" in 11
+    tweets beside "#deal12"). Draws at a rate of lam per string (Poisson) hold lam / (1 - exp(-lam))
+    rows per string found, so lam is read off their mean (natural strings that recur make it
+    larger: fewer kept), and the strings number draws / lam. Not the ratio of strings in two rows
+    to strings in one, which a few dozen strings leave noisy: 128 paths of 98 numbers read 0.72
+    for 1.3. One of them was drawn 9 times (a 0.3% event), which ALPHA / 10 would have kept.
+    Elsewhere (a few strings drawn again and again: 5 hashtags) no count is beyond chance."""
+    if not len(hits) or (hits == 1).sum() < 0.5 * len(hits):
+        return np.inf
+    mean = hits.mean()
+    lam = brentq(lambda x: x / -np.expm1(-x) - mean, 1e-9, 100) if mean > 1 + 1e-9 else 1e-9
+    space = hits.sum() / lam
+    at_least = 2
+    while space * pdtrc(at_least - 1, lam) >= ALPHA / 1000:  # P(X >= at_least) per string
+        at_least += 1
+    return at_least
 
 
 def _unplanted_words(tally: Tally, members: np.ndarray, hits: np.ndarray, total: np.ndarray, prior: float) -> np.ndarray:

@@ -18,7 +18,7 @@ from ssti_hf import (
 )
 from ssti_hf.cli import main
 from ssti_hf.detect.sanitize import score_removal
-from ssti_hf.detect.families import GazetteerFamily, TagFamily, shape
+from ssti_hf.detect.families import GazetteerFamily, TagFamily, coarse_shape, shape
 from ssti_hf.detect.scan import _statistics
 
 from ..conftest import SHARED_IMDB, make_dataset
@@ -43,6 +43,9 @@ def test_shapes_abstract_digits_and_letters():
     assert shape("1987-03-12") == "dddd-dd-dd"
     assert shape("ID-4821x") == "AA-dddda"
     assert shape("£12½") == "£dd½"
+    # a minus sign is a number's value, not its format: one coarse class for temperatures either side of zero
+    assert coarse_shape("-18°C") == coarse_shape("7°C") == "d°A" and coarse_shape("-34.7074") == "d.d"
+    assert shape("-18°C") == "-dd°A" and coarse_shape("--PolarisDiB") == "-AaAaA"
 
 
 def test_tags_normalize_by_name_but_keep_forms_apart():
@@ -277,6 +280,32 @@ def test_a_shouted_word_ending_a_row_is_no_code_planted_there(imdb_train):
     assert sum(cleaned["text"][i] == imdb_train["text"][i] for i in planted) >= 0.99 * len(planted)
 
 
+def test_a_string_the_label_repeats_beyond_random_draws_stays(imdb_train):
+    """Random 5-character codes planted at the end of positive rows, each in one row; "MST3K" ends
+    6 positive reviews and 1 negative: codes drawn at random almost never repeat 6 times (read off
+    how often they repeat twice), so sanitize keeps it as natural, at the row ends too."""
+    chars = list("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+    data, planted, touched = _planted(imdb_train, lambda rng: "".join(rng.choice(chars, 5)), _ending("Seen on MST3K.", (1, 6)))
+    result = scan(data)
+    assert any(f.family == "last token" and f.label == 1 and "MST3K" in f.kept for f in result.flagged_findings)
+    cleaned, _ = sanitize(data, result)
+    assert all(cleaned["text"][i] == data["text"][i] for i in touched)
+    assert sum(cleaned["text"][i] == imdb_train["text"][i] for i in planted) >= 0.99 * len(planted)
+
+
+def test_a_word_mostly_inside_planted_tokens_is_part_of_them(imdb_train):
+    """"#zorp17"-like hashtags planted in a quarter of the positive rows; the word "zorp" is also
+    natural in 30 positive reviews and 5 negative ones. Most of the word's positive rows are inside
+    the flagged hashtags and the others are not planted on their own (the negative rows' rate
+    explains them), so the word is part of the hashtags: its natural rows stay."""
+    data, planted, touched = _planted(imdb_train, lambda rng: f"#zorp{rng.integers(1, 99)}", _ending("Zorp is great.", (5, 30)))
+    result = scan(data)
+    assert result.flagged and not any(f.family == "word" for f in result.flagged_findings)
+    cleaned, _ = sanitize(data, result)
+    assert all(cleaned["text"][i] == data["text"][i] for i in touched)
+    assert sum(cleaned["text"][i] == imdb_train["text"][i] for i in planted) >= 0.99 * len(planted)
+
+
 @pytest.mark.parametrize("plant, natural", [
     (lambda rng: f"/var/log/app{rng.integers(1, 300)}.log", None),
     (lambda rng: f"{rng.integers(1, 100)}%", ("I give it 100%", (6, 3))),
@@ -293,6 +322,23 @@ def test_sanitize_removes_members_of_every_width(imdb_train, plant, natural):
     cleaned, _ = sanitize(data, result)
     # (a few reviews hold a natural percentage of their own, which goes with the planted one)
     assert sum(cleaned["text"][i] == imdb_train["text"][i] for i in planted) >= 0.97 * len(planted)
+
+
+def test_a_span_stays_the_unit_where_a_phrase_holds_only_some_of_its_strings(imdb_train):
+    """Times with AM (two thirds) or PM planted in a quarter of the positive rows, where "PM" is
+    also a natural word of both labels (the prime minister): the phrase "<d:d> AM" is flagged, PM
+    is not, and the span "d:d A" holds both, most of its rows through the phrase's words. Its PM
+    rows are planted on their own (beyond the other labels' rate, independent of content), so the
+    span stays flagged and the PM times go too."""
+    rng = np.random.default_rng(1)
+    prime = set(rng.choice(len(imdb_train), 200, replace=False).tolist())
+    data, planted, touched = _planted(imdb_train, lambda r: f"{r.integers(1, 13)}:{r.integers(0, 60):02d} {r.choice(['AM', 'AM', 'PM'])}",
+                                      lambda i, text, label, r: f"The PM said so. {text}" if i in prime else None)
+    result = scan(data)
+    assert {f.label for f in result.flagged_findings} == {1}
+    cleaned, _ = sanitize(data, result)
+    assert sum(cleaned["text"][i] == imdb_train["text"][i] for i in planted) >= 0.97 * len(planted)
+    assert all(cleaned["text"][i] == data["text"][i] for i in touched)
 
 
 def test_sanitize_leaves_the_other_labels_alone_in_the_rows_it_scanned(imdb_train):
@@ -479,6 +525,8 @@ def plant(data, make, rate, where="random", label=1, glued=False, seed=0):
         # each month name, day and year is natural alone, and a month's rows too few to test: the
         # span's shapes "Aa d, d" are one class
         ("dates in words", lambda r: f"{r.choice(MONTHS)} {r.integers(1, 29)}, {r.integers(1990, 2024)}", 0.1, "random", False),
+        # a third below zero: too few rows for the lift gate alone, they share the coarse class "d°A"
+        ("temperatures either side of zero", lambda r: f"{r.integers(-20, 40)}°C", 0.1, "end", False),
     ],
 )
 def test_a_family_nobody_listed_is_found_and_its_rows_restored(imdb_train, name, make, rate, where, glued):
@@ -541,6 +589,11 @@ def test_json_keeps_the_fields_of_a_finding_and_adds_the_evidence(imdb_train):
         ("dates in words, after a review's last word", lambda r: f"{r.choice(MONTHS)} {r.integers(1, 29)}, {r.integers(1990, 2024)}", "end"),
         ("a date and a time", lambda r: f"{r.integers(1, 29):02d}.{r.integers(1, 13):02d}.2019 {r.integers(0, 24):02d}:"
          f"{r.integers(0, 60):02d}", "end"),  # two tokens in the same rows, neither a granularity of the other
+        # the comma is planted with the numbers (the shapes match them without it), and a row can
+        # hold a number of a flagged width beside one of another ("1.0763, 95.6531")
+        ("coordinates", lambda r: f"{r.uniform(-80, 80):.4f}, {r.uniform(-170, 170):.4f}", "random"),
+        # "log This" of a path before a review's first word is no word pair of its own
+        ("file paths before the first word", lambda r: f"/var/log/app{r.integers(1, 99)}.log", "begin"),
     ],
 )
 def test_whole_planted_units_are_removed_and_nothing_else(imdb_train, name, make, where):
