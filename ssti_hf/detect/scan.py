@@ -875,9 +875,7 @@ def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence) -> None:
 
     def rest_of(f, j, finer):
         """The strings of a coarse class that its finer classes miss ("$5.23" beside flagged
-        "$dd.dd"), and the rows holding them: of its label (the rest), and of the others. By
-        string, not by row: a row can hold a finer class's string and one it misses (the two
-        numbers of "1.0763, 95.6531", where only the second is ``dd.dddd``)."""
+        "$dd.dd"), and the rows holding them: of its label (the rest), and of the others."""
         key = (f, j, tuple((g, i) for g, i, _ in finer))
         if key in memo:
             return memo[key]
@@ -899,23 +897,25 @@ def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence) -> None:
             continue
         members, rest, outside = rest_of(f, j, finer)
         everyone = np.flatnonzero(tallies[f].member_class == tests[f]["class"][j])
+        # strings of the planted template at another width ("app1.log" beside flagged "app12.log":
+        # one coarse shape) are one question however many coarse classes hold them, asked once
+        # per set of rows, and counted by string: a row can hold a finer class's string beside
+        # one it misses (the two numbers of "1.0763, 95.6531", where only the second is
+        # ``dd.dddd``); other strings (natural "24-hour" beside planted uuids in the tweets'
+        # {.ad}) one question per flagged class, on the rows the finer classes miss, since the
+        # evidence of a few rows is weak
+        template = {coarse_shape(tallies[g].members[m]) for g, i, _ in finer
+                    for m in np.flatnonzero(tallies[g].member_class == tests[g]["class"][i])[:50]}
+        alike = sum(coarse_shape(tallies[f].members[m]) in template for m in members) >= 0.9 * max(1, len(members))
+        if not alike:
+            rest = np.setdiff1d(rows, np.concatenate([r for _, _, r in finer]))
         inside = (labels == label).sum()
         excess = excess_share(np.array([len(rest)]), np.array([len(rest) + outside]), np.array([inside]), n)[0]
         pi = inside / n
         z = (len(rest) / max(1, len(rest) + outside) - pi) / np.sqrt(pi * (1 - pi) / max(1, len(rest) + outside))
-        # strings of the planted template at another width ("app1.log" beside flagged "app12.log":
-        # one coarse shape) are one question however many coarse classes hold them, asked once
-        # per set of rows; other strings (natural "24-hour" beside planted uuids in the tweets'
-        # {.ad}) one per flagged class, since the evidence of a few rows is weak
-        template = {coarse_shape(tallies[g].members[m]) for g, i, _ in finer
-                    for m in np.flatnonzero(tallies[g].member_class == tests[g]["class"][i])[:50]}
-        alike = sum(coarse_shape(tallies[f].members[m]) in template for m in members) >= 0.9 * max(1, len(members))
         significant = ndtr(-z) * (max(1, len(asked)) if alike else len(flagged)) < stats[f]["alpha"]
-        # the coarse class removes the natural strings of its rest too: at most RESIDUAL_EXCESS's
-        # complement of them; and strings unlike the template are a class of their own, which
-        # needs the rows any class needs (natural "14.96bn" in 7 rows of BBC business beside
-        # planted version strings in {.ad}x7)
-        needed = excess >= RESIDUAL_EXCESS and significant and (alike or len(rest) >= MIN_SUPPORT)
+        # the coarse class removes the natural strings of its rest too: at most RESIDUAL_EXCESS's complement of them
+        needed = excess >= RESIDUAL_EXCESS and significant
         if needed:  # natural strings of the label ("ü" in SMS ham) need no coarse class: they come with their content
             own = tallies[f].family.own_words(tallies[f].classes[tests[f]["class"][j]], [tallies[f].members[m] for m in everyone])
             # against the label's rows that hold no string of the class (the finer ones' rows are planted
