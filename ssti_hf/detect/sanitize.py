@@ -159,10 +159,12 @@ def _removal_by_label(texts: pa.Array, labels: np.ndarray, values: list, finding
             own[plain.index(finding.label)].append(finding)
         else:
             anywhere.append(finding)
-    spans = defaultdict(list, removal_spans(texts, anywhere))
+    # the texts searched once, and each pattern's matches found once for every group of findings
+    searched, matches = searchable(texts), {}
+    spans = defaultdict(list, _spans_of(searched, anywhere, matches))
     left = set()
     for code, chosen in own.items():
-        for row, found in removal_spans(texts, chosen).items():
+        for row, found in _spans_of(searched, chosen, matches).items():
             if labels[row] == code:
                 spans[row] += found
             else:
@@ -188,11 +190,16 @@ def _split_columns(data: datasets.Dataset, text_column: str, label_column: str):
 def removal_spans(texts: pa.Array, findings: list[Finding]) -> dict[int, list[tuple[int, int]]]:
     """Per row (that has any), the ``[start, end)`` spans of members of the findings' classes,
     found by the same Arrow pass as the scan."""
-    texts = searchable(texts)
+    return _spans_of(searchable(texts), findings, {})
+
+
+def _spans_of(texts: pa.Array, findings: list[Finding], matches: dict) -> dict[int, list[tuple[int, int]]]:
+    """:func:`removal_spans` of searchable ``texts``; ``matches`` keeps each pattern's matches and
+    their strings' members, classes and cores, for further calls on the same texts."""
     by_family = defaultdict(list)
     for finding in findings:
         by_family[finding.family].append(finding)
-    spans, found_by_pattern = defaultdict(list), {}
+    spans = defaultdict(list)
     for name, chosen in by_family.items():
         family = FAMILIES[name]
         if hasattr(family, "locate"):  # phrases: found by their own pass
@@ -201,22 +208,21 @@ def removal_spans(texts: pa.Array, findings: list[Finding]) -> dict[int, list[tu
                     spans[row].append((start, end))
             continue
         key = getattr(family, "pattern", family.name)  # families sharing a pattern (shape, coarse shape) share its matches, as in scan()
-        if key not in found_by_pattern:
-            found_by_pattern[key] = family.find(texts, offsets=True)
-        found = found_by_pattern[key]
-        encoded = pc.dictionary_encode(found.strings)
-        remove, lead, length = [], [], []
-        for string in encoded.dictionary.to_pylist():
-            member = family.member(string)
-            cls = None if member is None else family.classify(member)
-            remove.append(any(cls == f.key and member not in f.kept for f in chosen))
-            a, b = family.core(string)
-            lead.append(a)
-            length.append(b - a)
-        codes = encoded.indices.to_numpy(zero_copy_only=False)
-        hit = np.asarray(remove, dtype=bool)[codes] if len(remove) else np.zeros(0, bool)
-        starts = found.starts[hit] + np.asarray(lead, dtype=np.int64)[codes[hit]]
-        ends = starts + np.asarray(length, dtype=np.int64)[codes[hit]]
+        if key not in matches:
+            found = family.find(texts, offsets=True)
+            encoded = pc.dictionary_encode(found.strings)
+            matches[key] = found, encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist(), {}
+        found, codes, strings, read = matches[key]
+        if name not in read:  # per family of the pattern: each string's member, class and core
+            members = [family.member(string) for string in strings]
+            cores = [family.core(string) for string in strings]
+            read[name] = (members, [None if m is None else family.classify(m) for m in members],
+                          np.array([a for a, _ in cores], np.int64), np.array([b - a for a, b in cores], np.int64))
+        members, classes, lead, length = read[name]
+        remove = np.array([any(cls == f.key and member not in f.kept for f in chosen) for member, cls in zip(members, classes)], bool)
+        hit = remove[codes] if len(remove) else np.zeros(0, bool)
+        starts = found.starts[hit] + lead[codes[hit]]
+        ends = starts + length[codes[hit]]
         rows = found.rows[hit]
         if not family.glued:  # what is glued to a letter or digit belongs to another token ("512MB", "café")
             held = np.unique(rows)

@@ -874,8 +874,8 @@ def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence) -> None:
     memo = {}
 
     def rest_of(f, j, finer):
-        """The strings of a coarse class that its finer classes miss ("$5.23" beside flagged
-        "$dd.dd"), and the rows holding them: of its label (the rest), and of the others."""
+        """A coarse class's members, those its finer classes miss ("$5.23" beside flagged
+        "$dd.dd"), and the rows holding these: of its label (the rest), and of the others."""
         key = (f, j, tuple((g, i) for g, i, _ in finer))
         if key in memo:
             return memo[key]
@@ -884,19 +884,18 @@ def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence) -> None:
                    if not any(_holds(tallies[g], tests[g]["class"][i], tallies[f].members[m]) for g, i, _ in finer)]
         found = np.unique(tallies[f].rows_of(np.asarray(members, np.int64)))
         mine = labels[found] == tests[f]["label"][j]
-        memo[key] = members, found[mine], int((~mine).sum())
+        memo[key] = everyone, members, found[mine], int((~mine).sum())
         return memo[key]
 
     # one follow-up question per set of rows asked about: the coarse shape, its token kinds and its
     # first tokens (each tested on all rows and on a half) leave the same rows beside finer classes
-    asked = {rest_of(f, j, candidates[f, j])[1].tobytes() for f, j, _ in flagged if candidates[f, j]}
+    asked = {rest_of(f, j, candidates[f, j])[2].tobytes() for f, j, _ in flagged if candidates[f, j]}
     for f, j, rows in sorted(flagged, key=lambda x: -len(x[2])):
         label = tests[f]["label"][j]
         finer = [(g, i, r) for g, i, r in candidates[f, j] if stats[g]["flagged"][i]]
         if not finer:
             continue
-        members, rest, outside = rest_of(f, j, finer)
-        everyone = np.flatnonzero(tallies[f].member_class == tests[f]["class"][j])
+        everyone, members, rest, outside = rest_of(f, j, finer)
         # strings of the planted template at another width ("app1.log" beside flagged "app12.log":
         # one coarse shape) are one question however many coarse classes hold them, asked once
         # per set of rows, and counted by string: a row can hold a finer class's string beside
