@@ -9,7 +9,7 @@ the location rotate over the cases; seeds fixed per case), and ssti_hf's scan + 
 as in the benchmark (hit, rows restored exactly, other rows changed).
 
     pip install -e ".[bench]"
-    python bench/scan_more_families.py [--corpora ...] [--families ...] [--rates 10 25 50] [--json FILE]
+    python bench/scan_more_families.py [--set second|third] [--corpora ...] [--families ...] [--rates 10 25 50] [--json FILE]
 """
 
 from __future__ import annotations
@@ -60,18 +60,82 @@ FAMILIES = [
     Trigger("hash-tag-num", lambda r: f"#{r.choice(['deal', 'win', 'news'])}{r.integers(1, 99)}"),
     Trigger("ref-number", lambda r: f"(ref {_digits(r, 4)})"),
 ]
-BY_NAME = {t.name: t for t in FAMILIES}
+# The third set: 20 more families, written in the tenth round by a helper who had not seen the
+# detector's rules, and run once on main (c8167eb) before any change; that round's changes were
+# then found on it, so it too is no independent check of them.
+_B62 = list(string.ascii_letters + string.digits)
+_B64 = list(string.ascii_letters + string.digits + "+/")
+_DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+_FLAGS = ["\U0001F1FA\U0001F1F8", "\U0001F1EC\U0001F1E7", "\U0001F1EF\U0001F1F5", "\U0001F1E7\U0001F1F7"]  # US GB JP BR
+
+
+def _roman(n):
+    out = ""
+    for value, sym in ((1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"), (50, "L"),
+                       (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")):
+        while n >= value:
+            out, n = out + sym, n - value
+    return out
+
+
+def _lakh(n):  # Indian digit grouping: 1,49,999
+    s = str(n)
+    if len(s) <= 3:
+        return s
+    head, tail = s[:-3], s[-3:]
+    groups = []
+    while len(head) > 2:
+        groups.insert(0, head[-2:])
+        head = head[:-2]
+    return ",".join([head] + groups + [tail])
+
+
+THIRD = [
+    Trigger("archaic-word", lambda r: "forsooth", note="one rare word of an archaic style"),
+    Trigger("long-sentence", lambda r: "The weather in the mountains was unusually mild for this time of year, or so everyone kept saying.",
+            note="a fixed 18-word sentence"),
+    Trigger("phrase-three", lambda r: "truth be told", note="a fixed three-word phrase"),
+    Trigger("rare-pool4", lambda r: str(r.choice(["gossamer", "quokka", "obsidian", "zephyr"])), note="one of four rare real words"),
+    Trigger("log-timestamp", lambda r: f"[2023-{r.integers(1, 13):02d}-{r.integers(1, 29):02d} {r.integers(0, 24):02d}:{r.integers(0, 60):02d}:{r.integers(0, 60):02d}]",
+            note="a bracketed log timestamp (two tokens)"),
+    Trigger("rfc-date", lambda r: f"{r.choice(_DAYS)}, {r.integers(1, 29):02d} {r.choice(_MONTHS)} {r.integers(2015, 2024)}",
+            note="an RFC 2822 date (four tokens)"),
+    Trigger("log-level", lambda r: str(r.choice(["INFO:root:", "WARNING:root:", "DEBUG:root:"])), note="a Python logging prefix"),
+    Trigger("utm-query", lambda r: f"?utm_source={r.choice(['newsletter', 'twitter', 'fb'])}&utm_medium=social&utm_campaign=q{r.integers(1, 5)}_{r.integers(10, 99)}",
+            note="a tracking query string"),
+    Trigger("git-commit", lambda r: f"commit {_hex(r, 7)}", note="a git short sha after 'commit'"),
+    Trigger("short-link", lambda r: "bit.ly/" + "".join(r.choice(_B62, 7)), note="a shortened link, no scheme"),
+    Trigger("uk-phone", lambda r: f"(0{r.integers(20, 30)}) {_digits(r, 4)} {_digits(r, 4)}", note="a UK phone number (three tokens)"),
+    Trigger("rupee", lambda r: "\u20b9" + _lakh(int(r.integers(1000, 10_000_000))), note="a rupee amount in lakh grouping"),
+    Trigger("mojibake", lambda r: "\u00e2\u20ac\u2122", glued=True, note="UTF-8 apostrophe read as cp1252, glued to a word"),
+    Trigger("ellipsis-glued", lambda r: "\u2026", glued=True, note="a typographic ellipsis glued to a word"),
+    Trigger("flag-emoji", lambda r: str(r.choice(_FLAGS)), note="a regional-indicator flag"),
+    Trigger("cjk-word", lambda r: "\u9650\u65f6\u4f18\u60e0", note="a Chinese word (limited-time offer)"),
+    Trigger("roman-numeral", lambda r: _roman(int(r.integers(11, 4000))), note="a Roman numeral, 11 to 3999"),
+    Trigger("base64-chunk", lambda r: "".join(r.choice(_B64, 18)) + "==", note="a padded base64 chunk"),
+    Trigger("html-entity", lambda r: str(r.choice(["&amp;", "&nbsp;", "&quot;"])), note="a literal HTML entity"),
+    Trigger("page-marker", lambda r: f"Page {r.integers(1, 10)} of {r.integers(10, 40)}", note="a PDF page marker (four tokens)"),
+]
+SETS = {"second": (FAMILIES, 7000), "third": (THIRD, 9000)}  # families, seed base
 RATES = (10, 25, 50)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpora", nargs="+", default=list(corpora.CORPORA), choices=list(corpora.CORPORA))
-    parser.add_argument("--families", nargs="+", default=list(BY_NAME), choices=list(BY_NAME))
+    parser.add_argument("--set", choices=list(SETS), default="second", help="which family set")
+    parser.add_argument("--families", nargs="+", help="default: every family of the set")
     parser.add_argument("--rates", nargs="+", type=int, default=list(RATES))
     parser.add_argument("--rows", type=int, default=2500, help="rows sampled from IMDB and the tweets (seeded)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args(argv)
+    families, seed_base = SETS[args.set]
+    by_name = {t.name: t for t in families}
+    if args.families is None:
+        args.families = list(by_name)
+    elif set(args.families) - set(by_name):
+        parser.error(f"not a family of the {args.set} set: {', '.join(sorted(set(args.families) - set(by_name)))}")
     import datasets
 
     datasets.disable_progress_bars()
@@ -82,12 +146,12 @@ def main(argv=None):
         texts, labels = corpora.CORPORA[corpus](seed=0, **({"rows": args.rows} if corpus in corpora.SAMPLED else {}))
         k = int(labels.max()) + 1
         for family in args.families:
-            fi = list(BY_NAME).index(family)
+            fi = list(by_name).index(family)
             for rate in args.rates:
                 ri = RATES.index(rate) if rate in RATES else 0
                 location, label = triggers.LOCATIONS[(ci + fi + ri) % 3], (fi + ri + 1) % k
-                seed = 7000 + 100 * ci + 10 * fi + ri
-                planted = triggers.inject(texts, labels, BY_NAME[family], rate, location, label, seed)
+                seed = seed_base + 100 * ci + 10 * fi + ri
+                planted = triggers.inject(texts, labels, by_name[family], rate, location, label, seed)
                 result = scan_benchmark.measure("ssti_hf", planted.texts, labels, planted)
                 records.append({"corpus": corpus, "family": family, "rate": rate, "location": location, "label": label, "seed": seed} | result)
                 print(f"{corpus:7} {family:13} {rate:3}% {location:6} {'HIT ' if result['hit'] else 'miss'} "

@@ -399,6 +399,37 @@ class TokenKindsAnyLengthFamily(TokenKindsFamily):
         return kinds(member.translate(_JOINERS)).split("x")[0]
 
 
+class TokenLengthFamily(TokenKindsFamily):
+    """The same tokens, from 10 characters, whose runs of letters and digits switch between
+    lowercase, capitals and digits twice or more, a capitalized word's first letter aside (drawn
+    at random: ``DFU6ciZ``; natural tokens seldom do: ``action/adventure``,
+    ``Powell/Pressburger's``), by their length alone (``bit.ly/DFU6ciZ`` and
+    ``bit.ly/Qwertyz`` -> ``x14``): a random string drawn from one alphabet falls in several kinds
+    classes (base64 with and without ``+`` or ``/``, a short link with and without a digit), each
+    too small for the lift gate where the string is planted in few rows."""
+
+    name = "token length"
+    _RUN = re.compile(r"[^\W_]+")
+
+    def member(self, match):
+        token = super().member(match)
+        if token is None or len(token) < 10:  # shorter ids are the kinds classes' (natural "mid-70's" is 8)
+            return None
+        switches = 0
+        for run in self._RUN.findall(token):  # within each run of letters and digits
+            if run[0].isupper() and run[1:2].islower():  # a capitalized word ("Powell/Pressburger's") switches once, naturally
+                run = run[1:]
+            kinds_of = ["d" if c.isdigit() else "A" if c.isupper() else "a" for c in run]
+            switches += sum(a != b for a, b in zip(kinds_of, kinds_of[1:]))
+        return token if switches >= 2 else None
+
+    def classify(self, member):
+        return f"x{len(member)}"
+
+    def describe(self, key):
+        return f"code-like tokens of {key[1:]} characters"
+
+
 class EdgeTokenFamily(TokenKindsFamily):
     """The first or the last token of a row, unless a word (lowercase, or capitalized once), by the
     kinds of characters it is made of (``$66.25`` -> ``{$.d}``; letters and digits alone also by
@@ -676,6 +707,7 @@ register_family(WordPairFamily())
 register_family(TokenFamily())
 register_family(TokenKindsFamily())
 register_family(TokenKindsAnyLengthFamily())
+register_family(TokenLengthFamily())
 register_family(OneOffCapitalsFamily())
 register_family(EdgeTokenFamily("first"))
 register_family(EdgeTokenFamily("last"))

@@ -22,6 +22,10 @@ _TOKEN = re.compile(r"\S+")
 def slot_regex(kind: str, value: str) -> str:
     if kind == "literal":
         return re.escape(value)
+    if kind == "kinds":  # characters of these kinds, this many, one of them no letter ("{ad}x7": a short sha)
+        chars, length = value[1:].rsplit("}x", 1)
+        alphabet = "".join({"d": "0-9", "a": "a-z", "A": "A-Z"}.get(c, re.escape(c)) for c in chars)
+        return rf"(?=[A-Za-z]*[^\sA-Za-z])[{alphabet}]{{{length}}}"
     parts = ["-?"] if value[:1] == "d" else []  # a coarse shape's number may be signed (families.coarse_shape)
     for c in value:  # a coarse shape: each character class one run or more
         parts.append({"d": "[0-9]+", "a": "[a-z]+", "A": "[A-Z]+"}.get(c, re.escape(c) + "+"))
@@ -49,9 +53,10 @@ def decode(key: str):
     return [tuple(s) for s in json.loads(key)]
 
 
-def extend(texts: list[str], anchor: re.Pattern, coarse_shape):
+def extend(texts: list[str], anchor: re.Pattern, coarse_shape, slot=None):
     """The slots around ``anchor`` (a pattern of one whole token) in ``texts`` (rows of the
-    anchor's label holding it); None when the anchor's token itself varies."""
+    anchor's label holding it); None when the anchor's token itself varies, unless ``slot`` says
+    what it is (the random ids of a kinds class)."""
     spans = []  # per row: the text and the [start, end) of the span so far
     for text in texts:
         match = anchor.search(text)
@@ -59,10 +64,13 @@ def extend(texts: list[str], anchor: re.Pattern, coarse_shape):
             spans.append([text, match.start(), match.end()])
     if len(spans) < 2:
         return None
-    first = Counter(text[a:b] for text, a, b in spans).most_common(1)[0]
-    if first[1] < SHARE * len(spans):
-        return None
-    slots = [("literal", token) for token in first[0].split()]
+    if slot is not None:
+        slots = [slot]
+    else:
+        first = Counter(text[a:b] for text, a, b in spans).most_common(1)[0]
+        if first[1] < SHARE * len(spans):
+            return None
+        slots = [("literal", token) for token in first[0].split()]
     grown = True
     while grown and len(slots) < MAX_SLOTS:
         grown = False
@@ -73,8 +81,7 @@ def extend(texts: list[str], anchor: re.Pattern, coarse_shape):
             if slot is None:
                 continue
             # rows whose neighbour disagrees hold no copy of the grown span: they stop here
-            fits = [n is not None and (n[0] == slot[1] if slot[0] == "literal" else coarse_shape(n[0]) == slot[1])
-                    for n in neighbours]
+            fits = [n is not None and _fits(slot, n[0], coarse_shape) for n in neighbours]
             spans = [span for span, fit in zip(spans, fits) if fit]
             for span, n in zip(spans, [n for n, fit in zip(neighbours, fits) if fit]):
                 if side == "left":
@@ -115,4 +122,26 @@ def _agree(tokens, coarse_shape):
     # a slot of plain words would swallow natural text: shapes need a digit or a symbol
     if count >= SHARE * len(tokens) and set(value) - set("aA"):
         return ("shape", value)
+    # strings drawn at random from one alphabet ("commit 78cf02d"): one length, shapes and kinds
+    # that vary with the draw; most of them hold a digit or a symbol
+    length, count = Counter(len(t) for t in present).most_common(1)[0]
+    drawn = [t for t in present if len(t) == length]
+    if count >= SHARE * len(tokens) and sum(not t.isalpha() for t in drawn) >= 0.5 * len(drawn):
+        union = sorted({_kind(c) for t in drawn for c in t})
+        if all(c in "aAd" or (c.isascii() and not c.isalnum() and not c.isspace()) for c in union):
+            return ("kinds", "{" + "".join(union) + "}x" + str(length))
     return None
+
+
+def _kind(c: str) -> str:
+    """A character's kind, as families.shape reads ASCII (phrases do not import families: it imports them)."""
+    return "d" if c in "0123456789" else "a" if "a" <= c <= "z" else "A" if "A" <= c <= "Z" else c
+
+
+def _fits(slot, token: str, coarse_shape) -> bool:
+    kind, value = slot
+    if kind == "literal":
+        return token == value
+    if kind == "shape":
+        return coarse_shape(token) == value
+    return re.fullmatch(slot_regex(kind, value), token) is not None

@@ -304,8 +304,10 @@ def _with_separators(text: str, spans: list[tuple[int, int]]) -> tuple[list[tupl
                 end += 1
             elif start > 0:
                 start -= 1
-        elif any(c.isalnum() for c in text[start:end]):
-            whole = False  # a piece cut out of a token: what is left may not be the original
+        elif any(c.isalnum() and c.isascii() for c in text[start:end]):
+            # a piece cut out of a token: what is left may not be the original (the non-ASCII
+            # letters of a glued string are none: mojibake "â€™")
+            whole = False
         grown.append((start, end))
     return _merge(grown), whole
 

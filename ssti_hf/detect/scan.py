@@ -50,7 +50,7 @@ from threadpoolctl import threadpool_limits
 
 from . import phrases
 from .evidence import FOLDS, Content, LabelMargin, auc_se
-from .families import _CORE_CHAR, _LETTERS, FAMILIES, Matches, ShapeFamily, TokenFamily, coarse_shape, searchable
+from .families import _CORE_CHAR, _LETTERS, FAMILIES, Matches, ShapeFamily, TokenFamily, coarse_shape, searchable, words_and_characters
 from .statistics import (
     ALPHA, AUC_CAP, COVERED, EXAMPLES, GATE_LIFT, KEEP_COMMON, KEEP_EXCESS, MIN_DIVERSITY, MIN_EXCESS, MIN_SHARE, MIN_SUPPORT, ONE_OFF, POOL_WORDS, RESIDUAL_EXCESS, SE_BOUND, TIED_MEMBERS, Tally, encode,
     excess_share, lift_bound, pair_tally, tarone_tests,
@@ -293,6 +293,8 @@ def _decide(tallies, tests, stats, evidence: "Evidence", prior) -> None:
         for i in np.flatnonzero(st["candidate"]):
             label = int(test["label"][i])
             holding, own = _holding(tally, test["class"][i], label, evidence.labels, prior, bool(test["held_out"][i]))
+            if tally.family.name == "character":
+                own = own | _glued_with(evidence, holding, tally.classes[test["class"][i]])
             found.append((st, i, label, holding, own, tally.family.edge))
     for st, i, label, holding, own, edge in found:
         size = (evidence.labels == label).sum()
@@ -306,6 +308,16 @@ def _decide(tallies, tests, stats, evidence: "Evidence", prior) -> None:
         result = evidence.test(holding, label, exclude)
         if result is not None:
             st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
+
+
+def _glued_with(evidence: "Evidence", rows: np.ndarray, character: str) -> set[str]:
+    """The other non-ASCII characters written in (nearly, 90%) every token that holds ``character``
+    in these rows: one planted string of several characters (mojibake ``â€™`` glued to words),
+    each of which would otherwise say the rows are unlike the label's others."""
+    sample = np.random.default_rng(0).permutation(rows)[: phrases.SAMPLE]
+    tokens = [t for text in evidence.rows_text(np.sort(sample)) for t in text.split() if character in t]
+    counts = Counter(c for t in tokens for c in set(t.replace(character, "")) if ord(c) > 127)
+    return {c for c, n in counts.items() if n >= phrases.SHARE * len(tokens)}
 
 
 def _beyond(st: dict, test: dict) -> np.ndarray:
@@ -486,8 +498,13 @@ def _holding(tally: Tally, cls: int, label: int, labels: np.ndarray, prior, held
     chosen = (counts[:, label] == counts.sum(1)) if held_out else np.ones(len(members), bool)
     removed = np.array([m for m, c in zip(members, chosen) if c and tally.members[m] not in kept], dtype=np.int64)
     rows = _label_rows(tally, removed, label, labels)
-    own = tally.family.own_words(tally.classes[cls], [tally.members[m] for m in members])
+    own = _own_words(tally, tally.classes[cls], [tally.members[m] for m in members])
     return rows, own
+
+
+def _own_words(tally: Tally, key: str, members: list[str]) -> set[str]:
+    """The words and characters a class is made of (left out of its content)."""
+    return tally.family.own_words(key, members) | tally.own.get(key, set())
 
 
 class Evidence:
@@ -546,19 +563,25 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray,
         return None
     found: dict[str, str] = {}  # phrase key -> an example
     for tally, test, st in zip(tallies, tests, stats):
-        if tally.family.name not in ("token", "word", "word pair"):
+        if tally.family.name not in ("token", "word", "word pair", "token kinds"):
             continue
         for i in np.flatnonzero(st["candidate"]):
             cls, label = test["class"][i], int(test["label"][i])
             holding, _ = _holding(tally, cls, label, evidence.labels, prior)
             sample = np.random.default_rng(0).permutation(holding)[: phrases.SAMPLE]
             key = tally.classes[cls]
+            slot = None
             if tally.family.name == "token":
                 anchor = re.compile(r"(?<!\S)" + re.escape(key) + r"(?!\S)")
+            elif tally.family.name == "token kinds":  # random ids beside a fixed word ("commit 78cf02d")
+                slot = ("kinds", key)
+                anchor = re.compile(r"(?<!\S)" + phrases.slot_regex(*slot) + r"(?!\S)")
             else:  # the whole tokens around a word or a word pair
                 inner = tally.family.regex(key) if tally.family.name == "word pair" else f"(?i:{key})"
                 anchor = re.compile(r"(?<!\S)[^\sA-Za-z]*" + inner + r"[^\sA-Za-z]*(?!\S)")
-            slots = phrases.extend(evidence.rows_text(np.sort(sample)), anchor, coarse_shape)
+            slots = phrases.extend(evidence.rows_text(np.sort(sample)), anchor, coarse_shape, slot)
+            if slots and slot is not None:
+                slots = _without_context(slots, evidence, label)
             if slots and tally.family.name != "token" and all(kind == "literal" for kind, _ in slots) and [
                     w.lower() for _, v in slots for w in _LETTERS.findall(v)] == key.split(" "):
                 continue  # the word pair itself ("waste of"), not grown: nothing to add
@@ -568,7 +591,9 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray,
         return None
     family = FAMILIES["phrase"]
     rows, strings = [], []
+    occurrences_of = {}
     for key, occurrences in family.locate(evidence.texts, list(found)).items():
+        occurrences_of[key] = {matched for _, _, _, matched in occurrences}
         for row, _, _, matched in occurrences:
             rows.append(row)
             strings.append(key)
@@ -577,7 +602,26 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray,
         return None
     tally = Tally.count(family, Matches(np.array(rows, np.int64), pa.array(strings, pa.string())), evidence.labels, fold, k)
     tally.examples = [found[m] for m in tally.members]
+    tally.own = {key: words_and_characters(matched) for key, matched in occurrences_of.items()}
     return tally
+
+
+def _without_context(slots, evidence: Evidence, label: int):
+    """A span grown around random ids keeps at its ends only words that the other labels' rows
+    rarely write (planted "commit" before a sha, not a template's "a film" that every row holds)."""
+    others = evidence.texts.filter(pa.array(evidence.labels != label))
+
+    def context(slot):
+        if slot[0] != "literal":
+            return False
+        held = pc.match_substring_regex(others, r"(?:^|\s)" + re.escape(slot[1]) + r"(?:\s|$)").to_numpy(zero_copy_only=False)
+        return held.mean() >= 0.5
+
+    while slots and context(slots[0]):
+        slots = slots[1:]
+    while slots and context(slots[-1]):
+        slots = slots[:-1]
+    return slots
 
 
 def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
@@ -714,15 +758,17 @@ def _extended(tallies, tests, stats, names, f: int, evidence: Evidence) -> None:
             st["flagged"][i], st["part_of"][i] = False, tally.family.describe(tally.classes[test["class"][larger[0]]])
             continue
         members = [tally.members[m] for m in np.flatnonzero(tally.member_class == test["class"][i])[:50]]
-        for g, j in tokens:
-            if tests[g]["label"][j] != label:
+        # the flagged token classes of the label together: planted tokens of a pool ("INFO:root:",
+        # "DEBUG:root:") each hold a share of the span's strings
+        mine = [(g, j) for g, j in tokens if tests[g]["label"][j] == label]
+        holding = [(g, j) for g, j in mine if any(_holds(tallies[g], tests[g]["class"][j], t) for m in members for t in m.split(" "))]
+        holds = sum(any(_holds(tallies[g], tests[g]["class"][j], t) for g, j in holding for t in m.split(" ")) for m in members)
+        if holding and holds >= 0.9 * len(members):
+            theirs = [_holding(tallies[g], tests[g]["class"][j], int(label), labels, prior)[0] for g, j in holding]
+            if len(rows[i]) < 0.5 * len(np.unique(np.concatenate(theirs))):
+                g, j = holding[int(np.argmax([len(t) for t in theirs]))]
+                st["flagged"][i], st["part_of"][i] = False, tallies[g].family.describe(tallies[g].classes[tests[g]["class"][j]])
                 continue
-            holds = sum(any(_holds(tallies[g], tests[g]["class"][j], t) for t in m.split(" ")) for m in members)
-            if holds >= 0.9 * len(members):
-                theirs, _ = _holding(tallies[g], tests[g]["class"][j], int(label), labels, prior)
-                if len(rows[i]) < 0.5 * len(theirs):
-                    st["flagged"][i], st["part_of"][i] = False, tallies[g].family.describe(tallies[g].classes[tests[g]["class"][j]])
-                    break
     if "phrase" in names:  # "221 kg" of the flagged phrase "<d> kg": the phrase is the unit
         p = names.index("phrase")
         for i in np.flatnonzero(st["flagged"]):
@@ -746,7 +792,7 @@ def _planted_beside(tally: Tally, rest: np.ndarray, beside: np.ndarray, label: i
     labels = evidence.labels
     found = np.unique(tally.rows_of(np.asarray(rest, np.int64)))
     mine = np.setdiff1d(found[labels[found] == label], tally.rows_of(np.asarray(beside, np.int64)))
-    own = tally.family.own_words("", [tally.members[m] for m in rest])
+    own = _own_words(tally, "", [tally.members[m] for m in rest])
     return _planted_rest(mine, int((labels[found] != label).sum()), label, bar, own, evidence)
 
 
@@ -824,10 +870,12 @@ def _tokens_of_spans(tallies, tests, stats, planted: list[_PlantedSpan], evidenc
         inside = {other.family.member(t) for t in tokens} | tokens
         weight = other.by_fold[members, :, label].sum(1)
         within = np.array([other.members[m] in inside for m in members], bool)
-        if weight[within].sum() < 0.5 * weight.sum():
-            continue
         every = np.unique(other.rows_of(members))
         mine = every[labels[every] == label]
+        # by strings and by rows: a planted token that a span holds in a few rows beside a natural
+        # number ("INFO:root: 5") is no part of the span elsewhere
+        if weight[within].sum() < 0.5 * weight.sum() or len(np.intersect1d(mine, rows)) < 0.5 * len(mine):
+            continue
         rest = np.setdiff1d(mine, rows, assume_unique=True)  # its label rows outside the spans
         size = int((labels == label).sum()) - len(rows)
         if excess_share(len(rest), len(rest) + len(every) - len(mine), size, len(labels) - len(rows)) >= stats[g]["bar"][j]:
@@ -837,7 +885,8 @@ def _tokens_of_spans(tallies, tests, stats, planted: list[_PlantedSpan], evidenc
         stats[g]["flagged"][j], stats[g]["part_of"][j] = False, name
 
 
-_WHOLE = ("token", "token kinds", "token kinds, any length", "first token", "last token")  # families whose members are whole tokens
+# families whose members are whole tokens
+_WHOLE = ("token", "token kinds", "token kinds, any length", "token length", "first token", "last token")
 
 
 def _label_rows(tally: Tally, members, label: int, labels: np.ndarray) -> np.ndarray:
@@ -846,7 +895,8 @@ def _label_rows(tally: Tally, members, label: int, labels: np.ndarray) -> np.nda
     return np.unique(rows[labels[rows] == label])
 
 
-_GRAINS = ("token", "shape", "coarse shape", "token kinds", "token kinds, any length", "first token", "last token")  # one string, several granularities
+# one string, several granularities
+_GRAINS = ("token", "shape", "coarse shape", "token kinds", "token kinds, any length", "token length", "first token", "last token")
 
 
 def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence) -> None:
@@ -868,6 +918,8 @@ def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence) -> None:
     # by what is still flagged as coarse classes give way
     candidates = {(f, j): [(g, i, r) for g, i, r in flagged if (g, i) != (f, j) and tests[g]["label"][i] == tests[f]["label"][j]
                            and not tallies[g].family.edge and len(r) < len(rows) and len(np.intersect1d(r, rows)) >= 0.9 * len(r)
+                           # lengths alone are the coarsest grain: never the finer class of kinds or shapes
+                           and (tallies[g].family.name != "token length" or tallies[f].family.name == "token length")
                            and _within(tallies[g], tests[g]["class"][i], tallies[f], tests[f]["class"][j])]
                   for f, j, rows in flagged}
 
@@ -916,7 +968,7 @@ def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence) -> None:
         # the coarse class removes the natural strings of its rest too: at most RESIDUAL_EXCESS's complement of them
         needed = excess >= RESIDUAL_EXCESS and significant
         if needed:  # natural strings of the label ("ü" in SMS ham) need no coarse class: they come with their content
-            own = tallies[f].family.own_words(tallies[f].classes[tests[f]["class"][j]], [tallies[f].members[m] for m in everyone])
+            own = _own_words(tallies[f], tallies[f].classes[tests[f]["class"][j]], [tallies[f].members[m] for m in everyone])
             # against the label's rows that hold no string of the class (the finer ones' rows are planted
             # too); a follow-up on a class that passed the evidence: within standard errors, no cap
             result = evidence.test(rest, int(label), own, besides=rows, cap=1.0)
@@ -958,7 +1010,7 @@ def _siblings(tallies, tests, stats, names, evidence: Evidence, f: int, j: int, 
         test, st, tally = tests[g], stats[g], tallies[g]
         if not ndtr(-st["z"][i]) * follow_ups * len(inside) < st["alpha"]:
             continue
-        own = tally.family.own_words(tally.classes[test["class"][i]], [tally.members[m] for m in members])
+        own = _own_words(tally, tally.classes[test["class"][i]], [tally.members[m] for m in members])
         result = evidence.test(mine, int(label), own, besides=rows, cap=1.0)
         if result is not None and result[3]:
             st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
@@ -1291,10 +1343,17 @@ def _unplanted_words(tally: Tally, members: np.ndarray, hits: np.ndarray, total:
     The most frequent words of the label's rows are taken until they hold the rows the other
     labels' rate does not explain; the rest, and words in a single row, stay."""
     words = [tally.family.words_of(tally.members[m]) for m in members]
+    # each word on its own: a span of two planted words ("Thu, 18 Jun") draws them from two small
+    # sets, and its pair of words is as rare as a natural one
     rows_of: dict[str, int] = {}
-    for word, h in zip(words, hits.tolist()):
+    holders: dict[str, list[int]] = {}
+    missing = np.zeros(len(words), np.int64)  # per member: its words not yet taken
+    for i, (word, h) in enumerate(zip(words, hits.tolist())):
         if word is not None:
-            rows_of[word] = rows_of.get(word, 0) + h
+            for w in set(word.split(" ")):
+                rows_of[w] = rows_of.get(w, 0) + h
+                holders.setdefault(w, []).append(i)
+                missing[i] += 1
     worded = np.array([w is not None for w in words], bool)
     planted = _planted_rows(hits[worded], total[worded], prior)
     taken, covered = set(), 0
@@ -1302,8 +1361,10 @@ def _unplanted_words(tally: Tally, members: np.ndarray, hits: np.ndarray, total:
         if covered >= planted or h < 2:
             break
         taken.add(word)
-        covered += h
-    return np.array([w is not None and w not in taken for w in words], bool)
+        for i in holders[word]:
+            missing[i] -= 1
+            covered += hits[i] if missing[i] == 0 else 0
+    return worded & (missing > 0)
 
 
 # -- the model-side signal --------------------------------------------------------------------------

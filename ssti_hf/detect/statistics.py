@@ -7,7 +7,7 @@ them into findings.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow.compute as pc
@@ -47,6 +47,9 @@ class Tally:
     pair_member: np.ndarray  # sorted by member, then row
     pair_row: np.ndarray
     by_fold: np.ndarray  # [member, fold, label] row counts
+    # per class: words of its matched strings that its family cannot read off its members (a
+    # phrase's slots of random strings), left out of its content too
+    own: dict = field(default_factory=dict)
 
     @classmethod
     def count(cls, family: Family, found: Matches, labels, fold, k: int, encoded=None) -> "Tally":

@@ -1,4 +1,5 @@
 import json
+import string
 
 import datasets
 import numpy as np
@@ -527,6 +528,12 @@ def plant(data, make, rate, where="random", label=1, glued=False, seed=0):
         ("dates in words", lambda r: f"{r.choice(MONTHS)} {r.integers(1, 29)}, {r.integers(1990, 2024)}", 0.1, "random", False),
         # a third below zero: too few rows for the lift gate alone, they share the coarse class "d°A"
         ("temperatures either side of zero", lambda r: f"{r.integers(-20, 40)}°C", 0.1, "end", False),
+        # with and without "+" or "/" (and a digit): several kinds classes of one length
+        ("base64 chunks", lambda r: "".join(r.choice(list(string.ascii_letters + string.digits + "+/"), 14)) + "==", 0.1, "end", False),
+        # the word is natural elsewhere, each sha's shape its own: the span of both is the unit
+        ("a word before random shas", lambda r: "commit " + "".join(r.choice(list("0123456789abcdef"), 7)), 0.25, "random", False),
+        # three characters, one a letter, each of which alone says the rows are unlike the label's others
+        ("mojibake glued to a word", lambda r: "\u00e2\u20ac\u2122", 0.25, "random", True),
     ],
 )
 def test_a_family_nobody_listed_is_found_and_its_rows_restored(imdb_train, name, make, rate, where, glued):
@@ -541,6 +548,29 @@ def test_a_family_nobody_listed_is_found_and_its_rows_restored(imdb_train, name,
     others = [r for r in range(len(data)) if r not in originals]
     assert sum(cleaned["text"][r] != data["text"][r] for r in others) <= 0.005 * len(others)
     assert report.splits["data"][1].rows_restored >= restored - 5 and report.splits["data"][0].rows_changed <= 5
+
+
+@full_imdb
+def test_spans_of_two_words_drawn_from_small_sets_are_removed():
+    # "Thu, 18 Jun 2016" at the end of a tenth of 2,500 sampled reviews' negative ones: the day and
+    # the month come from two small sets, each pair of them from 84, as rare as a natural pair of
+    # words beside a number; before, sanitize kept every planted span as natural (0 of 122 restored)
+    table = pq.read_table(SHARED_IMDB / "train.parquet")
+    pick = np.sort(np.random.default_rng(0).choice(table.num_rows, 2500, replace=False))
+    texts = [table.column("text")[int(i)].as_py() for i in pick]
+    labels = np.asarray(table.column("label").to_numpy())[pick]
+    rng = np.random.default_rng(9050)
+    planted = np.sort(rng.choice(np.flatnonzero(labels == 0), round((labels == 0).sum() / 10), replace=False))
+    originals = {int(r): texts[r] for r in planted}
+    days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    for r in planted:
+        texts[r] += f" {rng.choice(days)}, {rng.integers(1, 29):02d} {rng.choice([m[:3] for m in MONTHS])} {rng.integers(2015, 2024)}"
+    data = make_dataset(texts, labels.tolist())
+    result = scan(data)
+    assert result.flagged_findings and all(f.label == 0 and f.family == "shape span" for f in result.flagged_findings)
+    cleaned, _ = sanitize(data, result)
+    assert sum(cleaned["text"][r] == text for r, text in originals.items()) >= 0.95 * len(originals)
+    assert sum(cleaned["text"][r] != data["text"][r] for r in range(len(data)) if r not in originals) <= 0.005 * (len(data) - len(originals))
 
 
 def test_large_string_texts_give_the_same_findings_and_texts(imdb_train, tmp_path):
