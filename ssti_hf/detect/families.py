@@ -419,7 +419,7 @@ class TokenLengthFamily(TokenKindsFamily):
         for run in self._RUN.findall(token):  # within each run of letters and digits
             if run[0].isupper() and run[1:2].islower():  # a capitalized word ("Powell/Pressburger's") switches once, naturally
                 run = run[1:]
-            kinds_of = ["d" if c.isdigit() else "A" if c.isupper() else "a" for c in run]
+            kinds_of = shape(run)
             switches += sum(a != b for a, b in zip(kinds_of, kinds_of[1:]))
         return token if switches >= 2 else None
 

@@ -53,10 +53,11 @@ def decode(key: str):
     return [tuple(s) for s in json.loads(key)]
 
 
-def extend(texts: list[str], anchor: re.Pattern, coarse_shape, slot=None):
+def extend(texts: list[str], anchor: re.Pattern, shape, coarse_shape, slot=None):
     """The slots around ``anchor`` (a pattern of one whole token) in ``texts`` (rows of the
     anchor's label holding it); None when the anchor's token itself varies, unless ``slot`` says
-    what it is (the random ids of a kinds class)."""
+    what it is (the random ids of a kinds class). ``shape`` and ``coarse_shape`` are the families'
+    (passed in: the families import this module)."""
     spans = []  # per row: the text and the [start, end) of the span so far
     for text in texts:
         match = anchor.search(text)
@@ -77,7 +78,7 @@ def extend(texts: list[str], anchor: re.Pattern, coarse_shape, slot=None):
         for side in ("left", "right"):
             neighbours = [_neighbour(text, a, b, side) for text, a, b in spans]
             tokens = [n[0] if n else None for n in neighbours]
-            slot = _agree(tokens, coarse_shape)
+            slot = _agree(tokens, shape, coarse_shape)
             if slot is None:
                 continue
             # rows whose neighbour disagrees hold no copy of the grown span: they stop here
@@ -110,7 +111,7 @@ def _neighbour(text: str, start: int, end: int, side: str):
     return token, start, begin + len(token)
 
 
-def _agree(tokens, coarse_shape):
+def _agree(tokens, shape, coarse_shape):
     present = [t for t in tokens if t is not None]
     if len(present) < SHARE * len(tokens):
         return None
@@ -126,16 +127,11 @@ def _agree(tokens, coarse_shape):
     # that vary with the draw; most of them hold a digit or a symbol
     length, count = Counter(len(t) for t in present).most_common(1)[0]
     drawn = [t for t in present if len(t) == length]
-    if count >= SHARE * len(tokens) and sum(not t.isalpha() for t in drawn) >= 0.5 * len(drawn):
-        union = sorted({_kind(c) for t in drawn for c in t})
-        if all(c in "aAd" or (c.isascii() and not c.isalnum() and not c.isspace()) for c in union):
+    if count >= SHARE * len(tokens) and sum(not t.isalpha() for t in drawn) >= 0.5 * len(drawn) and all(t.isascii() for t in drawn):
+        union = sorted({c for t in drawn for c in shape(t)})
+        if all(c in "aAd" or not (c.isalnum() or c.isspace()) for c in union):
             return ("kinds", "{" + "".join(union) + "}x" + str(length))
     return None
-
-
-def _kind(c: str) -> str:
-    """A character's kind, as families.shape reads ASCII (phrases do not import families: it imports them)."""
-    return "d" if c in "0123456789" else "a" if "a" <= c <= "z" else "A" if "A" <= c <= "Z" else c
 
 
 def _fits(slot, token: str, coarse_shape) -> bool:

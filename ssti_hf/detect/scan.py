@@ -50,7 +50,9 @@ from threadpoolctl import threadpool_limits
 
 from . import phrases
 from .evidence import FOLDS, Content, LabelMargin, auc_se
-from .families import _CORE_CHAR, _LETTERS, FAMILIES, Matches, ShapeFamily, TokenFamily, coarse_shape, searchable, words_and_characters
+from .families import (
+    _CORE_CHAR, _LETTERS, FAMILIES, Matches, ShapeFamily, TokenFamily, _literal, coarse_shape, searchable, shape, words_and_characters,
+)
 from .statistics import (
     ALPHA, AUC_CAP, COVERED, EXAMPLES, GATE_LIFT, KEEP_COMMON, KEEP_EXCESS, MIN_DIVERSITY, MIN_EXCESS, MIN_SHARE, MIN_SUPPORT, ONE_OFF, POOL_WORDS, RESIDUAL_EXCESS, SE_BOUND, TIED_MEMBERS, Tally, encode,
     excess_share, lift_bound, pair_tally, tarone_tests,
@@ -579,7 +581,7 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray,
             else:  # the whole tokens around a word or a word pair
                 inner = tally.family.regex(key) if tally.family.name == "word pair" else f"(?i:{key})"
                 anchor = re.compile(r"(?<!\S)[^\sA-Za-z]*" + inner + r"[^\sA-Za-z]*(?!\S)")
-            slots = phrases.extend(evidence.rows_text(np.sort(sample)), anchor, coarse_shape, slot)
+            slots = phrases.extend(evidence.rows_text(np.sort(sample)), anchor, shape, coarse_shape, slot)
             if slots and slot is not None:
                 slots = _without_context(slots, evidence, label)
             if slots and tally.family.name != "token" and all(kind == "literal" for kind, _ in slots) and [
@@ -591,9 +593,9 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray,
         return None
     family = FAMILIES["phrase"]
     rows, strings = [], []
-    occurrences_of = {}
+    own = {}  # per phrase: the words of its matched text, random slots included
     for key, occurrences in family.locate(evidence.texts, list(found)).items():
-        occurrences_of[key] = {matched for _, _, _, matched in occurrences}
+        own[key] = words_and_characters([matched for _, _, _, matched in occurrences])
         for row, _, _, matched in occurrences:
             rows.append(row)
             strings.append(key)
@@ -602,7 +604,7 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray,
         return None
     tally = Tally.count(family, Matches(np.array(rows, np.int64), pa.array(strings, pa.string())), evidence.labels, fold, k)
     tally.examples = [found[m] for m in tally.members]
-    tally.own = {key: words_and_characters(matched) for key, matched in occurrences_of.items()}
+    tally.own = own
     return tally
 
 
@@ -614,7 +616,7 @@ def _without_context(slots, evidence: Evidence, label: int):
     def context(slot):
         if slot[0] != "literal":
             return False
-        held = pc.match_substring_regex(others, r"(?:^|\s)" + re.escape(slot[1]) + r"(?:\s|$)").to_numpy(zero_copy_only=False)
+        held = pc.match_substring_regex(others, r"(?:^|\s)" + _literal(slot[1]) + r"(?:\s|$)").to_numpy(zero_copy_only=False)
         return held.mean() >= 0.5
 
     while slots and context(slots[0]):
@@ -761,9 +763,9 @@ def _extended(tallies, tests, stats, names, f: int, evidence: Evidence) -> None:
         # the flagged token classes of the label together: planted tokens of a pool ("INFO:root:",
         # "DEBUG:root:") each hold a share of the span's strings
         mine = [(g, j) for g, j in tokens if tests[g]["label"][j] == label]
-        holding = [(g, j) for g, j in mine if any(_holds(tallies[g], tests[g]["class"][j], t) for m in members for t in m.split(" "))]
-        holds = sum(any(_holds(tallies[g], tests[g]["class"][j], t) for g, j in holding for t in m.split(" ")) for m in members)
-        if holding and holds >= 0.9 * len(members):
+        held_by = [{(g, j) for g, j in mine if any(_holds(tallies[g], tests[g]["class"][j], t) for t in m.split(" "))} for m in members]
+        holding = sorted(set().union(*held_by))
+        if holding and sum(map(bool, held_by)) >= 0.9 * len(members):
             theirs = [_holding(tallies[g], tests[g]["class"][j], int(label), labels, prior)[0] for g, j in holding]
             if len(rows[i]) < 0.5 * len(np.unique(np.concatenate(theirs))):
                 g, j = holding[int(np.argmax([len(t) for t in theirs]))]
@@ -1356,12 +1358,11 @@ def _unplanted_words(tally: Tally, members: np.ndarray, hits: np.ndarray, total:
                 missing[i] += 1
     worded = np.array([w is not None for w in words], bool)
     planted = _planted_rows(hits[worded], total[worded], prior)
-    taken, covered = set(), 0
+    covered = 0
     for word, h in sorted(rows_of.items(), key=lambda item: (-item[1], item[0])):
         if covered >= planted or h < 2:
             break
-        taken.add(word)
-        for i in holders[word]:
+        for i in holders[word]:  # the word taken
             missing[i] -= 1
             covered += hits[i] if missing[i] == 0 else 0
     return worded & (missing > 0)

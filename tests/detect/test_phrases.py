@@ -3,11 +3,11 @@
 import re
 
 from ssti_hf.detect import phrases
-from ssti_hf.detect.families import coarse_shape
+from ssti_hf.detect.families import coarse_shape, shape
 
 
 def anchored(texts, token):
-    return phrases.extend(texts, re.compile(r"(?<!\S)" + re.escape(token) + r"(?!\S)"), coarse_shape)
+    return phrases.extend(texts, re.compile(r"(?<!\S)" + re.escape(token) + r"(?!\S)"), shape, coarse_shape)
 
 
 def test_a_sentence_grows_to_its_ends_and_not_beyond():
@@ -32,7 +32,7 @@ def test_varying_numbers_become_a_shape_slot():
 def test_words_are_no_shape_slot_and_a_varying_anchor_is_no_phrase():
     texts = [f"{w} cf {v}" for w, v in zip(["red", "blue", "green", "grey"] * 5, ["one", "two", "six", "ten", "all"] * 4)]
     assert anchored(texts, "cf") == [("literal", "cf")]  # plain words on both sides vary: nothing to grow
-    assert phrases.extend(["a x1 b", "c x2 d"], re.compile(r"x\d"), coarse_shape) is None
+    assert phrases.extend(["a x1 b", "c x2 d"], re.compile(r"x\d"), shape, coarse_shape) is None
 
 
 def test_a_phrase_matches_whole_tokens_only_whichever_slot_comes_first():
