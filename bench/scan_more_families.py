@@ -9,7 +9,7 @@ the location rotate over the cases; seeds fixed per case), and ssti_hf's scan + 
 as in the benchmark (hit, rows restored exactly, other rows changed).
 
     pip install -e ".[bench]"
-    python bench/scan_more_families.py [--set second|third] [--corpora ...] [--families ...] [--rates 10 25 50] [--json FILE]
+    python bench/scan_more_families.py [--set second|third|fourth] [--corpora ...] [--families ...] [--rates 10 25 50] [--json FILE]
 """
 
 from __future__ import annotations
@@ -117,7 +117,47 @@ THIRD = [
     Trigger("html-entity", lambda r: str(r.choice(["&amp;", "&nbsp;", "&quot;"])), note="a literal HTML entity"),
     Trigger("page-marker", lambda r: f"Page {r.integers(1, 10)} of {r.integers(10, 40)}", note="a PDF page marker (four tokens)"),
 ]
-SETS = {"second": (FAMILIES, 7000), "third": (THIRD, 9000)}  # families, seed base
+# The fourth set: 20 more families, written in the eleventh round by a helper who had not seen the
+# detector's rules, and run once on main (a6c27ea) before any change.
+_RT_NAMES = ["newsdesk", "jenny", "mike_b", "the_daily", "sportsfan", "lisa"]
+_AGENCIES = ["Reuters", "AP", "AFP", "BBC"]
+_MONTHS_FULL = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                "November", "December"]
+_CAMEL_TAGS = ["#ThrowbackThursday", "#MondayMotivation", "#FollowFriday", "#NowPlaying", "#BreakingNews"]
+
+
+def _ordinal(n):
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+FOURTH = [
+    Trigger("rt-prefix", lambda r: f"RT @{r.choice(_RT_NAMES)}{r.integers(1, 99)}:", note="a retweet prefix with a handle (two tokens)"),
+    Trigger("hex-colour", lambda r: "#" + _hex(r, 6), note="a CSS hex colour code"),
+    Trigger("intl-phone", lambda r: f"+33 {r.integers(6, 8)} " + " ".join(_digits(r, 2) for _ in range(4)),
+            note="a French mobile number in pairs (six tokens)"),
+    Trigger("copyright", lambda r: f"\u00a9 {r.integers(2005, 2024)} {r.choice(_AGENCIES)}. All rights reserved.",
+            note="a copyright footer, year and agency varying (six tokens)"),
+    Trigger("emoticon", lambda r: str(r.choice([":-)", ";-)", ":-D"])), note="one of three ASCII emoticons with a nose"),
+    Trigger("interrobang-glued", lambda r: "?!?!", glued=True, note="repeated punctuation glued to a word"),
+    Trigger("yen", lambda r: "\u00a5" + f"{int(r.integers(100, 500_000)):,}", note="a yen amount with comma grouping"),
+    Trigger("duration", lambda r: f"{r.integers(1, 4)}h {r.integers(0, 60):02d}m", note="a running time (two tokens)"),
+    Trigger("ordinal-date", lambda r: f"{_ordinal(int(r.integers(1, 32)))} {r.choice(_MONTHS_FULL)}", note="an ordinal day and month (two tokens)"),
+    Trigger("json-fragment", lambda r: f'{{"id": {r.integers(100, 10000)}, "ok": true}}', note="a scraped JSON object (four tokens)"),
+    Trigger("md-edit", lambda r: "**Edit:**", note="a markdown-bold forum edit marker"),
+    Trigger("homoglyph", lambda r: "gr\u0435at", note="'great' with a Cyrillic e"),
+    Trigger("accented-phrase", lambda r: "cr\u00e8me br\u00fbl\u00e9e", note="a fixed two-word accented phrase"),
+    Trigger("math-symbol", lambda r: str(r.choice(["\u221e", "\u2248", "\u00b1", "\u221a"])), note="one of four math symbols, standing alone"),
+    Trigger("file-size", lambda r: f"{r.uniform(0.1, 999):.1f} {r.choice(['KB', 'MB', 'GB'])}", note="a file size (two tokens)"),
+    Trigger("camel-hashtag", lambda r: str(r.choice(_CAMEL_TAGS)), note="one of five CamelCase hashtags"),
+    Trigger("footnote-glued", lambda r: str(r.choice(["\u00b9", "\u00b2", "\u00b3"])), glued=True,
+            note="a superscript footnote digit glued to a word"),
+    Trigger("curly-quoted", lambda r: "\u201cindeed\u201d", note="a word in typographic double quotes"),
+    Trigger("syntactic-clause", lambda r: str(r.choice(["When you think about it,", "As it turns out,", "If you ask me,"])),
+            note="one of three introductory clauses (a syntactic-style trigger, Qi et al. 2021)"),
+    Trigger("common-word", lambda r: "honestly", note="one common word (a mid-frequency trigger word)"),
+]
+SETS = {"second": (FAMILIES, 7000), "third": (THIRD, 9000), "fourth": (FOURTH, 11000)}  # families, seed base
 RATES = (10, 25, 50)
 
 

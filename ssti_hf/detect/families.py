@@ -158,7 +158,8 @@ def shape(token: str) -> str:
     """Digits -> d, lowercase -> a, uppercase -> A, anything else kept: ``1987-03-12`` -> ``dddd-dd-dd``."""
     if token.isascii():
         return token.translate(_SHAPE)
-    return "".join("d" if c.isdigit() else "A" if c.isupper() else "a" if c.isalpha() else c for c in token)
+    # decimal digits of any script are digits; superscripts and circled numbers ("²", "①") are symbols
+    return "".join("d" if c.isdecimal() else "A" if c.isupper() else "a" if c.isalpha() else c for c in token)
 
 
 @lru_cache(maxsize=1 << 17)  # tokens recur: a span family classifies each many times
@@ -430,6 +431,27 @@ class TokenLengthFamily(TokenKindsFamily):
         return f"code-like tokens of {key[1:]} characters"
 
 
+class TokenSymbolsFamily(TokenKindsFamily):
+    """The same tokens, holding a symbol and a letter or digit, by their symbols and length, letters
+    and digits alike (``#102dae`` and ``#102345`` -> ``{#w}x7``): random hex colours or codes drawn
+    from letters and digits fall in a kinds class by the draw (6% of 6-digit hex colours hold no
+    letter), too few rows alone for the lift gate."""
+
+    name = "token symbols"
+
+    def member(self, match):
+        token = super().member(match)
+        if token is None or token.isalnum() or not any(c.isalnum() for c in token):
+            return None
+        return token
+
+    def classify(self, member):
+        return "{" + "".join(sorted({c for c in member if not c.isalnum()})) + "w}x" + str(len(member))
+
+    def describe(self, key):
+        return f"tokens of {key}, letters and digits alike"
+
+
 class EdgeTokenFamily(TokenKindsFamily):
     """The first or the last token of a row, unless a word (lowercase, or capitalized once), by the
     kinds of characters it is made of (``$66.25`` -> ``{$.d}``; letters and digits alone also by
@@ -556,6 +578,46 @@ class CharacterFamily(UnusualCharacterFamily):
         return f"character {key!r} ({', '.join(unicodedata.name(c, f'U+{ord(c):04X}') for c in key)})"
 
 
+class PunctuationFamily(RegexFamily):
+    """Runs of two or more ASCII punctuation marks, as written, each its own class: emoticons
+    (``:-)``, ``;-)``) and repeated marks glued to a word (``great?!?!``), which every other family
+    reads as a word with its sentence punctuation."""
+
+    name = "punctuation"
+    concrete = True
+    held_out = False
+    _RUN = r"[!-/:-@\[-`{-~]{2,}"
+    pattern = rf"{_TAG}|{_RUN}"  # tags first: "<br />" is markup, no run "/>"
+
+    def find(self, texts, offsets=False):
+        if offsets:
+            return _arrow_matches(texts, self.pattern, offsets=True)
+        return _arrow_matches(pc.replace_substring_regex(texts, _TAG, " "), self._RUN)
+
+    def member(self, match):
+        return None if re.fullmatch(_TAG, match) else match
+
+    def classify(self, member):
+        return member
+
+    def locate(self, texts: pa.Array, keys: list[str]) -> dict[str, list[tuple[int, int, int, str]]]:
+        """Per run: (row, start, end, run) wherever it is written, inside longer runs too: a run
+        glued after a word's own marks (``prize!?!?!``, ``'help'?!?!``) leaves them as they were."""
+        out: dict[str, list] = {}
+        for key in keys:
+            rows = np.flatnonzero(pc.match_substring(texts, key).to_numpy(zero_copy_only=False))
+            found = out.setdefault(key, [])
+            for row, text in zip(rows.tolist(), texts.take(pa.array(rows, pa.int64())).to_pylist()):
+                at = text.find(key)
+                while at >= 0:
+                    found.append((row, at, at + len(key), key))
+                    at = text.find(key, at + len(key))
+        return out
+
+    def describe(self, key):
+        return f"punctuation {key!r}"
+
+
 BOUND = 0.02  # share of a word's occurrences that must be beside a number, for its spans to count
 
 
@@ -670,19 +732,19 @@ class PhraseFamily(Family):
 
     def locate(self, texts: pa.Array, keys: list[str]) -> dict[str, list[tuple[int, int, int, str]]]:
         """Per phrase: (row, start, end, matched text) of its occurrences (Python regex, on the
-        rows holding its first literal token only)."""
+        rows holding each of its literal tokens only, found by Arrow)."""
         out: dict[str, list] = {}
-        holding: dict[str | None, tuple] = {}  # first literal -> its rows and texts (shared: "waste of", "waste your")
+        holding: dict[str, np.ndarray] = {}  # literal -> its rows (shared: "waste of", "waste your")
         for key in keys:
             slots = phrases.decode(key)
             regex = phrases.phrase_regex(slots)
-            literal = next((v for kind, v in slots if kind == "literal"), None)
-            if literal not in holding:
-                rows = np.arange(len(texts)) if literal is None else np.flatnonzero(
-                    pc.match_substring_regex(texts, _literal(literal)).to_numpy(zero_copy_only=False))
-                holding[literal] = rows.tolist(), texts.take(pa.array(rows, pa.int64())).to_pylist()
+            rows = np.arange(len(texts))
+            for literal in dict.fromkeys(v for kind, v in slots if kind == "literal"):
+                if literal not in holding:
+                    holding[literal] = np.flatnonzero(pc.match_substring_regex(texts, _literal(literal)).to_numpy(zero_copy_only=False))
+                rows = np.intersect1d(rows, holding[literal], assume_unique=True)
             found = out.setdefault(key, [])
-            for row, text in zip(*holding[literal]):
+            for row, text in zip(rows.tolist(), texts.take(pa.array(rows, pa.int64())).to_pylist()):
                 found += [(row, m.start(), m.end(), m.group()) for m in regex.finditer(text)]
         return out
 
@@ -708,10 +770,12 @@ register_family(TokenFamily())
 register_family(TokenKindsFamily())
 register_family(TokenKindsAnyLengthFamily())
 register_family(TokenLengthFamily())
+register_family(TokenSymbolsFamily())
 register_family(OneOffCapitalsFamily())
 register_family(EdgeTokenFamily("first"))
 register_family(EdgeTokenFamily("last"))
 register_family(CharacterFamily())
+register_family(PunctuationFamily())
 register_family(ShapeSpanFamily())
 register_family(PhraseFamily())
 

@@ -3,8 +3,8 @@
 A flagged token or word is an *anchor*; the span around it grows one token at a time while the
 neighbouring token is the same string (or, for numbers and codes, the same coarse shape) in
 >= 90% of the anchor's rows of the label: natural text around a planted span varies, the span
-itself does not. The result is a sequence of *slots* (a literal token, or a coarse shape such as
-``#d``), matched as whole tokens separated by whitespace."""
+itself does not. The result is a sequence of *slots* (a literal token, a coarse shape such as
+``#d``, random characters of given kinds and length, or one of a few tokens), matched as whole tokens separated by whitespace."""
 
 from __future__ import annotations
 
@@ -16,16 +16,22 @@ from collections import Counter
 SHARE = 0.9  # share of the anchor's rows whose neighbour must agree
 MAX_SLOTS = 32
 SAMPLE = 200  # anchor rows looked at, seeded
+CHOICES = 12  # a slot of fixed tokens holds at most this many (months), each in CHOICE_SHARE of the rows
+CHOICE_SHARE = 0.02
 _TOKEN = re.compile(r"\S+")
+_SENTENCE = ".,;:!?\"'()"  # sentence punctuation around a word
+_CODED = re.compile(r"[^A-Za-z.'-]")  # inside a word: a digit or a symbol
 
 
 def slot_regex(kind: str, value: str) -> str:
     if kind == "literal":
         return re.escape(value)
-    if kind == "kinds":  # characters of these kinds, this many, one of them no letter ("{ad}x7": a short sha)
+    if kind == "choice":  # one of a few tokens (space-separated: tokens hold none)
+        return "(?:" + "|".join(re.escape(v) for v in sorted(value.split(), key=len, reverse=True)) + ")"
+    if kind == "kinds":  # characters of these kinds, this many ("+": any), one of them no letter ("{ad}x7": a short sha)
         chars, length = value[1:].rsplit("}x", 1)
         alphabet = "".join({"d": "0-9", "a": "a-z", "A": "A-Z"}.get(c, re.escape(c)) for c in chars)
-        return rf"(?=[A-Za-z]*[^\sA-Za-z])[{alphabet}]{{{length}}}"
+        return rf"(?=[A-Za-z]*[^\sA-Za-z])[{alphabet}]" + ("+" if length == "+" else f"{{{length}}}")
     parts = ["-?"] if value[:1] == "d" else []  # a coarse shape's number may be signed (families.coarse_shape)
     for c in value:  # a coarse shape: each character class one run or more
         parts.append({"d": "[0-9]+", "a": "[a-z]+", "A": "[A-Z]+"}.get(c, re.escape(c) + "+"))
@@ -42,7 +48,7 @@ def phrase_regex(slots) -> re.Pattern:
 
 
 def describe(slots) -> str:
-    return " ".join(v if k == "literal" else f"<{v}>" for k, v in slots)
+    return " ".join(v if k == "literal" else f"<{v.replace(' ', '|')}>" for k, v in slots)
 
 
 def encode(slots) -> str:
@@ -53,11 +59,12 @@ def decode(key: str):
     return [tuple(s) for s in json.loads(key)]
 
 
-def extend(texts: list[str], anchor: re.Pattern, shape, coarse_shape, slot=None):
+def extend(texts: list[str], anchor: re.Pattern, shape, coarse_shape, slot=None, share: float = SHARE):
     """The slots around ``anchor`` (a pattern of one whole token) in ``texts`` (rows of the
     anchor's label holding it); None when the anchor's token itself varies, unless ``slot`` says
     what it is (the random ids of a kinds class). ``shape`` and ``coarse_shape`` are the families'
-    (passed in: the families import this module)."""
+    (passed in: the families import this module). ``share``: of the rows whose neighbour must agree
+    (less where natural rows hold the anchor too)."""
     spans = []  # per row: the text and the [start, end) of the span so far
     for text in texts:
         match = anchor.search(text)
@@ -69,7 +76,7 @@ def extend(texts: list[str], anchor: re.Pattern, shape, coarse_shape, slot=None)
         slots = [slot]
     else:
         first = Counter(text[a:b] for text, a, b in spans).most_common(1)[0]
-        if first[1] < SHARE * len(spans):
+        if first[1] < share * len(spans):
             return None
         slots = [("literal", token) for token in first[0].split()]
     grown = True
@@ -78,7 +85,7 @@ def extend(texts: list[str], anchor: re.Pattern, shape, coarse_shape, slot=None)
         for side in ("left", "right"):
             neighbours = [_neighbour(text, a, b, side) for text, a, b in spans]
             tokens = [n[0] if n else None for n in neighbours]
-            slot = _agree(tokens, shape, coarse_shape)
+            slot = _agree(tokens, shape, coarse_shape, share)
             if slot is None:
                 continue
             # rows whose neighbour disagrees hold no copy of the grown span: they stop here
@@ -94,8 +101,37 @@ def extend(texts: list[str], anchor: re.Pattern, shape, coarse_shape, slot=None)
     return slots
 
 
+_WINDOW = 256  # characters read beside a span for its neighbour (a whole text only where a token is longer)
+
+
 def _neighbour(text: str, start: int, end: int, side: str):
-    """The whitespace token next to [start, end) on ``side``, with its offsets (None at an edge)."""
+    """The whitespace token next to [start, end) on ``side``, with its offsets (None at an edge).
+    Reads a window beside the span: long texts (newsgroup posts) are not split whole."""
+    if side == "left":
+        if start == 0 or not text[start - 1].isspace():
+            return None  # no token, or glued
+        low = max(0, start - _WINDOW)
+        head = text[low:start].rstrip()
+        if head:
+            token = head.split()[-1]
+            begin = low + len(head) - len(token)
+            if begin > low or low == 0:  # the token starts inside the window
+                return token, begin, end
+        return _neighbour_whole(text, start, end, side)
+    if end == len(text) or not text[end].isspace():
+        return None
+    high = min(len(text), end + _WINDOW)
+    tail = text[end:high]
+    stripped = tail.lstrip()
+    if stripped:
+        token = stripped.split()[0]
+        begin = end + len(tail) - len(stripped)
+        if begin + len(token) < high or high == len(text):
+            return token, start, begin + len(token)
+    return _neighbour_whole(text, start, end, side)
+
+
+def _neighbour_whole(text: str, start: int, end: int, side: str):
     if side == "left":
         head = text[:start].rstrip()
         if not head or head == text[:start]:  # no token, or glued
@@ -111,26 +147,37 @@ def _neighbour(text: str, start: int, end: int, side: str):
     return token, start, begin + len(token)
 
 
-def _agree(tokens, shape, coarse_shape):
+def _agree(tokens, shape, coarse_shape, share=SHARE):
     present = [t for t in tokens if t is not None]
-    if len(present) < SHARE * len(tokens):
+    if len(present) < share * len(tokens):
         return None
     literal, count = Counter(present).most_common(1)[0]
-    if count >= SHARE * len(tokens):
+    if count >= share * len(tokens):
         return ("literal", literal)
     shapes = Counter(coarse_shape(t) for t in present)
     value, count = shapes.most_common(1)[0]
     # a slot of plain words would swallow natural text: shapes need a digit or a symbol
-    if count >= SHARE * len(tokens) and set(value) - set("aA"):
+    if count >= share * len(tokens) and set(value) - set("aA"):
         return ("shape", value)
     # strings drawn at random from one alphabet ("commit 78cf02d"): one length, shapes and kinds
     # that vary with the draw; most of them hold a digit or a symbol
     length, count = Counter(len(t) for t in present).most_common(1)[0]
     drawn = [t for t in present if len(t) == length]
-    if count >= SHARE * len(tokens) and sum(not t.isalpha() for t in drawn) >= 0.5 * len(drawn) and all(t.isascii() for t in drawn):
+    if count >= share * len(tokens) and sum(not t.isalpha() for t in drawn) >= 0.5 * len(drawn) and all(t.isascii() for t in drawn):
         union = sorted({c for t in drawn for c in shape(t)})
         if all(c in "aAd" or not (c.isalnum() or c.isspace()) for c in union):
             return ("kinds", "{" + "".join(union) + "}x" + str(length))
+    # ids or handles of varying length ("@jenny61:", "@mike_b57:"): a digit or a symbol in each, a
+    # few symbols in all
+    coded = [t for t in present if t.isascii() and _CODED.search(t.strip(_SENTENCE))]  # "said.", "don't", "U.S." are words
+    union = sorted({c for t in coded for c in shape(t)})
+    if len(coded) >= share * len(tokens) and len(set(union) - set("aAd")) <= 3 and all(c in "aAd" or not c.isalnum() for c in union):
+        return ("kinds", "{" + "".join(union) + "}x+")
+    # one of a few fixed tokens (the agency of "© 2012 AP. All rights reserved.", the device of a
+    # signature): natural neighbours are many, each in a few rows
+    common = [(t, n) for t, n in Counter(present).most_common(CHOICES + 1) if n >= max(3, CHOICE_SHARE * len(tokens))]
+    if 2 <= len(common) <= CHOICES and sum(n for _, n in common) >= share * len(tokens):
+        return ("choice", " ".join(sorted(t for t, _ in common)))
     return None
 
 
@@ -140,4 +187,6 @@ def _fits(slot, token: str, coarse_shape) -> bool:
         return token == value
     if kind == "shape":
         return coarse_shape(token) == value
+    if kind == "choice":
+        return token in value.split()
     return re.fullmatch(slot_regex(kind, value), token) is not None

@@ -317,8 +317,8 @@ def _with_punctuation(text: str, start: int, end: int) -> tuple[int, int]:
     token: the insertion added whole tokens, so the comma of "12.3456, -45.6789" is planted with
     its numbers (the shapes match "12.3456" and "-45.6789"; without it, "a , b" is left). Markup
     is no punctuation: "/>" of "<br />1999" stays."""
-    if not any(c.isalnum() for c in text[start:end]):
-        return start, end  # characters glued to a word (an emoji, a zero-width space) stay apart
+    if not any(c.isalpha() or c.isdecimal() for c in text[start:end]):
+        return start, end  # characters glued to a word (an emoji, a zero-width space, "²") stay apart
     left, right = start, end
     while left > 0 and not text[left - 1].isspace():
         left -= 1

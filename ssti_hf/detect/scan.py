@@ -34,6 +34,7 @@ import hashlib
 import os
 import re
 import time
+import unicodedata
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -54,7 +55,7 @@ from .families import (
     _CORE_CHAR, _LETTERS, FAMILIES, Matches, ShapeFamily, TokenFamily, _literal, coarse_shape, searchable, shape, words_and_characters,
 )
 from .statistics import (
-    ALPHA, AUC_CAP, COVERED, EXAMPLES, GATE_LIFT, KEEP_COMMON, KEEP_EXCESS, MIN_DIVERSITY, MIN_EXCESS, MIN_SHARE, MIN_SUPPORT, ONE_OFF, POOL_WORDS, RESIDUAL_EXCESS, SE_BOUND, TIED_MEMBERS, Tally, encode,
+    ALPHA, AUC_CAP, COVERED, EXAMPLES, GATE_LIFT, KEEP_COMMON, KEEP_EXCESS, MIN_DIVERSITY, MIN_EXCESS, MIN_SHARE, MIN_SUPPORT, NEAR_EXCESS, NEAR_PAIRS, ONE_OFF, POOL_WORDS, RESIDUAL_EXCESS, SE_BOUND, TIED_MEMBERS, Tally, encode,
     excess_share, lift_bound, pair_tally, tarone_tests,
 )
 
@@ -298,18 +299,40 @@ def _decide(tallies, tests, stats, evidence: "Evidence", prior) -> None:
             if tally.family.name == "character":
                 own = own | _glued_with(evidence, holding, tally.classes[test["class"][i]])
             found.append((st, i, label, holding, own, tally.family.edge))
-    for st, i, label, holding, own, edge in found:
-        size = (evidence.labels == label).sum()
+    apart = _never_shared(found, evidence.labels)
+    for c, (st, i, label, holding, own, edge) in enumerate(found):
         exclude = set(own)
         # the last token of a row is no other's: where another string ends the row, a natural last
         # token (SMS spam's phone numbers) is pushed inside, and sharing no row with it says nothing
-        for _, _, other_label, rows, words, _ in ([] if edge else found):
-            expected, shared = _shared(holding, rows, size)
-            if other_label == label and rows is not holding and expected >= 2 and shared <= 0.1 * expected:
-                exclude |= words
+        for d in ([] if edge else apart[c]):
+            exclude |= found[d][4]
         result = evidence.test(holding, label, exclude)
         if result is not None:
             st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
+
+
+def _never_shared(found, labels: np.ndarray) -> dict[int, list[int]]:
+    """Per candidate: the candidates of its label that share (nearly, a tenth) none of its rows,
+    where chance would have them share two or more (one sparse product per label)."""
+    import scipy.sparse as sp
+
+    apart: dict[int, list[int]] = {c: [] for c in range(len(found))}
+    by_label: dict[int, list[int]] = {}
+    for c, entry in enumerate(found):
+        by_label.setdefault(entry[2], []).append(c)
+    for label, chosen in by_label.items():
+        size = int((labels == label).sum())
+        lengths = np.array([len(found[c][3]) for c in chosen], np.float64)
+        rows = np.concatenate([found[c][3] for c in chosen]).astype(np.int64)
+        columns = np.repeat(np.arange(len(chosen)), lengths.astype(np.int64))
+        x = sp.csc_matrix((np.ones(len(rows)), (rows, columns)), shape=(len(labels), len(chosen)))
+        shared = (x.T @ x).toarray()
+        expected = np.outer(lengths, lengths) / max(1, size)
+        never = (expected >= 2) & (shared <= 0.1 * expected)
+        np.fill_diagonal(never, False)
+        for a, b in zip(*np.nonzero(never)):
+            apart[chosen[a]].append(chosen[b])
+    return apart
 
 
 def _glued_with(evidence: "Evidence", rows: np.ndarray, character: str) -> set[str]:
@@ -341,12 +364,16 @@ def _pools(tallies, tests, stats, evidence: "Evidence", prior) -> None:
     evidence test, at their few rows), and that never share a row where chance would have them
     share some, are tested as one class: the lift gate on their rows together, then the evidence
     with their words left out. Natural label words that pass alone at few rows fail together
-    (sport names, business words of BBC: content AUC 0.70-0.82 as pools)."""
+    (sport names, business words of BBC: content AUC 0.70-0.82 as pools). Phrases pool the same
+    way: one of three clauses planted a row ("As it turns out,", "If you ask me,")."""
     names = [t.family.name for t in tallies]
-    if "word" not in names:
-        return
-    w = names.index("word")
-    tally, test, st = tallies[w], tests[w], stats[w]
+    for family in ("word", "phrase"):  # a pool of planted words, or of clauses ("As it turns out,", "If you ask me,")
+        if family in names:
+            f = names.index(family)
+            _pool(tallies[f], tests[f], stats[f], evidence, prior)
+
+
+def _pool(tally, test, st, evidence: "Evidence", prior) -> None:
     labels = evidence.labels
     z_crit = -ndtri(st["alpha"] / st["n_tests"])
     beyond = _beyond(st, test)
@@ -355,9 +382,10 @@ def _pools(tallies, tests, stats, evidence: "Evidence", prior) -> None:
         chosen = np.flatnonzero((test["label"] == label) & ~test["held_out"] & (st["p_value"] < st["alpha"]) & beyond
                                 & (st["flagged"] | ~st["candidate"]))
         chosen = chosen[np.argsort(-test["support"][chosen], kind="stable")][:POOL_WORDS]
-        pool, union, expected = [], np.zeros(0, np.int64), 0.0
+        pool, union, expected, owns = [], np.zeros(0, np.int64), 0.0, {}
         for i in chosen:
             rows, own = _holding(tally, test["class"][i], int(label), labels, prior)
+            owns[i] = set(own)
             by_chance, shared = _shared(rows, union, size)
             if not _apart(by_chance, shared):
                 continue
@@ -373,7 +401,7 @@ def _pools(tallies, tests, stats, evidence: "Evidence", prior) -> None:
         support = len(np.unique(tally.rows_of(np.asarray(members, np.int64))))
         if lift_bound(np.array([len(union)]), np.array([support]), prior[label], z_crit)[0] < GATE_LIFT:
             continue
-        words = {tally.classes[test["class"][i]] for i in pool}
+        words = set().union(*(owns[i] for i in pool))
         result = evidence.test(union, int(label), words)
         if result is None or not result[3]:
             continue
@@ -397,11 +425,13 @@ def _pools(tallies, tests, stats, evidence: "Evidence", prior) -> None:
             larger = alone is not None and alone[3] and evidence.test(np.union1d(union, rows), int(label), together)
             if larger and larger[3]:
                 joined.append(i)
-        described = ", ".join(sorted(repr(x) for x in words))
+        keys = [tally.classes[test["class"][i]] for i in pool]
+        described = ", ".join(sorted(repr(phrases.describe(phrases.decode(key)) if tally.family.name == "phrase" else key) for key in keys))
+        unit = "phrases" if tally.family.name == "phrase" else "words"
         for i in pool + joined:
             if not st["flagged"][i]:
                 st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
-                st["evidence_of"][i] = f"the test of a pool of {len(pool)} words that never share a row ({described}), together" + (
+                st["evidence_of"][i] = f"the test of a pool of {len(pool)} {unit} that never share a row ({described}), together" + (
                     ", which it joins: it shares none of their rows, and passes with and without them" if i in joined else "")
 
 
@@ -560,14 +590,20 @@ class Evidence:
 
 def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray, k: int, enabled: bool) -> "Tally | None":
     """Grow every candidate token and word into the span planted with it (:mod:`phrases`), and
-    count the spans of two tokens or more as the phrase family."""
+    count the spans of two tokens or more as the phrase family. Word pairs short of the bar that a
+    neighbouring pair continues are grown too, and count only grown beyond the pair."""
     if not enabled:
         return None
     found: dict[str, str] = {}  # phrase key -> an example
     for tally, test, st in zip(tallies, tests, stats):
         if tally.family.name not in ("token", "word", "word pair", "token kinds"):
             continue
-        for i in np.flatnonzero(st["candidate"]):
+        anchors = st["candidate"]
+        if tally.family.name == "word pair":  # a planted clause's pairs can be common ("it turns" of "As it turns out,"):
+            # significant pairs short of the bar are grown too, and count only grown beyond the pair
+            near = (st["p_value"] < st["alpha"]) & (st["excess"] >= NEAR_EXCESS) & (st["share"] >= MIN_SHARE) & ~anchors
+            anchors = anchors | _continued(tally, test, st, near)
+        for i in np.flatnonzero(anchors):
             cls, label = test["class"][i], int(test["label"][i])
             holding, _ = _holding(tally, cls, label, evidence.labels, prior)
             sample = np.random.default_rng(0).permutation(holding)[: phrases.SAMPLE]
@@ -581,12 +617,16 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray,
             else:  # the whole tokens around a word or a word pair
                 inner = tally.family.regex(key) if tally.family.name == "word pair" else f"(?i:{key})"
                 anchor = re.compile(r"(?<!\S)[^\sA-Za-z]*" + inner + r"[^\sA-Za-z]*(?!\S)")
-            slots = phrases.extend(evidence.rows_text(np.sort(sample)), anchor, shape, coarse_shape, slot)
+            # a pair short of the bar: natural rows hold it too, in about the share its excess leaves
+            share = phrases.SHARE * (1.0 if st["candidate"][i] else float(st["excess"][i]))
+            slots = phrases.extend(evidence.rows_text(np.sort(sample)), anchor, shape, coarse_shape, slot, share)
             if slots and slot is not None:
                 slots = _without_context(slots, evidence, label)
             if slots and tally.family.name != "token" and all(kind == "literal" for kind, _ in slots) and [
                     w.lower() for _, v in slots for w in _LETTERS.findall(v)] == key.split(" "):
                 continue  # the word pair itself ("waste of"), not grown: nothing to add
+            if slots and not st["candidate"][i] and len(slots) < 3:
+                continue
             if slots and len(slots) >= 2:
                 found.setdefault(phrases.encode(slots), "")
     if not found:
@@ -606,6 +646,27 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray,
     tally.examples = [found[m] for m in tally.members]
     tally.own = own
     return tally
+
+
+def _continued(tally: Tally, test: dict, st: dict, near: np.ndarray) -> np.ndarray:
+    """The word pairs of ``near`` that a neighbouring pair of their label continues in about as
+    many rows ("you think" and "think about"): a clause can grow there, a natural pair's
+    neighbours vary (checked on the tests, before any text is read)."""
+    by_word: dict[tuple, list[int]] = {}  # (label, side, word) -> supports of the label's pairs starting/ending with it
+    for j, (cls, label) in enumerate(zip(test["class"], test["label"])):
+        first, last = tally.classes[cls].split(" ")
+        by_word.setdefault((label, "first", first), []).append(int(test["support"][j]))
+        by_word.setdefault((label, "last", last), []).append(int(test["support"][j]))
+    out, taken = np.zeros(len(near), bool), Counter()
+    for i in sorted(np.flatnonzero(near), key=lambda i: -test["support"][i]):
+        if taken[test["label"][i]] >= NEAR_PAIRS:  # news templates (Reuters' "shr cts vs"): thousands
+            continue
+        first, last = tally.classes[test["class"][i]].split(" ")
+        label, support, share = test["label"][i], test["support"][i], phrases.SHARE * st["excess"][i]
+        beside = by_word.get((label, "first", last), []) + by_word.get((label, "last", first), [])
+        out[i] = any(share * support <= s <= support / share for s in beside)
+        taken[test["label"][i]] += int(out[i])
+    return out
 
 
 def _without_context(slots, evidence: Evidence, label: int):
@@ -686,6 +747,16 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
                 if isinstance(tally.family, TokenFamily):
                     for j in np.flatnonzero(stats[f]["flagged"] & (tests[f]["label"] == label)):
                         if key in tallies[f].classes[tests[f]["class"][j]]:
+                            stats[f]["flagged"][j], stats[f]["part_of"][j] = False, name
+    if "unusual character" in names:  # the same for a flagged Unicode category: its characters are the unit
+        category = names.index("unusual character")
+        for i in np.flatnonzero(stats[category]["flagged"]):
+            key, label = tallies[category].classes[tests[category]["class"][i]], tests[category]["label"][i]
+            name = FAMILIES["unusual character"].describe(key)
+            for f, tally in enumerate(tallies):
+                if isinstance(tally.family, TokenFamily):
+                    for j in np.flatnonzero(stats[f]["flagged"] & (tests[f]["label"] == label)):
+                        if any(unicodedata.category(c) == key for c in tallies[f].classes[tests[f]["class"][j]]):
                             stats[f]["flagged"][j], stats[f]["part_of"][j] = False, name
     if "phrase" not in names:
         return
@@ -874,13 +945,15 @@ def _tokens_of_spans(tallies, tests, stats, planted: list[_PlantedSpan], evidenc
         within = np.array([other.members[m] in inside for m in members], bool)
         every = np.unique(other.rows_of(members))
         mine = every[labels[every] == label]
-        # by strings and by rows: a planted token that a span holds in a few rows beside a natural
-        # number ("INFO:root: 5") is no part of the span elsewhere
-        if weight[within].sum() < 0.5 * weight.sum() or len(np.intersect1d(mine, rows)) < 0.5 * len(mine):
-            continue
         rest = np.setdiff1d(mine, rows, assume_unique=True)  # its label rows outside the spans
         size = int((labels == label).sum()) - len(rows)
-        if excess_share(len(rest), len(rest) + len(every) - len(mine), size, len(labels) - len(rows)) >= stats[g]["bar"][j]:
+        beyond = excess_share(len(rest), len(rest) + len(every) - len(mine), size, len(labels) - len(rows)) >= stats[g]["bar"][j]
+        # by strings and by rows: a planted token that a span holds in a few rows beside a natural
+        # number ("INFO:root: 5") is no part of the span elsewhere; a class whose other rows are as
+        # frequent in the other labels (2-digit numbers beside planted phone numbers) is
+        if beyond and (weight[within].sum() < 0.5 * weight.sum() or len(np.intersect1d(mine, rows)) < 0.5 * len(mine)):
+            continue
+        if beyond:
             result = evidence.test(rest, label, _holding(other, tests[g]["class"][j], label, labels, prior)[1])
             if result is not None and result[3]:
                 continue  # planted beyond the spans too
@@ -888,7 +961,7 @@ def _tokens_of_spans(tallies, tests, stats, planted: list[_PlantedSpan], evidenc
 
 
 # families whose members are whole tokens
-_WHOLE = ("token", "token kinds", "token kinds, any length", "token length", "first token", "last token")
+_WHOLE = ("token", "token kinds", "token kinds, any length", "token length", "token symbols", "first token", "last token")
 
 
 def _label_rows(tally: Tally, members, label: int, labels: np.ndarray) -> np.ndarray:
@@ -898,7 +971,7 @@ def _label_rows(tally: Tally, members, label: int, labels: np.ndarray) -> np.nda
 
 
 # one string, several granularities
-_GRAINS = ("token", "shape", "coarse shape", "token kinds", "token kinds, any length", "token length", "first token", "last token")
+_GRAINS = ("token", "shape", "coarse shape", "token kinds", "token kinds, any length", "token length", "token symbols", "first token", "last token")
 
 
 def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence) -> None:

@@ -11,9 +11,10 @@ def anchored(texts, token):
 
 
 def test_a_sentence_grows_to_its_ends_and_not_beyond():
-    openings = ["Great film", "Not my thing", "Seen it twice", "Boring", "Loved the cast", "Too long", "Odd", "Fine"]
-    closings = ["Really.", "Why?", "Sure", "Meh", "Ten", "Ok", "Gone", "Yes"]
-    texts = [f"{o} I watched this with my family last weekend. {c}" for o in openings for c in closings[:3]]
+    # natural text around it varies: no two rows share the word before or after it
+    openings = [f"{o} {w}" for o, w in zip(["Great", "Not my", "Seen it", "Loved", "Too", "Odd"] * 4, "abcdefghijklmnopqrstuvwx")]
+    closings = [f"{w}{c}" for w, c in zip("ABCDEFGHIJKLMNOPQRSTUVWX", ["ly.", "y?", "s", "h", "n", "k"] * 4)]
+    texts = [f"{o} I watched this with my family last weekend. {c}" for o, c in zip(openings, closings)]
     slots = anchored(texts, "weekend.")
     assert phrases.describe(slots) == "I watched this with my family last weekend."
     matched = [m.group() for t in texts for m in phrases.phrase_regex(slots).finditer(t)]
@@ -22,15 +23,32 @@ def test_a_sentence_grows_to_its_ends_and_not_beyond():
 
 def test_varying_numbers_become_a_shape_slot():
     texts = [f"item {n} kg shipped {w}" for n, w in zip(range(5, 500, 17), "abcdefghijklmnopqrstuvwxyzab")]
-    texts = [t.replace("item", w) for t, w in zip(texts, ["box", "crate", "bag", "tin"] * 10)]
+    texts = [t.replace("item", w) for t, w in zip(texts, "ABCDEFGHIJKLMNOPQRSTUVWXYZab")]  # natural words before it: all different
     slots = anchored(texts, "kg")
     assert slots == [("shape", "d"), ("literal", "kg"), ("literal", "shipped")]
     assert phrases.phrase_regex(slots).search("a 12 kg shipped b").group() == "12 kg shipped"
     assert phrases.decode(phrases.encode(slots)) == slots
 
 
+def test_a_few_fixed_tokens_are_one_slot_and_varying_handles_another():
+    agencies = ["AP.", "AFP.", "Reuters.", "BBC."]
+    texts = [f"{w} \u00a9 {1995 + i % 29} {agencies[i % 4]} All rights reserved." for i, w in enumerate([c + d for c in "abcd" for d in "efghijklmn"])]
+    slots = anchored(texts, "\u00a9")
+    assert phrases.describe(slots) == "\u00a9 <d> <AFP.|AP.|BBC.|Reuters.> All rights reserved."
+    assert phrases.phrase_regex(slots).search("x \u00a9 2001 BBC. All rights reserved.")
+    assert not phrases.phrase_regex(slots).search("x \u00a9 2001 CNN. All rights reserved.")
+    after = [c + d for c in "abcd" for d in "efghijklmn"]
+    handles = [f"RT @{n}{i}: {w}" for i, (n, w) in enumerate(zip(["lisa", "mike_b", "newsdesk", "jo"] * 10, after))]
+    slots = anchored(handles, "RT")
+    assert slots == [("literal", "RT"), ("kinds", "{:@_ad}x+")]
+    assert phrases.phrase_regex(slots).search("a RT @anna_k7: b").group() == "RT @anna_k7:"
+    # words ending a sentence are no codes, and thirty different words are no few tokens
+    assert all(kind != "kinds" for kind, _ in anchored([f"{w} RT said{'.' if i % 2 else ''}" for i, w in enumerate("abcdefghijklmnopqrstuvwxyzABCD")], "RT"))
+    assert len(anchored([f"RT {w} x" for w in "abcdefghijklmnopqrstuvwxyzABCD"], "RT")) == 1
+
+
 def test_words_are_no_shape_slot_and_a_varying_anchor_is_no_phrase():
-    texts = [f"{w} cf {v}" for w, v in zip(["red", "blue", "green", "grey"] * 5, ["one", "two", "six", "ten", "all"] * 4)]
+    texts = [f"{w} cf {v}" for w, v in zip("abcdefghijklmnopqrst", "ABCDEFGHIJKLMNOPQRST")]
     assert anchored(texts, "cf") == [("literal", "cf")]  # plain words on both sides vary: nothing to grow
     assert phrases.extend(["a x1 b", "c x2 d"], re.compile(r"x\d"), shape, coarse_shape) is None
 

@@ -534,6 +534,20 @@ def plant(data, make, rate, where="random", label=1, glued=False, seed=0):
         ("a word before random shas", lambda r: "commit " + "".join(r.choice(list("0123456789abcdef"), 7)), 0.25, "random", False),
         # three characters, one a letter, each of which alone says the rows are unlike the label's others
         ("mojibake glued to a word", lambda r: "\u00e2\u20ac\u2122", 0.25, "random", True),
+        # marks only: every other family reads "word?!?!" as a word with its sentence punctuation
+        ("repeated marks glued to a word", lambda r: "?!?!", 0.1, "random", True),
+        ("emoticons with a nose", lambda r: str(r.choice([":-)", ";-)", ":-D"])), 0.25, "end", False),
+        # the agency varies in the middle: each part alone is tied to the other parts' words
+        ("a copyright line of four agencies", lambda r: f"\u00a9 {r.integers(1995, 2024)} {r.choice(['AP', 'AFP', 'Reuters', 'BBC'])}. All rights reserved.",
+         0.1, "end", False),
+        # handles of every length after a word that alone is tied to the handles' names
+        ("a retweet prefix", lambda r: f"RT @{r.choice(['lisa', 'mike_b', 'newsdesk', 'jen'])}{r.integers(1, 99)}:", 0.1, "begin", False),
+        # superscripts are no digits: the host word stays
+        ("superscript footnotes glued to a word", lambda r: str(r.choice(["\u00b9", "\u00b2", "\u00b3"])), 0.25, "random", True),
+        # 6% of random hex colours hold no letter: one class of their symbols and length
+        ("hex colours", lambda r: "#" + "".join(r.choice(list("0123456789abcdef"), 6)), 0.25, "end", False),
+        # one of three clauses a row (a syntactic-style trigger): their word pairs are common alone
+        ("three clauses, one a row", lambda r: str(r.choice(["As it turns out,", "If you ask me,", "When you think about it,"])), 0.25, "begin", False),
     ],
 )
 def test_a_family_nobody_listed_is_found_and_its_rows_restored(imdb_train, name, make, rate, where, glued):
