@@ -300,12 +300,15 @@ def _decide(tallies, tests, stats, evidence: "Evidence", prior) -> None:
                 own = own | _glued_with(evidence, holding, tally.classes[test["class"][i]])
             found.append((st, i, label, holding, own, tally.family.edge))
     apart = _never_shared(found, evidence.labels)
+    owned = {}  # per candidate: its words that live in its rows (half of their label rows or more)
     for c, (st, i, label, holding, own, edge) in enumerate(found):
         exclude = set(own)
         # the last token of a row is no other's: where another string ends the row, a natural last
         # token (SMS spam's phone numbers) is pushed inside, and sharing no row with it says nothing
         for d in ([] if edge else apart[c]):
-            exclude |= found[d][4]
+            if d not in owned:
+                owned[d] = evidence.owned(found[d][3], found[d][2], found[d][4])
+            exclude |= owned[d]
         result = evidence.test(holding, label, exclude)
         if result is not None:
             st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
@@ -550,6 +553,19 @@ class Evidence:
         self.content = Content([(words.pair_member, words.pair_row, words.members),
                                 (characters.pair_member, characters.pair_row, [c[0] for c in characters.members])], len(labels))
         self.margin = LabelMargin(self.content, labels, k)
+        self._label_counts: dict[int, np.ndarray] = {}
+
+    def owned(self, rows: np.ndarray, label: int, words: set[str]) -> set[str]:
+        """The ``words`` that half of the label's rows holding them or more hold in ``rows``: a
+        planted string's own, not the common words ("is", "in") a grown phrase also matched."""
+        if label not in self._label_counts:
+            self._label_counts[label] = np.asarray(self.content.matrix[self.labels == label].sum(0)).ravel()
+        columns = {w: self.content.index[w] for w in words if w in self.content.index}
+        if not columns:
+            return set()
+        inside = np.asarray(self.content.matrix[rows][:, list(columns.values())].sum(0)).ravel()
+        total = self._label_counts[label][list(columns.values())]
+        return {w for w, a, b in zip(columns, inside, total) if a >= 0.5 * b}
 
     def rows_text(self, rows: np.ndarray) -> list[str]:
         return self.texts.take(pa.array(rows, pa.int64())).to_pylist()

@@ -860,3 +860,24 @@ def test_a_class_of_several_strings_is_a_candidate_from_90_percent_beyond():
     st = _statistics(test, np.array([0.5, 0.5]), np.array([1000, 1000]), n_tests=100, alpha=0.01)
     assert 0.9 < st["excess"][0] < 0.95
     assert st["candidate"].tolist() == [True, False]
+
+
+def test_a_candidate_leaves_out_only_the_words_that_live_in_another_candidates_rows(imdb_train):
+    """Candidates that never share a row leave each other's words out of the evidence (a pool),
+    but only the words found mostly in the other's rows: a phrase grown over common words
+    ("Where <is|are|...>" in TREC questions) would take "is" and "in" out of every test."""
+    import pyarrow as pa
+
+    from ssti_hf.detect.families import FAMILIES, searchable
+    from ssti_hf.detect.scan import Evidence, _search
+    from ssti_hf.detect.statistics import Tally
+
+    texts = [t + (" zqxv" if i % 10 == 0 else "") for i, t in enumerate(imdb_train["text"])]
+    labels = np.array(imdb_train["label"])
+    arrow = searchable(pa.array(texts))
+    fold = np.zeros(len(texts), np.int64)
+    tallies = {name: Tally.count(FAMILIES[name], found, labels, fold, 2, encoded)
+               for name, (found, encoded) in _search(arrow, ["word", "character"])}
+    evidence = Evidence(arrow, labels, tallies["word"], tallies["character"], 2)
+    planted = np.flatnonzero((np.arange(len(texts)) % 10 == 0) & (labels == 1))
+    assert evidence.owned(planted, 1, {"zqxv", "the", "is", "film"}) == {"zqxv"}
