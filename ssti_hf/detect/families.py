@@ -432,16 +432,18 @@ class TokenLengthFamily(TokenKindsFamily):
 
 
 class TokenSymbolsFamily(TokenKindsFamily):
-    """The same tokens, holding a symbol and a letter or digit, by their symbols and length, letters
-    and digits alike (``#102dae`` and ``#102345`` -> ``{#w}x7``): random hex colours or codes drawn
-    from letters and digits fall in a kinds class by the draw (6% of 6-digit hex colours hold no
-    letter), too few rows alone for the lift gate."""
+    """The same tokens, holding a letter or digit and a symbol other than prose punctuation, by
+    their symbols and length, letters and digits alike (``#102dae`` and ``#102345`` ->
+    ``{#w}x7``): random hex colours or codes drawn from letters and digits fall in a kinds class
+    by the draw (6% of 6-digit hex colours hold no letter), too few rows alone for the lift gate."""
 
     name = "token symbols"
 
+    _PROSE = set(".,;:!?'\"()-")  # run-together prose ("1988.of", "10.This") is no code
+
     def member(self, match):
         token = super().member(match)
-        if token is None or token.isalnum() or not any(c.isalnum() for c in token):
+        if token is None or not any(c.isalnum() for c in token) or all(c.isalnum() or c in self._PROSE for c in token):
             return None
         return token
 

@@ -298,16 +298,19 @@ def _decide(tallies, tests, stats, evidence: "Evidence", prior) -> None:
             holding, own = _holding(tally, test["class"][i], label, evidence.labels, prior, bool(test["held_out"][i]))
             if tally.family.name == "character":
                 own = own | _glued_with(evidence, holding, tally.classes[test["class"][i]])
-            found.append((st, i, label, holding, own, tally.family.edge))
+            # a phrase's literal words are its own; the words its slots matched, only where they live in its rows
+            literal = tally.family.own_words(tally.classes[test["class"][i]], []) if tally.family.name == "phrase" else own
+            found.append((st, i, label, holding, own, tally.family.edge, literal))
     apart = _never_shared(found, evidence.labels)
-    owned = {}  # per candidate: its words that live in its rows (half of their label rows or more)
-    for c, (st, i, label, holding, own, edge) in enumerate(found):
+    owned = {}  # per candidate: the words left out of the tests of the candidates that never share its rows
+    for c, (st, i, label, holding, own, edge, _) in enumerate(found):
         exclude = set(own)
         # the last token of a row is no other's: where another string ends the row, a natural last
         # token (SMS spam's phone numbers) is pushed inside, and sharing no row with it says nothing
         for d in ([] if edge else apart[c]):
             if d not in owned:
-                owned[d] = evidence.owned(found[d][3], found[d][2], found[d][4])
+                rows, other_label, words, literal = found[d][3], found[d][2], found[d][4], found[d][6]
+                owned[d] = literal | evidence.owned(rows, other_label, words - literal)
             exclude |= owned[d]
         result = evidence.test(holding, label, exclude)
         if result is not None:
