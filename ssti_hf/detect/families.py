@@ -439,7 +439,7 @@ class TokenSymbolsFamily(TokenKindsFamily):
 
     name = "token symbols"
 
-    _PROSE = set(".,;:!?'\"()-")  # run-together prose ("1988.of", "10.This") is no code
+    _PROSE = set(".,;:!?'\"()-/")  # run-together prose ("1988.of", "10.This", "goals/team") is no code
 
     def member(self, match):
         token = super().member(match)

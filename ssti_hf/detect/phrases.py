@@ -4,7 +4,8 @@ A flagged token or word is an *anchor*; the span around it grows one token at a 
 neighbouring token is the same string (or, for numbers and codes, the same coarse shape) in
 >= 90% of the anchor's rows of the label: natural text around a planted span varies, the span
 itself does not. The result is a sequence of *slots* (a literal token, a coarse shape such as
-``#d``, random characters of given kinds and length, or one of a few tokens), matched as whole tokens separated by whitespace."""
+``#d``, random characters of given kinds and length, or one of a few tokens), matched as whole
+tokens separated by whitespace."""
 
 from __future__ import annotations
 
