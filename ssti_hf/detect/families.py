@@ -350,8 +350,12 @@ class WordPairFamily(WordFamily):
         for key in keys:
             regex = re.compile(self.regex(key))
             rows = np.flatnonzero(pc.match_substring_regex(texts, "(?i)" + key.split(" ")[1]).to_numpy(zero_copy_only=False))
+            held = texts.take(pa.array(rows, pa.int64()))
+            if len(rows) > 100:  # common literals ("a waste of"): RE2 finds the rows holding the phrase, Python its matches
+                kept = pc.match_substring_regex(held, phrases.prefilter(slots)).to_numpy(zero_copy_only=False)
+                rows, held = rows[kept], held.filter(pa.array(kept))
             found = out.setdefault(key, [])
-            for row, text in zip(rows.tolist(), texts.take(pa.array(rows, pa.int64())).to_pylist()):
+            for row, text in zip(rows.tolist(), held.to_pylist()):
                 found += [(row, m.start(), m.end(), m.group()) for m in regex.finditer(text)]
         return out
 
@@ -745,8 +749,12 @@ class PhraseFamily(Family):
                 if literal not in holding:
                     holding[literal] = np.flatnonzero(pc.match_substring_regex(texts, _literal(literal)).to_numpy(zero_copy_only=False))
                 rows = np.intersect1d(rows, holding[literal], assume_unique=True)
+            held = texts.take(pa.array(rows, pa.int64()))
+            if len(rows) > 100:  # common literals ("a waste of"): RE2 finds the rows holding the phrase, Python its matches
+                kept = pc.match_substring_regex(held, phrases.prefilter(slots)).to_numpy(zero_copy_only=False)
+                rows, held = rows[kept], held.filter(pa.array(kept))
             found = out.setdefault(key, [])
-            for row, text in zip(rows.tolist(), texts.take(pa.array(rows, pa.int64())).to_pylist()):
+            for row, text in zip(rows.tolist(), held.to_pylist()):
                 found += [(row, m.start(), m.end(), m.group()) for m in regex.finditer(text)]
         return out
 

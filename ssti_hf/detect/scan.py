@@ -55,7 +55,7 @@ from .families import (
     _CORE_CHAR, _LETTERS, FAMILIES, Matches, ShapeFamily, TokenFamily, _literal, coarse_shape, searchable, shape, words_and_characters,
 )
 from .statistics import (
-    ALPHA, AUC_CAP, COVERED, EXAMPLES, GATE_LIFT, KEEP_COMMON, KEEP_EXCESS, MIN_DIVERSITY, MIN_EXCESS, MIN_SHARE, MIN_SUPPORT, NEAR_EXCESS, NEAR_PAIRS, ONE_OFF, POOL_WORDS, RESIDUAL_EXCESS, SE_BOUND, TIED_MEMBERS, Tally, encode,
+    ALPHA, AUC_CAP, COVERED, EXAMPLES, GATE_LIFT, KEEP_COMMON, KEEP_EXCESS, MIN_DIVERSITY, MIN_EXCESS, MIN_SHARE, MIN_SUPPORT, NEAR_EXCESS, NEAR_PAIRS, NEAR_SAMPLE, ONE_OFF, POOL_WORDS, RESIDUAL_EXCESS, SE_BOUND, TIED_MEMBERS, Tally, encode,
     excess_share, lift_bound, pair_tally, tarone_tests,
 )
 
@@ -625,7 +625,8 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray,
         for i in np.flatnonzero(anchors):
             cls, label = test["class"][i], int(test["label"][i])
             holding, _ = _holding(tally, cls, label, evidence.labels, prior)
-            sample = np.random.default_rng(0).permutation(holding)[: phrases.SAMPLE]
+            # a pair short of the bar is asked on fewer rows: most do not grow (IMDB train: 80 such pairs)
+            sample = np.random.default_rng(0).permutation(holding)[: phrases.SAMPLE if st["candidate"][i] else NEAR_SAMPLE]
             key = tally.classes[cls]
             slot = None
             if tally.family.name == "token":
@@ -671,12 +672,17 @@ def _continued(tally: Tally, test: dict, st: dict, near: np.ndarray) -> np.ndarr
     """The word pairs of ``near`` that a neighbouring pair of their label continues in about as
     many rows ("you think" and "think about"): a clause can grow there, a natural pair's
     neighbours vary (checked on the tests, before any text is read)."""
+    out, taken = np.zeros(len(near), bool), Counter()
+    if not near.any():
+        return out
+    shares = phrases.SHARE * st["excess"][near]
+    low, high = (shares * test["support"][near]).min(), (test["support"][near] / shares).max()
     by_word: dict[tuple, list[int]] = {}  # (label, side, word) -> supports of the label's pairs starting/ending with it
-    for j, (cls, label) in enumerate(zip(test["class"], test["label"])):
-        first, last = tally.classes[cls].split(" ")
+    for j in np.flatnonzero((test["support"] >= low) & (test["support"] <= high)):  # only pairs of a size that can continue one
+        first, last = tally.classes[test["class"][j]].split(" ")
+        label = test["label"][j]
         by_word.setdefault((label, "first", first), []).append(int(test["support"][j]))
         by_word.setdefault((label, "last", last), []).append(int(test["support"][j]))
-    out, taken = np.zeros(len(near), bool), Counter()
     for i in sorted(np.flatnonzero(near), key=lambda i: -test["support"][i]):
         if taken[test["label"][i]] >= NEAR_PAIRS:  # news templates (Reuters' "shr cts vs"): thousands
             continue

@@ -23,6 +23,7 @@ RESIDUAL_EXCESS = 0.8  # a coarse class beside finer flagged ones: its other str
 POOL_WORDS = 40  # a label's words tried for a pool of planted words, most rows first
 NEAR_EXCESS = 0.7  # word pairs grown into phrases though short of the bar: at least 70% beyond the other labels' rate,
 NEAR_PAIRS = 50  # at most this many a label, most rows first
+NEAR_SAMPLE = 60  # and their neighbours read in this many rows (candidates: 200)
 MIN_SHARE = 0.01  # candidates: in at least 1% of their label's rows
 SE_BOUND = 3.0  # an AUC within this many standard errors of 0.5 is consistent with rows picked at random
 AUC_CAP = 0.6  # and never above this (nor a label AUC farther than 0.1 from 0.5)
