@@ -768,21 +768,13 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
                     stats[char]["flagged"][i], stats[char]["part_of"][i] = False, FAMILIES["token"].describe(
                         tallies[t].classes[tests[t]["class"][holders[0]]])
                     continue
-            for f, tally in enumerate(tallies):  # every family of whole tokens (edges too)
-                if isinstance(tally.family, TokenFamily):
-                    for j in np.flatnonzero(stats[f]["flagged"] & (tests[f]["label"] == label)):
-                        if key in tallies[f].classes[tests[f]["class"][j]]:
-                            stats[f]["flagged"][j], stats[f]["part_of"][j] = False, name
+            _tokens_holding(tallies, tests, stats, label, name, lambda cls, key=key: key in cls)
     if "unusual character" in names:  # the same for a flagged Unicode category: its characters are the unit
         category = names.index("unusual character")
         for i in np.flatnonzero(stats[category]["flagged"]):
             key, label = tallies[category].classes[tests[category]["class"][i]], tests[category]["label"][i]
-            name = FAMILIES["unusual character"].describe(key)
-            for f, tally in enumerate(tallies):
-                if isinstance(tally.family, TokenFamily):
-                    for j in np.flatnonzero(stats[f]["flagged"] & (tests[f]["label"] == label)):
-                        if any(unicodedata.category(c) == key for c in tallies[f].classes[tests[f]["class"][j]]):
-                            stats[f]["flagged"][j], stats[f]["part_of"][j] = False, name
+            _tokens_holding(tallies, tests, stats, label, FAMILIES["unusual character"].describe(key),
+                            lambda cls, key=key: any(unicodedata.category(c) == key for c in cls))
     if "phrase" not in names:
         return
     phrase = names.index("phrase")
@@ -803,6 +795,16 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
                 if (family == "token" and key in literals) or (family == "word" and key in words) or (pair and pair <= words) or (
                         pair & words and 1.5 * test["support"][j] <= tests[phrase]["support"][i]):
                     st["flagged"][j], st["part_of"][j] = False, name
+
+
+def _tokens_holding(tallies, tests, stats, label, name: str, holds) -> None:
+    """The flagged classes of whole tokens (edges too) of ``label`` whose class ``holds`` a flagged
+    character are part of it (``name``): the character is the unit, the words it is glued to stay."""
+    for f, tally in enumerate(tallies):
+        if isinstance(tally.family, TokenFamily):
+            for j in np.flatnonzero(stats[f]["flagged"] & (tests[f]["label"] == label)):
+                if holds(tally.classes[tests[f]["class"][j]]):
+                    stats[f]["flagged"][j], stats[f]["part_of"][j] = False, name
 
 
 def _flagged_tokens(tallies, stats) -> list[tuple[int, int]]:
@@ -976,9 +978,9 @@ def _tokens_of_spans(tallies, tests, stats, planted: list[_PlantedSpan], evidenc
         # by strings and by rows: a planted token that a span holds in a few rows beside a natural
         # number ("INFO:root: 5") is no part of the span elsewhere; a class whose other rows are as
         # frequent in the other labels (2-digit numbers beside planted phone numbers) is
-        if beyond and (weight[within].sum() < 0.5 * weight.sum() or len(np.intersect1d(mine, rows)) < 0.5 * len(mine)):
-            continue
         if beyond:
+            if weight[within].sum() < 0.5 * weight.sum() or len(np.intersect1d(mine, rows)) < 0.5 * len(mine):
+                continue
             result = evidence.test(rest, label, _holding(other, tests[g]["class"][j], label, labels, prior)[1])
             if result is not None and result[3]:
                 continue  # planted beyond the spans too
