@@ -340,9 +340,12 @@ class WordPairFamily(WordFamily):
     natural = False
     pairs = True
 
-    def regex(self, key: str) -> str:
+    def _core(self, key: str) -> str:  # the pair without lookarounds, which Arrow's RE2 kernels lack
         first, second = key.split(" ")
-        return rf"(?<![A-Za-z])(?i:{first})[^A-Za-z\s]*\s+[^A-Za-z\s]*(?i:{second})(?![A-Za-z])"
+        return rf"(?i:{first})[^A-Za-z\s]*\s+[^A-Za-z\s]*(?i:{second})"
+
+    def regex(self, key: str) -> str:
+        return rf"(?<![A-Za-z]){self._core(key)}(?![A-Za-z])"
 
     def locate(self, texts: pa.Array, keys: list[str]) -> dict[str, list[tuple[int, int, int, str]]]:
         """Per pair: (row, start, end, matched text) of its occurrences."""
@@ -351,8 +354,8 @@ class WordPairFamily(WordFamily):
             regex = re.compile(self.regex(key))
             rows = np.flatnonzero(pc.match_substring_regex(texts, "(?i)" + key.split(" ")[1]).to_numpy(zero_copy_only=False))
             held = texts.take(pa.array(rows, pa.int64()))
-            if len(rows) > 100:  # common literals ("a waste of"): RE2 finds the rows holding the phrase, Python its matches
-                kept = pc.match_substring_regex(held, phrases.prefilter(slots)).to_numpy(zero_copy_only=False)
+            if len(rows) > 100:  # common words: RE2 finds the rows holding the pair, Python its matches
+                kept = pc.match_substring_regex(held, self._core(key)).to_numpy(zero_copy_only=False)
                 rows, held = rows[kept], held.filter(pa.array(kept))
             found = out.setdefault(key, [])
             for row, text in zip(rows.tolist(), held.to_pylist()):

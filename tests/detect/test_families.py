@@ -75,6 +75,17 @@ def test_phrases_sharing_a_first_literal_are_located_like_a_search_of_every_row(
     assert np.array_equal([r for r, *_ in located[keys[0]]], [1, 1, 3])
 
 
+def test_pairs_and_phrases_of_common_words_are_located_like_a_search_of_every_row():
+    """Over 100 rows hold the literals: the RE2 prefilter path, which must keep every match."""
+    texts = ["waste of time, a Waste  of money", "no waste here", "waste!! -of talent", "wasteof", "a waste\nof",
+             "unwaste of", "waste ofs", "it's a WASTE OF; time"] * 30
+    pairs, phrase = ["waste of", "a waste"], phrases.encode([("literal", "a"), ("literal", "waste"), ("literal", "of")])
+    located = FAMILIES["word pair"].locate(pa.array(texts), pairs) | FAMILIES["phrase"].locate(pa.array(texts), [phrase])
+    for key, regex in [(k, re.compile(FAMILIES["word pair"].regex(k))) for k in pairs] + [(phrase, phrases.phrase_regex(phrases.decode(phrase)))]:
+        expected = [(row, m.start(), m.end(), m.group()) for row, text in enumerate(texts) for m in regex.finditer(text)]
+        assert located[key] == expected and expected, key
+
+
 def test_one_off_capitals_are_codes_not_shouted_words_or_acronyms():
     family = FAMILIES["one-off capitals"]
     texts = pa.array(["QXZTV is a code. HILARIOUS film", "it was hilarious, on DVD", "DVD again, and DVD", "WqKzp. TheEnd",
