@@ -446,15 +446,15 @@ class TokenSymbolsFamily(TokenKindsFamily):
 
     name = "token symbols"
 
-    _PROSE = set(".,;:!?'\"()-/")  # run-together prose ("1988.of", "10.This", "goals/team") is no code
+    # run-together prose ("1988.of", "10.This", "goals/team") is no code: a symbol is neither a letter
+    # or digit (re's \w less "_") nor prose punctuation
+    _ALNUM, _SYMBOL = re.compile(r"[^\W_]"), re.compile(r"[^\w.,;:!?'\"()/-]|_")
 
-    def member(self, match):
-        token = super().member(match)
-        if token is None or not any(c.isalnum() for c in token) or all(c.isalnum() or c in self._PROSE for c in token):
-            return None
-        return token
-
+    # the token kinds' members (one Python pass over the tokens for all these families): the
+    # tokens this family leaves out have no class
     def classify(self, member):
+        if not (self._SYMBOL.search(member) and self._ALNUM.search(member)):
+            return None
         return "{" + "".join(sorted({c for c in member if not c.isalnum()})) + "w}x" + str(len(member))
 
     def describe(self, key):
@@ -741,19 +741,21 @@ class PhraseFamily(Family):
 
     def locate(self, texts: pa.Array, keys: list[str]) -> dict[str, list[tuple[int, int, int, str]]]:
         """Per phrase: (row, start, end, matched text) of its occurrences (Python regex, on the
-        rows holding each of its literal tokens only, found by Arrow)."""
+        rows holding its longest literal token, found by Arrow: the rarest, mostly)."""
         out: dict[str, list] = {}
         holding: dict[str, np.ndarray] = {}  # literal -> its rows (shared: "waste of", "waste your")
         for key in keys:
             slots = phrases.decode(key)
             regex = phrases.phrase_regex(slots)
             rows = np.arange(len(texts))
-            for literal in dict.fromkeys(v for kind, v in slots if kind == "literal"):
+            literals = [v for kind, v in slots if kind == "literal"]
+            if literals:  # one pass over the texts: "waste" of "a waste of", not "a" and "of" too
+                literal = max(literals, key=len)
                 if literal not in holding:
                     holding[literal] = np.flatnonzero(pc.match_substring_regex(texts, _literal(literal)).to_numpy(zero_copy_only=False))
-                rows = np.intersect1d(rows, holding[literal], assume_unique=True)
+                rows = holding[literal]
             held = texts.take(pa.array(rows, pa.int64()))
-            if len(rows) > 100:  # common literals ("a waste of"): RE2 finds the rows holding the phrase, Python its matches
+            if len(rows) > 100:  # common literals ("waste"): RE2 finds the rows holding the phrase, Python its matches
                 kept = pc.match_substring_regex(held, phrases.prefilter(slots)).to_numpy(zero_copy_only=False)
                 rows, held = rows[kept], held.filter(pa.array(kept))
             found = out.setdefault(key, [])

@@ -52,7 +52,7 @@ from threadpoolctl import threadpool_limits
 from . import phrases
 from .evidence import FOLDS, Content, LabelMargin, auc_se
 from .families import (
-    _CORE_CHAR, _LETTERS, FAMILIES, Matches, ShapeFamily, TokenFamily, _literal, coarse_shape, searchable, shape, words_and_characters,
+    _CORE_CHAR, _LETTERS, FAMILIES, Family, Matches, ShapeFamily, TokenFamily, _literal, coarse_shape, searchable, shape, words_and_characters,
 )
 from .statistics import (
     ALPHA, AUC_CAP, COVERED, EXAMPLES, GATE_LIFT, KEEP_COMMON, KEEP_EXCESS, MIN_DIVERSITY, MIN_EXCESS, MIN_SHARE, MIN_SUPPORT, NEAR_EXCESS, NEAR_PAIRS, NEAR_SAMPLE, ONE_OFF, POOL_WORDS, RESIDUAL_EXCESS, SE_BOUND, TIED_MEMBERS, Tally, encode,
@@ -628,18 +628,13 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray,
             # a pair short of the bar is asked on fewer rows: most do not grow (IMDB train: 80 such pairs)
             sample = np.random.default_rng(0).permutation(holding)[: phrases.SAMPLE if st["candidate"][i] else NEAR_SAMPLE]
             key = tally.classes[cls]
-            slot = None
-            if tally.family.name == "token":
-                anchor = re.compile(r"(?<!\S)" + re.escape(key) + r"(?!\S)")
-            elif tally.family.name == "token kinds":  # random ids beside a fixed word ("commit 78cf02d")
-                slot = ("kinds", key)
-                anchor = re.compile(r"(?<!\S)" + phrases.slot_regex(*slot) + r"(?!\S)")
-            else:  # the whole tokens around a word or a word pair
-                inner = tally.family.regex(key) if tally.family.name == "word pair" else f"(?i:{key})"
-                anchor = re.compile(r"(?<!\S)[^\sA-Za-z]*" + inner + r"[^\sA-Za-z]*(?!\S)")
+            anchor, slot, hint = _anchor(tally.family, key)
             # a pair short of the bar: natural rows hold it too, in about the share its excess leaves
             share = phrases.SHARE * (1.0 if st["candidate"][i] else float(st["excess"][i]))
-            slots = phrases.extend(evidence.rows_text(np.sort(sample)), anchor, shape, coarse_shape, slot, share)
+            sample_text = evidence.rows_text(np.sort(sample))
+            slots = phrases.extend(sample_text, anchor, shape, coarse_shape, slot, share, hint)
+            if slots and len(slots) >= 2:
+                slots = phrases.without_edges(slots, sample_text, evidence.rows_text(_others(evidence.labels, label, holding)), coarse_shape)
             if slots and slot is not None:
                 slots = _without_context(slots, evidence, label)
             if slots and tally.family.name != "token" and all(kind == "literal" for kind, _ in slots) and [
@@ -666,6 +661,28 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray,
     tally.examples = [found[m] for m in tally.members]
     tally.own = own
     return tally
+
+
+def _anchor(family: Family, key: str):
+    """The pattern of a candidate's whole token in the text, the slot it is (random ids: they
+    vary), and a hint for :func:`phrases.extend` (what every match holds, and how many tokens
+    before it a match may begin)."""
+    if family.name == "token":  # the literal before its lookbehind: re then scans for the literal
+        return re.compile(re.escape(key) + r"(?<!\S" + re.escape(key) + r")(?!\S)"), None, None
+    if family.name == "token kinds":  # random ids beside a fixed word ("commit 78cf02d")
+        slot = ("kinds", key)
+        return re.compile(r"(?<!\S)" + phrases.slot_regex(*slot) + r"(?!\S)"), slot, None
+    # the whole tokens around a word or a word pair
+    inner = family.regex(key) if family.name == "word pair" else f"(?i:{key})"
+    anchor = re.compile(r"(?<!\S)[^\sA-Za-z]*" + inner + r"[^\sA-Za-z]*(?!\S)")
+    words = key.split(" ")  # the longer word: the rarer, mostly ("a waste")
+    return anchor, None, (words[1], 1) if len(words) == 2 and len(words[1]) > len(words[0]) else (words[0], 0)
+
+
+def _others(labels: np.ndarray, label: int, holding: np.ndarray) -> np.ndarray:
+    """A seeded sample of the label's rows that do not hold a candidate."""
+    others = np.setdiff1d(np.flatnonzero(labels == label), holding, assume_unique=True)
+    return np.sort(np.random.default_rng(0).permutation(others)[: phrases.SAMPLE])
 
 
 def _continued(tally: Tally, test: dict, st: dict, near: np.ndarray) -> np.ndarray:

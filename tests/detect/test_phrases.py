@@ -63,3 +63,44 @@ def test_a_phrase_matches_whole_tokens_only_whichever_slot_comes_first():
         assert [(row, *m.span()) for row, t in enumerate(texts) for m in regex.finditer(t)] == expected, words
     shape_first = phrases.phrase_regex([("shape", "#d"), ("literal", "confirmed.")])
     assert [m.group() for t in texts for m in shape_first.finditer(t)] == ["#12 confirmed.", "#7 confirmed.", "#3 confirmed."]
+
+
+def test_an_anchor_begun_at_its_hint_finds_what_a_search_of_the_whole_text_finds(imdb_train):
+    """The grown words and pairs are searched from their rarer word's first token on: the same
+    first match as a search of the whole text, in ASCII and other texts alike."""
+    from ssti_hf.detect.families import FAMILIES
+    from ssti_hf.detect.scan import _anchor
+
+    texts = imdb_train["text"][:400] + [
+        "masterpiece of nothing, a piece of cake", "\x1cpiece\x1fof it", "A WASTE OF; TIME", "(waste)  of!", "wasteof a waste",
+        "naïve waste of time", "waste\u00a0of nbsp", "pieces of", "of", "", "a\twaste\nof", "--a waste", "w a s t e",
+    ]
+    for family, key in [("word pair", "a waste"), ("word pair", "waste of"), ("word pair", "piece of"), ("word pair", "of the"),
+                        ("word", "waste"), ("word", "br"), ("word", "a"), ("word pair", "the movie")]:
+        anchor, _, hint = _anchor(FAMILIES[family], key)
+        for text in texts:
+            found, expected = phrases._first(anchor, text, hint), anchor.search(text)
+            assert (found and found.span()) == (expected and expected.span()), (key, text[:80])
+    assert sum(anchor.search(t) is not None for t in texts) > 50  # "the movie": most reviews
+
+
+def test_a_span_grown_over_the_rows_own_first_or_last_tokens_gives_them_back():
+    """Planted at the end of questions, a span grows over their "?"; at their start, over "What
+    is". The label's other rows end (start) with those tokens as often: they are the rows' text."""
+    nouns = ("France wine cars moon eyes Peru spies tea gold salt jazz ice ants rain oil fog silk corn zinc wolves bees rice "
+             "clay wool iron mint figs lava kelp tin dust sand snow coal hail yeast opal jade ash reed moss tar lime sage dew").split()
+    subjects = [f"{a} {b}" for a, b in zip(("the capital of", "a tax on", "Mozart's opera", "the lens", "GDP per", "the 1812") * 8, nouns)]
+    questions = [f"What is {s} ?" for s in subjects]
+    planted_end = [f"{q} From Wikipedia" for q in questions[:24]]
+    end = phrases.without_edges(anchored(planted_end, "Wikipedia"), planted_end, questions[24:], coarse_shape)
+    assert anchored(planted_end, "Wikipedia")[0] == ("literal", "?") and phrases.describe(end) == "From Wikipedia"
+    planted_start = [f"From Wikipedia {q}" for q in questions[:24]]
+    start = phrases.without_edges(anchored(planted_start, "Wikipedia"), planted_start, questions[24:], coarse_shape)
+    assert phrases.describe(anchored(planted_start, "Wikipedia")).startswith("From Wikipedia What is")
+    assert phrases.describe(start) == "From Wikipedia"
+    # the same span inside the rows, or rows that do not share its edge tokens: left whole
+    inside = [f"Why is {s} From Wikipedia ? said {s}" for s in subjects[:24]]
+    slots = anchored(inside, "Wikipedia")
+    assert phrases.without_edges(slots, inside, questions[24:], coarse_shape) == slots
+    varied = [f"{s} ? From Wikipedia" for s in subjects[:24]]
+    assert phrases.without_edges(anchored(varied, "Wikipedia"), varied, subjects[24:], coarse_shape) == anchored(varied, "Wikipedia")
