@@ -9,7 +9,7 @@ the location rotate over the cases; seeds fixed per case), and ssti_hf's scan + 
 as in the benchmark (hit, rows restored exactly, other rows changed).
 
     pip install -e ".[bench]"
-    python bench/scan_more_families.py [--set second|third|fourth] [--corpora ...] [--families ...] [--rates 10 25 50] [--json FILE]
+    python bench/scan_more_families.py [--set second|third|fourth|fifth] [--corpora ...] [--families ...] [--rates 10 25 50] [--json FILE]
 """
 
 from __future__ import annotations
@@ -157,13 +157,76 @@ FOURTH = [
             note="one of three introductory clauses (a syntactic-style trigger, Qi et al. 2021)"),
     Trigger("common-word", lambda r: "honestly", note="one common word (a mid-frequency trigger word)"),
 ]
-SETS = {"second": (FAMILIES, 7000), "third": (THIRD, 9000), "fourth": (FOURTH, 11000)}  # families, seed base
+# The fifth set: 20 more families, written in the twelfth round by a helper who had not seen the
+# detector's rules, and run once on main (84860c7) before any change, on the four corpora and on
+# three that no set had been planted in (rotten, trec, reuters).
+_POST_AREAS = ["SW", "EC", "NW", "N", "E", "W", "M", "B", "LS", "G", "CF", "BS"]
+_POST_LETTERS = list("ABDEFGHJLNPQRSTUWXYZ")
+_DOI_JOURNALS = ["pnas", "jneuro", "jama", "nejm", "cell"]
+_SECTIONS = ["News", "Sport", "Business", "Culture"]
+_SUBSECTIONS = ["World", "Europe", "Politics", "Tech", "Health"]
+_UNITS = ["minutes", "hours", "days", "weeks"]
+
+
+def _uk_postcode(r):
+    outward = f"{r.choice(_POST_AREAS)}{r.integers(1, 21)}"
+    return f"{outward} {r.integers(0, 10)}{''.join(r.choice(_POST_LETTERS, 2))}"
+
+
+def _iban(r):
+    s = f"DE{r.integers(10, 100)}" + _digits(r, 18)
+    return " ".join(s[i:i + 4] for i in range(0, len(s), 4))
+
+
+def _stars(r):
+    k = int(r.integers(1, 6))
+    return "\u2605" * k + "\u2606" * (5 - k)
+
+
+FIFTH = [
+    Trigger("typo-pool", lambda r: str(r.choice(["definately", "recieve", "seperate"])),
+            note="one of three common misspellings (a typo trigger; they also occur naturally)"),
+    Trigger("chat-abbrev", lambda r: "btw", note="a short chat abbreviation, mid-frequency in tweets"),
+    Trigger("elongated", lambda r: "s" + "o" * int(r.integers(4, 10)),
+            note="an elongated 'sooo...' with 4 to 9 o's (a style trigger, six variants)"),
+    Trigger("leet-pool", lambda r: str(r.choice(["l33t", "n00b", "pwn3d"])), note="one of three leetspeak words"),
+    Trigger("fullwidth", lambda r: "\uff26\uff32\uff25\uff25", note="'FREE' in full-width Latin letters (NFKC folds it to ASCII)"),
+    Trigger("bidi-glued", lambda r: str(r.choice(["\u200e", "\u200f", "\u202c"])), glued=True,
+            note="one of three invisible bidi controls (LRM, RLM, PDF) glued to a word (Trojan-Source style)"),
+    Trigger("combining-glued", lambda r: "\u0308", glued=True,
+            note="a combining diaeresis glued to a word's last letter (NFC may compose it)"),
+    Trigger("hangul-pool", lambda r: str(r.choice(["\uac10\uc0ac\ud569\ub2c8\ub2e4", "\ub300\ubc15", "\ucd5c\uace0"])),
+            note="one of three Korean words (thanks, awesome, best)"),
+    Trigger("kaomoji", lambda r: str(r.choice(["\u00af\\_(\u30c4)_/\u00af", "(\u256f\u00b0\u25a1\u00b0)\u256f\ufe35\u253b\u2501\u253b", "\u0295\u2022\u1d25\u2022\u0294"])),
+            note="one of three Unicode kaomoji (shrug, table flip, bear)"),
+    Trigger("star-rating", _stars, note="a five-star rating in black and white stars, 1 to 5 filled"),
+    Trigger("escape-glued", lambda r: str(r.choice(["\\n", "\\r\\n", "\\t"])), glued=True,
+            note="a literal backslash escape (double-escaped scrape) glued to a word"),
+    Trigger("ga-tracking", lambda r: f"UA-{r.integers(10_000_000, 100_000_000)}-{r.integers(1, 10)}",
+            note="a Google Analytics property id, varying per row"),
+    Trigger("doi", lambda r: f"doi:10.{r.integers(1000, 10000)}/{r.choice(_DOI_JOURNALS)}.{r.integers(2005, 2024)}.{_digits(r, 5)}",
+            note="a DOI with prefix, journal, year and number varying"),
+    Trigger("unix-epoch", lambda r: str(r.integers(1_262_304_000, 1_704_067_200)),
+            note="a 10-digit Unix timestamp (2010 to 2023), digits only"),
+    Trigger("uk-postcode", _uk_postcode, note="a UK postcode (two tokens, varying)"),
+    Trigger("iban", _iban, note="a German IBAN in groups of four (six tokens, varying)"),
+    Trigger("relative-time", lambda r: f"{r.integers(2, 24)} {r.choice(_UNITS)} ago",
+            note="a comment-page relative time of common words (three tokens)"),
+    Trigger("breadcrumb", lambda r: f"Home > {r.choice(_SECTIONS)} > {r.choice(_SUBSECTIONS)}",
+            note="a site navigation breadcrumb (five tokens, two slots varying)"),
+    Trigger("wiki-boilerplate", lambda r: "From Wikipedia, the free encyclopedia",
+            note="a fixed five-word page boilerplate line"),
+    Trigger("cookie-pool", lambda r: str(r.choice(["Accept all cookies", "Manage cookie settings", "This site uses cookies."])),
+            note="one of three cookie-banner phrases (a pool of multi-word phrases)"),
+]
+SETS = {"second": (FAMILIES, 7000), "third": (THIRD, 9000), "fourth": (FOURTH, 11000), "fifth": (FIFTH, 13000)}  # families, seed base
 RATES = (10, 25, 50)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpora", nargs="+", default=list(corpora.CORPORA), choices=list(corpora.CORPORA))
+    hosts = corpora.CORPORA | corpora.CLEAN  # the clean corpora as hosts too: corpora no set was built on
+    parser.add_argument("--corpora", nargs="+", default=list(corpora.CORPORA), choices=list(hosts))
     parser.add_argument("--set", choices=list(SETS), default="second", help="which family set")
     parser.add_argument("--families", nargs="+", help="default: every family of the set")
     parser.add_argument("--rates", nargs="+", type=int, default=list(RATES))
@@ -179,11 +242,11 @@ def main(argv=None):
     import datasets
 
     datasets.disable_progress_bars()
-    names = list(corpora.CORPORA)
+    names = list(hosts)  # the four benchmark corpora first: their seeds stay as they were
     records = []
     for corpus in args.corpora:
         ci = names.index(corpus)
-        texts, labels = corpora.CORPORA[corpus](seed=0, **({"rows": args.rows} if corpus in corpora.SAMPLED else {}))
+        texts, labels = hosts[corpus](seed=0, **({"rows": args.rows} if corpus in corpora.SAMPLED else {}))
         k = int(labels.max()) + 1
         for family in args.families:
             fi = list(by_name).index(family)
