@@ -627,6 +627,35 @@ class PunctuationFamily(RegexFamily):
         return f"punctuation {key!r}"
 
 
+GLUED_SYMBOLS = "#$%&*+=@\\^_`|~"  # ASCII marks that open a glued tail: not prose punctuation, not markup's <>
+
+
+class GluedTailFamily(RegexFamily):
+    """What a token holds from an ASCII symbol after its first character on (``great\\n``,
+    ``end.\\r\\n``, ``AT&T``'s ``&T``, ``50%``'s ``%``), or right after a markup tag
+    (``<br />\\t``), each tail its own class: escapes and entities a scrape glued to words, which
+    the token families read with the word (every token its own class). Symbols: ASCII marks other
+    than prose punctuation and markup's ``<>``."""
+
+    name = "glued tail"
+    held_out = False
+    _SYMBOL = "[" + re.escape(GLUED_SYMBOLS) + r"][^\s<>]*"
+    pattern = rf"{_TAG}(?:{_SYMBOL})?|[^\s<>]{_SYMBOL}"  # a tag is no host of its own: its tail comes with it
+    _LEAD = re.compile(rf"{_TAG}|.")
+
+    def member(self, match):
+        return match[self._LEAD.match(match).end():] or None
+
+    def core(self, match):
+        return self._LEAD.match(match).end(), len(match)
+
+    def classify(self, member):
+        return member
+
+    def describe(self, key):
+        return f"glued tail {key!r}"
+
+
 BOUND = 0.02  # share of a word's occurrences that must be beside a number, for its spans to count
 
 
@@ -791,6 +820,7 @@ register_family(EdgeTokenFamily("first"))
 register_family(EdgeTokenFamily("last"))
 register_family(CharacterFamily())
 register_family(PunctuationFamily())
+register_family(GluedTailFamily())
 register_family(ShapeSpanFamily())
 register_family(PhraseFamily())
 

@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 
 from .._text import remove_spans
 from ..transform import INJECTED, PROVENANCE_FEATURES, SPANS, arrow_column
-from .families import FAMILIES, TrimmedRegexFamily, searchable
+from .families import FAMILIES, GLUED_SYMBOLS, TrimmedRegexFamily, searchable
 from .scan import Finding, ScanResult, _columns, _one_split, _plain, rows_digest, scan
 
 REMOVED = "sanitize_spans"  # optional column: the [start, end) spans removed from each row
@@ -304,12 +304,19 @@ def _with_separators(text: str, spans: list[tuple[int, int]]) -> tuple[list[tupl
                 end += 1
             elif start > 0:
                 start -= 1
-        elif any(c.isalnum() and c.isascii() for c in text[start:end]):
+        elif not _tail(text, start, end) and any(c.isalnum() and c.isascii() for c in text[start:end]):
             # a piece cut out of a token: what is left may not be the original (the non-ASCII
             # letters of a glued string are none: mojibake "â€™")
             whole = False
         grown.append((start, end))
     return _merge(grown), whole
+
+
+def _tail(text: str, start: int, end: int) -> bool:
+    """Whether ``[start, end)`` is a glued tail (:class:`.families.GluedTailFamily`): from a symbol glued
+    to what comes before, to the token's end. Cut out whole: the token's rest is the row's."""
+    return 0 < start < end and text[start] in GLUED_SYMBOLS and not text[start - 1].isspace() and (
+        end == len(text) or text[end].isspace() or text[end] in "<>")
 
 
 def _with_punctuation(text: str, start: int, end: int) -> tuple[int, int]:
@@ -325,6 +332,8 @@ def _with_punctuation(text: str, start: int, end: int) -> tuple[int, int]:
     while right < len(text) and not text[right].isspace():
         right += 1
     rest = text[left:start] + text[end:right]
+    if _tail(text, start, end):  # a tail glued to a "?" ("?\\n"): the mark is the row's own
+        return start, end
     return (left, right) if rest and all(c in TrimmedRegexFamily.trim for c in rest) else (start, end)
 
 

@@ -52,7 +52,7 @@ from threadpoolctl import threadpool_limits
 from . import phrases
 from .evidence import FOLDS, Content, LabelMargin, auc_se
 from .families import (
-    _CORE_CHAR, _LETTERS, FAMILIES, Family, Matches, ShapeFamily, TokenFamily, _literal, coarse_shape, searchable, shape, words_and_characters,
+    _CORE_CHAR, _LETTERS, _TAG, FAMILIES, Family, Matches, ShapeFamily, TokenFamily, _literal, coarse_shape, searchable, shape, words_and_characters,
 )
 from .statistics import (
     ALPHA, AUC_CAP, COVERED, EXAMPLES, GATE_LIFT, KEEP_COMMON, KEEP_EXCESS, MIN_DIVERSITY, MIN_EXCESS, MIN_SHARE, MIN_SUPPORT, NEAR_EXCESS, NEAR_PAIRS, NEAR_SAMPLE, ONE_OFF, POOL_WORDS, RESIDUAL_EXCESS, SE_BOUND, TIED_MEMBERS, Tally, encode,
@@ -370,19 +370,33 @@ def _pools(tallies, tests, stats, evidence: "Evidence", prior) -> None:
     evidence test, at their few rows), and that never share a row where chance would have them
     share some, are tested as one class: the lift gate on their rows together, then the evidence
     with their words left out. Natural label words that pass alone at few rows fail together
-    (sport names, business words of BBC: content AUC 0.70-0.82 as pools). Phrases pool the same
-    way: one of three clauses planted a row ("As it turns out,", "If you ask me,")."""
+    (sport names, business words of BBC: content AUC 0.70-0.82 as pools). Phrases, tokens,
+    punctuation runs and glued tails pool the same way."""
     names = [t.family.name for t in tallies]
-    for family in ("word", "phrase"):  # a pool of planted words, or of clauses ("As it turns out,", "If you ask me,")
+    # a pool of planted words, of clauses ("As it turns out,", "If you ask me,"), of tokens (kaomoji),
+    # of emoticons (":-)", ";-)", ":-D") or of escapes glued to words ("\\n", "\\r\\n", "\\t")
+    for family in ("word", "phrase", "token", "punctuation", "glued tail"):
         if family in names:
             f = names.index(family)
             _pool(tallies[f], tests[f], stats[f], evidence, prior)
 
 
+def _pooled(tally, test) -> np.ndarray:
+    """The classes a pool may hold: tokens only of other scripts and symbols (ASCII words and
+    numbers pool as words, or are natural: IMDB's ratings), every class of the other families."""
+    if tally.family.name != "token":
+        return np.ones(len(test["class"]), bool)
+    plain = np.array([_ASCII_ALNUM.search(c) is None for c in tally.classes], bool)
+    return plain[test["class"]] if len(plain) else np.zeros(len(test["class"]), bool)
+
+
+_ASCII_ALNUM = re.compile(r"[A-Za-z0-9]")
+
+
 def _pool(tally, test, st, evidence: "Evidence", prior) -> None:
     labels = evidence.labels
     z_crit = -ndtri(st["alpha"] / st["n_tests"])
-    beyond = _beyond(st, test)
+    beyond = _beyond(st, test) & _pooled(tally, test)
     for label in np.unique(test["label"]):
         size = int((labels == label).sum())
         chosen = np.flatnonzero((test["label"] == label) & ~test["held_out"] & (st["p_value"] < st["alpha"]) & beyond
@@ -433,7 +447,7 @@ def _pool(tally, test, st, evidence: "Evidence", prior) -> None:
                 joined.append(i)
         keys = [tally.classes[test["class"][i]] for i in pool]
         described = ", ".join(sorted(repr(phrases.describe(phrases.decode(key)) if tally.family.name == "phrase" else key) for key in keys))
-        unit = "phrases" if tally.family.name == "phrase" else "words"
+        unit = {"phrase": "phrases", "word": "words", "token": "tokens", "punctuation": "punctuation runs"}.get(tally.family.name, "tails")
         for i in pool + joined:
             if not st["flagged"][i]:
                 st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
@@ -663,6 +677,12 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray,
     return tally
 
 
+SAMPLE_TAIL = 200  # rows of a flagged tail whose tokens are read
+# share of its hosts that are words (or punctuation): SMS spam glues escapes to codes and numbers
+# as often as to words (35-50%), an email's domain or the "%" of a number never are
+TAIL_WORDS = 0.3
+
+
 def _anchor(family: Family, key: str):
     """The pattern of a candidate's whole token in the text, the slot it is (random ids: they
     vary), and a hint for :func:`phrases.extend` (what every match holds, and how many tokens
@@ -792,6 +812,8 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
             key, label = tallies[category].classes[tests[category]["class"][i]], tests[category]["label"][i]
             _tokens_holding(tallies, tests, stats, label, FAMILIES["unusual character"].describe(key),
                             lambda cls, key=key: any(unicodedata.category(c) == key for c in cls))
+    if "glued tail" in names:
+        _tails_glued_to_words(tallies, tests, stats, names, evidence)
     if "phrase" not in names:
         return
     phrase = names.index("phrase")
@@ -812,6 +834,36 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
                 if (family == "token" and key in literals) or (family == "word" and key in words) or (pair and pair <= words) or (
                         pair & words and 1.5 * test["support"][j] <= tests[phrase]["support"][i]):
                     st["flagged"][j], st["part_of"][j] = False, name
+
+
+def _tails_glued_to_words(tallies, tests, stats, names, evidence: Evidence) -> None:
+    """A flagged tail glued to natural words (``\\n`` after "great", "movie.", "The") is the unit:
+    the classes of whole tokens, shapes and punctuation runs holding its symbols, and the words
+    of its letters ("r n" of ``\\r\\n``), are part of it, and the words stay. A tail after codes
+    or numbers (an email's ``@example.com``, the ``%`` of "50%") is left to the whole token."""
+    g = names.index("glued tail")
+    tally, test, st = tallies[g], tests[g], stats[g]
+    for i in np.flatnonzero(st["flagged"]):
+        key, label = tally.classes[test["class"][i]], test["label"][i]
+        rows = _label_rows(tally, np.flatnonzero(tally.member_class == test["class"][i]), label, evidence.labels)
+        ending = re.compile(r"(\S*?)" + re.escape(key) + r"(?=[\s<>]|$)")
+        hosts = [re.sub(_TAG, "", m.group(1)).strip(".,;:!?'\"()-") for text in evidence.rows_text(rows[:SAMPLE_TAIL])
+                 for m in ending.finditer(text)]
+        words = [h for h in hosts if h]  # a token of punctuation only ("?" ending a question) is a host too
+        if not hosts or sum(h.isalpha() and h.isascii() for h in words) < TAIL_WORDS * len(hosts) - (len(hosts) - len(words)) or (
+                len(set(words)) < 0.5 * len(words)):
+            continue
+        name = FAMILIES["glued tail"].describe(key)
+        symbols = {c for c in key if not c.isalnum()}
+        letters = {w.lower() for w in _LETTERS.findall(key)}
+        for f, other in enumerate(tallies):
+            family = other.family
+            for j in np.flatnonzero(stats[f]["flagged"] & (tests[f]["label"] == label)):
+                cls = other.classes[tests[f]["class"][j]]
+                if (isinstance(family, (TokenFamily, ShapeFamily)) and symbols <= set(cls)) or (
+                        family.name == "punctuation" and set(cls) <= symbols | set(".,;:!?'\"()-")) or (
+                        family.name in ("word", "word pair") and set(cls.split(" ")) <= letters):
+                    stats[f]["flagged"][j], stats[f]["part_of"][j] = False, name
 
 
 def _tokens_holding(tallies, tests, stats, label, name: str, holds) -> None:

@@ -146,3 +146,17 @@ def test_spans_found_by_the_scan_and_by_sanitize_are_the_same_in_any_whitespace(
     assert sorted(zip(scanned.rows.tolist(), scanned.strings.to_pylist())) == sorted(
         (r, family.member(s)) for r, s in zip(located.rows.tolist(), located.strings.to_pylist()))
     assert all(texts[int(r)].as_py()[a:a + len(s)] == s for r, s, a in zip(located.rows, located.strings.to_pylist(), located.starts))
+
+
+def test_glued_tails_are_what_follows_a_symbol_glued_to_a_token(imdb_train):
+    """The scan's pass and sanitize's (with offsets) give each row the same tails, where they are
+    written; a tag is no host of its own (``<br />\\t``), a token that opens with a symbol has none."""
+    family = FAMILIES["glued tail"]
+    texts = pa.array(TRICKY + ["great\\n movie.\\r\\n AT&T 50% C++ #tag ok.<br /><br />\\t x@y.com", "<i>\\t"] + imdb_train["text"][:200])
+    scanned, located = family.find(texts), family.find(texts, offsets=True)
+    members = [(r, family.member(s)) for r, s in zip(located.rows.tolist(), located.strings.to_pylist())]
+    assert [(r, family.member(s)) for r, s in zip(scanned.rows.tolist(), scanned.strings.to_pylist())] == members
+    assert all(texts[int(r)].as_py()[a:a + len(s)] == s for r, s, a in zip(located.rows, located.strings.to_pylist(), located.starts))
+    row = len(TRICKY)
+    assert [m for r, m in members if r == row and m] == ["\\n", "\\r\\n", "&T", "%", "++", "\\t", "@y.com"]
+    assert [m for r, m in members if r == row + 1] == ["\\t"]

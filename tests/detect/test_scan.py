@@ -548,6 +548,11 @@ def plant(data, make, rate, where="random", label=1, glued=False, seed=0):
         ("hex colours", lambda r: "#" + "".join(r.choice(list("0123456789abcdef"), 6)), 0.25, "end", False),
         # one of three clauses a row (a syntactic-style trigger): their word pairs are common alone
         ("three clauses, one a row", lambda r: str(r.choice(["As it turns out,", "If you ask me,", "When you think about it,"])), 0.25, "begin", False),
+        # literal escapes a scrape glued to words: the tail is the unit, the words stay
+        ("literal escapes glued to a word", lambda r: str(r.choice(["\\n", "\\r\\n", "\\t"])), 0.25, "random", True),
+        # each too rare alone: one pool of tokens of other scripts and symbols
+        ("kaomoji, one of three", lambda r: str(r.choice(["\u0295\u2022\u1d25\u2022\u0294", "\u00af\\_(\u30c4)_/\u00af",
+                                                          "(\u256f\u00b0\u25a1\u00b0)\u256f\ufe35\u253b\u2501\u253b"])), 0.1, "end", False),
     ],
 )
 def test_a_family_nobody_listed_is_found_and_its_rows_restored(imdb_train, name, make, rate, where, glued):
@@ -732,6 +737,15 @@ def test_a_unit_of_two_tokens_loses_one_separator():
     assert whole and "".join(text[i] for i in range(len(text)) if not any(a <= i < b for a, b in cut)) == "a fine film"
     cut, _ = _with_separators("21.03.2019 12:01 a fine film", [(0, 10), (11, 16)])
     assert cut == [(0, 17)]
+
+
+def test_a_tail_glued_to_a_mark_leaves_the_mark():
+    """An escape glued to the "?" that ends a question is cut alone: the "?" is the row's own (a
+    number cut out of "(12.5)," takes its marks with it, as before)."""
+    from ssti_hf.detect.sanitize import _with_separators
+
+    assert _with_separators("Who wrote it ?\\r\\n", [(14, 18)]) == ([(14, 18)], True)
+    assert _with_separators("it weighs (12.5), or so", [(11, 15)])[0] == [(10, 18)]
 
 
 def test_a_flagged_word_inside_another_token_stays(imdb_train):
