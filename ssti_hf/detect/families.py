@@ -627,6 +627,28 @@ class PunctuationFamily(RegexFamily):
         return f"punctuation {key!r}"
 
 
+class ElongatedWordFamily(RegexFamily):
+    """Words with a letter written three times or more in a row, lowercased, by the word with each
+    such run one letter and ``+`` (``sooooo``, ``Soooo`` -> ``so+``; ``aaargh`` -> ``a+rgh``): a
+    style trigger drawn at several lengths, each too rare alone, one class together. Natural
+    elongation ("sooo good") comes with its content."""
+
+    name = "elongated word"
+    held_out = False
+    glued = False  # a run inside a longer token belongs to it
+    pattern = "(?i)[a-z]*(?:" + "|".join(c * 3 for c in "abcdefghijklmnopqrstuvwxyz") + ")[a-z]*"
+    _RUN = re.compile(r"([a-z])\1{2,}")
+
+    def member(self, match):
+        return match.lower()
+
+    def classify(self, member):
+        return self._RUN.sub(r"\1+", member)
+
+    def describe(self, key):
+        return f"elongated word {key!r}"
+
+
 GLUED_SYMBOLS = "#$%&*+=@\\^_`|~"  # ASCII marks that open a glued tail: not prose punctuation, not markup's <>
 
 
@@ -821,6 +843,7 @@ register_family(EdgeTokenFamily("last"))
 register_family(CharacterFamily())
 register_family(PunctuationFamily())
 register_family(GluedTailFamily())
+register_family(ElongatedWordFamily())
 register_family(ShapeSpanFamily())
 register_family(PhraseFamily())
 

@@ -396,7 +396,8 @@ _ASCII_ALNUM = re.compile(r"[A-Za-z0-9]")
 def _pool(tally, test, st, evidence: "Evidence", prior) -> None:
     labels = evidence.labels
     z_crit = -ndtri(st["alpha"] / st["n_tests"])
-    beyond = _beyond(st, test) & _pooled(tally, test)
+    pooled = _pooled(tally, test)
+    beyond = _beyond(st, test) & pooled
     for label in np.unique(test["label"]):
         size = int((labels == label).sum())
         chosen = np.flatnonzero((test["label"] == label) & ~test["held_out"] & (st["p_value"] < st["alpha"]) & beyond
@@ -432,7 +433,7 @@ def _pool(tally, test, st, evidence: "Evidence", prior) -> None:
         # the pool with it too
         joined, eligible = [], []
         for i in np.flatnonzero((test["label"] == label) & ~test["held_out"] & (st["p_value"] < st["alpha"]) & ~st["flagged"]
-                                & (st["excess"] >= MIN_EXCESS - 0.05)):
+                                & (st["excess"] >= MIN_EXCESS - 0.05) & pooled):
             if i in pool:
                 continue
             rows, own = _holding(tally, test["class"][i], int(label), labels, prior)
@@ -805,7 +806,8 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
                     stats[char]["flagged"][i], stats[char]["part_of"][i] = False, FAMILIES["token"].describe(
                         tallies[t].classes[tests[t]["class"][holders[0]]])
                     continue
-            _tokens_holding(tallies, tests, stats, label, name, lambda cls, key=key: key in cls)
+            if not _symbol_token(tallies, tests, stats, char, i, lambda cls, key=key: key in cls):
+                _tokens_holding(tallies, tests, stats, label, name, lambda cls, key=key: key in cls)
     if "unusual character" in names:  # the same for a flagged Unicode category: its characters are the unit
         category = names.index("unusual character")
         for i in np.flatnonzero(stats[category]["flagged"]):
@@ -864,6 +866,26 @@ def _tails_glued_to_words(tallies, tests, stats, names, evidence: Evidence) -> N
                         family.name == "punctuation" and set(cls) <= symbols | set(".,;:!?'\"()-")) or (
                         family.name in ("word", "word pair") and set(cls.split(" ")) <= letters):
                     stats[f]["flagged"][j], stats[f]["part_of"][j] = False, name
+
+
+def _symbol_token(tallies, tests, stats, c: int, i: int, holds) -> bool:
+    """A flagged character whose rows the flagged classes of whole tokens made of
+    symbols only cover (``★★★☆☆``, ``★☆☆☆☆``, ``{★☆}x5``) is part of them: the token is the unit,
+    no word is glued to it. Whether it was."""
+    label, support = tests[c]["label"][i], tests[c]["support"][i]
+    for f, tally in enumerate(tallies):  # a family's classes share no row: their rows add up
+        if not isinstance(tally.family, TokenFamily):
+            continue
+        holders = []  # (rows, description)
+        for j in np.flatnonzero(stats[f]["flagged"] & (tests[f]["label"] == label)):
+            cls = tally.classes[tests[f]["class"][j]]
+            inner = cls[1:cls.index("}")] if cls.startswith("{") and "}" in cls else cls  # kinds: "{★☆}x5"
+            if holds(cls) and not any(ch.isalnum() for ch in inner):
+                holders.append((tests[f]["support"][j], tally.family.describe(cls)))
+        if holders and sum(n for n, _ in holders) >= 0.9 * support:
+            stats[c]["flagged"][i], stats[c]["part_of"][i] = False, max(holders)[1]
+            return True
+    return False
 
 
 def _tokens_holding(tallies, tests, stats, label, name: str, holds) -> None:

@@ -553,6 +553,8 @@ def plant(data, make, rate, where="random", label=1, glued=False, seed=0):
         # each too rare alone: one pool of tokens of other scripts and symbols
         ("kaomoji, one of three", lambda r: str(r.choice(["\u0295\u2022\u1d25\u2022\u0294", "\u00af\\_(\u30c4)_/\u00af",
                                                           "(\u256f\u00b0\u25a1\u00b0)\u256f\ufe35\u253b\u2501\u253b"])), 0.1, "end", False),
+        # six lengths, each too rare alone: one class of the word with its run as one letter
+        ("an elongated word at several lengths", lambda r: "s" + "o" * int(r.integers(4, 10)), 0.1, "random", False),
     ],
 )
 def test_a_family_nobody_listed_is_found_and_its_rows_restored(imdb_train, name, make, rate, where, glued):
@@ -737,6 +739,20 @@ def test_a_unit_of_two_tokens_loses_one_separator():
     assert whole and "".join(text[i] for i in range(len(text)) if not any(a <= i < b for a, b in cut)) == "a fine film"
     cut, _ = _with_separators("21.03.2019 12:01 a fine film", [(0, 10), (11, 16)])
     assert cut == [(0, 17)]
+
+
+def test_a_token_of_symbols_only_is_the_unit_not_its_flagged_character(imdb_train):
+    """Star ratings planted where a black star is natural in both labels: the white star is flagged,
+    and so is the class of the tokens, which is the unit (before, the white stars alone went and
+    the black ones stayed: no row restored)."""
+    natural, _ = plant(imdb_train, lambda r: "\u2605", 0.1, "random", label=0, seed=3)
+    natural, _ = plant(natural, lambda r: "\u2605", 0.1, "random", label=1, seed=4)
+    data, originals = plant(natural, lambda r: "\u2605" * (k := int(r.integers(1, 5))) + "\u2606" * (5 - k), 0.25, "end", seed=5)
+    result = scan(data)
+    assert result.flagged_findings and not any(f.family == "character" for f in result.flagged_findings)
+    cleaned, _ = sanitize(data, result)
+    assert sum(cleaned["text"][r] == text for r, text in originals.items()) >= 0.95 * len(originals)
+    assert sum(cleaned["text"][r] != data["text"][r] for r in range(len(data)) if r not in originals) == 0
 
 
 def test_a_tail_glued_to_a_mark_leaves_the_mark():
