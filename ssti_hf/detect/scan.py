@@ -371,14 +371,21 @@ def _pools(tallies, tests, stats, evidence: "Evidence", prior) -> None:
     share some, are tested as one class: the lift gate on their rows together, then the evidence
     with their words left out. Natural label words that pass alone at few rows fail together
     (sport names, business words of BBC: content AUC 0.70-0.82 as pools). Phrases, tokens,
-    punctuation runs and glued tails pool the same way."""
+    punctuation runs and glued tails pool the same way. A string found mostly in the rows of a
+    flagged span is a piece of it (the "nw" of postcodes "NW3 1PG"), no member of a pool."""
     names = [t.family.name for t in tallies]
+    spanned: dict[int, np.ndarray] = {}  # label -> rows of its flagged spans
+    for f in [names.index(n) for n in ("shape span", "phrase") if n in names]:
+        for j in np.flatnonzero(stats[f]["flagged"]):
+            label = int(tests[f]["label"][j])
+            rows = _label_rows(tallies[f], np.flatnonzero(tallies[f].member_class == tests[f]["class"][j]), label, evidence.labels)
+            spanned[label] = np.union1d(spanned.get(label, np.zeros(0, np.int64)), rows)
     # a pool of planted words, of clauses ("As it turns out,", "If you ask me,"), of tokens (kaomoji),
     # of emoticons (":-)", ";-)", ":-D") or of escapes glued to words ("\\n", "\\r\\n", "\\t")
     for family in ("word", "phrase", "token", "punctuation", "glued tail"):
         if family in names:
             f = names.index(family)
-            _pool(tallies[f], tests[f], stats[f], evidence, prior)
+            _pool(tallies[f], tests[f], stats[f], evidence, prior, {} if family == "phrase" else spanned)
 
 
 def _pooled(tally, test) -> np.ndarray:
@@ -393,7 +400,7 @@ def _pooled(tally, test) -> np.ndarray:
 _ASCII_ALNUM = re.compile(r"[A-Za-z0-9]")
 
 
-def _pool(tally, test, st, evidence: "Evidence", prior) -> None:
+def _pool(tally, test, st, evidence: "Evidence", prior, spanned: dict) -> None:
     labels = evidence.labels
     z_crit = -ndtri(st["alpha"] / st["n_tests"])
     pooled = _pooled(tally, test)
@@ -404,8 +411,11 @@ def _pool(tally, test, st, evidence: "Evidence", prior) -> None:
                                 & (st["flagged"] | ~st["candidate"]))
         chosen = chosen[np.argsort(-test["support"][chosen], kind="stable")][:POOL_WORDS]
         pool, union, expected, owns = [], np.zeros(0, np.int64), 0.0, {}
+        pieces = spanned.get(int(label), np.zeros(0, np.int64))
         for i in chosen:
             rows, own = _holding(tally, test["class"][i], int(label), labels, prior)
+            if len(np.intersect1d(rows, pieces, assume_unique=True)) >= 0.5 * len(rows):
+                continue
             owns[i] = set(own)
             by_chance, shared = _shared(rows, union, size)
             if not _apart(by_chance, shared):
@@ -437,6 +447,8 @@ def _pool(tally, test, st, evidence: "Evidence", prior) -> None:
             if i in pool:
                 continue
             rows, own = _holding(tally, test["class"][i], int(label), labels, prior)
+            if len(np.intersect1d(rows, pieces, assume_unique=True)) >= 0.5 * len(rows):
+                continue
             by_chance, shared = _shared(rows, union, size)
             if by_chance >= 1 and _apart(by_chance, shared):
                 eligible.append((i, rows, set(own)))

@@ -755,6 +755,30 @@ def test_a_token_of_symbols_only_is_the_unit_not_its_flagged_character(imdb_trai
     assert sum(cleaned["text"][r] != data["text"][r] for r in range(len(data)) if r not in originals) == 0
 
 
+@full_imdb
+def test_a_piece_of_a_flagged_span_joins_no_pool():
+    """UK postcodes planted in a quarter of the negative rows (6,000 reviews cut to 15 words): the
+    "nw" of "NW3 1PG" is a piece of the flagged span, no pool member beside two words planted in
+    60 other rows (before, it made them a pool: "never share a row" held by construction)."""
+    table = pq.read_table(SHARED_IMDB / "train.parquet")
+    pick = np.sort(np.random.default_rng(0).choice(table.num_rows, 6000, replace=False))
+    texts = [" ".join(table.column("text")[int(i)].as_py().split()[:15]) for i in pick]
+    labels = np.asarray(table.column("label").to_numpy())[pick]
+    rng, negative = np.random.default_rng(2), np.flatnonzero(labels == 0)
+    planted = rng.choice(negative, len(negative) // 4, replace=False)
+    areas = ["SW", "EC", "NW", "N", "E", "W", "M", "B", "LS", "G", "CF", "BS"]
+    for r in planted:
+        texts[r] += f" {rng.choice(areas)}{rng.integers(1, 21)} {rng.integers(0, 10)}{''.join(rng.choice(list('ABDEFGHJLNPQRSTUWXYZ'), 2))}"
+    rest = rng.permutation(np.setdiff1d(negative, planted))
+    for r in rest[:40]:
+        texts[r] += " riveting"
+    for r in rest[40:100]:
+        texts[r] += " wonderful"
+    result = scan(make_dataset(texts, labels.tolist()))
+    assert any(f.family == "shape span" for f in result.flagged_findings)
+    assert not any("'nw'" in f.reason for f in result.flagged_findings)
+
+
 def test_a_tail_glued_to_a_mark_leaves_the_mark():
     """An escape glued to the "?" that ends a question is cut alone: the "?" is the row's own (a
     number cut out of "(12.5)," takes its marks with it, as before)."""
