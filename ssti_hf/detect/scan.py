@@ -690,6 +690,8 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray,
     return tally
 
 
+SPAN_HELD = 0.8  # of a flagged span class's rows whose numbers are flagged on their own: the numbers are the unit
+SPAN_MEMBERS = 2000  # spans of a flagged class read (most rows first) for the numbers flagged on their own
 SAMPLE_TAIL = 200  # rows of a flagged tail whose tokens are read
 # share of its hosts that are words (or punctuation): SMS spam glues escapes to codes and numbers
 # as often as to words (35-50%), an email's domain or the "%" of a number never are
@@ -923,14 +925,22 @@ def _spans_of_flagged(tallies, tests, stats, f: int) -> None:
     tally, test, st = tallies[f], tests[f], stats[f]
     fine = _flagged_tokens(tallies, stats)
     for i in np.flatnonzero(st["flagged"]):
-        members = [tally.members[m] for m in np.flatnonzero(tally.member_class == test["class"][i])[:50]]
+        label = test["label"][i]
+        # the class's spans by their rows in the label, most first: planted numbers each once beside
+        # the next word ("1360975427 Where"), natural spans a few times each ("2 days")
+        ids = np.flatnonzero(tally.member_class == test["class"][i])
+        rows = tally.by_fold[ids].sum(1)[:, label]
+        ids, rows = ids[np.argsort(-rows, kind="stable")][:SPAN_MEMBERS], np.sort(rows)[::-1][:SPAN_MEMBERS]
+        members = [tally.members[m] for m in ids]
         if not members or any(tally.family.words_of(m) is None for m in members):
             continue
-        numbers = [t for m in members for t in m.split(" ") if _CORE_CHAR.search(t)]
-        mine = [(g, j) for g, j in fine if tests[g]["label"][j] == test["label"][i]]
+        mine = [(g, j) for g, j in fine if tests[g]["label"][j] == label]
         held = [next((tallies[g].family.describe(tallies[g].classes[tests[g]["class"][j]]) for g, j in mine
-                      if _holds(tallies[g], tests[g]["class"][j], t)), None) for t in numbers]
-        if sum(h is not None for h in held) >= 0.9 * len(numbers):  # "45%" and "5%": two flagged classes
+                      if any(_holds(tallies[g], tests[g]["class"][j], t) for t in m.split(" ") if _CORE_CHAR.search(t))), None)
+                for m in members]
+        # "45%" and "5%": two flagged classes; natural spans of the label's own numbers ("49 steps"
+        # in TREC's numeric questions) are a tenth of the class or more
+        if sum(n for h, n in zip(held, rows.tolist()) if h is not None) >= SPAN_HELD * rows.sum():
             st["flagged"][i], st["part_of"][i] = False, Counter(h for h in held if h).most_common(1)[0][0]
 
 
