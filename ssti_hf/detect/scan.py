@@ -690,6 +690,7 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray,
     return tally
 
 
+_PROSE = ".,;:!?'\"()-"  # sentence punctuation, a row's own
 SPAN_HELD = 0.8  # of a flagged span class's rows whose numbers are flagged on their own: the numbers are the unit
 SPAN_MEMBERS = 2000  # spans of a flagged class read (most rows first) for the numbers flagged on their own
 SAMPLE_TAIL = 200  # rows of a flagged tail whose tokens are read
@@ -814,13 +815,16 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
             name = FAMILIES["character"].describe(key)
             if "token" in names:  # a letter of one planted word ("γ" of "λόγος"): the word is the unit
                 t = names.index("token")
+                # not a mark glued to a row's own punctuation (a combining diaeresis on the "?" that
+                # ends every question: "?̈")
                 holders = [j for j in np.flatnonzero(stats[t]["flagged"] & (tests[t]["label"] == label))
-                           if key in tallies[t].classes[tests[t]["class"][j]] and tests[t]["support"][j] >= 0.9 * tests[char]["support"][i]]
+                           if key in (cls := tallies[t].classes[tests[t]["class"][j]]) and cls.replace(key, "").strip(_PROSE)
+                           and tests[t]["support"][j] >= 0.9 * tests[char]["support"][i]]
                 if holders:
                     stats[char]["flagged"][i], stats[char]["part_of"][i] = False, FAMILIES["token"].describe(
                         tallies[t].classes[tests[t]["class"][holders[0]]])
                     continue
-            if not _symbol_token(tallies, tests, stats, char, i, lambda cls, key=key: key in cls):
+            if not _symbol_token(tallies, tests, stats, char, i, key):
                 _tokens_holding(tallies, tests, stats, label, name, lambda cls, key=key: key in cls)
     if "unusual character" in names:  # the same for a flagged Unicode category: its characters are the unit
         category = names.index("unusual character")
@@ -882,10 +886,10 @@ def _tails_glued_to_words(tallies, tests, stats, names, evidence: Evidence) -> N
                     stats[f]["flagged"][j], stats[f]["part_of"][j] = False, name
 
 
-def _symbol_token(tallies, tests, stats, c: int, i: int, holds) -> bool:
+def _symbol_token(tallies, tests, stats, c: int, i: int, key: str) -> bool:
     """A flagged character whose rows the flagged classes of whole tokens made of
     symbols only cover (``★★★☆☆``, ``★☆☆☆☆``, ``{★☆}x5``) is part of them: the token is the unit,
-    no word is glued to it. Whether it was."""
+    no word is glued to it (nor a row's own mark: ``?̈``). Whether it was."""
     label, support = tests[c]["label"][i], tests[c]["support"][i]
     for f, tally in enumerate(tallies):  # a family's classes share no row: their rows add up
         if not isinstance(tally.family, TokenFamily):
@@ -894,7 +898,7 @@ def _symbol_token(tallies, tests, stats, c: int, i: int, holds) -> bool:
         for j in np.flatnonzero(stats[f]["flagged"] & (tests[f]["label"] == label)):
             cls = tally.classes[tests[f]["class"][j]]
             inner = cls[1:cls.index("}")] if cls.startswith("{") and "}" in cls else cls  # kinds: "{★☆}x5"
-            if holds(cls) and not any(ch.isalnum() for ch in inner):
+            if key in inner and not any(ch.isalnum() for ch in inner) and inner.replace(key, "").strip(_PROSE):
                 holders.append((tests[f]["support"][j], tally.family.describe(cls)))
         if holders and sum(n for n, _ in holders) >= 0.9 * support:
             stats[c]["flagged"][i], stats[c]["part_of"][i] = False, max(holders)[1]

@@ -811,6 +811,24 @@ def test_numbers_flagged_on_their_own_leave_the_words_beside_them():
     assert all(cleaned["text"][r] == text for r, text in originals.items())
 
 
+def test_a_mark_glued_to_the_rows_own_punctuation_is_the_unit(imdb_train):
+    """Every row ends with " ?" (as TREC's questions do) and a combining diaeresis is glued to it in
+    a quarter of the positive rows: the token "?̈" is one string, but the "?" is the rows' own; the
+    mark is the unit (before, the "?" went with it: no row restored)."""
+    questions = make_dataset([t + " ?" for t in imdb_train["text"]], imdb_train["label"])
+    rng = np.random.default_rng(11)
+    texts, labels = list(questions["text"]), np.array(questions["label"])
+    rows = rng.choice(np.flatnonzero(labels == 1), (labels == 1).sum() // 4, replace=False)
+    originals = {int(r): texts[r] for r in rows}
+    for r in rows:
+        texts[r] += "\u0308"
+    data = make_dataset(texts, labels.tolist())
+    result = scan(data)
+    assert [f.family for f in result.flagged_findings] == ["character"]
+    cleaned, _ = sanitize(data, result)
+    assert all(cleaned["text"][r] == text for r, text in originals.items())
+
+
 def test_a_tail_glued_to_a_mark_leaves_the_mark():
     """An escape glued to the "?" that ends a question is cut alone: the "?" is the row's own (a
     number cut out of "(12.5)," takes its marks with it, as before)."""
