@@ -85,7 +85,8 @@ class Family(ABC):
     class is one member).
     ``concrete``: every match is its own member and class, as found (no Python pass over them).
     ``reads_words``: ``find`` also takes ``words=``, the word family's matches in the same texts,
-    dictionary-encoded (:func:`_occurrences` counts in them).
+    dictionary-encoded (:func:`_occurrences` counts in them), and with ``reads_word_rows`` their
+    rows (``word_rows=``).
     ``edge``: matches only at one place of a row (its first or last token), not wherever the
     member occurs.
     ``glued``: sanitize removes a match glued to a letter or digit too (False: that is part of
@@ -636,11 +637,20 @@ class ElongatedWordFamily(RegexFamily):
     name = "elongated word"
     held_out = False
     glued = False  # a run inside a longer token belongs to it
-    pattern = "(?i)[a-z]*(?:" + "|".join(c * 3 for c in "abcdefghijklmnopqrstuvwxyz") + ")[a-z]*"
+    reads_words = reads_word_rows = True  # the scan picks them from the words: no pass of its own
+    _ELONGATED = "[a-z]*(?:" + "|".join(c * 3 for c in "abcdefghijklmnopqrstuvwxyz") + ")[a-z]*"
+    pattern = rf"{_TAG}|(?i:{_ELONGATED})"  # sanitize's pass: words outside tags, as the word family reads them
     _RUN = re.compile(r"([a-z])\1{2,}")
 
+    def find(self, texts, offsets=False, words: pa.DictionaryArray | None = None, word_rows: np.ndarray | None = None):
+        if words is None or word_rows is None:
+            return _arrow_matches(texts, self.pattern, offsets)
+        elongated = pc.match_substring_regex(words.dictionary, f"^{self._ELONGATED}$").to_numpy(zero_copy_only=False)
+        keep = np.flatnonzero(elongated[words.indices.to_numpy(zero_copy_only=False)]) if len(elongated) else np.zeros(0, np.int64)
+        return Matches(word_rows[keep], words.dictionary.take(words.indices.take(pa.array(keep, pa.int64()))), None)
+
     def member(self, match):
-        return match.lower()
+        return None if match.startswith("<") else match.lower()
 
     def classify(self, member):
         return self._RUN.sub(r"\1+", member)
@@ -662,7 +672,7 @@ class GluedTailFamily(RegexFamily):
     name = "glued tail"
     held_out = False
     _SYMBOL = "[" + re.escape(GLUED_SYMBOLS) + r"][^\s<>]*"
-    pattern = rf"{_TAG}(?:{_SYMBOL})?|[^\s<>]{_SYMBOL}"  # a tag is no host of its own: its tail comes with it
+    pattern = rf"{_TAG}{_SYMBOL}|[^\s<>]{_SYMBOL}"  # a tag is no host of its own: its tail comes with it
     _LEAD = re.compile(rf"{_TAG}|.")
 
     def member(self, match):

@@ -232,7 +232,9 @@ def _search(texts: pa.Array, names: list[str]):
 
     def search(family):
         if family.reads_words:
-            found = family.find(texts, words=futures[word.pattern].result()[1][0])
+            words, (encoded, _, _) = futures[word.pattern].result()
+            extra = {"word_rows": words.rows} if getattr(family, "reads_word_rows", False) else {}
+            found = family.find(texts, words=encoded, **extra)
         else:
             found = family.find(texts)
         return found, encode(found)

@@ -160,3 +160,18 @@ def test_glued_tails_are_what_follows_a_symbol_glued_to_a_token(imdb_train):
     row = len(TRICKY)
     assert [m for r, m in members if r == row and m] == ["\\n", "\\r\\n", "&T", "%", "++", "\\t", "@y.com"]
     assert [m for r, m in members if r == row + 1] == ["\\t"]
+
+
+def test_elongated_words_read_off_the_words_are_those_the_text_holds(imdb_train):
+    """The scan picks elongated words from the word family's matches; sanitize searches the text
+    (offsets): the same words of the same rows, tags left out."""
+    family = FAMILIES["elongated word"]
+    texts = searchable(pa.array(TRICKY + ["Soooo good, aaargh! zzz <a title='zzzz'>hmmm</a> xsoooo1 Noooo"] + imdb_train["text"][:300]))
+    words = FAMILIES["word"].find(texts)
+    picked = family.find(texts, words=pc.dictionary_encode(words.strings), word_rows=words.rows)
+    located = family.find(texts, offsets=True)
+    searched = [(r, family.member(s)) for r, s in zip(located.rows.tolist(), located.strings.to_pylist()) if family.member(s)]
+    assert list(zip(picked.rows.tolist(), picked.strings.to_pylist())) == searched
+    row = len(TRICKY)
+    assert [(m, family.classify(m)) for r, m in searched if r == row] == [
+        ("soooo", "so+"), ("aaargh", "a+rgh"), ("zzz", "z+"), ("hmmm", "hm+"), ("xsoooo", "xso+"), ("noooo", "no+")]
