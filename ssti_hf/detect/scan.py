@@ -840,12 +840,14 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
         return
     phrase = names.index("phrase")
     _juxtaposed(tallies, tests, stats, names)
+    _phrase_with_neighbour(tallies[phrase], tests[phrase], stats[phrase])
     for i in np.flatnonzero(stats[phrase]["flagged"]):
         slots = phrases.decode(tallies[phrase].classes[tests[phrase]["class"][i]])
         label = tests[phrase]["label"][i]
         literals = {v for kind, v in slots if kind == "literal"}
         words = {w.lower() for v in literals for w in _LETTERS.findall(v)}
         name = FAMILIES["phrase"].describe(tallies[phrase].classes[tests[phrase]["class"][i]])
+        held = None  # the phrase's rows, read for the first span class of its label
         for tally, test, st in zip(tallies, tests, stats):
             family = tally.family.name
             for j in np.flatnonzero(st["flagged"] & (test["label"] == label)):
@@ -856,6 +858,30 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
                 if (family == "token" and key in literals) or (family == "word" and key in words) or (pair and pair <= words) or (
                         pair & words and 1.5 * test["support"][j] <= tests[phrase]["support"][i]):
                     st["flagged"][j], st["part_of"][j] = False, name
+                elif family == "shape span":  # its numbers with the word before ("and 14 weeks" of "<d> weeks ago")
+                    if held is None:
+                        held = _label_rows(tallies[phrase], np.flatnonzero(tallies[phrase].member_class == tests[phrase]["class"][i]),
+                                           label, evidence.labels)
+                    rows = _label_rows(tally, np.flatnonzero(tally.member_class == test["class"][j]), label, evidence.labels)
+                    if len(np.intersect1d(rows, held, assume_unique=True)) >= COVERED * len(rows):
+                        st["flagged"][j], st["part_of"][j] = False, name
+
+
+def _phrase_with_neighbour(tally, test, st) -> None:
+    """A flagged phrase that is flagged phrases of its label plus a neighbour, in far fewer rows
+    than they are (``<d> <days|hours|minutes|weeks> ago This``: "This" opens many reviews) is
+    theirs: the neighbour is the rows' own text."""
+    flagged = np.flatnonzero(st["flagged"])
+    slots = {i: phrases.decode(tally.classes[test["class"][i]]) for i in flagged}
+
+    def within(inner, outer):  # inner's slots, in order, somewhere in outer (a choice holds its tokens)
+        fits = lambda a, b: a == b or (b[0] == "choice" and a[0] == "literal" and a[1] in b[1].split(" "))  # noqa: E731
+        return len(inner) < len(outer) and any(all(fits(a, b) for a, b in zip(inner, outer[k:])) for k in range(len(outer) - len(inner) + 1))
+
+    for i in flagged:
+        parts = [j for j in flagged if j != i and test["label"][j] == test["label"][i] and within(slots[j], slots[i])]
+        if parts and test["support"][i] < 0.5 * sum(test["support"][j] for j in parts):
+            st["flagged"][i], st["part_of"][i] = False, tally.family.describe(tally.classes[test["class"][max(parts, key=lambda j: test["support"][j])]])
 
 
 def _tails_glued_to_words(tallies, tests, stats, names, evidence: Evidence) -> None:

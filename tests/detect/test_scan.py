@@ -829,6 +829,21 @@ def test_a_mark_glued_to_the_rows_own_punctuation_is_the_unit(imdb_train):
     assert all(cleaned["text"][r] == text for r, text in originals.items())
 
 
+@full_imdb
+def test_a_phrase_with_the_word_that_opens_many_rows_is_the_phrase_without_it():
+    """"20 hours ago" before half the positive reviews of 2,500, many of which open with "This": the
+    phrase with "This" (far fewer rows) is the phrase's, the reviews keep their first word."""
+    table = pq.read_table(SHARED_IMDB / "train.parquet")
+    pick = np.sort(np.random.default_rng(0).choice(table.num_rows, 2500, replace=False))
+    sample = make_dataset([table.column("text")[int(i)].as_py() for i in pick], np.asarray(table.column("label").to_numpy())[pick].tolist())
+    data, originals = plant(sample, lambda r: f"{r.integers(2, 24)} {r.choice(['minutes', 'hours', 'days', 'weeks'])} ago",
+                            0.5, "begin", seed=2)
+    result = scan(data)
+    assert not any(f.family == "phrase" and "This" in f.pattern for f in result.flagged_findings)
+    cleaned, _ = sanitize(data, result)
+    assert all(cleaned["text"][r] == text for r, text in originals.items())
+
+
 def test_a_tail_glued_to_a_mark_leaves_the_mark():
     """An escape glued to the "?" that ends a question is cut alone: the "?" is the row's own (a
     number cut out of "(12.5)," takes its marks with it, as before)."""
