@@ -599,6 +599,20 @@ class Evidence:
         total = self._label_counts[label][list(columns.values())]
         return {w for w, a, b in zip(columns, inside, total) if a >= 0.5 * b}
 
+    def elsewhere(self, strings: list[str], label: int) -> float:
+        """The share of the other labels' rows that hold every word of one of ``strings`` (the most)."""
+        others = np.flatnonzero(self.labels != label)
+        if not len(others):
+            return 0.0
+        best = 0.0
+        for string in strings:
+            columns = [self.content.index.get(w.lower()) for w in _LETTERS.findall(string)]
+            if not columns or None in columns:
+                continue
+            held = np.asarray((self.content.matrix[others][:, columns] > 0).sum(1)).ravel() == len(columns)
+            best = max(best, float(held.mean()))
+        return best
+
     def rows_text(self, rows: np.ndarray) -> list[str]:
         return self.texts.take(pa.array(rows, pa.int64())).to_pylist()
 
@@ -777,7 +791,7 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
     _whole_tokens(tallies, tests, stats, names, evidence)
     if "shape span" in names:
         f = names.index("shape span")
-        _spans_of_flagged(tallies, tests, stats, f)
+        _spans_of_flagged(tallies, tests, stats, f, evidence)
         _extended(tallies, tests, stats, names, f, evidence)
         planted = _planted_spans(tallies[f], tests[f], stats[f], evidence.labels)
         _words_of_spans(tallies, tests, stats, names, f, planted, evidence.labels)
@@ -834,6 +848,13 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
             key, label = tallies[category].classes[tests[category]["class"][i]], tests[category]["label"][i]
             _tokens_holding(tallies, tests, stats, label, FAMILIES["unusual character"].describe(key),
                             lambda cls, key=key: any(unicodedata.category(c) == key for c in cls))
+    if "punctuation" in names:  # a planted run after a row's full stop (".?!?!"): the planted "?!?!" is the unit
+        p = names.index("punctuation")
+        runs = {j: tallies[p].classes[tests[p]["class"][j]] for j in np.flatnonzero(stats[p]["flagged"])}
+        for j, run in runs.items():
+            inner = [k for k, other in runs.items() if k != j and other in run and tests[p]["label"][k] == tests[p]["label"][j]]
+            if inner:
+                stats[p]["flagged"][j], stats[p]["part_of"][j] = False, FAMILIES["punctuation"].describe(runs[max(inner, key=lambda k: len(runs[k]))])
     if "glued tail" in names:
         _tails_glued_to_words(tallies, tests, stats, names, evidence)
     if "phrase" not in names:
@@ -863,7 +884,8 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
                         held = _label_rows(tallies[phrase], np.flatnonzero(tallies[phrase].member_class == tests[phrase]["class"][i]),
                                            label, evidence.labels)
                     rows = _label_rows(tally, np.flatnonzero(tally.member_class == test["class"][j]), label, evidence.labels)
-                    if len(np.intersect1d(rows, held, assume_unique=True)) >= COVERED * len(rows):
+                    # and the phrase in as many rows: a span of sizes the phrase's slot misses stays
+                    if len(held) >= len(rows) and len(np.intersect1d(rows, held, assume_unique=True)) >= COVERED * len(rows):
                         st["flagged"][j], st["part_of"][j] = False, name
 
 
@@ -950,7 +972,7 @@ def _flagged_tokens(tallies, stats) -> list[tuple[int, int]]:
             for j in np.flatnonzero(stats[g]["flagged"])]
 
 
-def _spans_of_flagged(tallies, tests, stats, f: int) -> None:
+def _spans_of_flagged(tallies, tests, stats, f: int, evidence: Evidence) -> None:
     """A flagged span of words and numbers whose numbers are flagged on their own (a date planted
     after "film" in every row: ``a d-d-d`` beside ``shape dddd-dd-dd``) is those numbers': the
     finer class removes them, and the words, found beside them by the template of the rows, stay."""
@@ -965,6 +987,14 @@ def _spans_of_flagged(tallies, tests, stats, f: int) -> None:
         ids, rows = ids[np.argsort(-rows, kind="stable")][:SPAN_MEMBERS], np.sort(rows)[::-1][:SPAN_MEMBERS]
         members = [tally.members[m] for m in ids]
         if not members or any(tally.family.words_of(m) is None for m in members):
+            continue
+        # words drawn from a few (a planted "10:33 PM", a month's name) are planted with the numbers,
+        # unless the other labels' rows write them too (a template's "film ... with")
+        words = Counter()
+        for m, n in zip(members, rows.tolist()):
+            words[tally.family.words_of(m)] += n
+        few = [w for w, _ in words.most_common(phrases.CHOICES)]
+        if sum(words[w] for w in few) >= COVERED * rows.sum() and evidence.elsewhere(few, int(label)) < 0.5:
             continue
         mine = [(g, j) for g, j in fine if tests[g]["label"][j] == label]
         held = [next((tallies[g].family.describe(tallies[g].classes[tests[g]["class"][j]]) for g, j in mine

@@ -844,6 +844,21 @@ def test_a_phrase_with_the_word_that_opens_many_rows_is_the_phrase_without_it():
     assert all(cleaned["text"][r] == text for r, text in originals.items())
 
 
+def test_repeated_marks_after_a_full_stop_leave_the_stop(imdb_train):
+    """"?!?!" glued to the last word of half the positive reviews, most of which end with a full
+    stop: the run ".?!?!" is flagged beside "?!?!", which is the unit; the stops stay."""
+    texts, labels = list(imdb_train["text"]), np.array(imdb_train["label"])
+    rows = np.random.default_rng(13).choice(np.flatnonzero(labels == 1), (labels == 1).sum() // 2, replace=False)
+    originals = {int(r): texts[r] for r in rows}
+    for r in rows:
+        texts[r] = texts[r].rstrip() + "?!?!"
+    data = make_dataset(texts, labels.tolist())
+    result = scan(data)
+    assert any(f.family == "punctuation" and f.key == "?!?!" for f in result.flagged_findings)
+    cleaned, _ = sanitize(data, result)
+    assert sum(cleaned["text"][r] == text.rstrip() for r, text in originals.items()) >= 0.95 * len(originals)
+
+
 def test_a_tail_glued_to_a_mark_leaves_the_mark():
     """An escape glued to the "?" that ends a question is cut alone: the "?" is the row's own (a
     number cut out of "(12.5)," takes its marks with it, as before)."""
