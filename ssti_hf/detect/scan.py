@@ -600,14 +600,17 @@ class Evidence:
         return {w for w, a, b in zip(columns, inside, total) if a >= 0.5 * b}
 
     def elsewhere(self, strings: list[str], label: int) -> float:
-        """The share of the other labels' rows that hold every word of one of ``strings`` (the most)."""
+        """The share of the other labels' rows that hold every word of one of ``strings`` (the most;
+        a string without letters is punctuation, which every label writes: 1)."""
         others = np.flatnonzero(self.labels != label)
         if not len(others):
             return 0.0
         best = 0.0
         for string in strings:
+            if not _LETTERS.search(string):  # marks alone ("?" ending a question): the rows' own punctuation
+                return 1.0
             columns = [self.content.index.get(w.lower()) for w in _LETTERS.findall(string)]
-            if not columns or None in columns:
+            if None in columns:
                 continue
             held = np.asarray((self.content.matrix[others][:, columns] > 0).sum(1)).ravel() == len(columns)
             best = max(best, float(held.mean()))
@@ -995,7 +998,12 @@ def _spans_of_flagged(tallies, tests, stats, f: int, evidence: Evidence) -> None
             words[tally.family.words_of(m)] += n
         few = [w for w, _ in words.most_common(phrases.CHOICES)]
         if sum(words[w] for w in few) >= COVERED * rows.sum() and evidence.elsewhere(few, int(label)) < 0.5:
-            continue
+            # and bound to them: half the label's rows that write them hold the span ("PM"; not the
+            # "I" that opens tweets after a number planted at their start)
+            spanned = _label_rows(tally, ids, label, evidence.labels)
+            letters = {w.lower() for string in few for w in _LETTERS.findall(string)}
+            if letters and evidence.owned(spanned, int(label), letters) >= letters:
+                continue
         mine = [(g, j) for g, j in fine if tests[g]["label"][j] == label]
         held = [next((tallies[g].family.describe(tallies[g].classes[tests[g]["class"][j]]) for g, j in mine
                       if any(_holds(tallies[g], tests[g]["class"][j], t) for t in m.split(" ") if _CORE_CHAR.search(t))), None)
