@@ -128,11 +128,16 @@ def _first(anchor: re.Pattern, text: str, hint: tuple[str, int] | None):
     at = text.lower().find(letters)
     if at < 0:
         return None
-    start = max(text.rfind(c, 0, at) for c in _ASCII_SPACE) + 1
+    start = _token_start(text, at)
     for _ in range(back):
         end = len(text[:start].rstrip())  # the end of the token before
-        start = max(text.rfind(c, 0, end) for c in _ASCII_SPACE) + 1 if end else 0
+        start = _token_start(text, end) if end else 0
     return anchor.search(text, start)
+
+
+def _token_start(text: str, at: int) -> int:
+    """Where the token holding ``at`` (or ending there) starts, in an ASCII text."""
+    return max(text.rfind(c, 0, at) for c in _ASCII_SPACE) + 1
 
 
 # of the label's other rows starting (ending) with a span's outer slots: their own text. At 50%,

@@ -920,7 +920,7 @@ def _tails_glued_to_words(tallies, tests, stats, names, evidence: Evidence) -> N
         key, label = tally.classes[test["class"][i]], test["label"][i]
         rows = _label_rows(tally, np.flatnonzero(tally.member_class == test["class"][i]), label, evidence.labels)
         ending = re.compile(r"(\S*?)" + re.escape(key) + r"(?=[\s<>]|$)")
-        hosts = [re.sub(_TAG, "", m.group(1)).strip(".,;:!?'\"()-") for text in evidence.rows_text(rows[:SAMPLE_TAIL])
+        hosts = [re.sub(_TAG, "", m.group(1)).strip(_PROSE) for text in evidence.rows_text(rows[:SAMPLE_TAIL])
                  for m in ending.finditer(text)]
         words = [h for h in hosts if h]  # a token of punctuation only ("?" ending a question) is a host too
         if not hosts or sum(h.isalpha() and h.isascii() for h in words) < TAIL_WORDS * len(hosts) - (len(hosts) - len(words)) or (
@@ -934,7 +934,7 @@ def _tails_glued_to_words(tallies, tests, stats, names, evidence: Evidence) -> N
             for j in np.flatnonzero(stats[f]["flagged"] & (tests[f]["label"] == label)):
                 cls = other.classes[tests[f]["class"][j]]
                 if (isinstance(family, (TokenFamily, ShapeFamily)) and symbols <= set(cls)) or (
-                        family.name == "punctuation" and set(cls) <= symbols | set(".,;:!?'\"()-")) or (
+                        family.name == "punctuation" and set(cls) <= symbols | set(_PROSE)) or (
                         family.name in ("word", "word pair") and set(cls.split(" ")) <= letters):
                     stats[f]["flagged"][j], stats[f]["part_of"][j] = False, name
 
