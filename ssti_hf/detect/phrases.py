@@ -13,12 +13,15 @@ import json
 import re
 from collections import Counter
 
+from scipy.special import chdtrc
+
 
 SHARE = 0.9  # share of the anchor's rows whose neighbour must agree
 MAX_SLOTS = 32
 SAMPLE = 200  # anchor rows looked at, seeded
 CHOICES = 12  # a slot of fixed tokens holds at most this many (months), each in CHOICE_SHARE of the rows
 CHOICE_SHARE = 0.02
+ALIKE_P = 0.01  # a few tokens drawn alike: a chi-square test of equal counts does not reject them at this level
 _TOKEN = re.compile(r"\S+")
 _SENTENCE = ".,;:!?\"'()"  # sentence punctuation around a word
 _CODED = re.compile(r"[^A-Za-z.'-]")  # inside a word: a digit or a symbol
@@ -85,7 +88,11 @@ def extend(texts: list[str], anchor: re.Pattern, shape, coarse_shape, slot=None,
             spans.append([text, match.start(), match.end()])
     if len(spans) < 2:
         return None
-    if slot is not None:
+    if slot == "agreed":  # an anchor of alternatives ("<days|hours|weeks> ago"): each of its tokens agreed on
+        slots = agreed([text[a:b] for text, a, b in spans], shape, coarse_shape, share)
+        if slots is None:
+            return None
+    elif slot is not None:
         slots = [slot]
     else:
         first = Counter(text[a:b] for text, a, b in spans).most_common(1)[0]
@@ -112,6 +119,16 @@ def extend(texts: list[str], anchor: re.Pattern, shape, coarse_shape, slot=None,
             slots.insert(0, slot) if side == "left" else slots.append(slot)
             grown = True
     return slots
+
+
+def agreed(matched: list[str], shape, coarse_shape, share: float = SHARE):
+    """The slots of matches of the same number of tokens, each agreed on as a neighbour would be
+    (a literal, a shape, one of a few tokens); None where one is not."""
+    split = [m.split() for m in matched]
+    if len({len(t) for t in split}) != 1:
+        return None
+    slots = [_agree(list(column), shape, coarse_shape, share) for column in zip(*split)]
+    return None if None in slots else slots
 
 
 _ASCII_SPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f"  # what str.isspace() and re's \s take in ASCII
@@ -245,11 +262,21 @@ def _agree(tokens, shape, coarse_shape, share=SHARE):
     # one of a few fixed tokens (the agency of "© 2012 AP. All rights reserved.", the device of a
     # signature): natural neighbours are many, each in a few rows
     # natural text: the words around a phrase follow its grammar, a few far more often than others
-    # ("don't waste", "not waste", "even waste"); planted ones are drawn alike (max 3x min)
+    # ("don't waste", "not waste", "even waste"); planted ones are drawn alike
     common = [(t, n) for t, n in Counter(present).most_common(CHOICES + 1) if n >= max(3, CHOICE_SHARE * len(tokens))]
-    if 2 <= len(common) <= CHOICES and sum(n for _, n in common) >= share * len(tokens) and common[0][1] <= 3 * common[-1][1]:
+    if 2 <= len(common) <= CHOICES and sum(n for _, n in common) >= share * len(tokens) and _alike([n for _, n in common]):
         return ("choice", " ".join(sorted(t for t, _ in common)))
     return None
+
+
+def _alike(counts: list[int]) -> bool:
+    """Counts of a few tokens drawn alike: the most frequent at most 3 times the least, or, in a
+    few rows, no more apart than chance makes them (a breadcrumb's four sections in 51 rows: 21 and
+    5, chi-square p = 0.02; grammar's "don't", "not", "even" before "waste": p < 1e-6)."""
+    if counts[0] <= 3 * counts[-1]:
+        return True
+    mean = sum(counts) / len(counts)
+    return chdtrc(len(counts) - 1, sum((c - mean) ** 2 for c in counts) / mean) >= ALIKE_P
 
 
 def _fits(slot, token: str, coarse_shape) -> bool:

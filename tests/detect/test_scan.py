@@ -555,6 +555,9 @@ def plant(data, make, rate, where="random", label=1, glued=False, seed=0):
                                                           "(\u256f\u00b0\u25a1\u00b0)\u256f\ufe35\u253b\u2501\u253b"])), 0.1, "end", False),
         # six lengths, each too rare alone: one class of the word with its run as one letter
         ("an elongated word at several lengths", lambda r: "s" + "o" * int(r.integers(4, 10)), 0.1, "random", False),
+        # "ago" is natural ("years ago", "a few days ago"); each unit's pair too rare alone: the
+        # pairs grow together from "<days|hours|minutes|weeks> ago"
+        ("relative times", lambda r: f"{r.integers(2, 24)} {r.choice(['minutes', 'hours', 'days', 'weeks'])} ago", 0.1, "random", False),
     ],
 )
 def test_a_family_nobody_listed_is_found_and_its_rows_restored(imdb_train, name, make, rate, where, glued):
