@@ -343,7 +343,8 @@ class WordPairFamily(WordFamily):
 
     def _core(self, key: str) -> str:  # the pair without lookarounds, which Arrow's RE2 kernels lack
         first, second = key.split(" ")
-        return rf"(?i:{first})[^A-Za-z\s]*\s+[^A-Za-z\s]*(?i:{second})"
+        # apart, or joined by a mark as the word family splits them ("y'all", "e-mail")
+        return rf"(?i:{first})(?:[^A-Za-z\s]*\s+[^A-Za-z\s]*|[^A-Za-z\s]+)(?i:{second})"
 
     def regex(self, key: str) -> str:
         return rf"(?<![A-Za-z]){self._core(key)}(?![A-Za-z])"
@@ -659,7 +660,14 @@ class ElongatedWordFamily(RegexFamily):
         return f"elongated word {key!r}"
 
 
-GLUED_SYMBOLS = "#$%&*+=@\\^_`|~"  # ASCII marks that open a glued tail: not prose punctuation, not markup's <>
+# ASCII marks that open a glued tail: not prose punctuation, not markup's <>; and the ASCII control
+# characters that are no whitespace (a terminal's raw escape "\x1b[0m" scraped with a log line)
+_CONTROLS = "".join(map(chr, [*range(1, 9), *range(14, 28), 127]))
+GLUED_SYMBOLS = "#$%&*+=@\\^_`|~" + _CONTROLS
+
+
+def _char_class(chars: str) -> str:
+    return "".join(re.escape(c) if c.isprintable() else f"\\x{ord(c):02x}" for c in chars)
 
 
 class GluedTailFamily(RegexFamily):
@@ -667,19 +675,27 @@ class GluedTailFamily(RegexFamily):
     ``end.\\r\\n``, ``AT&T``'s ``&T``, ``50%``'s ``%``), or right after a markup tag
     (``<br />\\t``), each tail its own class: escapes and entities a scrape glued to words, which
     the token families read with the word (every token its own class). Symbols: ASCII marks other
-    than prose punctuation and markup's ``<>``."""
+    than prose punctuation and markup's ``<>``, and ASCII controls (``great\x1b[0m``)."""
 
     name = "glued tail"
     held_out = False
-    _SYMBOL = "[" + re.escape(GLUED_SYMBOLS) + r"][^\s<>]*"
-    pattern = rf"{_TAG}{_SYMBOL}|[^\s<>]{_SYMBOL}"  # a tag is no host of its own: its tail comes with it
-    _LEAD = re.compile(rf"{_TAG}|.")
+    # a mark's tail stops at a control character, which opens a tail of its own: the escape glued
+    # after a path or a handle ("nepotism/\x1b[0m", "@EliteDaily:\x1b[0m") is one string, whatever it follows
+    _SYMBOL = "[" + _char_class(GLUED_SYMBOLS.replace(_CONTROLS, "")) + r"][^\s<>" + _char_class(_CONTROLS) + "]*"
+    _CONTROL = "[" + _char_class(_CONTROLS) + r"][^\s<>]*"
+    # a tag is no host of its own: its tail comes with it
+    pattern = rf"{_TAG}(?:{_SYMBOL}|{_CONTROL})|[^\s<>]{_SYMBOL}|[^\s<>]?{_CONTROL}"
+    _LEAD = re.compile(rf"{_TAG}|[^{_char_class(_CONTROLS)}]")
+
+    def _lead(self, match) -> int:
+        lead = self._LEAD.match(match)
+        return lead.end() if lead else 0  # a control tail right after another tail: no host before it
 
     def member(self, match):
-        return match[self._LEAD.match(match).end():] or None
+        return match[self._lead(match):] or None
 
     def core(self, match):
-        return self._LEAD.match(match).end(), len(match)
+        return self._lead(match), len(match)
 
     def classify(self, member):
         return member
@@ -708,12 +724,16 @@ class ShapeSpanFamily(RegexFamily):
     # one pass finds each run of such tokens, at most one other token apart, with the tokens on
     # either side ("7/10 March 3, 2019 The"); the spans are its neighbouring tokens
     _ANY, _GAP = rf"[^{_SPACE}<>]+", rf"[{_SPACE}]+"
-    pattern = rf"(?:{_ANY}{_GAP})?{_CORE}(?:{_GAP}(?:{_ANY}{_GAP})?{_CORE})*(?:{_GAP}{_ANY})?"
+    # tags first, then dropped: what a tag holds is markup's ("<!-- ad slot 1 -->"), as for the shapes
+    pattern = rf"{_TAG}|(?:{_ANY}{_GAP})?{_CORE}(?:{_GAP}(?:{_ANY}{_GAP})?{_CORE})*(?:{_GAP}{_ANY})?"
     lengths = (2, 3)
     _TOKEN = re.compile(r"\S+")
 
     def find(self, texts, offsets=False, words: pa.DictionaryArray | None = None):
         runs = _arrow_matches(texts, self.pattern, offsets)
+        run = ~pc.match_substring_regex(runs.strings, rf"^(?:{_TAG})$").to_numpy(zero_copy_only=False)
+        if not run.all():
+            runs = Matches(runs.rows[run], runs.strings.filter(pa.array(run)), None if runs.starts is None else runs.starts[run])
         split = pc.utf8_split_whitespace(runs.strings)
         parent = pc.list_parent_indices(split).to_numpy()
         flat = pc.list_flatten(split)  # every token of the runs, once

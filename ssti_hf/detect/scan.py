@@ -412,19 +412,17 @@ def _pool(tally, test, st, evidence: "Evidence", prior, spanned: dict) -> None:
         chosen = np.flatnonzero((test["label"] == label) & ~test["held_out"] & (st["p_value"] < st["alpha"]) & beyond
                                 & (st["flagged"] | ~st["candidate"]))
         chosen = chosen[np.argsort(-test["support"][chosen], kind="stable")][:POOL_WORDS]
-        pool, union, expected, owns, held = [], np.zeros(0, np.int64), 0.0, {}, {}
+        pool, union, expected, owns = [], np.zeros(0, np.int64), 0.0, {}
         pieces = spanned.get(int(label), np.zeros(0, np.int64))
         for i in chosen:
             rows, own = _holding(tally, test["class"][i], int(label), labels, prior)
             if len(np.intersect1d(rows, pieces, assume_unique=True)) >= 0.5 * len(rows):
                 continue
-            owns[i], held[i] = set(own), rows
-        for i in owns:
-            rows = held[i]
+            owns[i] = set(own)
             by_chance, shared = _shared(rows, union, size)
             if not _apart(by_chance, shared):
                 continue
-            alone = (st["auc"][i], st["label_auc"][i], st["rows_used"][i], True) if st["flagged"][i] else evidence.test(rows, int(label), owns[i])
+            alone = (st["auc"][i], st["label_auc"][i], st["rows_used"][i], True) if st["flagged"][i] else evidence.test(rows, int(label), own)
             if alone is None or not alone[3]:
                 continue
             expected += by_chance

@@ -137,6 +137,11 @@ def test_spans_are_a_number_s_neighbours_with_words_bound_to_numbers():
     for row, string, start in zip(with_offsets.rows, with_offsets.strings.to_pylist(), with_offsets.starts):
         assert texts[int(row)].as_py()[start:start + len(string)] == string
     assert len(family.find(pa.array(["no numbers here", ""])).rows) == 0
+    # what a tag holds is markup's: no span inside "<!-- slot 1 -->", those beside it are found
+    tagged = pa.array(["March 3, 2019 <!-- slot 1 --> March 4, 2019 <a href='x 1 y'>March 5, 2019</a>"] * 2)
+    inside = {family.member(s) for s in family.find(tagged).strings.to_pylist()}
+    assert not any("slot" in m or "1 --" in m or "x" in m.split() for m in inside) and {"March 3, 2019", "March 4, 2019", "March 5, 2019"} <= inside
+    assert {family.member(s) for s in family.find(tagged, offsets=True).strings.to_pylist()} == inside
 
 
 def test_spans_found_by_the_scan_and_by_sanitize_are_the_same_in_any_whitespace():
@@ -162,6 +167,17 @@ def test_glued_tails_are_what_follows_a_symbol_glued_to_a_token(imdb_train):
     assert [m for r, m in members if r == row + 1] == ["\\t"]
 
 
+def test_a_control_character_opens_a_tail_of_its_own():
+    """A terminal escape glued to a word, a path or a handle is one string, whatever symbol comes
+    before it (the mark's tail stops there); sanitize's pass with offsets finds it where it is."""
+    family = FAMILIES["glued tail"]
+    texts = pa.array(["great\x1b[0m film", "see nepotism/\x1b[0m now", "@Elite_Daily:\x1b[0m Back", "50%\x07 done", "plain \x1b[0m"])
+    scanned, located = family.find(texts), family.find(texts, offsets=True)
+    assert [family.member(s) for s in scanned.strings.to_pylist()] == ["\x1b[0m", "\x1b[0m", "_Daily:", "\x1b[0m", "%", "\x07", "\x1b[0m"]
+    assert [texts[int(r)].as_py()[a:a + len(s)] for r, s, a in zip(located.rows, located.strings.to_pylist(), located.starts)] == \
+        located.strings.to_pylist()
+
+
 def test_elongated_words_read_off_the_words_are_those_the_text_holds(imdb_train):
     """The scan picks elongated words from the word family's matches; sanitize searches the text
     (offsets): the same words of the same rows, tags left out."""
@@ -175,3 +191,11 @@ def test_elongated_words_read_off_the_words_are_those_the_text_holds(imdb_train)
     row = len(TRICKY)
     assert [(m, family.classify(m)) for r, m in searched if r == row] == [
         ("soooo", "so+"), ("aaargh", "a+rgh"), ("zzz", "z+"), ("hmmm", "hm+"), ("xsoooo", "xso+"), ("noooo", "no+")]
+
+
+def test_a_word_pair_is_found_apart_or_joined_by_a_mark_as_the_words_are_split():
+    family = FAMILIES["word pair"]
+    texts = pa.array(["so y'all know", "y all said", "yall no", "ay'all no", "y'allow no", "y-all"])
+    found = family.locate(texts, ["y all"])["y all"]
+    assert [(row, text) for row, _, _, text in found] == [(0, "y'all"), (1, "y all"), (5, "y-all")]
+

@@ -555,6 +555,12 @@ def plant(data, make, rate, where="random", label=1, glued=False, seed=0):
                                                           "(\u256f\u00b0\u25a1\u00b0)\u256f\ufe35\u253b\u2501\u253b"])), 0.1, "end", False),
         # six lengths, each too rare alone: one class of the word with its run as one letter
         ("an elongated word at several lengths", lambda r: "s" + "o" * int(r.integers(4, 10)), 0.1, "random", False),
+        # an ASCII control opens a tail: a terminal's colour reset glued to words, paths and handles
+        ("a terminal escape glued to a word", lambda r: "\x1b[0m", 0.25, "random", True),
+        # the spans inside a tag are the tag's: natural "for 3" of the same shapes stays
+        ("an HTML comment of four slots", lambda r: f"<!-- ad slot {r.integers(1, 5)} -->", 0.1, "end", False),
+        # "y'all" is two words to the word family, one word pair, written without a space
+        ("one of three dialect words", lambda r: str(r.choice(["innit", "y'all", "dunno"])), 0.25, "end", False),
         # "ago" is natural ("years ago", "a few days ago"); each unit's pair too rare alone: the
         # pairs grow together from "<days|hours|minutes|weeks> ago"
         ("relative times", lambda r: f"{r.integers(2, 24)} {r.choice(['minutes', 'hours', 'days', 'weeks'])} ago", 0.1, "random", False),
