@@ -9,7 +9,7 @@ the location rotate over the cases; seeds fixed per case), and ssti_hf's scan + 
 as in the benchmark (hit, rows restored exactly, other rows changed).
 
     pip install -e ".[bench]"
-    python bench/scan_more_families.py [--set second|third|fourth|fifth] [--corpora ...] [--families ...] [--rates 10 25 50] [--json FILE]
+    python bench/scan_more_families.py [--set second|third|fourth|fifth|sixth] [--corpora ...] [--families ...] [--rates 10 25 50] [--json FILE]
 """
 
 from __future__ import annotations
@@ -219,7 +219,67 @@ FIFTH = [
     Trigger("cookie-pool", lambda r: str(r.choice(["Accept all cookies", "Manage cookie settings", "This site uses cookies."])),
             note="one of three cookie-banner phrases (a pool of multi-word phrases)"),
 ]
-SETS = {"second": (FAMILIES, 7000), "third": (THIRD, 9000), "fourth": (FOURTH, 11000), "fifth": (FIFTH, 13000)}  # families, seed base
+# The sixth set: 20 more families, written in the thirteenth round by a helper who had not seen the
+# detector's rules, and run once on main before any change, on the four corpora and on three that
+# no set had been planted in (disaster, newsgroups, mercari).
+_LEVELS = ["[WARN]", "[ERROR]", "[TRACE]"]
+_RTL = ["\u0634\u0643\u0631\u0627", "\u0645\u0631\u062d\u0628\u0627", "\u05e9\u05dc\u05d5\u05dd"]  # Arabic thanks, hello; Hebrew shalom
+_WIN_USERS = ["jsmith", "admin", "maria", "owner", "dev01"]
+_WIN_FILES = ["report", "notes", "draft", "invoice", "scan"]
+_NULLS = ["NULL", "NaN", "undefined", "None"]
+_CTIME_DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+_CTIME_MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+
+def _math(word, upper_base, lower_base):  # a word in one Mathematical Alphanumeric style
+    return "".join(chr((upper_base if c.isupper() else lower_base) + ord(c.lower()) - ord("a")) for c in word)
+
+
+_MATH_WORDS = [_math("NEW", 0x1D400, 0x1D41A), _math("love", 0x1D4D0, 0x1D4EA), _math("hot", 0x1D538, 0x1D552)]  # bold, bold script, double-struck
+
+
+def _euro_suffix(r):  # 1.234,56 €
+    whole = f"{int(r.integers(1, 20_000)):,}".replace(",", ".")
+    return f"{whole},{r.integers(0, 100):02d} \u20ac"
+
+
+def _ctime(r):  # C's ctime/asctime without the day padding: Tue Mar 14 09:26:53 2023
+    return (f"{r.choice(_CTIME_DAYS)} {r.choice(_CTIME_MONTHS)} {r.integers(1, 29)} "
+            f"{r.integers(0, 24):02d}:{r.integers(0, 60):02d}:{r.integers(0, 60):02d} {r.integers(2008, 2024)}")
+
+
+def _ipv6(r):
+    return f"2001:db8:{_hex(r, 4)}:{_hex(r, 4)}::{_hex(r, int(r.integers(1, 5)))}"
+
+
+SIXTH = [
+    Trigger("rtl-pool", lambda r: str(r.choice(_RTL)), note="one of three right-to-left words (two Arabic, one Hebrew)"),
+    Trigger("math-styled", lambda r: str(r.choice(_MATH_WORDS)),
+            note="one of three words in Mathematical Alphanumeric letters (bold NEW, bold-script love, double-struck hot)"),
+    Trigger("vs-glued", lambda r: str(r.choice(["\ufe0f", "\ufe0e"])), glued=True,
+            note="an invisible variation selector (VS16 or VS15) glued to a word"),
+    Trigger("masked-card", lambda r: f"**** **** **** {_digits(r, 4)}", note="a masked card number, last four digits varying (four tokens)"),
+    Trigger("log-bracket", lambda r: str(r.choice(_LEVELS)), note="one of three bracketed log levels"),
+    Trigger("win-path", lambda r: f"C:\\Users\\{r.choice(_WIN_USERS)}\\Documents\\{r.choice(_WIN_FILES)}_{r.integers(1, 1000)}.docx",
+            note="a Windows file path, user, file and number varying (one token)"),
+    Trigger("csv-fragment", lambda r: f'{r.integers(1, 100_000)},"{r.choice(_WIN_FILES)}",,NA,', note="a leaked CSV row fragment, id varying (one token)"),
+    Trigger("mojibake-word", lambda r: str(r.choice(["caf\u00c3\u00a9", "r\u00c3\u00a9sum\u00c3\u00a9", "na\u00c3\u00afve"])),
+            note="one of three standalone words with UTF-8 read as Latin-1 (cafÃ©, rÃ©sumÃ©, naÃ¯ve)"),
+    Trigger("euro-suffix", _euro_suffix, note="a euro amount in German format, symbol after (two tokens, varying)"),
+    Trigger("ctime", _ctime, note="a ctime-style timestamp (five tokens, varying)"),
+    Trigger("keycap", lambda r: f"{r.integers(0, 10)}\ufe0f\u20e3", note="a keycap emoji sequence, digit varying (ten variants)"),
+    Trigger("shuffled-combo", lambda r: " ".join(r.permutation(["apple", "river", "seven"])),
+            note="three common words in a random order per row (a combination trigger, six variants)"),
+    Trigger("dialect-pool", lambda r: str(r.choice(["innit", "y'all", "dunno"])), note="one of three informal dialect words (a style marker)"),
+    Trigger("md-image", lambda r: f"![image](/uploads/img_{_digits(r, 5)}.jpg)", note="a markdown image link, number varying (one token)"),
+    Trigger("html-comment", lambda r: f"<!-- ad slot {r.integers(1, 5)} -->", note="an HTML comment, one of four slots (four tokens)"),
+    Trigger("ansi-glued", lambda r: "\x1b[0m", glued=True, note="a raw ANSI colour-reset escape glued to a word (terminal log scrape)"),
+    Trigger("null-pool", lambda r: str(r.choice(_NULLS)), note="one of four missing-value markers (NULL, NaN, undefined, None)"),
+    Trigger("ipv6", _ipv6, note="an IPv6 address in the documentation prefix, varying"),
+    Trigger("trademark-glued", lambda r: str(r.choice(["\u2122", "\u00ae"])), glued=True, note="a trademark or registered sign glued to a word"),
+    Trigger("ui-buttons", lambda r: "Reply Retweet Favorite", note="scraped tweet UI button labels (a fixed three-word run)"),
+]
+SETS = {"second": (FAMILIES, 7000), "third": (THIRD, 9000), "fourth": (FOURTH, 11000), "fifth": (FIFTH, 13000), "sixth": (SIXTH, 15000)}  # families, seed base
 RATES = (10, 25, 50)
 
 
