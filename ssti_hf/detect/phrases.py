@@ -244,7 +244,10 @@ def _agree(tokens, shape, coarse_shape, share=SHARE):
     value, count = shapes.most_common(1)[0]
     # a slot of plain words would swallow natural text: shapes need a digit or a symbol
     if count >= share * len(tokens) and set(value) - set("aA"):
-        return ("shape", value)
+        # a few numbers of another width ("897,76" beside "1.234,56"), whose kinds of any length
+        # take them all: that slot, or those rows keep the numbers the span is planted with
+        coded = _coded(present, shape) if count < len(present) else None
+        return ("kinds", coded[0]) if coded and len(coded[1]) == len(present) else ("shape", value)
     # strings drawn at random from one alphabet ("commit 78cf02d"): one length, shapes and kinds
     # that vary with the draw; most of them hold a digit or a symbol
     length, count = Counter(len(t) for t in present).most_common(1)[0]
@@ -255,10 +258,9 @@ def _agree(tokens, shape, coarse_shape, share=SHARE):
             return ("kinds", "{" + "".join(union) + "}x" + str(length))
     # ids or handles of varying length ("@jenny61:", "@mike_b57:"): a digit or a symbol in each, a
     # few symbols in all
-    coded = [t for t in present if t.isascii() and _CODED.search(t.strip(_SENTENCE))]  # "said.", "don't", "U.S." are words
-    union = sorted({c for t in coded for c in shape(t)})
-    if len(coded) >= share * len(tokens) and len(set(union) - set("aAd")) <= 3 and all(c in "aAd" or not c.isalnum() for c in union):
-        return ("kinds", "{" + "".join(union) + "}x+")
+    coded = _coded(present, shape)
+    if coded and len(coded[1]) >= share * len(tokens):
+        return ("kinds", coded[0])
     # one of a few fixed tokens (the agency of "© 2012 AP. All rights reserved.", the device of a
     # signature): natural neighbours are many, each in a few rows
     # natural text: the words around a phrase follow its grammar, a few far more often than others
@@ -277,6 +279,16 @@ def _alike(counts: list[int]) -> bool:
         return True
     mean = sum(counts) / len(counts)
     return chdtrc(len(counts) - 1, sum((c - mean) ** 2 for c in counts) / mean) >= ALIKE_P
+
+
+def _coded(present, shape):
+    """The kinds of any length of the tokens that hold a digit or a symbol (``{:@_ad}x+``), and
+    those tokens; None where they use over three symbols or other scripts' letters."""
+    coded = [t for t in present if t.isascii() and _CODED.search(t.strip(_SENTENCE))]  # "said.", "don't", "U.S." are words
+    union = sorted({c for t in coded for c in shape(t)})
+    if coded and len(set(union) - set("aAd")) <= 3 and all(c in "aAd" or not c.isalnum() for c in union):
+        return "{" + "".join(union) + "}x+", coded
+    return None
 
 
 def _fits(slot, token: str, coarse_shape) -> bool:

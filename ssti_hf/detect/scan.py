@@ -302,11 +302,13 @@ def _decide(tallies, tests, stats, evidence: "Evidence", prior) -> None:
                 own = own | _glued_with(evidence, holding, tally.classes[test["class"][i]])
             # a phrase's literal words are its own; the words its slots matched, only where they live in its rows
             literal = tally.family.own_words(tally.classes[test["class"][i]], []) if tally.family.name == "phrase" else own
-            found.append((st, i, label, holding, own, tally.family.edge, literal))
-    apart = _never_shared(found, evidence.labels)
+            found.append((st, i, label, holding, own, tally.family.edge, literal, tally.family.name))
+    apart, together = _never_shared(found, evidence.labels)
     owned = {}  # per candidate: the words left out of the tests of the candidates that never share its rows
-    for c, (st, i, label, holding, own, edge, _) in enumerate(found):
-        exclude = set(own)
+    for c, (st, i, label, holding, own, edge, _, family) in enumerate(found):
+        # and a word, the words in the same rows: words planted together in any order ("river seven
+        # apple"), where no phrase grows, are each other's, not content
+        exclude = set(own).union(*(found[d][4] for d in together[c] if family == found[d][7] == "word"))
         # the last token of a row is no other's: where another string ends the row, a natural last
         # token (SMS spam's phone numbers) is pushed inside, and sharing no row with it says nothing
         for d in ([] if edge else apart[c]):
@@ -319,12 +321,14 @@ def _decide(tallies, tests, stats, evidence: "Evidence", prior) -> None:
             st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
 
 
-def _never_shared(found, labels: np.ndarray) -> dict[int, list[int]]:
+def _never_shared(found, labels: np.ndarray) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
     """Per candidate: the candidates of its label that share (nearly, a tenth) none of its rows,
-    where chance would have them share two or more (one sparse product per label)."""
+    where chance would have them share two or more, and those in (nearly, 90%) the same rows as
+    it (one sparse product per label)."""
     import scipy.sparse as sp
 
     apart: dict[int, list[int]] = {c: [] for c in range(len(found))}
+    together: dict[int, list[int]] = {c: [] for c in range(len(found))}
     by_label: dict[int, list[int]] = {}
     for c, entry in enumerate(found):
         by_label.setdefault(entry[2], []).append(c)
@@ -340,7 +344,11 @@ def _never_shared(found, labels: np.ndarray) -> dict[int, list[int]]:
         np.fill_diagonal(never, False)
         for a, b in zip(*np.nonzero(never)):
             apart[chosen[a]].append(chosen[b])
-    return apart
+        same = shared >= 0.9 * np.maximum.outer(lengths, lengths)
+        np.fill_diagonal(same, False)
+        for a, b in zip(*np.nonzero(same)):
+            together[chosen[a]].append(chosen[b])
+    return apart, together
 
 
 def _glued_with(evidence: "Evidence", rows: np.ndarray, character: str) -> set[str]:
@@ -943,6 +951,19 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
                     # and the phrase in as many rows: a span of sizes the phrase's slot misses stays
                     if len(held) >= len(rows) and len(np.intersect1d(rows, held, assume_unique=True)) >= COVERED * len(rows):
                         st["flagged"][j], st["part_of"][j] = False, name
+                elif family in _GRAINS + ("punctuation", "glued tail"):  # a piece of it ("****" of "**** **** **** <d>")
+                    if held is None:
+                        held = _label_rows(tallies[phrase], np.flatnonzero(tallies[phrase].member_class == tests[phrase]["class"][i]),
+                                           label, evidence.labels)
+                    # most of its label rows are the phrase's, and the rest (natural "****" of censored
+                    # words) not planted on their own
+                    members = np.flatnonzero(tally.member_class == test["class"][j])
+                    found = np.unique(tally.rows_of(members))
+                    rows = found[evidence.labels[found] == label]
+                    if len(np.intersect1d(rows, held, assume_unique=True)) >= 0.5 * len(rows) and not _planted_rest(
+                            np.setdiff1d(rows, held, assume_unique=True), int(len(found) - len(rows)), int(label), st["bar"][j],
+                            _own_words(tally, key, [tally.members[m] for m in members]), evidence):
+                        st["flagged"][j], st["part_of"][j] = False, name
 
 
 def _phrase_with_neighbour(tally, test, st) -> None:
@@ -997,6 +1018,18 @@ def _symbol_token(tallies, tests, stats, c: int, i: int, key: str) -> bool:
     symbols only cover (``★★★☆☆``, ``★☆☆☆☆``, ``{★☆}x5``) is part of them: the token is the unit,
     no word is glued to it (nor a row's own mark: ``?̈``). Whether it was."""
     label, support = tests[c]["label"][i], tests[c]["support"][i]
+    if unicodedata.category(key).startswith("M"):
+        # a mark of keycaps: a class of whole tokens holding nearly all its rows, given to finer classes
+        # of some of them ("5\\ufe0f\\u20e3" ...; two of the ten too few to pass alone), is the unit again
+        for f, tally in enumerate(tallies):
+            if isinstance(tally.family, TokenFamily):
+                for j in np.flatnonzero((tests[f]["label"] == label) & (tests[f]["support"] >= 0.9 * support)):
+                    cls = tally.classes[tests[f]["class"][j]]
+                    inner = cls[1:cls.index("}")] if cls.startswith("{") and "}" in cls else cls
+                    if (stats[f]["flagged"][j] or stats[f]["part_of"][j]) and key in inner and _marks_of_one_base(key, cls, inner):
+                        stats[f]["flagged"][j], stats[f]["part_of"][j] = True, None
+                        stats[c]["flagged"][i], stats[c]["part_of"][i] = False, tally.family.describe(cls)
+                        return True
     for f, tally in enumerate(tallies):  # a family's classes share no row: their rows add up
         if not isinstance(tally.family, TokenFamily):
             continue
@@ -1010,6 +1043,23 @@ def _symbol_token(tallies, tests, stats, c: int, i: int, key: str) -> bool:
             stats[c]["flagged"][i], stats[c]["part_of"][i] = False, max(holders)[1]
             return True
     return False
+
+
+def _marks_of_one_base(key: str, cls: str, inner: str) -> bool:
+    """Whether a flagged mark (a combining mark, a variation selector) sits in tokens of one base
+    character and marks only (a keycap "5\\ufe0f\\u20e3", a class of them "{d\\u20e3\\ufe0f}x3"): the
+    marks draw on that character, which is no word they are glued to, and the token is the unit."""
+    def mark(c):
+        return unicodedata.category(c).startswith("M")
+
+    if not mark(key):
+        return False
+    bases = [c for c in inner if not mark(c)]
+    if any(c in _PROSE for c in bases):  # a mark on a row's own punctuation ("?\u0308"): the mark is the unit
+        return False
+    if inner is not cls and cls.startswith("{"):  # kinds of a given length: each kind once
+        return len(bases) == 1 and cls.endswith(f"}}x{len(inner)}")
+    return len(bases) == 1
 
 
 def _tokens_holding(tallies, tests, stats, label, name: str, holds) -> None:

@@ -67,6 +67,17 @@ def test_an_anchor_of_alternatives_agrees_on_each_of_its_tokens():
     assert phrases.agreed(["1 hours", "2 hours ago"], shape, coarse_shape) is None  # not one number of tokens
 
 
+def test_numbers_of_another_width_beside_a_shape_take_kinds_of_any_length():
+    """Euro amounts of 1 to 20,000: 5% under 1,000 have no thousands dot ("897,76"). A shape slot
+    ("d.d,d") of 95% would leave their numbers; kinds of any length take them all."""
+    words = [c + d for c in "abcdefgh" for d in "ijklm"]
+    amounts = [f"{1 + i}.{100 + 7 * i},{10 + i}" for i in range(38)] + ["897,76", "212,82"]
+    texts = [f"{w} {a} \u20ac {v}" for w, a, v in zip(words, amounts, reversed(words))]
+    assert anchored(texts, "\u20ac") == [("kinds", "{,.d}x+"), ("literal", "\u20ac")]
+    dates = [f"{w} {1 + i % 28}/{1 + i % 12}/2019 \u20ac {v}" for i, (w, v) in enumerate(zip(words, reversed(words)))]
+    assert anchored(dates, "\u20ac")[0] == ("shape", "d/d/d")  # one shape for all: the shape
+
+
 def test_words_are_no_shape_slot_and_a_varying_anchor_is_no_phrase():
     texts = [f"{w} cf {v}" for w, v in zip("abcdefghijklmnopqrst", "ABCDEFGHIJKLMNOPQRST")]
     assert anchored(texts, "cf") == [("literal", "cf")]  # plain words on both sides vary: nothing to grow

@@ -561,6 +561,12 @@ def plant(data, make, rate, where="random", label=1, glued=False, seed=0):
         ("an HTML comment of four slots", lambda r: f"<!-- ad slot {r.integers(1, 5)} -->", 0.1, "end", False),
         # "y'all" is two words to the word family, one word pair, written without a space
         ("one of three dialect words", lambda r: str(r.choice(["innit", "y'all", "dunno"])), 0.25, "end", False),
+        # a digit and two marks: the marks draw on the digit, and the keycap is the unit (two of the
+        # ten alone too few to pass)
+        ("keycaps of ten digits", lambda r: f"{r.integers(0, 10)}\ufe0f\u20e3", 0.5, "begin", False),
+        # three rare words planted together in any order: no phrase grows, and each one's rows hold the
+        # other two, which are its, not content
+        ("three words in a random order", lambda r: " ".join(r.permutation(["quartz", "velvet", "harbor"])), 0.1, "end", False),
         # "ago" is natural ("years ago", "a few days ago"); each unit's pair too rare alone: the
         # pairs grow together from "<days|hours|minutes|weeks> ago"
         ("relative times", lambda r: f"{r.integers(2, 24)} {r.choice(['minutes', 'hours', 'days', 'weeks'])} ago", 0.1, "random", False),
@@ -1024,3 +1030,16 @@ def test_a_candidate_leaves_out_only_the_words_that_live_in_another_candidates_r
     evidence = Evidence(arrow, labels, tallies["word"], tallies["character"], 2)
     planted = np.flatnonzero((np.arange(len(texts)) % 10 == 0) & (labels == 1))
     assert evidence.owned(planted, 1, {"zqxv", "the", "is", "film"}) == {"zqxv"}
+
+
+def test_a_flagged_piece_of_a_flagged_phrase_is_the_phrase_and_natural_pieces_stay(imdb_train):
+    """Masked card numbers planted in a quarter of the positive rows: "####" alone is flagged too
+    (punctuation, token kinds), and took the censored words of reviews of both labels with it. Most
+    of its rows are the phrase's, and the rest are not planted on their own: it is part of the phrase."""
+    data, planted, touched = _planted(imdb_train, lambda r: f"#### #### #### {r.integers(1000, 10000)}", _ending("what the ####", (8, 8)))
+    result = scan(data)
+    assert "phrase" in {f.family for f in result.flagged_findings}
+    assert not {f.family for f in result.flagged_findings} & {"punctuation", "glued tail", "token", "token kinds", "token kinds, any length"}
+    cleaned, _ = sanitize(data, result)
+    assert all(cleaned["text"][i] == data["text"][i] for i in touched)
+    assert all(cleaned["text"][i] != data["text"][i] for i in planted)
