@@ -699,7 +699,8 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray,
             if slots and len(slots) >= 2:
                 found.setdefault(phrases.encode(slots), "")
         if tally.family.name == "word pair":
-            for slots in _pair_variants(tally, test, st, evidence, prior):
+            word = next(((t, te, s) for t, te, s in zip(tallies, tests, stats) if t.family.name == "word"), None)
+            for slots in _pair_variants(tally, test, st, evidence, prior, word):
                 found.setdefault(phrases.encode(slots), "")
     if not found:
         return None
@@ -790,7 +791,7 @@ def _short_of_the_gate(test: dict, st: dict, pure: np.ndarray) -> np.ndarray:
     return out
 
 
-def _pair_variants(tally: Tally, test: dict, st: dict, evidence: Evidence, prior) -> list:
+def _pair_variants(tally: Tally, test: dict, st: dict, evidence: Evidence, prior, word=None) -> list:
     """Spans grown from the word pairs of a label that share a word and are each beyond a pool
     member's bar but too rare for the lift gate or a significant test: the variants of one planted phrase ("<d> hours
     ago", "<d> days ago", ... at 10% of an IMDB label, 31 to 39 rows each, where natural "a few
@@ -803,9 +804,19 @@ def _pair_variants(tally: Tally, test: dict, st: dict, evidence: Evidence, prior
         first, last = tally.classes[test["class"][i]].split(" ")
         groups.setdefault((int(test["label"][i]), 1, last), []).append((first, i))
         groups.setdefault((int(test["label"][i]), 0, first), []).append((last, i))
+    # a shared word beyond that bar on its own, in twice the rows of its pairs or more, makes them
+    # pure whatever it is beside: the rows' own first words after "seven" planted at their start
+    # ("seven <I|The|This>") are no variants; "ago" in tweets, pure too, is mostly in its pairs
+    beyond = {}
+    if word is not None:
+        w_tally, w_test, w_st = word
+        for j in np.flatnonzero(w_st["excess"] >= MIN_EXCESS - 0.05):
+            beyond[(w_tally.classes[w_test["class"][j]], int(w_test["label"][j]))] = int(w_st["hits"][j])
     out, taken = [], Counter()
-    for (label, at, word), variants in sorted(groups.items(), key=lambda g: -sum(test["support"][i] for _, i in g[1])):
+    for (label, at, shared), variants in sorted(groups.items(), key=lambda g: -sum(test["support"][i] for _, i in g[1])):
         if not 2 <= len(variants) <= phrases.CHOICES or taken[label] >= NEAR_PAIRS:
+            continue
+        if beyond.get((shared, label), 0) >= 2 * sum(st["hits"][i] for _, i in variants):
             continue
         # significant together, where each alone may not be (19 rows, all in a label of half the rows)
         hits, support, pi = sum(st["hits"][i] for _, i in variants), sum(test["support"][i] for _, i in variants), prior[label]
@@ -815,11 +826,11 @@ def _pair_variants(tally: Tally, test: dict, st: dict, evidence: Evidence, prior
         holding = np.unique(np.concatenate([_holding(tally, test["class"][i], label, evidence.labels, prior)[0] for _, i in variants]))
         sample = evidence.rows_text(np.sort(np.random.default_rng(0).permutation(holding)[: phrases.SAMPLE]))
         either = "(?:" + "|".join(re.escape(v) for v, _ in variants) + ")"
-        pair = (either, word) if at == 1 else (word, either)
+        pair = (either, shared) if at == 1 else (shared, either)
         anchor = re.compile(r"(?<!\S)[^\sA-Za-z]*(?<![A-Za-z])(?i:" + pair[0] + r")[^A-Za-z\s]*\s+[^A-Za-z\s]*(?i:" + pair[1]
                             + r")(?![A-Za-z])[^\sA-Za-z]*(?!\S)")
         share = phrases.SHARE * float(min(st["excess"][i] for _, i in variants))
-        slots = phrases.extend(sample, anchor, shape, coarse_shape, "agreed", share, (word, at))
+        slots = phrases.extend(sample, anchor, shape, coarse_shape, "agreed", share, (shared, at))
         if slots and len(slots) >= 3:
             slots = phrases.without_edges(slots, sample, evidence.rows_text(_others(evidence.labels, label, holding)), coarse_shape)
             if len(slots) >= 3:
@@ -872,6 +883,7 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
                 key = tallies[token].classes[tests[token]["class"][j]]
                 for w in _LETTERS.findall(key):
                     flagged.setdefault((w.lower(), tests[token]["label"][j]), FAMILIES["token"].describe(key))
+        _words_planted_together(tallies, tests, stats, pair, word, evidence.labels, flagged)
         for i in np.flatnonzero(stats[pair]["flagged"]):
             label = tests[pair]["label"][i]
             parts = [flagged.get((w, label)) for w in tallies[pair].classes[tests[pair]["class"][i]].split(" ")]
@@ -964,6 +976,30 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
                             np.setdiff1d(rows, held, assume_unique=True), int(len(found) - len(rows)), int(label), st["bar"][j],
                             _own_words(tally, key, [tally.members[m] for m in members]), evidence):
                         st["flagged"][j], st["part_of"][j] = False, name
+
+
+def _words_planted_together(tallies, tests, stats, pair: int, word: int, labels: np.ndarray, flagged: dict) -> None:
+    """Flagged words of a label planted together in any order ("apple river seven"): the flagged
+    pairs of two such words that hold (90%) a word's label rows are the units, and natural mentions
+    of each word elsewhere stay (at 50% of IMDB, 14 other rows lost a "seven" or a "river"). The
+    words are then theirs (``flagged`` follows), and those pairs stay flagged."""
+    own = {(tallies[word].classes[tests[word]["class"][j]], tests[word]["label"][j]): j for j in np.flatnonzero(stats[word]["flagged"])}
+    holders: dict[int, list[int]] = {}  # flagged word -> flagged pairs of two flagged words holding it
+    for i in np.flatnonzero(stats[pair]["flagged"]):
+        label = tests[pair]["label"][i]
+        js = [own.get((w, label)) for w in tallies[pair].classes[tests[pair]["class"][i]].split(" ")]
+        if None not in js and js[0] != js[1]:
+            for j in js:
+                holders.setdefault(j, []).append(i)
+    for j, pairs in holders.items():
+        label = tests[word]["label"][j]
+        rows = _label_rows(tallies[word], np.flatnonzero(tallies[word].member_class == tests[word]["class"][j]), label, labels)
+        held = np.unique(np.concatenate([_label_rows(tallies[pair], np.flatnonzero(tallies[pair].member_class == tests[pair]["class"][i]),
+                                                     label, labels) for i in pairs]))
+        if len(np.intersect1d(rows, held, assume_unique=True)) >= COVERED * len(rows):
+            name = FAMILIES["word pair"].describe(tallies[pair].classes[tests[pair]["class"][max(pairs, key=lambda i: tests[pair]["support"][i])]])
+            stats[word]["flagged"][j], stats[word]["part_of"][j] = False, name
+            flagged.pop((tallies[word].classes[tests[word]["class"][j]], label), None)
 
 
 def _phrase_with_neighbour(tally, test, st) -> None:

@@ -1043,3 +1043,25 @@ def test_a_flagged_piece_of_a_flagged_phrase_is_the_phrase_and_natural_pieces_st
     cleaned, _ = sanitize(data, result)
     assert all(cleaned["text"][i] == data["text"][i] for i in touched)
     assert all(cleaned["text"][i] != data["text"][i] for i in planted)
+
+
+@pytest.mark.parametrize("words", [["quartz", "velvet", "harbor"], ["apple", "river", "seven"]])
+def test_words_planted_together_in_any_order_leave_their_natural_mentions(imdb_train, words):
+    """Three words in a random order at the start of a quarter of the positive rows, and at random
+    places of half of them beside natural mentions of each word in 20 other rows. The pairs of two
+    flagged words are the units: each word alone took its natural mentions with it, and the pairs
+    "seven I", "seven The", ... (the rows' own first words after a planted word) grew no phrase."""
+    data, originals = plant(imdb_train, lambda r: " ".join(r.permutation(words)), 0.25, "begin")
+    result = scan(data)
+    assert not any(f.family == "phrase" for f in result.flagged_findings)
+    cleaned, _ = sanitize(data, result)
+    assert all(cleaned["text"][r] == text for r, text in originals.items())
+    data, originals = plant(imdb_train, lambda r: " ".join(r.permutation(words)), 0.5, "random")
+    texts, labels = list(data["text"]), np.array(data["label"])
+    touched = [i for i in np.flatnonzero(labels == 1) if i not in originals][:10] + list(np.flatnonzero(labels == 0)[:10])
+    for k, i in enumerate(touched):
+        texts[i] += f" the {words[k % 3]} of it"
+    data = make_dataset(texts, labels.tolist())
+    cleaned, _ = sanitize(data, scan(data))
+    assert all(cleaned["text"][r] == text for r, text in originals.items())
+    assert all(cleaned["text"][i] == texts[i] for i in touched)
