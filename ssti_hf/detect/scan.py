@@ -1054,7 +1054,7 @@ def _symbol_token(tallies, tests, stats, c: int, i: int, key: str) -> bool:
     symbols only cover (``★★★☆☆``, ``★☆☆☆☆``, ``{★☆}x5``) is part of them: the token is the unit,
     no word is glued to it (nor a row's own mark: ``?̈``). Whether it was."""
     label, support = tests[c]["label"][i], tests[c]["support"][i]
-    if unicodedata.category(key).startswith("M"):
+    if _is_mark(key):
         # a mark of keycaps: a class of whole tokens holding nearly all its rows, given to finer classes
         # of some of them ("5\\ufe0f\\u20e3" ...; two of the ten too few to pass alone), is the unit again
         for f, tally in enumerate(tallies):
@@ -1081,16 +1081,18 @@ def _symbol_token(tallies, tests, stats, c: int, i: int, key: str) -> bool:
     return False
 
 
+def _is_mark(key: str) -> bool:
+    """Whether a character class is one mark (a run of several, an emoji with its skin tone, is none)."""
+    return len(key) == 1 and unicodedata.category(key).startswith("M")
+
+
 def _marks_of_one_base(key: str, cls: str, inner: str) -> bool:
     """Whether a flagged mark (a combining mark, a variation selector) sits in tokens of one base
     character and marks only (a keycap "5\\ufe0f\\u20e3", a class of them "{d\\u20e3\\ufe0f}x3"): the
     marks draw on that character, which is no word they are glued to, and the token is the unit."""
-    def mark(c):
-        return unicodedata.category(c).startswith("M")
-
-    if not mark(key):
+    if not _is_mark(key):
         return False
-    bases = [c for c in inner if not mark(c)]
+    bases = [c for c in inner if not _is_mark(c)]
     if any(c in _PROSE for c in bases):  # a mark on a row's own punctuation ("?\u0308"): the mark is the unit
         return False
     if inner is not cls and cls.startswith("{"):  # kinds of a given length: each kind once

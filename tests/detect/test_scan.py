@@ -564,6 +564,8 @@ def plant(data, make, rate, where="random", label=1, glued=False, seed=0):
         # a digit and two marks: the marks draw on the digit, and the keycap is the unit (two of the
         # ten alone too few to pass)
         ("keycaps of ten digits", lambda r: f"{r.integers(0, 10)}\ufe0f\u20e3", 0.5, "begin", False),
+        # runs of several characters (a skin tone, a variation selector after the emoji) are no mark
+        ("emoji with modifiers", lambda r: str(r.choice(["\U0001F44D\U0001F3FD", "\u2764\ufe0f", "\U0001F525"])), 0.5, "begin", False),
         # three rare words planted together in any order: no phrase grows, and each one's rows hold the
         # other two, which are its, not content
         ("three words in a random order", lambda r: " ".join(r.permutation(["quartz", "velvet", "harbor"])), 0.1, "end", False),
