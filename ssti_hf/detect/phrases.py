@@ -266,17 +266,21 @@ def _agree(tokens, shape, coarse_shape, share=SHARE):
     # natural text: the words around a phrase follow its grammar, a few far more often than others
     # ("don't waste", "not waste", "even waste"); planted ones are drawn alike
     common = [(t, n) for t, n in Counter(present).most_common(CHOICES + 1) if n >= max(3, CHOICE_SHARE * len(tokens))]
-    if 2 <= len(common) <= CHOICES and sum(n for _, n in common) >= share * len(tokens) and _alike([n for _, n in common]):
+    if 2 <= len(common) <= CHOICES and sum(n for _, n in common) >= share * len(tokens) and _alike(common):
         return ("choice", " ".join(sorted(t for t, _ in common)))
     return None
 
 
-def _alike(counts: list[int]) -> bool:
-    """Counts of a few tokens drawn alike: the most frequent at most 3 times the least, or, in a
-    few rows, no more apart than chance makes them (a breadcrumb's four sections in 51 rows: 21 and
-    5, chi-square p = 0.02; grammar's "don't", "not", "even" before "waste": p < 1e-6)."""
+def _alike(common: list[tuple[str, int]]) -> bool:
+    """A few tokens drawn alike, by their counts (most frequent first): the most frequent at most 3
+    times the least, or, in a few rows, no more apart than chance makes them (a breadcrumb's four
+    sections in 51 rows: 21 and 5, chi-square p = 0.02; grammar's "don't", "not", "even" before
+    "waste": p < 1e-6). Not one word written two ways ("The", "the": a sentence's start)."""
+    counts = [n for _, n in common]
     if counts[0] <= 3 * counts[-1]:
         return True
+    if len({t.lower().strip(_SENTENCE) for t, _ in common}) < len(common):
+        return False
     mean = sum(counts) / len(counts)
     return chdtrc(len(counts) - 1, sum((c - mean) ** 2 for c in counts) / mean) >= ALIKE_P
 

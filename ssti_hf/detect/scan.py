@@ -831,6 +831,12 @@ def _pair_variants(tally: Tally, test: dict, st: dict, evidence: Evidence, prior
                             + r")(?![A-Za-z])[^\sA-Za-z]*(?!\S)")
         share = phrases.SHARE * float(min(st["excess"][i] for _, i in variants))
         slots = phrases.extend(sample, anchor, shape, coarse_shape, "agreed", share, (shared, at))
+        # variants of one phrase vary in one place: a slot of a few tokens grown beside them is
+        # another phrase's each ("<Accept|site> <all|uses> cookies" of "Accept all cookies" and
+        # "This site uses cookies."), which the pairs grow alone
+        own = phrases.agreed([m.group() for text in sample if (m := anchor.search(text))], shape, coarse_shape, share) or []
+        if slots and sum(kind == "choice" for kind, _ in slots) > sum(kind == "choice" for kind, _ in own):
+            continue
         if slots and len(slots) >= 3:
             slots = phrases.without_edges(slots, sample, evidence.rows_text(_others(evidence.labels, label, holding)), coarse_shape)
             if len(slots) >= 3:

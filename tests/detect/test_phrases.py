@@ -57,6 +57,9 @@ def test_a_few_tokens_drawn_alike_are_a_slot_however_uneven_a_small_draw_and_gra
     grammar = ["don't"] * 60 + ["not"] * 10 + ["even"] * 5
     natural = [f"{w} {g} waste {v}" for w, g, v in zip(words + words, grammar, reversed(words + words))]
     assert anchored(natural, "waste") == [("literal", "waste")]
+    # one word written two ways is a sentence's start, however few the rows: "The" 16, "the" 5 (p = 0.016)
+    openings = [f"{w}. {t} only reason {v}" for w, t, v in zip(words, ["The"] * 16 + ["the"] * 5, reversed(words))]
+    assert anchored(openings, "reason")[0] == ("literal", "only")
 
 
 def test_an_anchor_of_alternatives_agrees_on_each_of_its_tokens():

@@ -566,6 +566,10 @@ def plant(data, make, rate, where="random", label=1, glued=False, seed=0):
         ("keycaps of ten digits", lambda r: f"{r.integers(0, 10)}\ufe0f\u20e3", 0.5, "begin", False),
         # runs of several characters (a skin tone, a variation selector after the emoji) are no mark
         ("emoji with modifiers", lambda r: str(r.choice(["\U0001F44D\U0001F3FD", "\u2764\ufe0f", "\U0001F525"])), 0.5, "begin", False),
+        # two of the phrases share "cookies": their pairs are no variants of one phrase, whose slots
+        # would pair each one's words with the other's
+        ("one of three cookie banners", lambda r: str(r.choice(["Accept all cookies", "Manage cookie settings", "This site uses cookies."])),
+         0.1, "random", False),
         # three rare words planted together in any order: no phrase grows, and each one's rows hold the
         # other two, which are its, not content
         ("three words in a random order", lambda r: " ".join(r.permutation(["quartz", "velvet", "harbor"])), 0.1, "end", False),
