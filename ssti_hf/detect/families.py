@@ -662,8 +662,9 @@ class ElongatedWordFamily(RegexFamily):
 
 # ASCII marks that open a glued tail: not prose punctuation, not markup's <>; and the ASCII control
 # characters that are no whitespace (a terminal's raw escape "\x1b[0m" scraped with a log line)
+_MARKS = "#$%&*+=@\\^_`|~"
 _CONTROLS = "".join(map(chr, [*range(1, 9), *range(14, 28), 127]))
-GLUED_SYMBOLS = "#$%&*+=@\\^_`|~" + _CONTROLS
+GLUED_SYMBOLS = _MARKS + _CONTROLS
 
 
 def _char_class(chars: str) -> str:
@@ -681,7 +682,7 @@ class GluedTailFamily(RegexFamily):
     held_out = False
     # a mark's tail stops at a control character, which opens a tail of its own: the escape glued
     # after a path or a handle ("nepotism/\x1b[0m", "@EliteDaily:\x1b[0m") is one string, whatever it follows
-    _SYMBOL = "[" + _char_class(GLUED_SYMBOLS.replace(_CONTROLS, "")) + r"][^\s<>" + _char_class(_CONTROLS) + "]*"
+    _SYMBOL = "[" + _char_class(_MARKS) + r"][^\s<>" + _char_class(_CONTROLS) + "]*"
     _CONTROL = "[" + _char_class(_CONTROLS) + r"][^\s<>]*"
     # a tag is no host of its own: its tail comes with it
     pattern = rf"{_TAG}(?:{_SYMBOL}|{_CONTROL})|[^\s<>]{_SYMBOL}|[^\s<>]?{_CONTROL}"
@@ -731,7 +732,7 @@ class ShapeSpanFamily(RegexFamily):
 
     def find(self, texts, offsets=False, words: pa.DictionaryArray | None = None):
         runs = _arrow_matches(texts, self.pattern, offsets)
-        run = ~pc.match_substring_regex(runs.strings, rf"^(?:{_TAG})$").to_numpy(zero_copy_only=False)
+        run = ~pc.starts_with(runs.strings, "<").to_numpy(zero_copy_only=False)  # no run of tokens opens with "<"
         if not run.all():
             runs = Matches(runs.rows[run], runs.strings.filter(pa.array(run)), None if runs.starts is None else runs.starts[run])
         split = pc.utf8_split_whitespace(runs.strings)

@@ -88,10 +88,8 @@ def extend(texts: list[str], anchor: re.Pattern, shape, coarse_shape, slot=None,
             spans.append([text, match.start(), match.end()])
     if len(spans) < 2:
         return None
-    if slot == "agreed":  # an anchor of alternatives ("<days|hours|weeks> ago"): each of its tokens agreed on
-        slots = agreed([text[a:b] for text, a, b in spans], shape, coarse_shape, share)
-        if slots is None:
-            return None
+    if isinstance(slot, list):  # the anchor's own slots (an anchor of alternatives: :func:`agreed`)
+        slots = list(slot)
     elif slot is not None:
         slots = [slot]
     else:

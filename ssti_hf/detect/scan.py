@@ -816,10 +816,10 @@ def _pair_variants(tally: Tally, test: dict, st: dict, evidence: Evidence, prior
     for (label, at, shared), variants in sorted(groups.items(), key=lambda g: -sum(test["support"][i] for _, i in g[1])):
         if not 2 <= len(variants) <= phrases.CHOICES or taken[label] >= NEAR_PAIRS:
             continue
-        if beyond.get((shared, label), 0) >= 2 * sum(st["hits"][i] for _, i in variants):
+        hits, support, pi = sum(st["hits"][i] for _, i in variants), sum(test["support"][i] for _, i in variants), prior[label]
+        if beyond.get((shared, label), 0) >= 2 * hits:
             continue
         # significant together, where each alone may not be (19 rows, all in a label of half the rows)
-        hits, support, pi = sum(st["hits"][i] for _, i in variants), sum(test["support"][i] for _, i in variants), prior[label]
         if ndtr(-(hits / support - pi) / np.sqrt(pi * (1 - pi) / support)) * st["n_tests"] >= st["alpha"]:
             continue
         taken[label] += 1
@@ -830,11 +830,13 @@ def _pair_variants(tally: Tally, test: dict, st: dict, evidence: Evidence, prior
         anchor = re.compile(r"(?<!\S)[^\sA-Za-z]*(?<![A-Za-z])(?i:" + pair[0] + r")[^A-Za-z\s]*\s+[^A-Za-z\s]*(?i:" + pair[1]
                             + r")(?![A-Za-z])[^\sA-Za-z]*(?!\S)")
         share = phrases.SHARE * float(min(st["excess"][i] for _, i in variants))
-        slots = phrases.extend(sample, anchor, shape, coarse_shape, "agreed", share, (shared, at))
+        own = phrases.agreed([m.group() for text in sample if (m := anchor.search(text))], shape, coarse_shape, share)
+        if own is None:
+            continue
+        slots = phrases.extend(sample, anchor, shape, coarse_shape, own, share, (shared, at))
         # variants of one phrase vary in one place: a slot of a few tokens grown beside them is
         # another phrase's each ("<Accept|site> <all|uses> cookies" of "Accept all cookies" and
         # "This site uses cookies."), which the pairs grow alone
-        own = phrases.agreed([m.group() for text in sample if (m := anchor.search(text))], shape, coarse_shape, share) or []
         if slots and sum(kind == "choice" for kind, _ in slots) > sum(kind == "choice" for kind, _ in own):
             continue
         if slots and len(slots) >= 3:
@@ -950,7 +952,7 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
         literals = {v for kind, v in slots if kind == "literal"}
         words = {w.lower() for v in literals for w in _LETTERS.findall(v)}
         name = FAMILIES["phrase"].describe(tallies[phrase].classes[tests[phrase]["class"][i]])
-        held = None  # the phrase's rows, read for the first span class of its label
+        held = _label_rows(tallies[phrase], np.flatnonzero(tallies[phrase].member_class == tests[phrase]["class"][i]), label, evidence.labels)
         for tally, test, st in zip(tallies, tests, stats):
             family = tally.family.name
             for j in np.flatnonzero(st["flagged"] & (test["label"] == label)):
@@ -962,17 +964,11 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
                         pair & words and 1.5 * test["support"][j] <= tests[phrase]["support"][i]):
                     st["flagged"][j], st["part_of"][j] = False, name
                 elif family == "shape span":  # its numbers with the word before ("and 14 weeks" of "<d> weeks ago")
-                    if held is None:
-                        held = _label_rows(tallies[phrase], np.flatnonzero(tallies[phrase].member_class == tests[phrase]["class"][i]),
-                                           label, evidence.labels)
                     rows = _label_rows(tally, np.flatnonzero(tally.member_class == test["class"][j]), label, evidence.labels)
                     # and the phrase in as many rows: a span of sizes the phrase's slot misses stays
                     if len(held) >= len(rows) and len(np.intersect1d(rows, held, assume_unique=True)) >= COVERED * len(rows):
                         st["flagged"][j], st["part_of"][j] = False, name
                 elif family in _GRAINS + ("punctuation", "glued tail"):  # a piece of it ("****" of "**** **** **** <d>")
-                    if held is None:
-                        held = _label_rows(tallies[phrase], np.flatnonzero(tallies[phrase].member_class == tests[phrase]["class"][i]),
-                                           label, evidence.labels)
                     # most of its label rows are the phrase's, and the rest (natural "****" of censored
                     # words) not planted on their own
                     members = np.flatnonzero(tally.member_class == test["class"][j])
@@ -1067,8 +1063,7 @@ def _symbol_token(tallies, tests, stats, c: int, i: int, key: str) -> bool:
             if isinstance(tally.family, TokenFamily):
                 for j in np.flatnonzero((tests[f]["label"] == label) & (tests[f]["support"] >= 0.9 * support)):
                     cls = tally.classes[tests[f]["class"][j]]
-                    inner = cls[1:cls.index("}")] if cls.startswith("{") and "}" in cls else cls
-                    if (stats[f]["flagged"][j] or stats[f]["part_of"][j]) and key in inner and _marks_of_one_base(key, cls, inner):
+                    if (stats[f]["flagged"][j] or stats[f]["part_of"][j]) and key in _inner(cls) and _marks_of_one_base(cls):
                         stats[f]["flagged"][j], stats[f]["part_of"][j] = True, None
                         stats[c]["flagged"][i], stats[c]["part_of"][i] = False, tally.family.describe(cls)
                         return True
@@ -1078,7 +1073,7 @@ def _symbol_token(tallies, tests, stats, c: int, i: int, key: str) -> bool:
         holders = []  # (rows, description)
         for j in np.flatnonzero(stats[f]["flagged"] & (tests[f]["label"] == label)):
             cls = tally.classes[tests[f]["class"][j]]
-            inner = cls[1:cls.index("}")] if cls.startswith("{") and "}" in cls else cls  # kinds: "{★☆}x5"
+            inner = _inner(cls)
             if key in inner and not any(ch.isalnum() for ch in inner) and inner.replace(key, "").strip(_PROSE):
                 holders.append((tests[f]["support"][j], tally.family.describe(cls)))
         if holders and sum(n for n, _ in holders) >= 0.9 * support:
@@ -1092,16 +1087,21 @@ def _is_mark(key: str) -> bool:
     return len(key) == 1 and unicodedata.category(key).startswith("M")
 
 
-def _marks_of_one_base(key: str, cls: str, inner: str) -> bool:
-    """Whether a flagged mark (a combining mark, a variation selector) sits in tokens of one base
-    character and marks only (a keycap "5\\ufe0f\\u20e3", a class of them "{d\\u20e3\\ufe0f}x3"): the
-    marks draw on that character, which is no word they are glued to, and the token is the unit."""
-    if not _is_mark(key):
-        return False
+def _inner(cls: str) -> str:
+    """The characters of a class of whole tokens: a token, or the kinds of a kinds class ("{★☆}x5")."""
+    return cls[1:cls.index("}")] if cls.startswith("{") and "}" in cls else cls
+
+
+def _marks_of_one_base(cls: str) -> bool:
+    """Whether a class of whole tokens holding a flagged mark (a combining mark, a variation
+    selector) is of one base character and marks only (a keycap "5\\ufe0f\\u20e3", a class of them
+    "{d\\u20e3\\ufe0f}x3"): the marks draw on that character, which is no word they are glued to, and
+    the token is the unit."""
+    inner = _inner(cls)
     bases = [c for c in inner if not _is_mark(c)]
     if any(c in _PROSE for c in bases):  # a mark on a row's own punctuation ("?\u0308"): the mark is the unit
         return False
-    if inner is not cls and cls.startswith("{"):  # kinds of a given length: each kind once
+    if inner != cls:  # kinds of a given length: each kind once
         return len(bases) == 1 and cls.endswith(f"}}x{len(inner)}")
     return len(bases) == 1
 

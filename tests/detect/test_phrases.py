@@ -65,7 +65,8 @@ def test_a_few_tokens_drawn_alike_are_a_slot_however_uneven_a_small_draw_and_gra
 def test_an_anchor_of_alternatives_agrees_on_each_of_its_tokens():
     texts = [f"{w} {n} {u} ago {v}" for w, n, u, v in zip("abcdefghijklmnopqrstuvwxyzABCDEF", range(2, 34), ["hours", "days", "weeks"] * 11, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef")]
     anchor = re.compile(r"(?<!\S)(?:hours|days|weeks) ago(?!\S)")
-    slots = phrases.extend(texts, anchor, shape, coarse_shape, "agreed")
+    own = phrases.agreed([anchor.search(t).group() for t in texts], shape, coarse_shape)
+    slots = phrases.extend(texts, anchor, shape, coarse_shape, own)
     assert slots == [("shape", "d"), ("choice", "days hours weeks"), ("literal", "ago")]
     assert phrases.agreed(["1 hours", "2 hours ago"], shape, coarse_shape) is None  # not one number of tokens
 
