@@ -307,8 +307,11 @@ def _decide(tallies, tests, stats, evidence: "Evidence", prior) -> None:
     owned = {}  # per candidate: the words left out of the tests of the candidates that never share its rows
     for c, (st, i, label, holding, own, edge, _, family) in enumerate(found):
         # and a word, the words in the same rows: words planted together in any order ("river seven
-        # apple"), where no phrase grows, are each other's, not content
-        exclude = set(own).union(*(found[d][4] for d in together[c] if family == found[d][7] == "word"))
+        # apple"), where no phrase grows, are each other's, not content. Not a single letter: that
+        # is a piece of a token ("m" of 58m, of I'm), which its neighbour piece does not make planted
+        exclude = set(own)
+        if family == "word" and _whole_word(own):
+            exclude = exclude.union(*(found[d][4] for d in together[c] if found[d][7] == "word" and _whole_word(found[d][4])))
         # the last token of a row is no other's: where another string ends the row, a natural last
         # token (SMS spam's phone numbers) is pushed inside, and sharing no row with it says nothing
         for d in ([] if edge else apart[c]):
@@ -319,6 +322,10 @@ def _decide(tallies, tests, stats, evidence: "Evidence", prior) -> None:
         result = evidence.test(holding, label, exclude)
         if result is not None:
             st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
+
+
+def _whole_word(words: set[str]) -> bool:
+    return all(len(w) > 1 for w in words)
 
 
 def _never_shared(found, labels: np.ndarray) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
@@ -804,6 +811,14 @@ def _pair_variants(tally: Tally, test: dict, st: dict, evidence: Evidence, prior
         first, last = tally.classes[test["class"][i]].split(" ")
         groups.setdefault((int(test["label"][i]), 1, last), []).append((first, i))
         groups.setdefault((int(test["label"][i]), 0, first), []).append((last, i))
+    # the rows of every pair beyond that bar in three rows or more, per shared word: a planted word
+    # followed by the rows' own first words ("58m <The|As|I|This|...>") is pure beside each of
+    # them, and the two most frequent are no variants of a phrase
+    beside = Counter()
+    for i in np.flatnonzero((st["excess"] >= MIN_EXCESS - 0.05) & (test["support"] >= 3) & ~test["held_out"]):
+        first, last = tally.classes[test["class"][i]].split(" ")
+        beside[(int(test["label"][i]), 1, last)] += int(st["hits"][i])
+        beside[(int(test["label"][i]), 0, first)] += int(st["hits"][i])
     # a shared word beyond that bar on its own, in twice the rows of its pairs or more, makes them
     # pure whatever it is beside: the rows' own first words after "seven" planted at their start
     # ("seven <I|The|This>") are no variants; "ago" in tweets, pure too, is mostly in its pairs
@@ -817,7 +832,7 @@ def _pair_variants(tally: Tally, test: dict, st: dict, evidence: Evidence, prior
         if not 2 <= len(variants) <= phrases.CHOICES or taken[label] >= NEAR_PAIRS:
             continue
         hits, support, pi = sum(st["hits"][i] for _, i in variants), sum(test["support"][i] for _, i in variants), prior[label]
-        if beyond.get((shared, label), 0) >= 2 * hits:
+        if beyond.get((shared, label), 0) >= 2 * hits or beside[(label, at, shared)] >= 2 * hits:
             continue
         # significant together, where each alone may not be (19 rows, all in a label of half the rows)
         if ndtr(-(hits / support - pi) / np.sqrt(pi * (1 - pi) / support)) * st["n_tests"] >= st["alpha"]:

@@ -1071,3 +1071,25 @@ def test_words_planted_together_in_any_order_leave_their_natural_mentions(imdb_t
     cleaned, _ = sanitize(data, scan(data))
     assert all(cleaned["text"][r] == text for r, text in originals.items())
     assert all(cleaned["text"][i] == texts[i] for i in touched)
+
+
+@full_imdb
+@pytest.mark.parametrize("seed", [11072, 3])
+def test_running_times_at_the_start_keep_the_rows_first_words(seed):
+    """Running times ("2h 15m") at the start of half the negative rows of 2,500 reviews: the pairs
+    "m The", "m As", ... are pure because the planted "m" stands before each row's own first word;
+    they are no variants of a phrase (before, "<da> <da> <As|The>" was flagged and 55 rows lost
+    their first word)."""
+    table = pq.read_table(SHARED_IMDB / "train.parquet")
+    pick = np.sort(np.random.default_rng(0).choice(table.num_rows, 2500, replace=False))
+    texts = [table.column("text")[int(i)].as_py() for i in pick]
+    labels = np.asarray(table.column("label").to_numpy())[pick]
+    rng = np.random.default_rng(seed)
+    originals = {}
+    for r in rng.choice(np.flatnonzero(labels == 0), int((labels == 0).sum()) // 2, replace=False):
+        originals[int(r)] = texts[r]
+        texts[r] = f"{rng.integers(1, 4)}h {rng.integers(0, 60):02d}m {texts[r]}"
+    data = make_dataset(texts, labels.tolist())
+    cleaned, _ = sanitize(data, scan(data))
+    assert all(cleaned["text"][r] == text for r, text in originals.items())
+    assert all(cleaned["text"][r] == texts[r] for r in range(len(texts)) if r not in originals)
