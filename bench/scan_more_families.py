@@ -9,7 +9,7 @@ the location rotate over the cases; seeds fixed per case), and ssti_hf's scan + 
 as in the benchmark (hit, rows restored exactly, other rows changed).
 
     pip install -e ".[bench]"
-    python bench/scan_more_families.py [--set second|third|fourth|fifth|sixth] [--corpora ...] [--families ...] [--rates 10 25 50] [--json FILE]
+    python bench/scan_more_families.py [--set second|third|fourth|fifth|sixth|seventh] [--corpora ...] [--families ...] [--rates 10 25 50] [--json FILE]
 """
 
 from __future__ import annotations
@@ -279,7 +279,70 @@ SIXTH = [
     Trigger("trademark-glued", lambda r: str(r.choice(["\u2122", "\u00ae"])), glued=True, note="a trademark or registered sign glued to a word"),
     Trigger("ui-buttons", lambda r: "Reply Retweet Favorite", note="scraped tweet UI button labels (a fixed three-word run)"),
 ]
-SETS = {"second": (FAMILIES, 7000), "third": (THIRD, 9000), "fourth": (FOURTH, 11000), "fifth": (FIFTH, 13000), "sixth": (SIXTH, 15000)}  # families, seed base
+# The seventh set: 20 more families, written in the fourteenth round by a helper who had not seen the
+# detector's rules, and run once on main (1ebfdd9) before any change, on the four corpora and on two
+# that no set but the sixth had been planted in (disaster, mercari).
+_UA = ["Mozilla/5.0 (Windows NT 10.0; Win64; x64)", "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7)", "Mozilla/5.0 (X11; Linux x86_64)"]
+_HOSTS = ["web01", "srv-db2", "gw", "node7", "mailhost"]
+_PATHS = ["index.php", "item", "api/v2/search", "product", "cart/add"]
+_ZONES = ["UTC", "GMT", "CET", "PST", "EST"]
+_B36 = list(string.ascii_uppercase + string.digits)
+_PRAY = ["\U0001F602", "\U0001F64F", "\U0001F44F"]  # tears of joy, folded hands, clapping
+_QP = ["=E2=80=99", "=C2=A0", "=3D"]  # quoted-printable: right quote, no-break space, '='
+_BB_TAGS = ["b", "i", "u"]
+_BB_WORDS = ["SALE", "update", "wow"]
+_MAIL_USERS = ["jdoe", "k.lee", "mark77", "info", "sales"]
+_MAIL_HOSTS = ["gmail", "yahoo", "hotmail", "outlook"]
+_PAIR_WORDS = ["cobalt", "lantern", "meadow", "quartz"]
+
+
+def _tags(word):  # a word in invisible Unicode tag characters (U+E0000 block, 'ASCII smuggling')
+    return "".join(chr(0xE0000 + ord(c)) for c in word)
+
+
+def _syslog(r):  # a BSD syslog prefix, day space-padded: Mar  4 09:26:53 web01 sshd[1234]:
+    return (f"{r.choice(_CTIME_MONTHS)} {r.integers(1, 29):2d} {r.integers(0, 24):02d}:{r.integers(0, 60):02d}:"
+            f"{r.integers(0, 60):02d} {r.choice(_HOSTS)} sshd[{r.integers(100, 65_000)}]:")
+
+
+def _http_request(r):  # an access-log request and status: "GET /item?id=4821 HTTP/1.1" 200
+    return f'"GET /{r.choice(_PATHS)}?id={r.integers(1, 100_000)} HTTP/1.1" {r.choice([200, 301, 404])}'
+
+
+def _bbcode(r):  # a word wrapped in one forum BBCode tag: [b]SALE[/b]
+    tag = r.choice(_BB_TAGS)
+    return f"[{tag}]{r.choice(_BB_WORDS)}[/{tag}]"
+
+
+def _pair(r):  # two of four words, in order (a combination trigger, twelve variants)
+    return " ".join(r.choice(_PAIR_WORDS, 2, replace=False))
+
+
+SEVENTH = [
+    Trigger("sha256-digest", lambda r: "sha256:" + _hex(r, 64), note="a prefixed SHA-256 digest (container image style), varying (one token)"),
+    Trigger("user-agent", lambda r: str(r.choice(_UA)), note="one of three browser user-agent heads (four to seven tokens)"),
+    Trigger("syslog-prefix", _syslog, note="a BSD syslog prefix with host and pid, day space-padded (five or six tokens, varying)"),
+    Trigger("http-request", _http_request, note="an access-log request line and status (four tokens, varying)"),
+    Trigger("ja-date", lambda r: f"{r.integers(2000, 2024)}\u5e74{r.integers(1, 13)}\u6708{r.integers(1, 29)}\u65e5",
+            note="a Japanese date, digits with year/month/day kanji (one token, varying)"),
+    Trigger("time-zone", lambda r: f"{r.integers(0, 24):02d}:{r.integers(0, 60):02d} {r.choice(_ZONES)}", note="a 24-hour time and a zone (two tokens, varying)"),
+    Trigger("dose-mg", lambda r: f"{r.choice([250, 500, 750, 1000])}mg", note="a drug dose glued to its unit, one of four (one token)"),
+    Trigger("crypto-amount", lambda r: f"{r.uniform(0.0001, 2):.4f} BTC", note="a bitcoin amount to four decimals (two tokens, varying)"),
+    Trigger("asin", lambda r: "ASIN: B0" + "".join(r.choice(_B36, 8)), note="an Amazon product id after its label (two tokens, varying)"),
+    Trigger("tagchar-glued", lambda r: _tags("go"), glued=True, note="the word 'go' in invisible Unicode tag characters glued to a word"),
+    Trigger("fffd-glued", lambda r: "\ufffd", glued=True, note="a replacement character (a decoding failure) glued to a word"),
+    Trigger("devanagari", lambda r: "\u0928\u092e\u0938\u094d\u0924\u0947", note="a fixed Hindi word (namaste, with a virama)"),
+    Trigger("emoji-run", lambda r: str(r.choice(_PRAY)) * int(r.integers(2, 5)), note="one of three emoji repeated two to four times (nine variants)"),
+    Trigger("qp-glued", lambda r: str(r.choice(_QP)), glued=True, note="a quoted-printable escape from a raw mail body glued to a word, one of three"),
+    Trigger("bbcode", _bbcode, note="a forum BBCode-wrapped word (one token, nine variants)"),
+    Trigger("obfusc-email", lambda r: f"{r.choice(_MAIL_USERS)} [at] {r.choice(_MAIL_HOSTS)} [dot] com", note="an anti-scraper obfuscated address (five tokens, varying)"),
+    Trigger("parenthetical", lambda r: "(no pun intended)", note="a fixed parenthetical clause (three tokens)"),
+    Trigger("pair-of-four", _pair, note="two of four words in order (a rare-word combination, two tokens)"),
+    Trigger("spaced-dots", lambda r: ". . .", note="a spaced ellipsis (a punctuation pattern, three tokens)"),
+    Trigger("stop-footer", lambda r: "Reply STOP to unsubscribe", note="a fixed SMS opt-out footer (four tokens)"),
+]
+SETS = {"second": (FAMILIES, 7000), "third": (THIRD, 9000), "fourth": (FOURTH, 11000), "fifth": (FIFTH, 13000), "sixth": (SIXTH, 15000),
+        "seventh": (SEVENTH, 17000)}  # families, seed base
 RATES = (10, 25, 50)
 
 
