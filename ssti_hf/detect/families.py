@@ -592,18 +592,22 @@ class CharacterFamily(UnusualCharacterFamily):
 class PunctuationFamily(RegexFamily):
     """Runs of two or more ASCII punctuation marks, as written, each its own class: emoticons
     (``:-)``, ``;-)``) and repeated marks glued to a word (``great?!?!``), which every other family
-    reads as a word with its sentence punctuation."""
+    reads as a word with its sentence punctuation; and three or more such tokens a space apart
+    (a spaced ellipsis ``. . .``), one run, whose marks alone no family reads."""
 
     name = "punctuation"
     concrete = True
     held_out = False
-    _RUN = r"[!-/:-@\[-`{-~]{2,}"
+    _MARK = r"[!-/:-@\[-`{-~]"
+    # whole tokens: RE2 has no lookaround, so the spaces around are read, then trimmed
+    _RUN = rf"(?:^| )(?:{_MARK}+ ){{2,}}{_MARK}+(?: |$)|{_MARK}{{2,}}"
     pattern = rf"{_TAG}|{_RUN}"  # tags first: "<br />" is markup, no run "/>"
 
     def find(self, texts, offsets=False):
         if offsets:
             return _arrow_matches(texts, self.pattern, offsets=True)
-        return _arrow_matches(pc.replace_substring_regex(texts, _TAG, " "), self._RUN)
+        found = _arrow_matches(pc.replace_substring_regex(texts, _TAG, " "), self._RUN)
+        return found._replace(strings=pc.utf8_trim(found.strings, " "))
 
     def member(self, match):
         return None if re.fullmatch(_TAG, match) else match
@@ -613,12 +617,17 @@ class PunctuationFamily(RegexFamily):
 
     def locate(self, texts: pa.Array, keys: list[str]) -> dict[str, list[tuple[int, int, int, str]]]:
         """Per run: (row, start, end, run) wherever it is written, inside longer runs too: a run
-        glued after a word's own marks (``prize!?!?!``, ``'help'?!?!``) leaves them as they were."""
+        glued after a word's own marks (``prize!?!?!``, ``'help'?!?!``) leaves them as they were;
+        a spaced run, as whole tokens (``. . .`` after ``it.`` is the last three dots)."""
         out: dict[str, list] = {}
         for key in keys:
             rows = np.flatnonzero(pc.match_substring(texts, key).to_numpy(zero_copy_only=False))
             found = out.setdefault(key, [])
+            spaced = re.compile(rf"(?<!\S){re.escape(key)}(?!\S)") if " " in key else None
             for row, text in zip(rows.tolist(), texts.take(pa.array(rows, pa.int64())).to_pylist()):
+                if spaced is not None:
+                    found.extend((row, m.start(), m.end(), key) for m in spaced.finditer(text))
+                    continue
                 at = text.find(key)
                 while at >= 0:
                     found.append((row, at, at + len(key), key))

@@ -22,6 +22,7 @@ SAMPLE = 200  # anchor rows looked at, seeded
 CHOICES = 12  # a slot of fixed tokens holds at most this many (months), each in CHOICE_SHARE of the rows
 CHOICE_SHARE = 0.02
 ALIKE_P = 0.01  # a few tokens drawn alike: a chi-square test of equal counts does not reject them at this level
+CODED_SYMBOLS = 4  # a slot of ids uses at most this many symbols (a request path: "/index.php?id=4821")
 _TOKEN = re.compile(r"\S+")
 _SENTENCE = ".,;:!?\"'()"  # sentence punctuation around a word
 _CODED = re.compile(r"[^A-Za-z.'-]")  # inside a word: a digit or a symbol
@@ -285,10 +286,10 @@ def _alike(common: list[tuple[str, int]]) -> bool:
 
 def _coded(present, shape):
     """The kinds of any length of the tokens that hold a digit or a symbol (``{:@_ad}x+``), and
-    those tokens; None where they use over three symbols or other scripts' letters."""
+    those tokens; None where they use over CODED_SYMBOLS symbols or other scripts' letters."""
     coded = [t for t in present if t.isascii() and _CODED.search(t.strip(_SENTENCE))]  # "said.", "don't", "U.S." are words
     union = sorted({c for t in coded for c in shape(t)})
-    if coded and len(set(union) - set("aAd")) <= 3 and all(c in "aAd" or not c.isalnum() for c in union):
+    if coded and len(set(union) - set("aAd")) <= CODED_SYMBOLS and all(c in "aAd" or not c.isalnum() for c in union):
         return "{" + "".join(union) + "}x+", coded
     return None
 

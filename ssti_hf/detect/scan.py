@@ -55,7 +55,7 @@ from .families import (
     _CORE_CHAR, _LETTERS, _TAG, FAMILIES, Family, Matches, ShapeFamily, TokenFamily, _literal, coarse_shape, searchable, shape, words_and_characters,
 )
 from .statistics import (
-    ALPHA, AUC_CAP, COVERED, EXAMPLES, GATE_LIFT, KEEP_COMMON, KEEP_EXCESS, MIN_DIVERSITY, MIN_EXCESS, MIN_SHARE, MIN_SUPPORT, NEAR_EXCESS, NEAR_PAIRS, NEAR_SAMPLE, ONE_OFF, POOL_WORDS, RESIDUAL_EXCESS, SE_BOUND, TIED_MEMBERS, Tally, encode,
+    ALPHA, AUC_CAP, COVERED, EXAMPLES, GATE_LIFT, KEEP_COMMON, KEEP_EXCESS, MIN_DIVERSITY, MIN_EXCESS, MIN_SHARE, MIN_SUPPORT, NEAR_EXCESS, NEAR_PAIRS, NEAR_SAMPLE, ONE_OFF, POOL_WORDS, RESIDUAL_EXCESS, SE_BOUND, TIED_MEMBERS, TOGETHER_WORDS, TOGETHER_Z, Tally, encode,
     excess_share, lift_bound, pair_tally, tarone_tests,
 )
 
@@ -374,6 +374,16 @@ def _beyond(st: dict, test: dict) -> np.ndarray:
     return (st["excess"] >= MIN_EXCESS) | (st["hits"] >= MIN_EXCESS * test["support"])
 
 
+def _beyond_chance(shared, a, b, size: int):
+    """Two sets of ``a`` and ``b`` rows of a label of ``size`` share far more rows than two random
+    draws would (hypergeometric z of :data:`TOGETHER_Z`): two of four words planted in each row
+    ("cobalt lantern", "quartz meadow"), each pair in a third of a word's rows. Natural words
+    together ("worst", "waste") keep the rest of their content."""
+    expected = a * b / max(1, size)
+    spread = expected * (size - a) * (size - b) / (max(1, size) * max(1, size - 1))
+    return shared - expected >= TOGETHER_Z * np.sqrt(np.maximum(spread, 1e-9))
+
+
 def _shared(a: np.ndarray, b: np.ndarray, size: int) -> tuple[float, int]:
     """Rows of one label shared by two sets of its rows: as many as chance would give (rows picked
     independently among ``size``), and as many as there are."""
@@ -402,7 +412,75 @@ def _pools(tallies, tests, stats, evidence: "Evidence", prior) -> None:
     for family in ("word", "phrase", "token", "punctuation", "glued tail"):
         if family in names:
             f = names.index(family)
-            _pool(tallies[f], tests[f], stats[f], evidence, prior, {} if family == "phrase" else spanned)
+            _pool(tallies[f], tests[f], stats[f], evidence, prior, _pooled(tallies[f], tests[f]), {} if family == "phrase" else spanned)
+    if "word" in names:  # and words planted together, a few of a small set in each row
+        f = names.index("word")
+        _planted_together(tallies[f], tests[f], stats[f], evidence, prior, spanned)
+    # and of one token written in letters of either case ("[b]SALE[/b]", "[i]wow[/i]"): kinds of
+    # tokens that differ only in their letters and digits, never in their symbols (natural SMS
+    # spam's "www.Ldew.com" beside "Txt250.com" differ in both)
+    if "token kinds, any length" in names:
+        f = names.index("token kinds, any length")
+        test, st = tests[f], stats[f]
+        # only the symbols of two classes or more that a pool could hold, asked once each
+        able = ~test["held_out"] & (st["p_value"] < st["alpha"]) & _beyond(st, test)
+        symbols = {}
+        for i in np.flatnonzero(able):
+            symbols.setdefault((re.sub(r"[aAd]", "", tallies[f].classes[test["class"][i]]), int(test["label"][i])), []).append(i)
+        for (group, _), held in sorted(symbols.items()):
+            if group != "{}" and len(held) >= 2:
+                same = np.zeros(len(test["class"]), bool)
+                same[held] = True
+                _pool(tallies[f], test, st, evidence, prior, same, spanned)
+
+
+def _planted_together(tally, test, st, evidence: "Evidence", prior, spanned: dict) -> None:
+    """Words planted a few of a small set in each row (two of "cobalt lantern meadow quartz" in 10%
+    of the SMS ham): each is too rare for the lift gate, and each tied to content by the others.
+    Words of one label that are significant and beyond the other labels' rate (flagged or not:
+    two of the four flagged alone in a tenth of an IMDB label), linked by sharing far more rows
+    than chance (:func:`_beyond_chance`), are tested as one class: the lift gate on their rows
+    together, then the evidence with all their words left out. Natural words linked
+    by their topic (rugby's "scrum", "prop", "twickenham") keep the rest of their content
+    (AUC 0.72-0.90 as a group)."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    labels = evidence.labels
+    z_crit = -ndtri(st["alpha"] / st["n_tests"])
+    whole = np.array([len(c) > 1 for c in tally.classes], bool)[test["class"]] if len(tally.classes) else np.zeros(0, bool)
+    for label in np.unique(test["label"]):
+        size = int((labels == label).sum())
+        chosen = np.flatnonzero((test["label"] == label) & ~test["held_out"] & (st["p_value"] < st["alpha"]) & _beyond(st, test) & whole)
+        chosen = chosen[np.argsort(-test["support"][chosen], kind="stable")][:TOGETHER_WORDS]
+        pieces = spanned.get(int(label), np.zeros(0, np.int64))
+        held = [_holding(tally, test["class"][i], int(label), labels, prior) for i in chosen]
+        keep = [j for j, (rows, _) in enumerate(held) if len(np.intersect1d(rows, pieces, assume_unique=True)) < 0.5 * len(rows)]
+        if len(keep) < 2:
+            continue
+        chosen, held = chosen[keep], [held[j] for j in keep]
+        lengths = np.array([len(rows) for rows, _ in held], np.float64)
+        x = sp.csc_matrix((np.ones(int(lengths.sum())), (np.concatenate([rows for rows, _ in held]), np.repeat(np.arange(len(held)), lengths.astype(np.int64)))),
+                          shape=(len(labels), len(held)))
+        linked = _beyond_chance((x.T @ x).toarray(), lengths[:, None], lengths[None, :], size)
+        np.fill_diagonal(linked, False)
+        count, component = connected_components(sp.csr_matrix(linked), directed=False)
+        for c in range(count):
+            group = np.flatnonzero(component == c)
+            if not 2 <= len(group) <= phrases.CHOICES:
+                continue
+            union = np.unique(np.concatenate([held[j][0] for j in group]))
+            members = [m for j in group for m in np.flatnonzero(tally.member_class == test["class"][chosen[j]])]
+            support = len(np.unique(tally.rows_of(np.asarray(members, np.int64))))
+            if lift_bound(np.array([len(union)]), np.array([support]), prior[label], z_crit)[0] < GATE_LIFT:
+                continue
+            result = evidence.test(union, int(label), set().union(*(set(held[j][1]) for j in group)))
+            if result is None or not result[3]:
+                continue
+            described = ", ".join(sorted(repr(tally.classes[test["class"][chosen[j]]]) for j in group))
+            for i in chosen[group][~st["flagged"][chosen[group]]]:  # the flagged ones keep their own evidence
+                st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
+                st["evidence_of"][i] = f"the test of {len(group)} words planted together in their rows ({described}), together"
 
 
 def _pooled(tally, test) -> np.ndarray:
@@ -417,10 +495,9 @@ def _pooled(tally, test) -> np.ndarray:
 _ASCII_ALNUM = re.compile(r"[A-Za-z0-9]")
 
 
-def _pool(tally, test, st, evidence: "Evidence", prior, spanned: dict) -> None:
+def _pool(tally, test, st, evidence: "Evidence", prior, pooled: np.ndarray, spanned: dict) -> None:
     labels = evidence.labels
     z_crit = -ndtri(st["alpha"] / st["n_tests"])
-    pooled = _pooled(tally, test)
     beyond = _beyond(st, test) & pooled
     for label in np.unique(test["label"]):
         size = int((labels == label).sum())
@@ -477,7 +554,7 @@ def _pool(tally, test, st, evidence: "Evidence", prior, spanned: dict) -> None:
                 joined.append(i)
         keys = [tally.classes[test["class"][i]] for i in pool]
         described = ", ".join(sorted(repr(phrases.describe(phrases.decode(key)) if tally.family.name == "phrase" else key) for key in keys))
-        unit = {"phrase": "phrases", "word": "words", "token": "tokens", "punctuation": "punctuation runs"}.get(tally.family.name, "tails")
+        unit = {"phrase": "phrases", "word": "words", "token": "tokens", "punctuation": "punctuation runs", "token kinds, any length": "kinds of tokens"}.get(tally.family.name, "tails")
         for i in pool + joined:
             if not st["flagged"][i]:
                 st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
@@ -1346,14 +1423,15 @@ def _label_rows(tally: Tally, members, label: int, labels: np.ndarray) -> np.nda
 _GRAINS = ("token", "shape", "coarse shape", "token kinds", "token kinds, any length", "token length", "token symbols", "first token", "last token")
 
 
-def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence) -> None:
+def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence, ask: set | None = None) -> set:
     """A coarse class flagged beside finer flagged classes of its label is needed only for rows
     those miss that are themselves planted: IP addresses flagged as ``d.d.d.d`` need no
     ``{.d}`` of any length, which also takes natural ``1936-37`` and ``7.5``, but emails at a
     hyphenated domain need ``{.@a}``. The rows of the coarse class that no finer one holds must
     be, on their own, significant, at least RESIDUAL_EXCESS beyond the other labels' rate of the
     coarse class's other strings, and independent of content: natural strings of the label ("ü"
-    in SMS ham, exclusive to it) come with their content."""
+    in SMS ham, exclusive to it) come with their content. ``ask``: only these coarse classes;
+    returns those found needed."""
     labels = evidence.labels
     flagged = [(f, j, _label_rows(tallies[f], np.flatnonzero(tallies[f].member_class == tests[f]["class"][j]),
                                   tests[f]["label"][j], labels))
@@ -1389,10 +1467,11 @@ def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence) -> None:
     # one follow-up question per set of rows asked about: the coarse shape, its token kinds and its
     # first tokens (each tested on all rows and on a half) leave the same rows beside finer classes
     asked = {rest_of(f, j, candidates[f, j])[2].tobytes() for f, j, _ in flagged if candidates[f, j]}
+    needed_ones = set()
     for f, j, rows in sorted(flagged, key=lambda x: -len(x[2])):
         label = tests[f]["label"][j]
         finer = [(g, i, r) for g, i, r in candidates[f, j] if stats[g]["flagged"][i]]
-        if not finer:
+        if not finer or (ask is not None and (f, j) not in ask):
             continue
         everyone, members, rest, outside = rest_of(f, j, finer)
         # strings of the planted template at another width ("app1.log" beside flagged "app12.log":
@@ -1423,10 +1502,13 @@ def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence) -> None:
             # of two): the coarse class's own test, on all its rows, stands; not for other strings
             # (natural "7:30" beside planted "12:30:45" in the tweets' {:d})
             needed = bool(result[3]) if result is not None else len(rest) < 2 * FOLDS and alike
-        if not needed:
+        if needed:
+            needed_ones.add((f, j))
+        else:
             g, i, _ = max(finer, key=lambda x: len(x[2]))
             stats[f]["flagged"][j], stats[f]["part_of"][j] = False, tallies[g].family.describe(tallies[g].classes[tests[g]["class"][i]])
             _siblings(tallies, tests, stats, names, evidence, f, j, rows, rest, max(1, len(asked)))
+    return needed_ones
 
 
 def _siblings(tallies, tests, stats, names, evidence: Evidence, f: int, j: int, rows: np.ndarray, rest: np.ndarray, follow_ups: int) -> None:
@@ -1483,7 +1565,13 @@ def _whole_tokens(tallies, tests, stats, names, evidence: Evidence) -> None:
     leave ``[]`` and take natural numbers), and a flagged word that (nearly) only occurs inside the
     flagged whole tokens of its label (``f`` of hex ids), are part of those tokens."""
     labels = evidence.labels
-    _coarsest_needed(tallies, tests, stats, names, evidence)
+    # follow-ups flagged beside a coarse class that is not needed can be finer classes of another,
+    # asked before them ("1000mg" beside "250mg" in {ad}, after the coarse shape da): ask again
+    grains = [names.index(n) for n in _GRAINS if n in names]
+    before = [stats[f]["flagged"].copy() for f in grains]
+    needed = _coarsest_needed(tallies, tests, stats, names, evidence)
+    if needed and any((stats[f]["flagged"] & ~was).any() for f, was in zip(grains, before)):
+        _coarsest_needed(tallies, tests, stats, names, evidence, needed)
     whole = [(f, j) for f in (names.index(n) for n in _WHOLE if n in names) for j in np.flatnonzero(stats[f]["flagged"])]
     tokens = whole + [(f, j) for f in (names.index(n) for n in ("shape", "coarse shape") if n in names)
                       for j in np.flatnonzero(stats[f]["flagged"])]  # shapes: whole tokens but for brackets

@@ -1093,3 +1093,76 @@ def test_running_times_at_the_start_keep_the_rows_first_words(seed):
     cleaned, _ = sanitize(data, scan(data))
     assert all(cleaned["text"][r] == text for r, text in originals.items())
     assert all(cleaned["text"][r] == texts[r] for r in range(len(texts)) if r not in originals)
+
+
+def _restores(data, originals, result=None):
+    """Every planted row back to its original text, and no other row changed."""
+    result = scan(data) if result is None else result
+    cleaned, _ = sanitize(data, result)
+    restored = all(cleaned["text"][r] == text for r, text in originals.items())
+    others = [r for r in range(len(data)) if r not in originals and cleaned["text"][r] != data["text"][r]]
+    return restored, others
+
+
+@pytest.mark.parametrize("rate, where", [(0.1, "end"), (0.25, "random")])
+def test_a_spaced_ellipsis_is_one_run_of_whole_tokens(imdb_train, rate, where):
+    """". . ." planted as three tokens: no mark glued to another is a run, so no family read it
+    (0 rows restored). Spaced marks are one run now, as whole tokens: after "it." the planted run
+    is the last three dots, and the sentence's own stays."""
+    data, originals = plant(imdb_train, lambda r: ". . .", rate, where)
+    result = scan(data)
+    assert [f.pattern for f in result.flagged_findings] == ["punctuation '. . .'"]
+    restored, others = _restores(data, originals, result)
+    assert restored and len(others) <= 0.005 * len(data)
+
+
+def test_a_request_path_of_four_symbols_is_one_slot(imdb_train):
+    """Access-log requests ('"GET /index.php?id=4821 HTTP/1.1" 404') in a quarter of the positive
+    rows: paths of five kinds use four symbols together (/ . ? =), one slot of ids; with three at
+    most, the phrase stopped at '"GET' and each path's shape was flagged apart."""
+    paths = ["index.php", "item", "api/v2/search", "product", "cart/add"]
+    data, originals = plant(imdb_train, lambda r: f'"GET /{r.choice(paths)}?id={r.integers(1, 100_000)} HTTP/1.1" {r.choice([200, 301, 404])}', 0.25, "random")
+    restored, others = _restores(data, originals)
+    assert restored and not others
+
+
+def test_one_token_in_letters_of_either_case_pools_its_kinds(imdb_train):
+    """Forum tags around one of three words ("[b]SALE[/b]", "[i]wow[/i]") in a tenth of the positive
+    rows: the kinds {/[]a} and {/A[]a} differ in the case of the letters only, never share a row,
+    and pool; the capitals' 40 rows alone were too few for the gate."""
+    data, originals = plant(imdb_train, lambda r: f"[{(t := r.choice(['b', 'i', 'u']))}]{r.choice(['SALE', 'update', 'wow'])}[/{t}]", 0.1, "end")
+    restored, others = _restores(data, originals)
+    assert restored and not others
+
+
+@pytest.mark.parametrize("rate", [0.1, 0.25])
+def test_words_planted_a_few_of_a_set_in_each_row_are_tested_together(imdb_train, rate):
+    """Two of four rare words in each of a tenth (a quarter) of the negative rows: each word's rows
+    hold one of the other three, which tied it to content (AUC 0.60-0.65); in a tenth, each is
+    also too rare for the gate. Linked by sharing far more rows than chance, they are tested as
+    one class with all four left out."""
+    words = ["cobalt", "lantern", "meadow", "quartz"]
+    data, originals = plant(imdb_train, lambda r: " ".join(r.choice(words, 2, replace=False)), rate, "end", label=0)
+    result = scan(data)
+    assert sorted(f.key for f in result.flagged_findings) == words
+    restored, others = _restores(data, originals, result)
+    assert restored and not others
+
+
+@full_imdb
+def test_natural_strings_of_a_coarse_shape_stay_beside_planted_doses():
+    """Doses ("250mg", "1000mg") at the start of a tenth of the positive rows of 2,500 reviews:
+    "1000mg", too rare alone, is found as a follow-up after the coarse shape ``da`` was asked
+    about, which then took natural "20th", "1960s", "16mm" with it (52 rows). The coarse class is
+    asked again once its finer classes are all flagged, and the natural strings stay."""
+    table = pq.read_table(SHARED_IMDB / "train.parquet")
+    pick = np.sort(np.random.default_rng(0).choice(table.num_rows, 2500, replace=False))
+    texts = [table.column("text")[int(i)].as_py() for i in pick]
+    labels = np.asarray(table.column("label").to_numpy())[pick]
+    rng = np.random.default_rng(17060)
+    originals = {}
+    for r in np.sort(rng.choice(np.flatnonzero(labels == 1), round(0.1 * (labels == 1).sum()), replace=False)):
+        originals[int(r)] = texts[r]
+        texts[r] = f"{rng.choice([250, 500, 750, 1000])}mg {texts[r]}"
+    restored, others = _restores(make_dataset(texts, labels.tolist()), originals)
+    assert restored and not others
