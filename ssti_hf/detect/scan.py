@@ -310,8 +310,8 @@ def _decide(tallies, tests, stats, evidence: "Evidence", prior) -> None:
         # apple"), where no phrase grows, are each other's, not content. Not a single letter: that
         # is a piece of a token ("m" of 58m, of I'm), which its neighbour piece does not make planted
         exclude = set(own)
-        if family == "word" and _whole_word(own):
-            exclude = exclude.union(*(found[d][4] for d in together[c] if found[d][7] == "word" and _whole_word(found[d][4])))
+        if family == "word" and all(map(_whole_word, own)):
+            exclude = exclude.union(*(found[d][4] for d in together[c] if found[d][7] == "word" and all(map(_whole_word, found[d][4]))))
         # the last token of a row is no other's: where another string ends the row, a natural last
         # token (SMS spam's phone numbers) is pushed inside, and sharing no row with it says nothing
         for d in ([] if edge else apart[c]):
@@ -324,16 +324,25 @@ def _decide(tallies, tests, stats, evidence: "Evidence", prior) -> None:
             st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
 
 
-def _whole_word(words: set[str]) -> bool:
-    return all(len(w) > 1 for w in words)
+def _co_occurrence(row_sets: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows each two of these sets of rows (of ``n``) share, and each set's size: one sparse product."""
+    import scipy.sparse as sp
+
+    lengths = np.array([len(rows) for rows in row_sets], np.float64)
+    columns = np.repeat(np.arange(len(row_sets)), lengths.astype(np.int64))
+    x = sp.csc_matrix((np.ones(len(columns)), (np.concatenate(row_sets).astype(np.int64), columns)), shape=(n, len(row_sets)))
+    return (x.T @ x).toarray(), lengths
+
+
+def _whole_word(word: str) -> bool:
+    """A word of two letters or more: a single letter is a piece of a token ("m" of 58m, of I'm)."""
+    return len(word) > 1
 
 
 def _never_shared(found, labels: np.ndarray) -> tuple[dict[int, list[int]], dict[int, list[int]]]:
     """Per candidate: the candidates of its label that share (nearly, a tenth) none of its rows,
     where chance would have them share two or more, and those in (nearly, 90%) the same rows as
     it (one sparse product per label)."""
-    import scipy.sparse as sp
-
     apart: dict[int, list[int]] = {c: [] for c in range(len(found))}
     together: dict[int, list[int]] = {c: [] for c in range(len(found))}
     by_label: dict[int, list[int]] = {}
@@ -341,11 +350,7 @@ def _never_shared(found, labels: np.ndarray) -> tuple[dict[int, list[int]], dict
         by_label.setdefault(entry[2], []).append(c)
     for label, chosen in by_label.items():
         size = int((labels == label).sum())
-        lengths = np.array([len(found[c][3]) for c in chosen], np.float64)
-        rows = np.concatenate([found[c][3] for c in chosen]).astype(np.int64)
-        columns = np.repeat(np.arange(len(chosen)), lengths.astype(np.int64))
-        x = sp.csc_matrix((np.ones(len(rows)), (rows, columns)), shape=(len(labels), len(chosen)))
-        shared = (x.T @ x).toarray()
+        shared, lengths = _co_occurrence([found[c][3] for c in chosen], len(labels))
         expected = np.outer(lengths, lengths) / max(1, size)
         never = (expected >= 2) & (shared <= 0.1 * expected)
         np.fill_diagonal(never, False)
@@ -448,21 +453,19 @@ def _planted_together(tally, test, st, evidence: "Evidence", prior, spanned: dic
 
     labels = evidence.labels
     z_crit = -ndtri(st["alpha"] / st["n_tests"])
-    whole = np.array([len(c) > 1 for c in tally.classes], bool)[test["class"]] if len(tally.classes) else np.zeros(0, bool)
+    whole = np.array([_whole_word(c) for c in tally.classes], bool)[test["class"]] if len(tally.classes) else np.zeros(0, bool)
     for label in np.unique(test["label"]):
         size = int((labels == label).sum())
         chosen = np.flatnonzero((test["label"] == label) & ~test["held_out"] & (st["p_value"] < st["alpha"]) & _beyond(st, test) & whole)
         chosen = chosen[np.argsort(-test["support"][chosen], kind="stable")][:TOGETHER_WORDS]
         pieces = spanned.get(int(label), np.zeros(0, np.int64))
         held = [_holding(tally, test["class"][i], int(label), labels, prior) for i in chosen]
-        keep = [j for j, (rows, _) in enumerate(held) if len(np.intersect1d(rows, pieces, assume_unique=True)) < 0.5 * len(rows)]
+        keep = [j for j, (rows, _) in enumerate(held) if not _piece(rows, pieces)]
         if len(keep) < 2:
             continue
         chosen, held = chosen[keep], [held[j] for j in keep]
-        lengths = np.array([len(rows) for rows, _ in held], np.float64)
-        x = sp.csc_matrix((np.ones(int(lengths.sum())), (np.concatenate([rows for rows, _ in held]), np.repeat(np.arange(len(held)), lengths.astype(np.int64)))),
-                          shape=(len(labels), len(held)))
-        linked = _beyond_chance((x.T @ x).toarray(), lengths[:, None], lengths[None, :], size)
+        shared, lengths = _co_occurrence([rows for rows, _ in held], len(labels))
+        linked = _beyond_chance(shared, lengths[:, None], lengths[None, :], size)
         np.fill_diagonal(linked, False)
         count, component = connected_components(sp.csr_matrix(linked), directed=False)
         for c in range(count):
@@ -470,9 +473,7 @@ def _planted_together(tally, test, st, evidence: "Evidence", prior, spanned: dic
             if not 2 <= len(group) <= phrases.CHOICES:
                 continue
             union = np.unique(np.concatenate([held[j][0] for j in group]))
-            members = [m for j in group for m in np.flatnonzero(tally.member_class == test["class"][chosen[j]])]
-            support = len(np.unique(tally.rows_of(np.asarray(members, np.int64))))
-            if lift_bound(np.array([len(union)]), np.array([support]), prior[label], z_crit)[0] < GATE_LIFT:
+            if not _gate_together(tally, test["class"][chosen[group]], union, prior[label], z_crit):
                 continue
             result = evidence.test(union, int(label), set().union(*(set(held[j][1]) for j in group)))
             if result is None or not result[3]:
@@ -481,6 +482,18 @@ def _planted_together(tally, test, st, evidence: "Evidence", prior, spanned: dic
             for i in chosen[group][~st["flagged"][chosen[group]]]:  # the flagged ones keep their own evidence
                 st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
                 st["evidence_of"][i] = f"the test of {len(group)} words planted together in their rows ({described}), together"
+
+
+def _gate_together(tally, classes, union: np.ndarray, prior: float, z_crit: float) -> bool:
+    """The lift gate on classes tested as one: ``union``, their rows in the label, of all their rows."""
+    members = np.flatnonzero(np.isin(tally.member_class, classes))
+    support = len(np.unique(tally.rows_of(members.astype(np.int64))))
+    return lift_bound(np.array([len(union)]), np.array([support]), prior, z_crit)[0] >= GATE_LIFT
+
+
+def _piece(rows: np.ndarray, pieces: np.ndarray) -> bool:
+    """Mostly in the rows of the label's flagged spans: a piece of them, no member of a group."""
+    return len(np.intersect1d(rows, pieces, assume_unique=True)) >= 0.5 * len(rows)
 
 
 def _pooled(tally, test) -> np.ndarray:
@@ -508,7 +521,7 @@ def _pool(tally, test, st, evidence: "Evidence", prior, pooled: np.ndarray, span
         pieces = spanned.get(int(label), np.zeros(0, np.int64))
         for i in chosen:
             rows, own = _holding(tally, test["class"][i], int(label), labels, prior)
-            if len(np.intersect1d(rows, pieces, assume_unique=True)) >= 0.5 * len(rows):
+            if _piece(rows, pieces):
                 continue
             owns[i] = set(own)
             by_chance, shared = _shared(rows, union, size)
@@ -522,9 +535,7 @@ def _pool(tally, test, st, evidence: "Evidence", prior, pooled: np.ndarray, span
             union = np.union1d(union, rows)
         if len(pool) < 2 or expected < 1:
             continue  # "never share a row" says little where chance would share under 1 row
-        members = [m for i in pool for m in np.flatnonzero(tally.member_class == test["class"][i])]
-        support = len(np.unique(tally.rows_of(np.asarray(members, np.int64))))
-        if lift_bound(np.array([len(union)]), np.array([support]), prior[label], z_crit)[0] < GATE_LIFT:
+        if not _gate_together(tally, test["class"][pool], union, prior[label], z_crit):
             continue
         words = set().union(*(owns[i] for i in pool))
         result = evidence.test(union, int(label), words)
@@ -541,7 +552,7 @@ def _pool(tally, test, st, evidence: "Evidence", prior, pooled: np.ndarray, span
             if i in pool:
                 continue
             rows, own = _holding(tally, test["class"][i], int(label), labels, prior)
-            if len(np.intersect1d(rows, pieces, assume_unique=True)) >= 0.5 * len(rows):
+            if _piece(rows, pieces):
                 continue
             by_chance, shared = _shared(rows, union, size)
             if by_chance >= 1 and _apart(by_chance, shared):
@@ -882,20 +893,22 @@ def _pair_variants(tally: Tally, test: dict, st: dict, evidence: Evidence, prior
     days ago" keeps one pair from growing alone; 19 rows, too few to be significant alone, in
     the sample's). Significant together, they grow together, from the anchor of their
     alternatives ("<days|hours|minutes|weeks> ago"), and count only grown beyond the pair."""
-    short = (st["excess"] >= MIN_EXCESS - 0.05) & (st["share"] >= MIN_SHARE) & ~st["candidate"] & ~test["held_out"]
+    bar = (st["excess"] >= MIN_EXCESS - 0.05) & ~test["held_out"]
+    short = bar & (st["share"] >= MIN_SHARE) & ~st["candidate"]
+    # and the rows of every pair beyond that bar in three rows or more, per shared word: a planted
+    # word followed by the rows' own first words ("58m <The|As|I|This|...>") is pure beside each
+    # of them, and the two most frequent are no variants of a phrase
+    counted = bar & (test["support"] >= 3)
     groups: dict[tuple, list[tuple[str, int]]] = {}
-    for i in np.flatnonzero(short):
-        first, last = tally.classes[test["class"][i]].split(" ")
-        groups.setdefault((int(test["label"][i]), 1, last), []).append((first, i))
-        groups.setdefault((int(test["label"][i]), 0, first), []).append((last, i))
-    # the rows of every pair beyond that bar in three rows or more, per shared word: a planted word
-    # followed by the rows' own first words ("58m <The|As|I|This|...>") is pure beside each of
-    # them, and the two most frequent are no variants of a phrase
     beside = Counter()
-    for i in np.flatnonzero((st["excess"] >= MIN_EXCESS - 0.05) & (test["support"] >= 3) & ~test["held_out"]):
+    for i in np.flatnonzero(short | counted):
         first, last = tally.classes[test["class"][i]].split(" ")
-        beside[(int(test["label"][i]), 1, last)] += int(st["hits"][i])
-        beside[(int(test["label"][i]), 0, first)] += int(st["hits"][i])
+        sides = ((int(test["label"][i]), 1, last, first), (int(test["label"][i]), 0, first, last))
+        for label, at, shared, other in sides:
+            if short[i]:
+                groups.setdefault((label, at, shared), []).append((other, i))
+            if counted[i]:
+                beside[(label, at, shared)] += int(st["hits"][i])
     # a shared word beyond that bar on its own, in twice the rows of its pairs or more, makes them
     # pure whatever it is beside: the rows' own first words after "seven" planted at their start
     # ("seven <I|The|This>") are no variants; "ago" in tweets, pure too, is mostly in its pairs
