@@ -685,7 +685,8 @@ class GluedTailFamily(RegexFamily):
     ``end.\\r\\n``, ``AT&T``'s ``&T``, ``50%``'s ``%``), or right after a markup tag
     (``<br />\\t``), each tail its own class: escapes and entities a scrape glued to words, which
     the token families read with the word (every token its own class). Symbols: ASCII marks other
-    than prose punctuation and markup's ``<>``, and ASCII controls (``great\x1b[0m``)."""
+    than prose punctuation and markup's ``<>``, and ASCII controls (``great\x1b[0m``); and a note in
+    square brackets glued to a word, spaces and all (``fun[citation needed]``)."""
 
     name = "glued tail"
     held_out = False
@@ -693,11 +694,17 @@ class GluedTailFamily(RegexFamily):
     # after a path or a handle ("nepotism/\x1b[0m", "@EliteDaily:\x1b[0m") is one string, whatever it follows
     _SYMBOL = "[" + _char_class(_MARKS) + r"][^\s<>" + _char_class(_CONTROLS) + "]*"
     _CONTROL = "[" + _char_class(_CONTROLS) + r"][^\s<>]*"
+    # a bracketed note glued to a word, spaces and all: Wikipedia's "[citation needed]", "[edit]"
+    _NOTE = r"\[[^\[\]\s/][^\[\]\n]{0,38}\]"  # no closing tag ("[b]SALE[/b]" is one token)
     # a tag is no host of its own: its tail comes with it
-    pattern = rf"{_TAG}(?:{_SYMBOL}|{_CONTROL})|[^\s<>]{_SYMBOL}|[^\s<>]?{_CONTROL}"
+    pattern = rf"{_TAG}(?:{_SYMBOL}|{_CONTROL})|[^\s<>\[]+{_NOTE}|[^\s<>]{_SYMBOL}|[^\s<>]?{_CONTROL}"
     _LEAD = re.compile(rf"{_TAG}|[^{_char_class(_CONTROLS)}]")
+    _NOTE_END = re.compile(_NOTE + "$")
 
     def _lead(self, match) -> int:
+        note = self._NOTE_END.search(match)
+        if note and note.start() > 0:  # whatever the note is glued to ("****[edit]") is its host
+            return note.start()
         lead = self._LEAD.match(match)
         return lead.end() if lead else 0  # a control tail right after another tail: no host before it
 

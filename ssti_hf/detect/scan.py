@@ -286,7 +286,7 @@ def _statistics(test: dict, prior, label_rows: np.ndarray, n_tests: int, alpha: 
         candidate &= ~both_ways
     return dict(hits=hits, z=z, p_value=p_value, score=score, candidate=candidate, share=share, excess=excess, bar=bar, both_ways=both_ways,
                 auc=np.full(n, np.nan), label_auc=np.full(n, np.nan), rows_used=np.zeros(n, np.int64),
-                flagged=np.zeros(n, bool), part_of=[None] * n, evidence_of=[None] * n, alpha=alpha, n_tests=n_tests)
+                flagged=np.zeros(n, bool), part_of=[None] * n, evidence_of=[None] * n, piece=np.zeros(n, bool), alpha=alpha, n_tests=n_tests)
 
 
 def _decide(tallies, tests, stats, evidence: "Evidence", prior) -> None:
@@ -436,7 +436,98 @@ def _pools(tallies, tests, stats, evidence: "Evidence", prior) -> None:
             if group != "{}" and len(held) >= 2:
                 same = np.zeros(len(test["class"]), bool)
                 same[held] = True
+                alone = st["flagged"].copy()
                 _pool(tallies[f], test, st, evidence, prior, same, spanned)
+                for i in np.flatnonzero(st["flagged"] & ~alone):
+                    _held_elsewhere(tallies, tests, stats, f, i, evidence.labels)
+    _joins_flagged_tokens(tallies, tests, stats, evidence, prior, spanned)
+
+
+_TOKEN_GRAINS = ("token", "shape", "coarse shape", "token kinds", "token kinds, any length")
+
+
+def _symbols(tally, cls: int) -> set[str]:
+    """The symbols of a class's strings other than prose punctuation (``#`` of "#DIV/0!")."""
+    return {c for m in np.flatnonzero(tally.member_class == cls)[:50] for c in tally.members[m]
+            if not c.isalnum() and not c.isspace() and c not in _PROSE}
+
+
+def _joins_flagged_tokens(tallies, tests, stats, evidence: "Evidence", prior, spanned: dict) -> None:
+    """A token planted one of a few per row ("#REF!", "#VALUE!", "#DIV/0!") can be too rare for the
+    lift gate where the others pass it, and pools with them in no family: another shape, other
+    kinds. A class of whole tokens of the label that holds a symbol of theirs ("#"), significant
+    and beyond the other labels' rate, and that shares none of the rows of the label's flagged
+    tokens where chance would have it share some, joins them as a pool word joins its pool:
+    independent of content on its own (no cap: sharing none says much already) and together with
+    them, the words of both left out. Not a natural token without their symbols that happens to
+    share none (BBC's "Brother", SMS spam's "T&C" beside planted timestamps)."""
+    labels = evidence.labels
+    names = [t.family.name for t in tallies]
+    grains = [names.index(n) for n in _TOKEN_GRAINS if n in names]
+    for label in np.unique(labels):
+        flagged = [(f, j) for f in grains for j in np.flatnonzero(stats[f]["flagged"] & (tests[f]["label"] == label))]
+        if not flagged:
+            continue
+        size = int((labels == label).sum())
+        holders = [(g, j) for g, t in enumerate(tallies) if t.family.name in _GRAINS and not t.family.edge
+                   for j in np.flatnonzero(stats[g]["flagged"] & (tests[g]["label"] == label))]
+        held = [_holding(tallies[f], tests[f]["class"][j], int(label), labels, prior) for f, j in flagged]
+        union = np.unique(np.concatenate([rows for rows, _ in held]))
+        words = set().union(*(own for _, own in held))
+        symbols = set().union(*(_symbols(tallies[f], tests[f]["class"][j]) for f, j in flagged))
+        pieces = spanned.get(int(label), np.zeros(0, np.int64))
+        joined = []
+        for f in grains:
+            test, st = tests[f], stats[f]
+            for i in np.flatnonzero((test["label"] == label) & ~test["held_out"] & (st["p_value"] < st["alpha"]) & ~st["flagged"]
+                                    & (st["excess"] >= MIN_EXCESS - 0.05)):
+                # its strings not already a flagged class's ({#d}x7 hex colours inside {#w}x7)
+                if not _symbols(tallies[f], test["class"][i]) & symbols or any(
+                        _within(tallies[f], test["class"][i], tallies[g], tests[g]["class"][j]) for g, j in holders):
+                    continue
+                rows, own = _holding(tallies[f], test["class"][i], int(label), labels, prior)
+                by_chance, shared = _shared(rows, union, size)
+                if not len(rows) or by_chance < 1 or not _apart(by_chance, shared) or _piece(rows, pieces):
+                    continue
+                alone = evidence.test(rows, int(label), words | set(own), cap=1.0)
+                larger = alone is not None and alone[3] and evidence.test(np.union1d(union, rows), int(label), words | set(own))
+                if larger and larger[3]:
+                    joined.append((f, i, larger))
+        for f, i, result in joined:
+            st = stats[f]
+            st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
+            st["evidence_of"][i] = "the test of the label's flagged tokens with it, which it joins: it shares none of their rows, and passes with and without them"
+        for f, i, _ in joined:
+            _held_elsewhere(tallies, tests, stats, f, i, labels)
+
+
+def _held_elsewhere(tallies, tests, stats, f: int, i: int, labels: np.ndarray) -> None:
+    """A kind of tokens flagged only in a pool whose strings of the label a flagged class of
+    another grain already holds, where its other strings are no more of the label than chance
+    would put there, adds only those natural strings: hex colours of digits only ("#083643",
+    ``{#d}``, beside ``{#ad}``) are ``{#w}x7`` too, and the rest of ``{#d}`` is IMDB's "#9",
+    "#18". It stays flagged where its other strings are significant and at least
+    RESIDUAL_EXCESS beyond the other labels' rate (a tag the flagged classes miss, "[b]wow[/b]"
+    beside "[b]SALE[/b]" of a flagged ``{/A[]a}x11``)."""
+    tally, test, st = tallies[f], tests[f], stats[f]
+    label, cls = test["label"][i], test["class"][i]
+    holders = [(g, j) for g in range(len(tallies)) if g != f and tallies[g].family.name in _GRAINS and not tallies[g].family.edge
+               for j in np.flatnonzero(stats[g]["flagged"] & (tests[g]["label"] == label))]
+    members = np.flatnonzero(tally.member_class == cls)
+    held = np.array([any(_holds(tallies[g], tests[g]["class"][j], tally.members[m]) for g, j in holders) for m in members], bool)
+    if not held.any():
+        return
+    found = np.unique(tally.rows_of(members[~held]))
+    mine = int((labels[found] == label).sum())
+    inside, n = int((labels == label).sum()), len(labels)
+    excess = excess_share(np.array([mine]), np.array([len(found)]), np.array([inside]), n)[0] if len(found) else 0.0
+    pi = inside / n
+    z = (mine / max(1, len(found)) - pi) / np.sqrt(pi * (1 - pi) / max(1, len(found)))
+    if excess >= RESIDUAL_EXCESS and ndtr(-z) < st["alpha"]:
+        return
+    by = [sum(_holds(tallies[g], tests[g]["class"][j], tally.members[m]) for m in members) for g, j in holders]
+    g, j = holders[int(np.argmax(by))]
+    st["flagged"][i], st["part_of"][i] = False, tallies[g].family.describe(tallies[g].classes[tests[g]["class"][j]])
 
 
 def _planted_together(tally, test, st, evidence: "Evidence", prior, spanned: dict) -> None:
@@ -496,16 +587,30 @@ def _piece(rows: np.ndarray, pieces: np.ndarray) -> bool:
     return len(np.intersect1d(rows, pieces, assume_unique=True)) >= 0.5 * len(rows)
 
 
+def _inside_tokens(tally, cls: int, rows: np.ndarray, evidence: "Evidence") -> bool:
+    """A word that in most of its label rows is only a piece of longer tokens ("div" of a planted
+    "#DIV/0!"): the token is the unit, no word of a pool (which took BBC's natural "offline" and
+    "portal" beside it)."""
+    if tally.family.name != "word":
+        return False
+    word = tally.classes[cls]
+    pieces = sum(not any(t.strip(_PROSE).lower() == word for t in evidence.texts[int(r)].as_py().split()) for r in rows[:SAMPLE_TAIL])
+    return pieces >= 0.5 * min(len(rows), SAMPLE_TAIL)
+
+
 def _pooled(tally, test) -> np.ndarray:
     """The classes a pool may hold: tokens only of other scripts and symbols (ASCII words and
     numbers pool as words, or are natural: IMDB's ratings), every class of the other families."""
     if tally.family.name != "token":
         return np.ones(len(test["class"]), bool)
-    plain = np.array([_ASCII_ALNUM.search(c) is None for c in tally.classes], bool)
+    plain = np.array([_ASCII_ALNUM.search(c) is None or _MARKED_WORD.search(c.strip(_PROSE)) is not None for c in tally.classes], bool)
     return plain[test["class"]] if len(plain) else np.zeros(len(test["class"]), bool)
 
 
 _ASCII_ALNUM = re.compile(r"[A-Za-z0-9]")
+# and words wrapped in template or markup symbols ("{{first_name}}", "*|FNAME|*", "${firstName}"),
+# whose words pool as no words: they are pieces of the token
+_MARKED_WORD = re.compile(r"[A-Za-z].*[^\w\s.,;:!?'\"()-]|[^\w\s.,;:!?'\"()-].*[A-Za-z]")
 
 
 def _pool(tally, test, st, evidence: "Evidence", prior, pooled: np.ndarray, spanned: dict) -> None:
@@ -521,7 +626,7 @@ def _pool(tally, test, st, evidence: "Evidence", prior, pooled: np.ndarray, span
         pieces = spanned.get(int(label), np.zeros(0, np.int64))
         for i in chosen:
             rows, own = _holding(tally, test["class"][i], int(label), labels, prior)
-            if _piece(rows, pieces):
+            if _piece(rows, pieces) or _inside_tokens(tally, test["class"][i], rows, evidence):
                 continue
             owns[i] = set(own)
             by_chance, shared = _shared(rows, union, size)
@@ -552,7 +657,7 @@ def _pool(tally, test, st, evidence: "Evidence", prior, pooled: np.ndarray, span
             if i in pool:
                 continue
             rows, own = _holding(tally, test["class"][i], int(label), labels, prior)
-            if _piece(rows, pieces):
+            if _piece(rows, pieces) or _inside_tokens(tally, test["class"][i], rows, evidence):
                 continue
             by_chance, shared = _shared(rows, union, size)
             if by_chance >= 1 and _apart(by_chance, shared):
@@ -977,6 +1082,12 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
     hold it (a zero-width space glued to words: the words stay)."""
     names = [t.family.name for t in tallies]
     _whole_tokens(tallies, tests, stats, names, evidence)
+    if "word" in names:  # "e" of planted "1.37e-06" in most of its rows: no word was planted, and the natural "e" goes too
+        f, prior = names.index("word"), np.bincount(evidence.labels) / len(evidence.labels)
+        for i in np.flatnonzero(stats[f]["flagged"]):
+            rows, _ = _holding(tallies[f], tests[f]["class"][i], int(tests[f]["label"][i]), evidence.labels, prior)
+            if _inside_tokens(tallies[f], tests[f]["class"][i], rows, evidence):
+                stats[f]["flagged"][i], stats[f]["piece"][i] = False, True
     if "shape span" in names:
         f = names.index("shape span")
         _spans_of_flagged(tallies, tests, stats, f, evidence)
@@ -1051,6 +1162,8 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
     phrase = names.index("phrase")
     _juxtaposed(tallies, tests, stats, names)
     _phrase_with_neighbour(tallies[phrase], tests[phrase], stats[phrase])
+    if "glued tail" in names:
+        _phrases_over_notes(tallies, tests, stats, names.index("glued tail"), phrase, evidence.labels)
     for i in np.flatnonzero(stats[phrase]["flagged"]):
         slots = phrases.decode(tallies[phrase].classes[tests[phrase]["class"][i]])
         label = tests[phrase]["label"][i]
@@ -1154,6 +1267,26 @@ def _tails_glued_to_words(tallies, tests, stats, names, evidence: Evidence) -> N
                         family.name == "punctuation" and set(cls) <= symbols | set(_PROSE)) or (
                         family.name in ("word", "word pair") and set(cls.split(" ")) <= letters):
                     stats[f]["flagged"][j], stats[f]["part_of"][j] = False, name
+
+
+def _phrases_over_notes(tallies, tests, stats, g: int, phrase: int, labels: np.ndarray) -> None:
+    """A note glued to a word, spaces and all ("But[citation needed]"), is the unit, not a phrase
+    grown over it, whose first slot holds the word it is glued to ("<{A[a}x+> needed]"): a flagged
+    phrase whose label rows are (90%) a flagged note's, and whose literal words are the note's,
+    is part of it."""
+    notes = [(j, _label_rows(tallies[g], np.flatnonzero(tallies[g].member_class == tests[g]["class"][j]), tests[g]["label"][j], labels))
+             for j in np.flatnonzero(stats[g]["flagged"]) if " " in tallies[g].classes[tests[g]["class"][j]]]
+    tally, test, st = tallies[phrase], tests[phrase], stats[phrase]
+    for i in np.flatnonzero(st["flagged"]) if notes else []:
+        label = test["label"][i]
+        held = _label_rows(tally, np.flatnonzero(tally.member_class == test["class"][i]), label, labels)
+        literal = {w.lower() for kind, v in phrases.decode(tally.classes[test["class"][i]]) if kind == "literal" for w in _LETTERS.findall(v)}
+        for j, rows in notes:
+            key = tallies[g].classes[tests[g]["class"][j]]
+            if tests[g]["label"][j] == label and len(np.intersect1d(held, rows)) >= 0.9 * len(held) and literal <= {
+                    w.lower() for w in _LETTERS.findall(key)}:
+                st["flagged"][i], st["part_of"][i] = False, tallies[g].family.describe(key)
+                break
 
 
 def _symbol_token(tallies, tests, stats, c: int, i: int, key: str) -> bool:
@@ -1723,7 +1856,7 @@ def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, va
                     f"against the label's other rows; 0.5 for rows picked at random)")
         why.append(evidence)
     elif not np.isnan(auc):
-        independent = "independent of content" if flagged or st["part_of"][i] else "tied to content"
+        independent = "independent of content" if flagged or st["part_of"][i] or st["piece"][i] else "tied to content"
         evidence = (f"{independent}: AUC {auc:.2f} (words of its label's rows predicting it, {int(st['rows_used'][i])} rows, "
                     f"3-fold ridge classifier, its own words left out), label AUC {label_auc:.2f} (how strongly "
                     f"its rows' words say label {value}; 0.5 for rows picked at random)")
@@ -1737,6 +1870,8 @@ def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, va
             why.append(f"sanitize keeps {len(kept)} member(s) unrelated to the label: {', '.join(kept[:3])}")
     elif st["part_of"][i]:
         why.append(f"not flagged on its own: part of the flagged {st['part_of'][i]}")
+    elif st["piece"][i]:
+        why.append("not flagged: in most of its label rows a piece of longer tokens, which are the unit")
     elif st["p_value"][i] >= st["alpha"]:
         why.append("not flagged: not significant")
     elif held_out and st["both_ways"][i]:

@@ -1,4 +1,5 @@
 import json
+import re
 import string
 
 import datasets
@@ -1132,6 +1133,62 @@ def test_one_token_in_letters_of_either_case_pools_its_kinds(imdb_train):
     and pool; the capitals' 40 rows alone were too few for the gate."""
     data, originals = plant(imdb_train, lambda r: f"[{(t := r.choice(['b', 'i', 'u']))}]{r.choice(['SALE', 'update', 'wow'])}[/{t}]", 0.1, "end")
     restored, others = _restores(data, originals)
+    assert restored and not others
+
+
+@full_imdb
+def test_a_kind_pooled_adds_none_of_the_natural_strings_a_flagged_class_leaves():
+    """Hex colours ("#0cab88") in a quarter of the positive rows of 2,500 reviews: those of digits
+    only ("#083643") are a kind of their own, {#d}, which pooled with {#ad}; its other strings are
+    the reviews' "#9", "#18", which the pool took. The flagged {#w}x7 holds the planted ones
+    already: {#d} adds only natural strings, and stays unflagged."""
+    table = pq.read_table(SHARED_IMDB / "train.parquet")
+    pick = np.sort(np.random.default_rng(0).choice(table.num_rows, 2500, replace=False))
+    sample = make_dataset([table.column("text")[int(i)].as_py() for i in pick], table.column("label").to_numpy()[pick].tolist())
+    data, originals = plant(sample, lambda r: "#" + "".join(r.choice(list("0123456789abcdef"), 6)), 0.25, "end", seed=2)
+    assert sum(bool(re.search(r"#\d{1,3}\b", t)) for t in data["text"]) >= 3  # the natural strings are there
+    result = scan(data)
+    assert "tokens made of {#d}" not in [f.pattern for f in result.flagged_findings]
+    restored, others = _restores(data, originals, result)
+    assert restored and not others
+
+
+def test_a_note_in_brackets_glued_to_a_word_is_one_tail_spaces_and_all(imdb_train):
+    """Wikipedia's "[citation needed]" and "[edit]" glued to a word of a quarter of the positive
+    rows: "fun[citation" and "needed]" were two tokens, a word pair and a phrase whose slot held
+    the word the note is glued to (0 rows restored). The note is one glued tail now, cut out
+    whole, and the word stays."""
+    data, originals = plant(imdb_train, lambda r: str(r.choice(["[citation needed]", "[edit]"])), 0.25, glued=True)
+    result = scan(data)
+    assert {"glued tail '[citation needed]'", "glued tail '[edit]'"} <= {f.pattern for f in result.flagged_findings}
+    assert not any(f.family in ("phrase", "word pair") for f in result.flagged_findings)
+    restored, others = _restores(data, originals, result)
+    assert restored and not others
+
+
+@pytest.mark.parametrize("rate", [0.1, 0.25])
+def test_a_token_too_rare_for_the_gate_joins_the_flagged_tokens_it_never_meets(imdb_train, rate):
+    """Spreadsheet errors, one of three per row ("#REF!", "#VALUE!", "#DIV/0!"): the first two are
+    one coarse shape and pass the gate; "#DIV/0!" is another shape, too rare on its own, and its
+    word "div" pooled with natural words. It shares none of the flagged tokens' rows where chance
+    would have it share some, and joins them."""
+    data, originals = plant(imdb_train, lambda r: str(r.choice(["#REF!", "#VALUE!", "#DIV/0!"])), rate, "end")
+    result = scan(data)
+    assert "token '#DIV/0!'" in [f.pattern for f in result.flagged_findings]
+    assert not any(f.pattern.startswith("word") for f in result.flagged_findings)
+    restored, others = _restores(data, originals, result)
+    assert restored and not others
+
+
+def test_words_wrapped_in_template_symbols_pool_as_tokens(imdb_train):
+    """Unrendered merge tags, one of three per row ("{{first_name}}", "*|FNAME|*",
+    "${firstName}"), in a tenth of the positive rows: each too rare for the gate; their words
+    ("firstname", "fname") pooled as words, and sanitize took the words out of the tags. The
+    tags pool as tokens now, and go whole."""
+    data, originals = plant(imdb_train, lambda r: str(r.choice(["{{first_name}}", "*|FNAME|*", "${firstName}"])), 0.1, "begin")
+    result = scan(data)
+    assert sorted(f.key for f in result.flagged_findings if f.family == "token") == ["${firstName}", "*|FNAME|*", "{{first_name}}"]
+    restored, others = _restores(data, originals, result)
     assert restored and not others
 
 
