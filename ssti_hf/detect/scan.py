@@ -1253,17 +1253,21 @@ def _tails_glued_to_words(tallies, tests, stats, names, evidence: Evidence) -> N
         hosts = [re.sub(_TAG, "", m.group(1)).strip(_PROSE) for text in evidence.rows_text(rows[:SAMPLE_TAIL])
                  for m in ending.finditer(text)]
         words = [h for h in hosts if h]  # a token of punctuation only ("?" ending a question) is a host too
+        # a note in brackets is glued to words however few ("This[edit]" planted after the first
+        # word of IMDB reviews: "This", "I", "The")
         if not hosts or sum(h.isalpha() and h.isascii() for h in words) < TAIL_WORDS * len(hosts) - (len(hosts) - len(words)) or (
-                len(set(words)) < 0.5 * len(words)):
+                len(set(words)) < 0.5 * len(words) and not key.startswith("[")):
             continue
         name = FAMILIES["glued tail"].describe(key)
-        symbols = {c for c in key if not c.isalnum()}
+        symbols = {c for c in key if not c.isalnum() and not c.isspace()}
         letters = {w.lower() for w in _LETTERS.findall(key)}
+        # a note of two tokens or more is in pieces there: "The[citation", "needed]"
+        holds = (lambda cls: symbols & set(cls)) if key.startswith("[") else (lambda cls: symbols <= set(cls))
         for f, other in enumerate(tallies):
             family = other.family
             for j in np.flatnonzero(stats[f]["flagged"] & (tests[f]["label"] == label)):
                 cls = other.classes[tests[f]["class"][j]]
-                if (isinstance(family, (TokenFamily, ShapeFamily)) and symbols <= set(cls)) or (
+                if (isinstance(family, (TokenFamily, ShapeFamily)) and holds(cls)) or (
                         family.name == "punctuation" and set(cls) <= symbols | set(_PROSE)) or (
                         family.name in ("word", "word pair") and set(cls.split(" ")) <= letters):
                     stats[f]["flagged"][j], stats[f]["part_of"][j] = False, name

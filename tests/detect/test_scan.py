@@ -1153,12 +1153,13 @@ def test_a_kind_pooled_adds_none_of_the_natural_strings_a_flagged_class_leaves()
     assert restored and not others
 
 
-def test_a_note_in_brackets_glued_to_a_word_is_one_tail_spaces_and_all(imdb_train):
-    """Wikipedia's "[citation needed]" and "[edit]" glued to a word of a quarter of the positive
-    rows: "fun[citation" and "needed]" were two tokens, a word pair and a phrase whose slot held
-    the word the note is glued to (0 rows restored). The note is one glued tail now, cut out
-    whole, and the word stays."""
-    data, originals = plant(imdb_train, lambda r: str(r.choice(["[citation needed]", "[edit]"])), 0.25, glued=True)
+@pytest.mark.parametrize("rate", [0.25, 0.5])
+def test_a_note_in_brackets_glued_to_a_word_is_one_tail_spaces_and_all(imdb_train, rate):
+    """Wikipedia's "[citation needed]" and "[edit]" glued to the first word of a quarter (a half)
+    of the positive rows: "fun[citation" and "needed]" were two tokens, a word pair and a phrase
+    whose slot held the word the note is glued to (0 rows restored). The note is one glued tail
+    now, cut out whole, and the word stays, however few the words it is glued to ("This", "I")."""
+    data, originals = plant(imdb_train, lambda r: str(r.choice(["[citation needed]", "[edit]"])), rate, glued=True)
     result = scan(data)
     assert {"glued tail '[citation needed]'", "glued tail '[edit]'"} <= {f.pattern for f in result.flagged_findings}
     assert not any(f.family in ("phrase", "word pair") for f in result.flagged_findings)
