@@ -321,7 +321,15 @@ def _decide(tallies, tests, stats, evidence: "Evidence", prior) -> None:
             exclude |= owned[d]
         result = evidence.test(holding, label, exclude)
         if result is not None:
-            st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
+            _record(st, i, result)
+
+
+def _record(st: dict, i: int, result, why: str | None = None) -> None:
+    """An evidence test's result (AUC, label AUC, rows used, passed) as test ``i``'s, and, for a
+    class tested with others, which test it was."""
+    st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
+    if why is not None:
+        st["evidence_of"][i] = why
 
 
 def _co_occurrence(row_sets: list[np.ndarray], n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -469,8 +477,7 @@ def _joins_flagged_tokens(tallies, tests, stats, evidence: "Evidence", prior, sp
         if not flagged:
             continue
         size = int((labels == label).sum())
-        holders = [(g, j) for g, t in enumerate(tallies) if t.family.name in _GRAINS and not t.family.edge
-                   for j in np.flatnonzero(stats[g]["flagged"] & (tests[g]["label"] == label))]
+        holders = _flagged_grains(tallies, tests, stats, label)
         held = [_holding(tallies[f], tests[f]["class"][j], int(label), labels, prior) for f, j in flagged]
         union = np.unique(np.concatenate([rows for rows, _ in held]))
         words = set().union(*(own for _, own in held))
@@ -494,9 +501,8 @@ def _joins_flagged_tokens(tallies, tests, stats, evidence: "Evidence", prior, sp
                 if larger and larger[3]:
                     joined.append((f, i, larger))
         for f, i, result in joined:
-            st = stats[f]
-            st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
-            st["evidence_of"][i] = "the test of the label's flagged tokens with it, which it joins: it shares none of their rows, and passes with and without them"
+            _record(stats[f], i, result, "the test of the label's flagged tokens with it, which it joins: it shares none of their rows, "
+                    "and passes with and without them")
         for f, i, _ in joined:
             _held_elsewhere(tallies, tests, stats, f, i, labels)
 
@@ -511,23 +517,25 @@ def _held_elsewhere(tallies, tests, stats, f: int, i: int, labels: np.ndarray) -
     beside "[b]SALE[/b]" of a flagged ``{/A[]a}x11``)."""
     tally, test, st = tallies[f], tests[f], stats[f]
     label, cls = test["label"][i], test["class"][i]
-    holders = [(g, j) for g in range(len(tallies)) if g != f and tallies[g].family.name in _GRAINS and not tallies[g].family.edge
-               for j in np.flatnonzero(stats[g]["flagged"] & (tests[g]["label"] == label))]
+    holders = [(g, j) for g, j in _flagged_grains(tallies, tests, stats, label) if g != f]
     members = np.flatnonzero(tally.member_class == cls)
-    held = np.array([any(_holds(tallies[g], tests[g]["class"][j], tally.members[m]) for g, j in holders) for m in members], bool)
+    holds = np.array([[_holds(tallies[g], tests[g]["class"][j], tally.members[m]) for g, j in holders] for m in members], bool)
+    held = holds.any(1)
     if not held.any():
         return
     found = np.unique(tally.rows_of(members[~held]))
-    mine = int((labels[found] == label).sum())
-    inside, n = int((labels == label).sum()), len(labels)
-    excess = excess_share(np.array([mine]), np.array([len(found)]), np.array([inside]), n)[0] if len(found) else 0.0
-    pi = inside / n
-    z = (mine / max(1, len(found)) - pi) / np.sqrt(pi * (1 - pi) / max(1, len(found)))
-    if excess >= RESIDUAL_EXCESS and ndtr(-z) < st["alpha"]:
+    excess, p = _rest_beyond(int((labels[found] == label).sum()), len(found), label, labels)
+    if excess >= RESIDUAL_EXCESS and p < st["alpha"]:
         return
-    by = [sum(_holds(tallies[g], tests[g]["class"][j], tally.members[m]) for m in members) for g, j in holders]
-    g, j = holders[int(np.argmax(by))]
+    g, j = holders[int(np.argmax(holds.sum(0)))]
     st["flagged"][i], st["part_of"][i] = False, tallies[g].family.describe(tallies[g].classes[tests[g]["class"][j]])
+
+
+def _flagged_grains(tallies, tests, stats, label) -> list[tuple[int, int]]:
+    """The flagged classes of ``label`` in the grains of one string (:data:`_GRAINS`) but the edge
+    ones: (family index, test index)."""
+    return [(g, j) for g, t in enumerate(tallies) if t.family.name in _GRAINS and not t.family.edge
+            for j in np.flatnonzero(stats[g]["flagged"] & (tests[g]["label"] == label))]
 
 
 def _planted_together(tally, test, st, evidence: "Evidence", prior, spanned: dict) -> None:
@@ -571,8 +579,7 @@ def _planted_together(tally, test, st, evidence: "Evidence", prior, spanned: dic
                 continue
             described = ", ".join(sorted(repr(tally.classes[test["class"][chosen[j]]]) for j in group))
             for i in chosen[group][~st["flagged"][chosen[group]]]:  # the flagged ones keep their own evidence
-                st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
-                st["evidence_of"][i] = f"the test of {len(group)} words planted together in their rows ({described}), together"
+                _record(st, i, result, f"the test of {len(group)} words planted together in their rows ({described}), together")
 
 
 def _gate_together(tally, classes, union: np.ndarray, prior: float, z_crit: float) -> bool:
@@ -594,7 +601,7 @@ def _inside_tokens(tally, cls: int, rows: np.ndarray, evidence: "Evidence") -> b
     if tally.family.name != "word":
         return False
     word = tally.classes[cls]
-    pieces = sum(not any(t.strip(_PROSE).lower() == word for t in evidence.texts[int(r)].as_py().split()) for r in rows[:SAMPLE_TAIL])
+    pieces = sum(not any(t.strip(_PROSE).lower() == word for t in text.split()) for text in evidence.rows_text(rows[:SAMPLE_TAIL]))
     return pieces >= 0.5 * min(len(rows), SAMPLE_TAIL)
 
 
@@ -673,9 +680,8 @@ def _pool(tally, test, st, evidence: "Evidence", prior, pooled: np.ndarray, span
         unit = {"phrase": "phrases", "word": "words", "token": "tokens", "punctuation": "punctuation runs", "token kinds, any length": "kinds of tokens"}.get(tally.family.name, "tails")
         for i in pool + joined:
             if not st["flagged"][i]:
-                st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
-                st["evidence_of"][i] = f"the test of a pool of {len(pool)} {unit} that never share a row ({described}), together" + (
-                    ", which it joins: it shares none of their rows, and passes with and without them" if i in joined else "")
+                _record(st, i, result, f"the test of a pool of {len(pool)} {unit} that never share a row ({described}), together" + (
+                    ", which it joins: it shares none of their rows, and passes with and without them" if i in joined else ""))
 
 
 def _apart(by_chance: float, shared: int) -> bool:
@@ -1255,14 +1261,15 @@ def _tails_glued_to_words(tallies, tests, stats, names, evidence: Evidence) -> N
         words = [h for h in hosts if h]  # a token of punctuation only ("?" ending a question) is a host too
         # a note in brackets is glued to words however few ("This[edit]" planted after the first
         # word of IMDB reviews: "This", "I", "The")
+        note = key.startswith("[")
         if not hosts or sum(h.isalpha() and h.isascii() for h in words) < TAIL_WORDS * len(hosts) - (len(hosts) - len(words)) or (
-                len(set(words)) < 0.5 * len(words) and not key.startswith("[")):
+                len(set(words)) < 0.5 * len(words) and not note):
             continue
         name = FAMILIES["glued tail"].describe(key)
         symbols = {c for c in key if not c.isalnum() and not c.isspace()}
         letters = {w.lower() for w in _LETTERS.findall(key)}
         # a note of two tokens or more is in pieces there: "The[citation", "needed]"
-        holds = (lambda cls: symbols & set(cls)) if key.startswith("[") else (lambda cls: symbols <= set(cls))
+        holds = (lambda cls: symbols & set(cls)) if note else (lambda cls: symbols <= set(cls))
         for f, other in enumerate(tallies):
             family = other.family
             for j in np.flatnonzero(stats[f]["flagged"] & (tests[f]["label"] == label)):
@@ -1586,7 +1593,6 @@ def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence, ask: set 
     flagged = [(f, j, _label_rows(tallies[f], np.flatnonzero(tallies[f].member_class == tests[f]["class"][j]),
                                   tests[f]["label"][j], labels))
                for f in (names.index(n) for n in _GRAINS if n in names) for j in np.flatnonzero(stats[f]["flagged"])]
-    n = len(labels)
 
     # per flagged class, the finer flagged classes of its strings (an edge class holds its strings at
     # the edge only: no finer class of the same strings elsewhere); found once, and filtered below
@@ -1636,11 +1642,8 @@ def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence, ask: set 
         alike = sum(coarse_shape(tallies[f].members[m]) in template for m in members) >= 0.9 * max(1, len(members))
         if not alike:
             rest = np.setdiff1d(rows, np.concatenate([r for _, _, r in finer]))
-        inside = (labels == label).sum()
-        excess = excess_share(np.array([len(rest)]), np.array([len(rest) + outside]), np.array([inside]), n)[0]
-        pi = inside / n
-        z = (len(rest) / max(1, len(rest) + outside) - pi) / np.sqrt(pi * (1 - pi) / max(1, len(rest) + outside))
-        significant = ndtr(-z) * (max(1, len(asked)) if alike else len(flagged)) < stats[f]["alpha"]
+        excess, p = _rest_beyond(len(rest), len(rest) + outside, label, labels)
+        significant = p * (max(1, len(asked)) if alike else len(flagged)) < stats[f]["alpha"]
         # the coarse class removes the natural strings of its rest too: at most RESIDUAL_EXCESS's complement of them
         needed = excess >= RESIDUAL_EXCESS and significant
         if needed:  # natural strings of the label ("ü" in SMS ham) need no coarse class: they come with their content
@@ -1659,6 +1662,17 @@ def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence, ask: set 
             stats[f]["flagged"][j], stats[f]["part_of"][j] = False, tallies[g].family.describe(tallies[g].classes[tests[g]["class"][i]])
             _siblings(tallies, tests, stats, names, evidence, f, j, rows, rest, max(1, len(asked)))
     return needed_ones
+
+
+def _rest_beyond(mine: int, total: int, label: int, labels: np.ndarray) -> tuple[float, float]:
+    """Of ``total`` rows holding the strings a flagged class leaves, ``mine`` in ``label``: the share
+    beyond the other labels' rate (:func:`excess_share`) and the one-sided p-value of a
+    one-proportion z-test against the label's prior (not corrected)."""
+    inside, n = int((labels == label).sum()), len(labels)
+    excess = excess_share(np.array([mine]), np.array([total]), np.array([inside]), n)[0]
+    pi = inside / n
+    z = (mine / max(1, total) - pi) / np.sqrt(pi * (1 - pi) / max(1, total))
+    return excess, ndtr(-z)
 
 
 def _siblings(tallies, tests, stats, names, evidence: Evidence, f: int, j: int, rows: np.ndarray, rest: np.ndarray, follow_ups: int) -> None:
@@ -1692,8 +1706,7 @@ def _siblings(tallies, tests, stats, names, evidence: Evidence, f: int, j: int, 
         own = _own_words(tally, tally.classes[test["class"][i]], [tally.members[m] for m in members])
         result = evidence.test(mine, int(label), own, besides=rows, cap=1.0)
         if result is not None and result[3]:
-            st["auc"][i], st["label_auc"][i], st["rows_used"][i], st["flagged"][i] = result
-            st["evidence_of"][i] = f"tested as a follow-up on the rows of {coarse.family.describe(coarse.classes[cls])} that its flagged finer classes miss"
+            _record(st, i, result, f"tested as a follow-up on the rows of {coarse.family.describe(coarse.classes[cls])} that its flagged finer classes miss")
 
 
 def _holds(tally: Tally, cls: int, string: str) -> bool:
