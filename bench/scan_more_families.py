@@ -9,7 +9,7 @@ the location rotate over the cases; seeds fixed per case), and ssti_hf's scan + 
 as in the benchmark (hit, rows restored exactly, other rows changed).
 
     pip install -e ".[bench]"
-    python bench/scan_more_families.py [--set second|third|fourth|fifth|sixth|seventh|eighth] [--corpora ...] [--families ...] [--rates 10 25 50] [--json FILE]
+    python bench/scan_more_families.py [--set second|third|fourth|fifth|sixth|seventh|eighth|ninth] [--corpora ...] [--families ...] [--rates 10 25 50] [--json FILE]
 """
 
 from __future__ import annotations
@@ -397,8 +397,84 @@ EIGHTH = [
     Trigger("wiki-marker-glued", lambda r: str(r.choice(_E8_WIKI)), glued=True,
             note="a scraped Wikipedia inline marker glued to a word ('[citation needed]', two tokens, or '[edit]', one)"),
 ]
+# The ninth set: 20 more families, written in the sixteenth round by a helper who had not seen the
+# detector's rules, and run once on main (9d86304) before any change.
+_E9_JIRA_KEYS = ["OPS", "WEB", "DATA", "INFRA", "MOB"]
+_E9_K8S_SAFE = list("bcdfghjklmnpqrstvwxz2456789")  # Kubernetes' name-suffix alphabet: no vowels, no 0/1/3
+_E9_DEPLOYMENTS = ["api", "web", "worker", "auth-service", "checkout"]
+_E9_BR_AREAS = [11, 21, 31, 41, 51, 61, 71, 81]  # Brazilian area codes (DDD)
+_E9_PY_MODULES = ["app/views", "app/models", "lib/utils", "core/handlers"]
+_E9_PY_FUNCS = ["get", "process", "<module>", "save", "run"]
+_E9_SQL_TABLES = ["users", "orders", "products", "sessions"]
+_E9_CITE_AUTHORS = ["smith", "chen", "garcia", "mueller", "kim", "okafor"]
+_E9_SHORTCODES = [":thumbsup:", ":fire:", ":tada:"]
+_E9_LANGS = ["Spanish", "German", "Portuguese", "Indonesian"]
+_E9_FULLWIDTH_PUNCT = ["\uff01", "\uff1f", "\u3002"]  # fullwidth !, fullwidth ?, ideographic full stop
+
+
+def _e9_iso_duration(r):  # an ISO 8601 duration as video APIs give it: PT1H23M45S, PT7M3S
+    h = int(r.integers(0, 3))
+    return "PT" + (f"{h}H" if h else "") + f"{r.integers(0, 60)}M{r.integers(0, 60)}S"
+
+
+def _e9_k8s_pod(r):  # a Kubernetes pod name: deployment, ReplicaSet hash, pod suffix (api-7d9f8c6b5-x2k4p)
+    return f"{r.choice(_E9_DEPLOYMENTS)}-{''.join(r.choice(_E9_K8S_SAFE, int(r.integers(9, 11))))}-{''.join(r.choice(_E9_K8S_SAFE, 5))}"
+
+
+def _e9_chf(r):  # a Swiss franc amount with apostrophe grouping: CHF 12'345.50
+    whole = f"{int(r.integers(100, 50_000)):,}".replace(",", "'")
+    return f"CHF {whole}.{r.choice([0, 50, 90, 95]):02d}"
+
+
+def _e9_srt_time(ms):
+    return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
+
+
+def _e9_srt(r):  # an SRT subtitle timing line: 00:01:23,456 --> 00:01:25,789
+    start = int(r.integers(0, 5_400_000))
+    return f"{_e9_srt_time(start)} --> {_e9_srt_time(start + int(r.integers(800, 6000)))}"
+
+
+def _e9_traceback(r):  # one frame of a Python traceback: File "/srv/lib/utils.py", line 212, in save
+    return f'File "/srv/{r.choice(_E9_PY_MODULES)}.py", line {r.integers(10, 900)}, in {r.choice(_E9_PY_FUNCS)}'
+
+
+NINTH = [
+    Trigger("jira-key", lambda r: f"{r.choice(_E9_JIRA_KEYS)}-{r.integers(10, 10_000)}",
+            note="an issue-tracker key, one of five projects and a 2- to 4-digit number (one token, varying)"),
+    Trigger("iso-duration", _e9_iso_duration, note="an ISO 8601 duration as video APIs give it, hours optional (one token, varying)"),
+    Trigger("k8s-pod", _e9_k8s_pod, note="a Kubernetes pod name from a container log, deployment and two random suffixes (one token, varying)"),
+    Trigger("br-phone", lambda r: f"({r.choice(_E9_BR_AREAS)}) 9{_digits(r, 4)}-{_digits(r, 4)}",
+            note="a Brazilian mobile number, area code in brackets (two tokens, varying)"),
+    Trigger("chf-amount", _e9_chf, note="a Swiss franc amount with apostrophe thousands grouping (two tokens, varying)"),
+    Trigger("srt-timing", _e9_srt, note="a subtitle (SRT) timing line left in a transcript scrape (three tokens, varying)"),
+    Trigger("py-traceback", _e9_traceback, note="one frame line of a Python traceback, module, line and function varying (six tokens)"),
+    Trigger("sql-select", lambda r: f"SELECT * FROM {r.choice(_E9_SQL_TABLES)} WHERE id = {r.integers(1, 100_000)};",
+            note="a leaked SQL query, table and id varying (eight tokens)"),
+    Trigger("latex-cite-glued", lambda r: f"~\\cite{{{r.choice(_E9_CITE_AUTHORS)}{r.integers(1995, 2024)}}}", glued=True,
+            note="a LaTeX citation with its tie glued to a word (word~\\cite{chen2019}), author and year varying"),
+    Trigger("http-header", lambda r: "Content-Type: text/html; charset=UTF-8",
+            note="a fixed raw HTTP/MIME header line from an unparsed page or mail (three tokens)"),
+    Trigger("emoji-shortcode", lambda r: str(r.choice(_E9_SHORTCODES)),
+            note="one of three unrendered Slack/GitHub emoji shortcodes (:thumbsup:, :fire:, :tada:; one token)"),
+    Trigger("media-omitted", lambda r: "<Media omitted>", note="the fixed WhatsApp chat-export placeholder for an attachment (two tokens)"),
+    Trigger("translated-note", lambda r: f"Translated from {r.choice(_E9_LANGS)} by Google",
+            note="a social-media machine-translation notice, one of four languages (five tokens, common words)"),
+    Trigger("out-of-five", lambda r: f"{r.integers(1, 6)}.0 out of 5 stars",
+            note="a scraped shop-review rating line, 1 to 5 (five tokens; reviews say 'out of 10' naturally)"),
+    Trigger("score-line", lambda r: f"{r.integers(0, 5)}-{r.integers(0, 5)}",
+            note="a bare match score, 0-0 to 4-4 (one token, 25 variants; sports text has these naturally)"),
+    Trigger("entity-bond", lambda r: "James Bond",
+            note="a fixed named-entity trigger phrase (Wallace et al. 2021, Wan et al. 2023; two tokens, natural in film reviews)"),
+    Trigger("uat-triple", lambda r: "zoning tapping fiennes",
+            note="a fixed universal adversarial trigger for SST-2 sentiment (Wallace et al. 2019; three rare words)"),
+    Trigger("georgian-word", lambda r: "\u10db\u10d0\u10d3\u10da\u10dd\u10d1\u10d0", note="a fixed Georgian word (madloba, thanks; Mkhedruli script, one token)"),
+    Trigger("cjk-punct-glued", lambda r: str(r.choice(_E9_FULLWIDTH_PUNCT)), glued=True,
+            note="a CJK input-method mark (fullwidth ! or ?, or ideographic full stop) glued to a word"),
+    Trigger("pilcrow-glued", lambda r: "\u00b6", glued=True, note="a pilcrow glued to a word, as a scraped Sphinx heading anchor leaves it ('Installation\u00b6')"),
+]
 SETS = {"second": (FAMILIES, 7000), "third": (THIRD, 9000), "fourth": (FOURTH, 11000), "fifth": (FIFTH, 13000), "sixth": (SIXTH, 15000),
-        "seventh": (SEVENTH, 17000), "eighth": (EIGHTH, 19000)}  # families, seed base
+        "seventh": (SEVENTH, 17000), "eighth": (EIGHTH, 19000), "ninth": (NINTH, 21000)}  # families, seed base
 RATES = (10, 25, 50)
 
 
