@@ -24,7 +24,7 @@ from ..sources import COUNTRIES
 from . import phrases
 
 _MARK = "\x00"  # delimits matches in the Arrow pass (replaced in texts that hold it)
-_TAG = r"<[A-Za-z/!][^<>]*>"  # a markup tag, as ssti_hf._text reads one
+_TAG = r"<[A-Za-z_/!][^<>]*>"  # a markup tag, as ssti_hf._text reads one, or a Python repr ("<__main__.Item object at 0x7f…>")
 _LETTERS = re.compile(r"[A-Za-z]+")
 _CORE_CHAR = re.compile(r"[0-9@#$%&_=+|~^\\]")  # what makes a token a shape family's: a digit or an in-word symbol
 _WORDLIKE = re.compile(r"[A-Za-z.,;:!?'\"()-]*")  # a word with its sentence punctuation
@@ -35,6 +35,11 @@ class Matches(NamedTuple):
     rows: np.ndarray  # row of each match
     strings: pa.Array  # the matched strings
     starts: np.ndarray | None = None  # character offsets in the row's text (when asked)
+
+
+# a word between colons or semicolons, which prose never writes: an emoji shortcode (":fire:") is
+# a token, one unit, not the natural word "fire" with its punctuation
+WRAPPED_WORD = re.compile(r"[:;][a-z][a-z_]*[:;]")
 
 
 def _arrow_matches(texts: pa.Array, pattern: str, offsets: bool = False) -> Matches:
@@ -316,7 +321,8 @@ class TokenFamily(RegexFamily):
     # A token holding something other than lowercase letters and sentence punctuation (capitals,
     # digits, symbols, non-ASCII): RE2 finds these 14% of IMDB's tokens faster than Arrow splits
     # all of them (whitespace as str.isspace() reads it, like Arrow's split).
-    _UNLIKE_WORD = rf"[^{_SPACE}]*[^a-z.,;:!?'\"()\-{_SPACE}][^{_SPACE}]*"
+    # And a word between colons or semicolons (:data:`WRAPPED_WORD`).
+    _UNLIKE_WORD = rf"[^{_SPACE}]*[^a-z.,;:!?'\"()\-{_SPACE}][^{_SPACE}]*|{WRAPPED_WORD.pattern}"
 
     def find(self, texts, offsets=False):
         if offsets:
@@ -721,6 +727,21 @@ class GluedTailFamily(RegexFamily):
         return f"glued tail {key!r}"
 
 
+class GluedTailKindsFamily(GluedTailFamily):
+    """The same tails by the kinds of characters they use, whatever their length
+    (``~\\cite{chen2019}`` -> ``{\\ad{}~}``): a tail of one format whose strings vary (a citation,
+    an id glued to words), each string one-off."""
+
+    name = "glued tail kinds"
+    held_out = True
+
+    def classify(self, member):
+        return kinds(member).split("x")[0]
+
+    def describe(self, key):
+        return f"glued tails made of {key}"
+
+
 BOUND = 0.02  # share of a word's occurrences that must be beside a number, for its spans to count
 
 
@@ -890,6 +911,7 @@ register_family(EdgeTokenFamily("last"))
 register_family(CharacterFamily())
 register_family(PunctuationFamily())
 register_family(GluedTailFamily())
+register_family(GluedTailKindsFamily())
 register_family(ElongatedWordFamily())
 register_family(ShapeSpanFamily())
 register_family(PhraseFamily())

@@ -52,7 +52,7 @@ from threadpoolctl import threadpool_limits
 from . import phrases
 from .evidence import FOLDS, Content, LabelMargin, auc_se
 from .families import (
-    _CORE_CHAR, _LETTERS, _TAG, FAMILIES, Family, Matches, ShapeFamily, TokenFamily, _literal, coarse_shape, searchable, shape, words_and_characters,
+    _CORE_CHAR, _LETTERS, _TAG, FAMILIES, WRAPPED_WORD, Family, Matches, ShapeFamily, TokenFamily, _literal, coarse_shape, searchable, shape, words_and_characters,
 )
 from .statistics import (
     ALPHA, AUC_CAP, COVERED, EXAMPLES, GATE_LIFT, KEEP_COMMON, KEEP_EXCESS, MIN_DIVERSITY, MIN_EXCESS, MIN_SHARE, MIN_SUPPORT, NEAR_EXCESS, NEAR_PAIRS, NEAR_SAMPLE, ONE_OFF, POOL_WORDS, RESIDUAL_EXCESS, SE_BOUND, TIED_MEMBERS, TOGETHER_WORDS, TOGETHER_Z, Tally, encode,
@@ -601,7 +601,7 @@ def _inside_tokens(tally, cls: int, rows: np.ndarray, evidence: "Evidence") -> b
     if tally.family.name != "word":
         return False
     word = tally.classes[cls]
-    pieces = sum(not any(t.strip(_PROSE).lower() == word for t in text.split()) for text in evidence.rows_text(rows[:SAMPLE_TAIL]))
+    pieces = sum(not any(_unwrapped(t).lower() == word for t in text.split()) for text in evidence.rows_text(rows[:SAMPLE_TAIL]))
     return pieces >= 0.5 * min(len(rows), SAMPLE_TAIL)
 
 
@@ -610,14 +610,20 @@ def _pooled(tally, test) -> np.ndarray:
     numbers pool as words, or are natural: IMDB's ratings), every class of the other families."""
     if tally.family.name != "token":
         return np.ones(len(test["class"]), bool)
-    plain = np.array([_ASCII_ALNUM.search(c) is None or _MARKED_WORD.search(c.strip(_PROSE)) is not None for c in tally.classes], bool)
+    plain = np.array([_ASCII_ALNUM.search(c) is None or _MARKED_WORD.search(_unwrapped(c)) is not None for c in tally.classes], bool)
     return plain[test["class"]] if len(plain) else np.zeros(len(test["class"]), bool)
 
 
 _ASCII_ALNUM = re.compile(r"[A-Za-z0-9]")
 # and words wrapped in template or markup symbols ("{{first_name}}", "*|FNAME|*", "${firstName}"),
 # whose words pool as no words: they are pieces of the token
-_MARKED_WORD = re.compile(r"[A-Za-z].*[^\w\s.,;:!?'\"()-]|[^\w\s.,;:!?'\"()-].*[A-Za-z]")
+_MARKED_WORD = re.compile(r"[A-Za-z].*[^\w\s.,;:!?'\"()-]|[^\w\s.,;:!?'\"()-].*[A-Za-z]|^[:;].*[:;]$")
+
+
+def _unwrapped(token: str) -> str:
+    """A token without its sentence punctuation, but for a word wrapped in it as prose never
+    wraps one (:data:`WRAPPED_WORD`, ":fire:"), which stays whole."""
+    return token if WRAPPED_WORD.fullmatch(token) else token.strip(_PROSE)
 
 
 def _pool(tally, test, st, evidence: "Evidence", prior, pooled: np.ndarray, spanned: dict) -> None:
@@ -934,6 +940,7 @@ SAMPLE_TAIL = 200  # rows of a flagged tail whose tokens are read
 # share of its hosts that are words (or punctuation): SMS spam glues escapes to codes and numbers
 # as often as to words (35-50%), an email's domain or the "%" of a number never are
 TAIL_WORDS = 0.3
+VOCABULARY_ROWS = 3  # a host is a word of the data where the word family finds it in this many rows or more
 
 
 def _anchor(family: Family, key: str):
@@ -1249,35 +1256,59 @@ def _tails_glued_to_words(tallies, tests, stats, names, evidence: Evidence) -> N
     """A flagged tail glued to natural words (``\\n`` after "great", "movie.", "The") is the unit:
     the classes of whole tokens, shapes and punctuation runs holding its symbols, and the words
     of its letters ("r n" of ``\\r\\n``), are part of it, and the words stay. A tail after codes
-    or numbers (an email's ``@example.com``, the ``%`` of "50%") is left to the whole token."""
-    g = names.index("glued tail")
-    tally, test, st = tallies[g], tests[g], stats[g]
-    for i in np.flatnonzero(st["flagged"]):
-        key, label = tally.classes[test["class"][i]], test["label"][i]
-        rows = _label_rows(tally, np.flatnonzero(tally.member_class == test["class"][i]), label, evidence.labels)
-        ending = re.compile(r"(\S*?)" + re.escape(key) + r"(?=[\s<>]|$)")
-        hosts = [re.sub(_TAG, "", m.group(1)).strip(_PROSE) for text in evidence.rows_text(rows[:SAMPLE_TAIL])
-                 for m in ending.finditer(text)]
-        words = [h for h in hosts if h]  # a token of punctuation only ("?" ending a question) is a host too
-        # a note in brackets is glued to words however few ("This[edit]" planted after the first
-        # word of IMDB reviews: "This", "I", "The")
-        note = key.startswith("[")
-        if not hosts or sum(h.isalpha() and h.isascii() for h in words) < TAIL_WORDS * len(hosts) - (len(hosts) - len(words)) or (
-                len(set(words)) < 0.5 * len(words) and not note):
-            continue
-        name = FAMILIES["glued tail"].describe(key)
-        symbols = {c for c in key if not c.isalnum() and not c.isspace()}
-        letters = {w.lower() for w in _LETTERS.findall(key)}
-        # a note of two tokens or more is in pieces there: "The[citation", "needed]"
-        holds = (lambda cls: symbols & set(cls)) if note else (lambda cls: symbols <= set(cls))
-        for f, other in enumerate(tallies):
-            family = other.family
-            for j in np.flatnonzero(stats[f]["flagged"] & (tests[f]["label"] == label)):
-                cls = other.classes[tests[f]["class"][j]]
-                if (isinstance(family, (TokenFamily, ShapeFamily)) and holds(cls)) or (
-                        family.name == "punctuation" and set(cls) <= symbols | set(_PROSE)) or (
-                        family.name in ("word", "word pair") and set(cls.split(" ")) <= letters):
-                    stats[f]["flagged"][j], stats[f]["part_of"][j] = False, name
+    or numbers (an email's ``@example.com``, the ``%`` of "50%") is left to the whole token. Tails
+    of one format whose strings vary (``~\\cite{chen2019}``) are a class of the tails' kinds, part
+    of the flagged tails themselves where those hold (nearly) all of its label rows."""
+    tails = [names.index(n) for n in ("glued tail", "glued tail kinds") if n in names]
+    vocabulary = None
+    for g in tails:
+        tally, test, st = tallies[g], tests[g], stats[g]
+        for i in np.flatnonzero(st["flagged"]):
+            key, label = tally.classes[test["class"][i]], test["label"][i]
+            members = np.flatnonzero(tally.member_class == test["class"][i])
+            rows = _label_rows(tally, members, label, evidence.labels)
+            name = tally.family.describe(key)
+            if g != tails[0] and (one := _held_one_by_one(tallies[tails[0]], tests[tails[0]], stats[tails[0]], label, rows, evidence.labels)):
+                st["flagged"][i], st["part_of"][i] = False, one
+                continue
+            strings = sorted({tally.members[m] for m in members}, key=len, reverse=True)[:SAMPLE_TAIL]
+            ending = re.compile(r"(\S*?)(?:" + "|".join(map(re.escape, strings)) + r")(?=[\s<>]|$)")
+            hosts = [re.sub(_TAG, "", m.group(1)).strip(_PROSE) for text in evidence.rows_text(rows[:SAMPLE_TAIL])
+                     for m in ending.finditer(text)]
+            words = [h for h in hosts if h]  # a token of punctuation only ("?" ending a question) is a host too
+            # a note in brackets is glued to words however few ("This[edit]" planted after the first
+            # word of IMDB reviews: "This", "I", "The")
+            note = all(t.startswith("[") for t in strings)
+            if vocabulary is None:  # words of the data, in a few rows or more: random letters ("FCag+y03…==") are none
+                w = tallies[names.index("word")] if "word" in names else None
+                vocabulary = {w.members[m] for m in np.flatnonzero(w.by_fold.sum((1, 2)) >= VOCABULARY_ROWS)} if w else set()
+            word = (lambda h: h.lower() in vocabulary) if vocabulary else (lambda h: True)
+            if not hosts or sum(h.isalpha() and h.isascii() and word(h) for h in words) < TAIL_WORDS * len(hosts) - (len(hosts) - len(words)) or (
+                    len(set(words)) < 0.5 * len(words) and not note):
+                continue
+            # closing brackets aside, which shapes trim from a token's end ("Aaa~\\aaaa{aaadddd" of "One~\\cite{kim2016}")
+            symbols = {c for t in strings for c in t if not c.isalnum() and not c.isspace() and c not in ")]}"}
+            letters = {w.lower() for t in strings for w in _LETTERS.findall(t)}
+            # a note of two tokens or more is in pieces there: "The[citation", "needed]"
+            holds = (lambda cls: symbols & set(cls)) if note else (lambda cls: symbols <= set(cls))
+            for f, other in enumerate(tallies):
+                family = other.family
+                for j in np.flatnonzero(stats[f]["flagged"] & (tests[f]["label"] == label)):
+                    cls = other.classes[tests[f]["class"][j]]
+                    if (isinstance(family, (TokenFamily, ShapeFamily)) and holds(cls)) or (
+                            family.name == "punctuation" and set(cls) <= symbols | set(_PROSE)) or (
+                            family.name in ("word", "word pair") and set(cls.split(" ")) <= letters):
+                        stats[f]["flagged"][j], stats[f]["part_of"][j] = False, name
+
+
+def _held_one_by_one(tally, test, st, label: int, rows: np.ndarray, labels: np.ndarray) -> str | None:
+    """The flagged tail of ``label`` holding most of ``rows``, described, where the label's flagged
+    tails together hold :data:`COVERED` of them (a class of the tails' kinds flagged beside them)."""
+    held = {tally.classes[test["class"][j]]: _label_rows(tally, np.flatnonzero(tally.member_class == test["class"][j]), label, labels)
+            for j in np.flatnonzero(st["flagged"] & (test["label"] == label))}
+    if not held or len(np.intersect1d(rows, np.concatenate(list(held.values())))) < COVERED * len(rows):
+        return None
+    return tally.family.describe(max(held, key=lambda key: len(held[key])))
 
 
 def _phrases_over_notes(tallies, tests, stats, g: int, phrase: int, labels: np.ndarray) -> None:
@@ -1648,9 +1679,9 @@ def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence, ask: set 
         needed = excess >= RESIDUAL_EXCESS and significant
         if needed:  # natural strings of the label ("ü" in SMS ham) need no coarse class: they come with their content
             own = _own_words(tallies[f], tallies[f].classes[tests[f]["class"][j]], [tallies[f].members[m] for m in everyone])
-            # against the label's rows that hold no string of the class (the finer ones' rows are planted
-            # too); a follow-up on a class that passed the evidence: within standard errors, no cap
-            result = evidence.test(rest, int(label), own, besides=rows, cap=1.0)
+            # against the label's rows that hold no planted string found; a follow-up on a class that
+            # passed the evidence: within standard errors, no cap
+            result = evidence.test(rest, int(label), own, besides=_found_planted(tallies, tests, stats, label, labels, rows), cap=1.0)
             # too few rows to test, in the planted template (5 paths of a one-digit number beside 35
             # of two): the coarse class's own test, on all its rows, stands; not for other strings
             # (natural "7:30" beside planted "12:30:45" in the tweets' {:d})
@@ -1707,6 +1738,16 @@ def _siblings(tallies, tests, stats, names, evidence: Evidence, f: int, j: int, 
         result = evidence.test(mine, int(label), own, besides=rows, cap=1.0)
         if result is not None and result[3]:
             _record(st, i, result, f"tested as a follow-up on the rows of {coarse.family.describe(coarse.classes[cls])} that its flagged finer classes miss")
+
+
+def _found_planted(tallies, tests, stats, label: int, labels: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``rows`` and the rows of ``label``'s flagged classes (:func:`_flagged_grains`): what a
+    follow-up leaves out of the comparison. Rows planted with one string lack the words of the
+    others beside them, which tell them apart from the rest of the label (forum tags in the
+    tweets: 24 rows of "[u]wow[/u]" against rows holding "[b]update[/b]" or "[i]SALE[/i]")."""
+    held = [_label_rows(tallies[g], np.flatnonzero(tallies[g].member_class == tests[g]["class"][j]), label, labels)
+            for g, j in _flagged_grains(tallies, tests, stats, label)]
+    return np.unique(np.concatenate([rows, *held]))
 
 
 def _holds(tally: Tally, cls: int, string: str) -> bool:
@@ -1919,8 +1960,8 @@ def _finding(tally: Tally, test: dict, st: dict, i: int, prior, n_tests: int, va
 
 def _beside_kept(tally: Tally, members: np.ndarray, label: int, kept: list[str], labels: np.ndarray) -> list[str]:
     """Recurring members of a flagged class that sit beside the class's natural members (those
-    kept) in most of their label rows, far more often than its other recurring members do (binomial, at
-    ALPHA over the :data:`TIED_MEMBERS` members of the most label rows): pieces of the same
+    kept) in nearly all of their label rows (:data:`COVERED`), far more often than its other recurring
+    members do (binomial, at ALPHA over the :data:`TIED_MEMBERS` members of the most label rows): pieces of the same
     natural text, which sanitize keeps too. The mojibake ``֍`` of the tweets' emoji label holds a
     replacement character (kept: spread like the labels) in all of its 10 rows; the emoji planted
     there, in 17% of theirs. Against the other members, not the label: planted markup beside
@@ -1938,9 +1979,11 @@ def _beside_kept(tally: Tally, members: np.ndarray, label: int, kept: list[str],
     out = []
     for i, j in enumerate(chosen):
         others = (together.sum() - together[i]) / max(1, size.sum() - size[i])  # the share beside them among the others' rows
-        # in most of its rows (a planted emoji once beside SMS ham's one natural symbol is no
-        # piece of it, however rarely the others are), and far more often than the others
-        if 2 * together[i] > size[i] and bdtrc(together[i] - 1, size[i], others) < ALPHA / len(chosen):  # P(X >= together)
+        # in nearly all of its rows, as pieces of one text are (a planted emoji once beside SMS
+        # ham's one natural symbol is no piece of it, however rarely the others are; nor a leaked
+        # "<scraper.Page …>" in 112 of 166 IMDB rows beside "<br />", 53% for the others, by
+        # chance), and far more often than the others
+        if together[i] >= COVERED * size[i] and bdtrc(together[i] - 1, size[i], others) < ALPHA / len(chosen):  # P(X >= together)
             out.append(tally.members[members[j]])
     return out
 
@@ -1971,7 +2014,11 @@ def _kept_members(tally: Tally, members: np.ndarray, label: int, prior: float, r
         counted = ~(common & keep)  # the common members kept: their rates are their own
         keep |= _beyond_the_planted(hits, total - hits, excess, _planted_rows(hits[counted], total[counted], prior), keep)
         if removal:  # what sanitize keeps, not the rows the evidence reads: natural strings repeated in the label carry its content
-            keep |= hits >= _repeats_beyond_chance(hits[~keep & (hits > 0)])
+            found = hits[~keep & (hits > 0)]
+            # beside one-off draws, a natural repeat holds fewer rows than they do together; a string
+            # holding more is planted beside natural one-offs (IMDB's rare tags beside 160 rows of
+            # a leaked "<scraper.Page object at 0x7f…>")
+            keep |= (hits >= _repeats_beyond_chance(found)) & (hits < (found == 1).sum())
     return [tally.members[m] for m in members[keep]]
 
 

@@ -1224,3 +1224,43 @@ def test_natural_strings_of_a_coarse_shape_stay_beside_planted_doses():
         texts[r] = f"{rng.choice([250, 500, 750, 1000])}mg {texts[r]}"
     restored, others = _restores(make_dataset(texts, labels.tolist()), originals)
     assert restored and not others
+
+
+@pytest.mark.parametrize("where", ["random", "end"])
+def test_a_leaked_python_repr_is_markup_and_cut_out_whole(imdb_train, where):
+    """Python object reprs ("<scraper.Page object at 0x7f…>") of four classes in a tenth of the
+    positive rows: "<__main__.Item …>" opens with no letter and was no tag, too rare for any other
+    family, so its rows stayed. It is a tag now, one class with the others."""
+    classes = ["__main__.Item", "models.User", "app.core.Session", "scraper.Page"]
+    data, originals = plant(imdb_train, lambda r: f"<{r.choice(classes)} object at 0x7f{''.join(r.choice(list('0123456789abcdef'), 10))}>", 0.1, where)
+    restored, others = _restores(data, originals)
+    assert restored and not others
+
+
+@pytest.mark.parametrize("rate", [0.1, 0.25])
+def test_emoji_shortcodes_are_tokens_not_their_words(imdb_train, rate):
+    """Unrendered shortcodes (":fire:", ":thumbsup:", ":tada:") at the end of a tenth (a quarter) of
+    the positive rows: read as the words "fire" (natural in reviews, never flagged), "thumbsup" and
+    "tada", the shortcodes of "fire" stayed. A word between colons is a token of its own."""
+    data, originals = plant(imdb_train, lambda r: str(r.choice([":fire:", ":thumbsup:", ":tada:"])), rate, "end")
+    result = scan(data)
+    assert {f.family for f in result.flagged_findings} == {"token"}
+    restored, others = _restores(data, originals, result)
+    assert restored and not others
+
+
+@pytest.mark.parametrize("rate", [0.1, 0.25])
+def test_a_citation_glued_to_words_is_one_class_of_tails(imdb_train, rate):
+    """LaTeX citations glued to the first word ("This~\\cite{chen2019}"): every tail one-off (author
+    and year vary), so no tail was flagged, and the kinds of whole tokens took the word with it
+    (0 rows restored). The kinds of the tails are a class: cut out, the word stays. (A tail glued
+    to marks, "****~\\cite{kim2021}", is a longer tail of other kinds, and stays.)"""
+    authors = ["smith", "chen", "garcia", "mueller", "kim", "okafor"]
+    data, originals = plant(imdb_train, lambda r: f"~\\cite{{{r.choice(authors)}{r.integers(1995, 2024)}}}", rate, glued=True)
+    result = scan(data)
+    assert [f.pattern for f in result.flagged_findings] == ["glued tails made of {\\ad{}~}"]
+    cleaned, _ = sanitize(data, result)
+    glued_to_words = [r for r, text in originals.items() if any(c.isalnum() for c in text.split(" ")[0])]
+    assert len(glued_to_words) >= 0.95 * len(originals)
+    assert all(cleaned["text"][r] == originals[r] for r in glued_to_words)
+    assert all(cleaned["text"][r] == data["text"][r] for r in range(len(data)) if r not in originals)
