@@ -610,14 +610,15 @@ def _pooled(tally, test) -> np.ndarray:
     numbers pool as words, or are natural: IMDB's ratings), every class of the other families."""
     if tally.family.name != "token":
         return np.ones(len(test["class"]), bool)
-    plain = np.array([_ASCII_ALNUM.search(c) is None or _MARKED_WORD.search(_unwrapped(c)) is not None for c in tally.classes], bool)
+    plain = np.array([_ASCII_ALNUM.search(c) is None or _MARKED_WORD.search(c.strip(_PROSE)) is not None or WRAPPED_WORD.fullmatch(c) is not None
+                      for c in tally.classes], bool)
     return plain[test["class"]] if len(plain) else np.zeros(len(test["class"]), bool)
 
 
 _ASCII_ALNUM = re.compile(r"[A-Za-z0-9]")
 # and words wrapped in template or markup symbols ("{{first_name}}", "*|FNAME|*", "${firstName}"),
-# whose words pool as no words: they are pieces of the token
-_MARKED_WORD = re.compile(r"[A-Za-z].*[^\w\s.,;:!?'\"()-]|[^\w\s.,;:!?'\"()-].*[A-Za-z]|^[:;].*[:;]$")
+# or between colons (":fire:", :data:`WRAPPED_WORD`), whose words pool as no words: they are pieces of the token
+_MARKED_WORD = re.compile(r"[A-Za-z].*[^\w\s.,;:!?'\"()-]|[^\w\s.,;:!?'\"()-].*[A-Za-z]")
 
 
 def _unwrapped(token: str) -> str:
@@ -1280,8 +1281,8 @@ def _tails_glued_to_words(tallies, tests, stats, names, evidence: Evidence) -> N
             # word of IMDB reviews: "This", "I", "The")
             note = all(t.startswith("[") for t in strings)
             if vocabulary is None:  # words of the data, in a few rows or more: random letters ("FCag+y03…==") are none
-                w = tallies[names.index("word")] if "word" in names else None
-                vocabulary = {w.members[m] for m in np.flatnonzero(w.by_fold.sum((1, 2)) >= VOCABULARY_ROWS)} if w else set()
+                plain = tallies[names.index("word")] if "word" in names else None
+                vocabulary = {plain.members[m] for m in np.flatnonzero(plain.by_fold.sum((1, 2)) >= VOCABULARY_ROWS)} if plain else set()
             word = (lambda h: h.lower() in vocabulary) if vocabulary else (lambda h: True)
             if not hosts or sum(h.isalpha() and h.isascii() and word(h) for h in words) < TAIL_WORDS * len(hosts) - (len(hosts) - len(words)) or (
                     len(set(words)) < 0.5 * len(words) and not note):
@@ -1999,7 +2000,8 @@ def _kept_members(tally: Tally, members: np.ndarray, label: int, prior: float, r
     mentions of Malta there cannot be told apart from injected ones, while a string found only in
     other labels' rows was not put there by an injection into the label. For sanitize (``removal``)
     also a string the label repeats beyond what random draws would, where the class's label strings
-    are one-off (:func:`_repeats_beyond_chance`)."""
+    are one-off (:func:`_repeats_beyond_chance`), in fewer label rows than its one-off strings hold
+    together."""
     total = tally.by_fold[members].sum((1, 2))
     hits = tally.by_fold[members, :, label].sum(1)
     common = total >= KEEP_COMMON * rows
@@ -2015,9 +2017,9 @@ def _kept_members(tally: Tally, members: np.ndarray, label: int, prior: float, r
         keep |= _beyond_the_planted(hits, total - hits, excess, _planted_rows(hits[counted], total[counted], prior), keep)
         if removal:  # what sanitize keeps, not the rows the evidence reads: natural strings repeated in the label carry its content
             found = hits[~keep & (hits > 0)]
-            # beside one-off draws, a natural repeat holds fewer rows than they do together; a string
-            # holding more is planted beside natural one-offs (IMDB's rare tags beside 160 rows of
-            # a leaked "<scraper.Page object at 0x7f…>")
+            # and fewer rows than the one-off strings hold together: the rule reads the one-off
+            # strings as the planted draws, and a string holding more rows than all of them is no
+            # natural repeat beside them (a few planted strings beside a label's natural one-offs)
             keep |= (hits >= _repeats_beyond_chance(found)) & (hits < (found == 1).sum())
     return [tally.members[m] for m in members[keep]]
 
