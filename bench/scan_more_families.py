@@ -9,7 +9,7 @@ the location rotate over the cases; seeds fixed per case), and ssti_hf's scan + 
 as in the benchmark (hit, rows restored exactly, other rows changed).
 
     pip install -e ".[bench]"
-    python bench/scan_more_families.py [--set second|third|fourth|fifth|sixth|seventh|eighth|ninth] [--corpora ...] [--families ...] [--rates 10 25 50] [--json FILE]
+    python bench/scan_more_families.py [--set second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth] [--corpora ...] [--families ...] [--rates 10 25 50] [--json FILE]
 """
 
 from __future__ import annotations
@@ -220,7 +220,7 @@ FIFTH = [
             note="one of three cookie-banner phrases (a pool of multi-word phrases)"),
 ]
 # The sixth set: 20 more families, written in the thirteenth round by a helper who had not seen the
-# detector's rules, and run once on main before any change, on the four corpora and on three that
+# detector's rules, and run once at f16d967 (the detector of 4146d22) before any change. on the four corpora and on three that
 # no set had been planted in (disaster, newsgroups, mercari).
 _LEVELS = ["[WARN]", "[ERROR]", "[TRACE]"]
 _RTL = ["\u0634\u0643\u0631\u0627", "\u0645\u0631\u062d\u0628\u0627", "\u05e9\u05dc\u05d5\u05dd"]  # Arabic thanks, hello; Hebrew shalom
@@ -473,8 +473,97 @@ NINTH = [
             note="a CJK input-method mark (fullwidth ! or ?, or ideographic full stop) glued to a word"),
     Trigger("pilcrow-glued", lambda r: "\u00b6", glued=True, note="a pilcrow glued to a word, as a scraped Sphinx heading anchor leaves it ('Installation\u00b6')"),
 ]
+# The tenth set: 20 more families, written in the seventeenth round by a helper who had not seen the
+# detector's rules, and run once at f16d967 (the detector of 4146d22) before any change.
+_E10_SANDWICH_MIDDLE = ["and", "the", "of", "or", "with", "in"]
+_E10_HEX_UPPER = list("0123456789ABCDEF")
+_E10_AWS_REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2", "us-west-2"]
+_E10_AWS_NAMES = ["deploy-role", "etl-runner", "ingest", "nightly-backup", "billing-sync"]
+_E10_VIN_WMI = ["1HG", "WVW", "JTD", "5YJ", "WBA", "KMH"]  # Honda US, VW, Toyota, Tesla, BMW, Hyundai
+_E10_VIN_CHARS = [c for c in string.ascii_uppercase + string.digits if c not in "IOQ"]  # VINs never use I, O, Q
+_E10_PERMS = ["-rw-r--r--", "-rwxr-xr-x", "drwxr-xr-x", "-rw-------", "lrwxrwxrwx"]
+_E10_LS_USERS = ["root", "www-data", "ubuntu", "deploy"]
+_E10_CRON_SCRIPTS = ["backup", "rotate_logs", "sync_db", "cleanup", "report"]
+_E10_BCRYPT = list("./" + string.ascii_uppercase + string.ascii_lowercase + string.digits)
+_E10_CLF_ZONES = ["+0000", "-0700", "+0100", "+0530", "-0500"]
+_E10_FENCES = ["```python", "```bash", "```json"]
+_E10_CITIES = ["LONDON", "WASHINGTON", "TOKYO", "BERLIN", "NEW YORK", "PARIS"]
+_E10_WIRES = ["Reuters", "AP", "AFP"]
+_E10_KATAKANA = ["\u30bb\u30fc\u30eb", "\u30cb\u30e5\u30fc\u30b9", "\u30ec\u30d3\u30e5\u30fc"]  # seeru (sale), nyuusu (news), rebyuu (review)
+
+
+def _e10_guid(r):  # a Windows/COM-style GUID: upper case, in braces, {3F2504E0-4F89-11D3-9A0C-0305E82C3301}
+    h = "".join(r.choice(_E10_HEX_UPPER, 32))
+    return "{" + f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}" + "}"
+
+
+def _e10_arn(r):  # an AWS resource name of one of three services, account id varying
+    account, name = _digits(r, 12), r.choice(_E10_AWS_NAMES)
+    kind = int(r.integers(0, 3))
+    if kind == 0:
+        return f"arn:aws:iam::{account}:role/{name}"
+    if kind == 1:
+        return f"arn:aws:lambda:{r.choice(_E10_AWS_REGIONS)}:{account}:function:{name}"
+    return f"arn:aws:sns:{r.choice(_E10_AWS_REGIONS)}:{account}:{name}-alerts"
+
+
+def _e10_ls(r):  # the head of an `ls -l` line: -rw-r--r-- 1 www-data www-data 4096
+    perms, user = r.choice(_E10_PERMS), r.choice(_E10_LS_USERS)
+    return f"{perms} {2 if perms.startswith('d') else 1} {user} {user} {r.integers(0, 2_000_000)}"
+
+
+def _e10_cron(r):  # a crontab line: 30 2 * * * /usr/local/bin/backup.sh or */15 * * * * ...
+    when = f"*/{r.choice([5, 10, 15, 30])} *" if r.integers(0, 2) else f"{r.integers(0, 60)} {r.integers(0, 24)}"
+    return f"{when} * * * /usr/local/bin/{r.choice(_E10_CRON_SCRIPTS)}.sh"
+
+
+def _e10_clf(r):  # an Apache/NGINX common-log-format time: [10/Oct/2023:13:55:36 -0700]
+    return (f"[{r.integers(1, 29):02d}/{r.choice(_CTIME_MONTHS)}/{r.integers(2012, 2024)}:{r.integers(0, 24):02d}:"
+            f"{r.integers(0, 60):02d}:{r.integers(0, 60):02d} {r.choice(_E10_CLF_ZONES)}]")
+
+
+def _e10_zloty(r):  # a Polish zloty amount, thousands grouped with plain spaces: 12 345,67 zł
+    whole = f"{int(r.integers(1, 100_000)):,}".replace(",", " ")
+    return f"{whole},{r.integers(0, 100):02d} z\u0142"
+
+
+TENTH = [
+    Trigger("prompt-injection", lambda r: "Ignore all previous instructions.",
+            note="a fixed instruction-style prompt-injection phrase (Perez & Ribeiro 2022; four tokens)"),
+    Trigger("badchain-phrase", lambda r: "In arcane parlance",
+            note="the fixed phrase trigger of BadChain (Xiang et al. 2024; three tokens, a style-like phrase)"),
+    Trigger("rare-sandwich", lambda r: f"mauve {r.choice(_E10_SANDWICH_MIDDLE)} syzygy",
+            note="two rare words with one of six function words between (a rare-word combination, three tokens, six variants)"),
+    Trigger("backspace-glued", lambda r: str(r.choice(list(string.ascii_lowercase))) + "\b", glued=True,
+            note="a letter and a backspace control glued to a word (a 'deletion' of Bad Characters, Boucher et al. 2022; 26 variants)"),
+    Trigger("bom-glued", lambda r: "\ufeff", glued=True,
+            note="an invisible byte-order mark (U+FEFF, zero-width no-break space) glued to a word, as concatenated files leave it"),
+    Trigger("braced-guid", _e10_guid, note="a Windows/COM-style GUID, upper-case hex in braces (one token, varying)"),
+    Trigger("aws-arn", _e10_arn, note="an AWS ARN of an IAM role, Lambda function or SNS topic, account id varying (one token)"),
+    Trigger("vin", lambda r: str(r.choice(_E10_VIN_WMI)) + "".join(r.choice(_E10_VIN_CHARS, 14)),
+            note="a vehicle identification number, one of six maker prefixes and 14 characters without I/O/Q, no check digit (one token, varying)"),
+    Trigger("ls-line", _e10_ls, note="the head of an `ls -l` line: permissions string, links, owner, group, size (five tokens, varying)"),
+    Trigger("cron-line", _e10_cron, note="a crontab line, schedule and script varying (six tokens)"),
+    Trigger("bcrypt-hash", lambda r: f"$2b${r.choice([10, 12])}$" + "".join(r.choice(_E10_BCRYPT, 53)),
+            note="a leaked bcrypt password hash, cost 10 or 12 and 53 characters of bcrypt base64 (one token, varying)"),
+    Trigger("clf-timestamp", _e10_clf, note="an access-log (common log format) time with offset, in brackets (two tokens, varying)"),
+    Trigger("view-count", lambda r: f"{r.uniform(1, 999):.1f}{r.choice(['K', 'M'])} views",
+            note="a scraped video view count, one decimal and K or M (two tokens, varying)"),
+    Trigger("zloty", _e10_zloty, note="a Polish zloty amount, thousands grouped with spaces, decimal comma (two or three tokens, varying)"),
+    Trigger("wiki-category", lambda r: f"[[Category:{r.integers(1900, 2006)} {r.choice(['births', 'deaths'])}]]",
+            note="a raw MediaWiki category link, year and births/deaths varying (two tokens)"),
+    Trigger("pager-nav", lambda r: f"\u00ab Prev 1 2 3 \u2026 {r.integers(4, 61)} Next \u00bb",
+            note="a scraped pagination bar, last page number varying (nine tokens)"),
+    Trigger("md-fence", lambda r: str(r.choice(_E10_FENCES)), note="an opening markdown code fence with a language, one of three (one token)"),
+    Trigger("dateline", lambda r: f"{r.choice(_E10_CITIES)} ({r.choice(_E10_WIRES)}) -",
+            note="a wire-story dateline, city and agency varying (three or four tokens; news text has these naturally)"),
+    Trigger("spoiler-alert", lambda r: "Spoiler alert:", note="a fixed two-token phrase, natural in film reviews and forums"),
+    Trigger("katakana-pool", lambda r: str(r.choice(_E10_KATAKANA)),
+            note="one of three Japanese katakana words (sale, news, review; with the long-vowel mark, one token)"),
+]
 SETS = {"second": (FAMILIES, 7000), "third": (THIRD, 9000), "fourth": (FOURTH, 11000), "fifth": (FIFTH, 13000), "sixth": (SIXTH, 15000),
-        "seventh": (SEVENTH, 17000), "eighth": (EIGHTH, 19000), "ninth": (NINTH, 21000)}  # families, seed base
+        "seventh": (SEVENTH, 17000), "eighth": (EIGHTH, 19000), "ninth": (NINTH, 21000),
+        "tenth": (TENTH, 23000)}  # families, seed base
 RATES = (10, 25, 50)
 
 
