@@ -698,7 +698,7 @@ class GluedTailFamily(RegexFamily):
     held_out = False
     # a mark's tail stops at a control character, which opens a tail of its own: the escape glued
     # after a path or a handle ("nepotism/\x1b[0m", "@EliteDaily:\x1b[0m") is one string, whatever it follows
-    _SYMBOL = "[" + _char_class(_MARKS) + r"][^\s<>" + _char_class(_CONTROLS) + "]*"
+    _SYMBOL = "[" + _char_class(_MARKS) + r"][^\s<>" + _char_class(_CONTROLS) + r"]*(?:\x08[^\s<>]*)?"
     _CONTROL = "[" + _char_class(_CONTROLS) + r"][^\s<>]*"
     # a bracketed note glued to a word, spaces and all: Wikipedia's "[citation needed]", "[edit]"
     _NOTE = r"\[[^\[\]\s/][^\[\]\n]{0,38}\]"  # no closing tag ("[b]SALE[/b]" is one token)
@@ -707,11 +707,31 @@ class GluedTailFamily(RegexFamily):
     _LEAD = re.compile(rf"{_TAG}|[^{_char_class(_CONTROLS)}]")
     _NOTE_END = re.compile(_NOTE + "$")
 
+    def find(self, texts, offsets=False):
+        found = super().find(texts, offsets)
+        # a backspace erases the character before it, which a mark's tail took as its own
+        # ("@anna_lk\b", "#tbtq\b"): that character and what follows is a tail of its own. RE2
+        # has no lookahead to stop the mark's tail before it, so the match is split here
+        split = np.flatnonzero(pc.match_substring_regex(found.strings, r"^[^\x08]{3,}\x08").to_numpy(zero_copy_only=False))
+        if not len(split):
+            return found
+        strings = found.strings.take(split).to_pylist()
+        cut = np.array([string.index("\b") - 1 for string in strings])
+        mask = np.zeros(len(found.rows), bool)
+        mask[split] = True
+        heads = pc.replace_with_mask(found.strings, pa.array(mask), pa.array([s[:c] for s, c in zip(strings, cut)]))
+        order = np.argsort(np.r_[2 * np.arange(len(found.rows)), 2 * split + 1], kind="stable")
+        tails = pa.array([s[c:] for s, c in zip(strings, cut)], found.strings.type)
+        return Matches(np.r_[found.rows, found.rows[split]][order], pa.concat_arrays([heads, tails]).take(pa.array(order)),
+                       None if found.starts is None else np.r_[found.starts, found.starts[split] + cut][order])
+
     def _lead(self, match) -> int:
         note = self._NOTE_END.search(match)
         if note and note.start() > 0:  # whatever the note is glued to ("****[edit]") is its host
             return note.start()
         lead = self._LEAD.match(match)
+        if lead and match[lead.end():lead.end() + 1] == "\b" and lead.end() == 1:
+            return 0  # a backspace erases the character before it: the two are one planted string ("greatk\b")
         return lead.end() if lead else 0  # a control tail right after another tail: no host before it
 
     def member(self, match):

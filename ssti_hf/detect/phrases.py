@@ -17,6 +17,7 @@ from scipy.special import chdtrc
 
 
 SHARE = 0.9  # share of the anchor's rows whose neighbour must agree
+JOINED = "\u00a0"  # joins the tokens of a choice's alternative of several ("NEW\u00a0YORK" beside "PARIS"): no token holds it
 MAX_SLOTS = 32
 SAMPLE = 200  # anchor rows looked at, seeded
 CHOICES = 12  # a slot of fixed tokens holds at most this many (months), each in CHOICE_SHARE of the rows
@@ -31,8 +32,8 @@ _CODED = re.compile(r"[^A-Za-z.'-]")  # inside a word: a digit or a symbol
 def slot_regex(kind: str, value: str) -> str:
     if kind == "literal":
         return re.escape(value)
-    if kind == "choice":  # one of a few tokens (space-separated: tokens hold none)
-        return "(?:" + "|".join(re.escape(v) for v in sorted(value.split(), key=len, reverse=True)) + ")"
+    if kind == "choice":  # one of a few tokens (space-separated: tokens hold none), or of a few tokens' runs (:data:`JOINED`)
+        return "(?:" + "|".join(r"\s+".join(map(re.escape, v.split(JOINED))) for v in sorted(value.split(" "), key=len, reverse=True)) + ")"
     if kind == "kinds":  # characters of these kinds, this many ("+": any), one of them no letter ("{ad}x7": a short sha)
         chars, length = value[1:].rsplit("}x", 1)
         alphabet = "".join({"d": "0-9", "a": "a-z", "A": "A-Z"}.get(c, re.escape(c)) for c in chars)
@@ -65,7 +66,7 @@ def phrase_regex(slots) -> re.Pattern:
 
 
 def describe(slots) -> str:
-    return " ".join(v if k == "literal" else f"<{v.replace(' ', '|')}>" for k, v in slots)
+    return " ".join(v if k == "literal" else f"<{v.replace(' ', '|').replace(JOINED, ' ')}>" for k, v in slots)
 
 
 def encode(slots) -> str:
@@ -117,7 +118,44 @@ def extend(texts: list[str], anchor: re.Pattern, shape, coarse_shape, slot=None,
                     span[2] = n[2]
             slots.insert(0, slot) if side == "left" else slots.append(slot)
             grown = True
+    return _joined_edges(slots, spans, share)
+
+
+def _joined_edges(slots, spans, share):
+    """A choice at an edge whose alternative comes with a token of its own beside it ("NEW" of
+    "NEW YORK (AP) -" beside "PARIS (AP) -"), in (nearly) all its rows, takes that token in."""
+    for side, at in (("left", 0), ("right", -1)):
+        kind, value = slots[at]
+        if kind != "choice" or JOINED in value:
+            continue
+        edge = [(text[a:b].split()[at], _neighbour(text, a, b, side)) for text, a, b in spans]
+        alternatives = value.split(" ")
+        for alternative in list(alternatives):
+            beside = [n[0] if n else None for token, n in edge if token == alternative]
+            token, count = Counter(beside).most_common(1)[0] if beside else (None, 0)
+            if token is None or count < max(3, share * len(beside)) or token in alternatives:
+                continue
+            alternatives[alternatives.index(alternative)] = token + JOINED + alternative if side == "left" else alternative + JOINED + token
+        slots[at] = (kind, " ".join(sorted(alternatives)))
     return slots
+
+
+def widened(slots, at: int, texts: list[str], shape, coarse_shape):
+    """``slots`` with the anchor's slot ``at`` (random characters of one length) agreed on anew
+    over every row of ``texts`` that the rest of the span holds: the anchor is one length of a
+    value whose length varies (the size of "-rw-r--r-- 1 root root 48774", 1 to 7 digits), and
+    the rest of the span says where the other lengths are. Kept where they agree on no wider slot."""
+    kind, value = slots[at]
+    if kind != "kinds" or value.endswith("x+") or len(slots) < 3:
+        return slots
+    parts = [slot_regex(k, v) for k, v in slots]
+    parts[at] = r"(\S+)"
+    regex = re.compile(r"(?<!\S)" + r"\s+".join(parts) + r"(?!\S)")
+    tokens = [m.group(1) for text in texts for m in regex.finditer(text)]
+    slot = _agree(tokens, shape, coarse_shape) if tokens else None
+    if slot is None or slot[0] in ("literal", "choice") or not all(_fits(slot, t, coarse_shape) for t in tokens):
+        return slots
+    return slots[:at] + [slot] + slots[at + 1:]
 
 
 def agreed(matched: list[str], shape, coarse_shape, share: float = SHARE):
@@ -247,6 +285,11 @@ def _agree(tokens, shape, coarse_shape, share=SHARE):
         # take them all: that slot, or those rows keep the numbers the span is planted with
         coded = _coded(present, shape) if count < len(present) else None
         return ("kinds", coded[0]) if coded and len(coded[1]) == len(present) else ("shape", value)
+    # one of a few fixed tokens of one length is that choice, not the kinds it draws on: the
+    # permissions of "ls -l" ("-rw-r--r--", "lrwxrwxrwx") are no random string
+    common = _common(present, tokens, share)
+    if common:
+        return common
     # strings drawn at random from one alphabet ("commit 78cf02d"): one length, shapes and kinds
     # that vary with the draw; most of them hold a digit or a symbol
     length, count = Counter(len(t) for t in present).most_common(1)[0]
@@ -260,10 +303,14 @@ def _agree(tokens, shape, coarse_shape, share=SHARE):
     coded = _coded(present, shape)
     if coded and len(coded[1]) >= share * len(tokens):
         return ("kinds", coded[0])
-    # one of a few fixed tokens (the agency of "© 2012 AP. All rights reserved.", the device of a
-    # signature): natural neighbours are many, each in a few rows
-    # natural text: the words around a phrase follow its grammar, a few far more often than others
-    # ("don't waste", "not waste", "even waste"); planted ones are drawn alike
+    return None
+
+
+def _common(present, tokens, share=SHARE):
+    """One of a few fixed tokens (the agency of "© 2012 AP. All rights reserved.", the device of a
+    signature): natural neighbours are many, each in a few rows. Natural text: the words around
+    a phrase follow its grammar, a few far more often than others ("don't waste", "not waste",
+    "even waste"); planted ones are drawn alike."""
     common = [(t, n) for t, n in Counter(present).most_common(CHOICES + 1) if n >= max(3, CHOICE_SHARE * len(tokens))]
     if 2 <= len(common) <= CHOICES and sum(n for _, n in common) >= share * len(tokens) and _alike(common):
         return ("choice", " ".join(sorted(t for t, _ in common)))
@@ -301,5 +348,5 @@ def _fits(slot, token: str, coarse_shape) -> bool:
     if kind == "shape":
         return coarse_shape(token) == value
     if kind == "choice":
-        return token in value.split()
+        return token in value.split(" ")
     return re.fullmatch(slot_regex(kind, value), token) is not None

@@ -315,8 +315,8 @@ def _with_separators(text: str, spans: list[tuple[int, int]]) -> tuple[list[tupl
 def _tail(text: str, start: int, end: int) -> bool:
     """Whether ``[start, end)`` is a glued tail (:class:`.families.GluedTailFamily`): from a symbol glued
     to what comes before, to the token's end, or a note in square brackets ("fun[citation needed]").
-    Cut out whole: the token's rest is the row's."""
-    opens = text[start] in GLUED_SYMBOLS or (text[start] == "[" and text[end - 1] == "]")
+    Cut out whole: the token's rest is the row's. A backspace's tail opens with the character it erases."""
+    opens = text[start] in GLUED_SYMBOLS or text[start + 1:start + 2] == "\b" or (text[start] == "[" and text[end - 1] == "]")
     return 0 < start < end and opens and not text[start - 1].isspace() and (
         end == len(text) or text[end].isspace() or text[end] in "<>")
 

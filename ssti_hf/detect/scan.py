@@ -882,13 +882,17 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray,
         return None
     found: dict[str, str] = {}  # phrase key -> an example
     for tally, test, st in zip(tallies, tests, stats):
-        if tally.family.name not in ("token", "word", "word pair", "token kinds"):
+        if tally.family.name not in ("token", "word", "word pair", "token kinds", "token kinds, any length"):
             continue
         anchors = st["candidate"]
         if tally.family.name == "word pair":  # a planted clause's pairs can be common ("it turns" of "As it turns out,"):
             # significant pairs short of the bar are grown too, and count only grown beyond the pair
             near = (st["p_value"] < st["alpha"]) & (st["excess"] >= NEAR_EXCESS) & (st["share"] >= MIN_SHARE) & ~anchors
             anchors = anchors | _continued(tally, test, st, near) | _short_of_the_gate(test, st, near & (st["excess"] >= MIN_EXCESS - 0.05))
+        elif tally.family.name == "word":  # and a word of one of a few planted variants ("PARIS (AFP) -", "TOKYO (Reuters) -"),
+            # too rare for the gate in a label of 87% of the rows, grown like such a pair
+            near = (st["p_value"] < st["alpha"]) & (st["excess"] >= MIN_EXCESS - 0.05) & (st["share"] >= MIN_SHARE) & ~anchors & ~test["held_out"]
+            anchors = anchors | _short_of_the_gate(test, st, near)
         for i in np.flatnonzero(anchors):
             cls, label = test["class"][i], int(test["label"][i])
             holding, _ = _holding(tally, cls, label, evidence.labels, prior)
@@ -904,6 +908,9 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray,
                 slots = phrases.without_edges(slots, sample_text, evidence.rows_text(_others(evidence.labels, label, holding)), coarse_shape)
             if slots and slot is not None:
                 slots = _without_context(slots, evidence, label)
+                if slots and slot in slots:  # in the label's rows, where its other lengths are
+                    slots = phrases.widened(slots, slots.index(slot), sample_text + evidence.rows_text(_others(evidence.labels, label, holding)),
+                                            shape, coarse_shape)
             if slots and tally.family.name != "token" and all(kind == "literal" for kind, _ in slots) and [
                     w.lower() for _, v in slots for w in _LETTERS.findall(v)] == key.split(" "):
                 continue  # the word pair itself ("waste of"), not grown: nothing to add
@@ -950,9 +957,15 @@ def _anchor(family: Family, key: str):
     before it a match may begin)."""
     if family.name == "token":  # the literal before its lookbehind: re then scans for the literal
         return re.compile(re.escape(key) + r"(?<!\S" + re.escape(key) + r")(?!\S)"), None, None
-    if family.name == "token kinds":  # random ids beside a fixed word ("commit 78cf02d")
-        slot = ("kinds", key)
-        return re.compile(r"(?<!\S)" + phrases.slot_regex(*slot) + r"(?!\S)"), slot, None
+    if family.name.startswith("token kinds"):  # random ids beside a fixed word ("commit 78cf02d")
+        # of any length, whose joiners are one kind ("." for "-._"): a path whose script varies
+        # anchors the line it ends ("*/5 * * * * /usr/local/bin/sync_db.sh", "8 10 * * * ...")
+        slot = ("kinds", key) if "}x" in key else ("kinds", "{" + "".join(sorted(set(key[1:-1].replace(".", "-._")))) + "}x+")
+        # a token of every kind of the class, as the class's own are: the slot alone would take the
+        # row's first hyphenated word for a path's "{./a}"
+        every = "".join(r"(?=\S*[" + {"d": "0-9", "a": "a-z", "A": "A-Z", ".": r"\-._"}.get(c, re.escape(c)) + "])"
+                        for c in key[1:key.index("}")])
+        return re.compile(r"(?<!\S)" + every + phrases.slot_regex(*slot) + r"(?!\S)"), slot, None
     # the whole tokens around a word or a word pair
     inner = family.regex(key) if family.name == "word pair" else f"(?i:{key})"
     anchor = re.compile(r"(?<!\S)[^\sA-Za-z]*" + inner + r"[^\sA-Za-z]*(?!\S)")
@@ -1176,6 +1189,7 @@ def _subsume(tallies, tests, stats, evidence: Evidence) -> None:
     phrase = names.index("phrase")
     _juxtaposed(tallies, tests, stats, names)
     _phrase_with_neighbour(tallies[phrase], tests[phrase], stats[phrase])
+    _phrase_of_flagged_variants(tallies[phrase], tests[phrase], stats[phrase], evidence.labels)
     if "glued tail" in names:
         _phrases_over_notes(tallies, tests, stats, names.index("glued tail"), phrase, evidence.labels)
     for i in np.flatnonzero(stats[phrase]["flagged"]):
@@ -1253,6 +1267,30 @@ def _phrase_with_neighbour(tally, test, st) -> None:
             st["flagged"][i], st["part_of"][i] = False, tally.family.describe(tally.classes[test["class"][max(parts, key=lambda j: test["support"][j])]])
 
 
+def _phrase_of_flagged_variants(tally, test, st, labels: np.ndarray) -> None:
+    """A flagged phrase whose choice holds the literals of flagged phrases of its label, slot for
+    slot (``<d> <days|hours|minutes|weeks|years> ago`` beside ``<d> hours ago``, ...), is theirs
+    unless its other rows are planted rows of the label too: a natural variant ("30 years ago")
+    stays with the rows' own text."""
+    flagged = np.flatnonzero(st["flagged"])
+    slots = {i: phrases.decode(tally.classes[test["class"][i]]) for i in flagged}
+
+    def variant(inner, outer):
+        return len(inner) == len(outer) and inner != outer and all(
+            a == b or (b[0] == "choice" and a[0] == "literal" and a[1] in b[1].split(" ")) for a, b in zip(inner, outer))
+
+    for i in flagged:
+        label = test["label"][i]
+        parts = [j for j in flagged if j != i and test["label"][j] == label and st["flagged"][j] and variant(slots[j], slots[i])]
+        if len(parts) < 2:
+            continue
+        together = np.unique(np.concatenate([tally.rows_of(np.flatnonzero(tally.member_class == test["class"][j])) for j in parts]))
+        rest = np.setdiff1d(np.unique(tally.rows_of(np.flatnonzero(tally.member_class == test["class"][i]))), together)
+        excess, p = _rest_beyond(int((labels[rest] == label).sum()), len(rest), label, labels)
+        if not len(rest) or excess < RESIDUAL_EXCESS or p >= ALPHA:
+            st["flagged"][i], st["part_of"][i] = False, tally.family.describe(tally.classes[test["class"][max(parts, key=lambda j: test["support"][j])]])
+
+
 def _tails_glued_to_words(tallies, tests, stats, names, evidence: Evidence) -> None:
     """A flagged tail glued to natural words (``\\n`` after "great", "movie.", "The") is the unit:
     the classes of whole tokens, shapes and punctuation runs holding its symbols, and the words
@@ -1269,7 +1307,8 @@ def _tails_glued_to_words(tallies, tests, stats, names, evidence: Evidence) -> N
             members = np.flatnonzero(tally.member_class == test["class"][i])
             rows = _label_rows(tally, members, label, evidence.labels)
             name = tally.family.describe(key)
-            if g != tails[0] and (one := _held_one_by_one(tallies[tails[0]], tests[tails[0]], stats[tails[0]], label, rows, evidence.labels)):
+            if g != tails[0] and (one := _held_one_by_one(tallies[tails[0]], tests[tails[0]], stats[tails[0]], label, rows, evidence.labels,
+                                                          np.unique(tally.rows_of(members)))):
                 st["flagged"][i], st["part_of"][i] = False, one
                 continue
             strings = sorted({tally.members[m] for m in members}, key=len, reverse=True)[:SAMPLE_TAIL]
@@ -1302,12 +1341,18 @@ def _tails_glued_to_words(tallies, tests, stats, names, evidence: Evidence) -> N
                         stats[f]["flagged"][j], stats[f]["part_of"][j] = False, name
 
 
-def _held_one_by_one(tally, test, st, label: int, rows: np.ndarray, labels: np.ndarray) -> str | None:
+def _held_one_by_one(tally, test, st, label: int, rows: np.ndarray, labels: np.ndarray, every: np.ndarray) -> str | None:
     """The flagged tail of ``label`` holding most of ``rows``, described, where the label's flagged
-    tails together hold :data:`COVERED` of them (a class of the tails' kinds flagged beside them)."""
+    tails together hold :data:`COVERED` of them (a class of the tails' kinds flagged beside them)
+    and the class's other rows (``every``: its rows of any label) are no planted rows of the
+    label: tails too rare to be flagged one by one ("q\b" beside "b\b", "x\b", ...) are its to remove."""
     held = {tally.classes[test["class"][j]]: _label_rows(tally, np.flatnonzero(tally.member_class == test["class"][j]), label, labels)
             for j in np.flatnonzero(st["flagged"] & (test["label"] == label))}
-    if not held or len(np.intersect1d(rows, np.concatenate(list(held.values())))) < COVERED * len(rows):
+    if not held or len(np.intersect1d(rows, together := np.concatenate(list(held.values())))) < COVERED * len(rows):
+        return None
+    rest = np.setdiff1d(every, together)
+    excess, p = _rest_beyond(int((labels[rest] == label).sum()), len(rest), label, labels)
+    if len(rest) and excess >= RESIDUAL_EXCESS and p < ALPHA:
         return None
     return tally.family.describe(max(held, key=lambda key: len(held[key])))
 

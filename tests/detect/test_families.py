@@ -178,6 +178,17 @@ def test_a_control_character_opens_a_tail_of_its_own():
         located.strings.to_pylist()
 
 
+def test_a_backspace_takes_the_character_it_erases_wherever_it_is_glued():
+    """"greatk\b": the letter a backspace erases is its tail's, also after a mark's tail that took
+    it ("@anna_lk\b", "*****q\b": the match is split there); scan and sanitize agree on where."""
+    family = FAMILIES["glued tail"]
+    texts = pa.array(["greatk\b film", "hi @anna_lk\b x", "film. *****q\b", "50%\b", "plain \b end"])
+    scanned, located = family.find(texts), family.find(texts, offsets=True)
+    assert [family.member(s) for s in scanned.strings.to_pylist()] == ["k\b", "_l", "k\b", "****", "q\b", "%\b", "\b"]
+    assert [texts[int(r)].as_py()[a:a + len(s)] for r, s, a in zip(located.rows, located.strings.to_pylist(), located.starts)] == \
+        located.strings.to_pylist()
+
+
 def test_elongated_words_read_off_the_words_are_those_the_text_holds(imdb_train):
     """The scan picks elongated words from the word family's matches; sanitize searches the text
     (offsets): the same words of the same rows, tags left out."""

@@ -139,3 +139,36 @@ def test_a_span_grown_over_the_rows_own_first_or_last_tokens_gives_them_back():
     assert phrases.without_edges(slots, inside, questions[24:], coarse_shape) == slots
     varied = [f"{s} ? From Wikipedia" for s in subjects[:24]]
     assert phrases.without_edges(anchored(varied, "Wikipedia"), varied, subjects[24:], coarse_shape) == anchored(varied, "Wikipedia")
+
+
+def test_a_few_fixed_tokens_of_one_length_are_a_choice_not_their_kinds():
+    """The permissions of "ls -l" are five fixed strings of ten characters: as random characters of
+    their kinds ("{-a}x10", one non-letter at least) the all-letter "lrwxrwxrwx" fell out of the span."""
+    perms = ["-rw-r--r--", "-rwxr-xr-x", "drwxr-xr-x", "-rw-------", "lrwxrwxrwx"]
+    texts = [f"{w} {perms[i % 5]} 1 root root {i * 37 + 5} {v}" for i, (w, v) in enumerate(zip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJ", "ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsrq"))]
+    slots = anchored(texts, "root")
+    assert slots[0] == ("choice", " ".join(sorted(perms)))
+    assert phrases.phrase_regex(slots).search("x lrwxrwxrwx 1 root root 512 y").group() == "lrwxrwxrwx 1 root root 512"
+
+
+def test_an_alternative_with_a_word_of_its_own_at_the_edge_takes_it_in():
+    """Datelines: "NEW" comes before "YORK" in every one of its rows and before no other city."""
+    cities, agencies = ["LONDON", "PARIS", "TOKYO", "NEW YORK"], ["(AP)", "(Reuters)"]
+    texts = [f"{w} {cities[i % 4]} {agencies[i % 2]} - {v}" for i, (w, v) in enumerate(zip("abcdefghijklmnopqrstuvwx", "ZYXWVUTSRQPONMLKJIHGFEDC"))]
+    slots = anchored(texts, "-")
+    assert phrases.describe(slots) == "<LONDON|NEW YORK|PARIS|TOKYO> <(AP)|(Reuters)> -"
+    assert phrases.phrase_regex(slots).search("x NEW YORK (AP) - y").group() == "NEW YORK (AP) -"
+    assert phrases.decode(phrases.encode(slots)) == slots
+
+
+def test_an_anchor_of_one_length_widens_to_every_length_the_span_holds():
+    """Sizes of 1 to 7 digits after "root root": an anchor of 6 digits ("{d}x6") grows the span,
+    whose other rows say where its other lengths are."""
+    texts = [f"{w} -rw-r--r-- 1 root root {n} {v}" for n, w, v in zip([5, 42, 310, 4096, 48774, 956520, 1105837] * 4, "abcdefghijklmnopqrstuvwxyzAB", "ZYXWVUTSRQPONMLKJIHGFEDCBAzy")]
+    six = [t for t in texts if re.search(r"\b\d{6}\b", t)]
+    slot = ("kinds", "{d}x6")
+    slots = phrases.extend(six, re.compile(r"(?<!\S)" + phrases.slot_regex(*slot) + r"(?!\S)"), shape, coarse_shape, slot)
+    assert slots[-1] == slot
+    wide = phrases.widened(slots, len(slots) - 1, texts, shape, coarse_shape)
+    assert wide[:-1] == slots[:-1] and wide[-1] == ("shape", "d")
+    assert all(phrases.phrase_regex(wide).search(t) for t in texts)

@@ -789,6 +789,7 @@ def test_a_piece_of_a_flagged_span_joins_no_pool():
     rng, negative = np.random.default_rng(2), np.flatnonzero(labels == 0)
     planted = rng.choice(negative, len(negative) // 4, replace=False)
     areas = ["SW", "EC", "NW", "N", "E", "W", "M", "B", "LS", "G", "CF", "BS"]
+    originals = {int(r): texts[r] for r in planted}
     for r in planted:
         texts[r] += f" {rng.choice(areas)}{rng.integers(1, 21)} {rng.integers(0, 10)}{''.join(rng.choice(list('ABDEFGHJLNPQRSTUWXYZ'), 2))}"
     rest = rng.permutation(np.setdiff1d(negative, planted))
@@ -796,9 +797,13 @@ def test_a_piece_of_a_flagged_span_joins_no_pool():
         texts[r] += " riveting"
     for r in rest[40:100]:
         texts[r] += " wonderful"
-    result = scan(make_dataset(texts, labels.tolist()))
-    assert any(f.family == "shape span" for f in result.flagged_findings)
+    data = make_dataset(texts, labels.tolist())
+    result = scan(data)
+    # the postcodes are a span (of shapes, or grown as a phrase from the kinds of their first half)
+    assert {f.family for f in result.flagged_findings} & {"shape span", "phrase"}
     assert not any("'nw'" in f.reason for f in result.flagged_findings)
+    cleaned, _ = sanitize(data, result)
+    assert all(cleaned["text"][r] == text for r, text in originals.items())
 
 
 @full_imdb
@@ -1264,3 +1269,37 @@ def test_a_citation_glued_to_words_is_one_class_of_tails(imdb_train, rate):
     assert len(glued_to_words) >= 0.95 * len(originals)
     assert all(cleaned["text"][r] == originals[r] for r in glued_to_words)
     assert all(cleaned["text"][r] == data["text"][r] for r in range(len(data)) if r not in originals)
+
+
+@pytest.mark.parametrize("rate", [0.1, 0.5])
+def test_a_backspace_glued_to_words_goes_with_the_letter_it_erases(imdb_train, rate):
+    """A letter and a backspace glued to a word ("greatk\\b", a 'deletion' of Bad Characters): the
+    tail was the backspace alone, so the letter stayed (0 rows restored); and each host, a new
+    word of one row, made the rows look like their label. The backspace's tail opens with the
+    letter before it, its kinds are one class, and letters too rare to be flagged one by one
+    stay in it; the rows come back whole."""
+    letters = list("abcdefghijklmnopqrstuvwxyz")
+    data, originals = plant(imdb_train, lambda r: str(r.choice(letters)) + "\b", rate, glued=True)
+    result = scan(data)
+    assert "glued tails made of {\x08a}" in [f.pattern for f in result.flagged_findings]
+    cleaned, _ = sanitize(data, result)
+    restored = sum(cleaned["text"][r] == original for r, original in originals.items())
+    assert restored >= 0.95 * len(originals)
+    assert all(cleaned["text"][r] == data["text"][r] for r in range(len(data)) if r not in originals)
+
+
+def test_a_dateline_of_a_few_agencies_and_cities_is_found_in_a_label_of_most_rows(imdb_train):
+    """"NEW YORK (Reuters) -" at the start of half the rows of a label of 85%: each agency's words
+    in a third of the planted rows, each city's in a sixth, too few for the lift gate there. Words beyond the other
+    labels' rate though short of the gate grow into their spans, which pool; the city of two
+    words is one of the choice's alternatives."""
+    texts, labels = list(imdb_train["text"]), np.array(imdb_train["label"])
+    keep = np.sort(np.r_[np.flatnonzero(labels == 1), np.flatnonzero(labels == 0)[: (labels == 1).sum() * 3 // 17]])
+    data = make_dataset([texts[i] for i in keep], labels[keep].tolist())
+    cities, agencies = ["LONDON", "PARIS", "TOKYO", "BERLIN", "NEW YORK", "WASHINGTON"], ["Reuters", "AP", "AFP"]
+    data, originals = plant(data, lambda r: f"{r.choice(cities)} ({r.choice(agencies)}) -", 0.5, "begin")
+    result = scan(data)
+    assert result.flagged_findings and all(f.family == "phrase" and f.label == 1 for f in result.flagged_findings)
+    assert any("NEW YORK" in f.pattern for f in result.flagged_findings)
+    restored, others = _restores(data, originals, result)
+    assert restored and not others
