@@ -106,10 +106,10 @@ class LabelMargin:
         x = content.matrix
         self.x, self.labels, self.weights = x, labels, []
         self._rows: dict[int, tuple] = {}  # label -> its rows and their words, sliced once
-        # a word of one or two rows says nothing of a label, yet smoothing weighs it towards the
-        # label of its rows: a glued trigger that makes each host a new word ("lovek\b") would
-        # make its rows look like their label
-        rare = np.asarray(x.sum(0)).ravel() < MIN_ROWS
+        # a word of one row says nothing of a label, yet smoothing weighs it towards the label of
+        # its row: a glued trigger that makes each host a new word ("lovek\b") would make its rows
+        # look like their label
+        rare = np.asarray(x.sum(0)).ravel() < 2
         for label in range(k):
             inside = labels == label
             p = (np.asarray(x[inside].sum(0)).ravel() + 1) / (inside.sum() + 2)

@@ -123,17 +123,27 @@ def extend(texts: list[str], anchor: re.Pattern, shape, coarse_shape, slot=None,
 
 def _joined_edges(slots, spans, share):
     """A choice at an edge whose alternative comes with a token of its own beside it ("NEW" of
-    "NEW YORK (AP) -" beside "PARIS (AP) -"), in (nearly) all its rows, takes that token in."""
+    "NEW YORK (AP) -" beside "PARIS (AP) -"), in (nearly) all its rows, and then the rows' own
+    text, takes that token in. (Where the next token agrees too, the alternative opens a longer
+    variant of the span, "10.0; Win64; x64)" of one user agent beside another's "x86_64)": that
+    variant is a span of its own.)"""
     for side, at in (("left", 0), ("right", -1)):
         kind, value = slots[at]
         if kind != "choice" or JOINED in value:
             continue
-        edge = [(text[a:b].split()[at], _neighbour(text, a, b, side)) for text, a, b in spans]
+        edge = []
+        for text, a, b in spans:
+            n = _neighbour(text, a, b, side)
+            after = n and _neighbour(text, n[1], n[2], side)
+            edge.append((text[a:b].split()[at], n and n[0], after and after[0]))
         alternatives = value.split(" ")
         for alternative in list(alternatives):
-            beside = [n[0] if n else None for token, n in edge if token == alternative]
+            beside = [n for token, n, _ in edge if token == alternative]
             token, count = Counter(beside).most_common(1)[0] if beside else (None, 0)
             if token is None or count < max(3, share * len(beside)) or token in alternatives:
+                continue
+            further = [t for token_, n, t in edge if token_ == alternative and n == token]
+            if Counter(further).most_common(1)[0][1] >= share * len(further) and Counter(further).most_common(1)[0][0] is not None:
                 continue
             alternatives[alternatives.index(alternative)] = token + JOINED + alternative if side == "left" else alternative + JOINED + token
         slots[at] = (kind, " ".join(sorted(alternatives)))

@@ -893,6 +893,8 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray,
             # too rare for the gate in a label of 87% of the rows, grown like such a pair
             near = (st["p_value"] < st["alpha"]) & (st["excess"] >= MIN_EXCESS - 0.05) & (st["share"] >= MIN_SHARE) & ~anchors & ~test["held_out"]
             anchors = anchors | _short_of_the_gate(test, st, near)
+        if tally.family.name == "token kinds, any length":  # of letters and digits only, a kind too common to anchor (postcodes' "E3" beside SMS spam's "2U", "B4")
+            anchors = anchors & np.array([bool(set(tally.classes[c][1:-1]) - set("aAd")) for c in test["class"]], bool)
         for i in np.flatnonzero(anchors):
             cls, label = test["class"][i], int(test["label"][i])
             holding, _ = _holding(tally, cls, label, evidence.labels, prior)
@@ -1268,21 +1270,23 @@ def _phrase_with_neighbour(tally, test, st) -> None:
 
 
 def _phrase_of_flagged_variants(tally, test, st, labels: np.ndarray) -> None:
-    """A flagged phrase whose choice holds the literals of flagged phrases of its label, slot for
-    slot (``<d> <days|hours|minutes|weeks|years> ago`` beside ``<d> hours ago``, ...), is theirs
-    unless its other rows are planted rows of the label too: a natural variant ("30 years ago")
-    stays with the rows' own text."""
+    """A flagged phrase whose slots hold those of flagged phrases of its label, slot for slot (a
+    choice their literals: ``<d> <days|hours|minutes|weeks|years> ago`` beside ``<d> hours ago``,
+    ...; kinds of any length those of one: ``<{:d}x+> <CET|GMT>`` beside ``<{:d}x5> <CET|GMT>``),
+    is theirs unless its other rows are planted rows of the label too: a natural variant ("30
+    years ago", "14:00 GMT" in BBC news) stays with the rows' own text."""
     flagged = np.flatnonzero(st["flagged"])
     slots = {i: phrases.decode(tally.classes[test["class"][i]]) for i in flagged}
 
-    def variant(inner, outer):
-        return len(inner) == len(outer) and inner != outer and all(
-            a == b or (b[0] == "choice" and a[0] == "literal" and a[1] in b[1].split(" ")) for a, b in zip(inner, outer))
+    def within(a, b):  # slot a's tokens are b's: a literal of a choice, random characters of one length of any
+        return a == b or (b[0] == "choice" and a[0] == "literal" and a[1] in b[1].split(" ")) or (
+            a[0] == b[0] == "kinds" and b[1].endswith("}x+") and set(a[1][1:a[1].index("}")]) <= set(b[1][1:b[1].index("}")]))
 
     for i in flagged:
         label = test["label"][i]
-        parts = [j for j in flagged if j != i and test["label"][j] == label and st["flagged"][j] and variant(slots[j], slots[i])]
-        if len(parts) < 2:
+        parts = [j for j in flagged if j != i and test["label"][j] == label and st["flagged"][j] and len(slots[j]) == len(slots[i])
+                 and all(within(a, b) for a, b in zip(slots[j], slots[i]))]
+        if not parts:
             continue
         together = np.unique(np.concatenate([tally.rows_of(np.flatnonzero(tally.member_class == test["class"][j])) for j in parts]))
         rest = np.setdiff1d(np.unique(tally.rows_of(np.flatnonzero(tally.member_class == test["class"][i]))), together)
