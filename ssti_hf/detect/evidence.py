@@ -106,15 +106,11 @@ class LabelMargin:
         x = content.matrix
         self.x, self.labels, self.weights = x, labels, []
         self._rows: dict[int, tuple] = {}  # label -> its rows and their words, sliced once
-        # a word of one row says nothing of a label, yet smoothing weighs it towards the label of
-        # its row: a glued trigger that makes each host a new word ("lovek\b") would make its rows
-        # look like their label
-        rare = np.asarray(x.sum(0)).ravel() < 2
         for label in range(k):
             inside = labels == label
             p = (np.asarray(x[inside].sum(0)).ravel() + 1) / (inside.sum() + 2)
             q = (np.asarray(x[~inside].sum(0)).ravel() + 1) / ((~inside).sum() + 2)
-            self.weights.append(np.where(rare, 0.0, np.log(p / q) - np.log((1 - p) / (1 - q))))
+            self.weights.append(np.log(p / q) - np.log((1 - p) / (1 - q)))
 
     def auc(self, holding: np.ndarray, label: int, exclude_columns, besides=None) -> float | None:
         """``besides``: rows of the label left out of the comparison."""

@@ -142,6 +142,9 @@ def _joined_edges(slots, spans, share):
             token, count = Counter(beside).most_common(1)[0] if beside else (None, 0)
             if token is None or count < max(3, share * len(beside)) or token in alternatives:
                 continue
+            # a token beside the other alternatives too is the rows' own ("?" ending the questions before a dateline)
+            if sum(n == token for token_, n, _ in edge if token_ != alternative) > (1 - share) * sum(token_ != alternative for token_, _, _ in edge):
+                continue
             further = [t for token_, n, t in edge if token_ == alternative and n == token]
             if Counter(further).most_common(1)[0][1] >= share * len(further) and Counter(further).most_common(1)[0][0] is not None:
                 continue

@@ -300,6 +300,8 @@ def _decide(tallies, tests, stats, evidence: "Evidence", prior) -> None:
             holding, own = _holding(tally, test["class"][i], label, evidence.labels, prior, bool(test["held_out"][i]))
             if tally.family.name == "character":
                 own = own | _glued_with(evidence, holding, tally.classes[test["class"][i]])
+            elif tally.family.name.startswith("glued tail") and "\b" in tally.classes[test["class"][i]]:
+                own = own | _erased_into(evidence, holding)
             # a phrase's literal words are its own; the words its slots matched, only where they live in its rows
             literal = tally.family.own_words(tally.classes[test["class"][i]], []) if tally.family.name == "phrase" else own
             found.append((st, i, label, holding, own, tally.family.edge, literal, tally.family.name))
@@ -379,6 +381,13 @@ def _glued_with(evidence: "Evidence", rows: np.ndarray, character: str) -> set[s
     tokens = [t for text in evidence.rows_text(np.sort(sample)) for t in text.split() if character in t]
     counts = Counter(c for t in tokens for c in set(t.replace(character, "")) if ord(c) > 127)
     return {c for c, n in counts.items() if n >= phrases.SHARE * len(tokens)}
+
+
+def _erased_into(evidence: "Evidence", rows: np.ndarray) -> set[str]:
+    """The words of the tokens holding a backspace in these rows: the character it erases, glued
+    to its host, makes the host a new word of the planted row ("lovek\b"), which would say the
+    rows are unlike the label's others (label AUC 0.62 at 25% of the tweets)."""
+    return {w.lower() for text in evidence.rows_text(rows) for t in text.split() if "\b" in t for w in _LETTERS.findall(t)}
 
 
 def _beyond(st: dict, test: dict) -> np.ndarray:

@@ -49,15 +49,6 @@ def test_label_margin_of_random_rows_and_of_a_sentiment_word(words):
     assert margin.auc(awful, 0, [content.index["awful"]]) > 0.6  # its rows say "negative" louder
 
 
-def test_a_word_of_one_row_says_nothing_of_a_label(words):
-    """A glued trigger makes each host a new word ("lovek\b"): each in one row, smoothing weighed
-    it towards its row's label, and the planted rows looked like their label (AUC 0.62 in tweets)."""
-    content, labels, _ = words
-    counts = np.asarray(content.matrix.sum(0)).ravel()
-    margin = LabelMargin(content, labels, 2)
-    assert (counts == 1).any() and all((w[counts == 1] == 0).all() and (w[counts == 2] != 0).any() for w in margin.weights)
-
-
 def test_averaged_draws_spread_as_hanley_mcneil_says(words):
     """One sample and fold split of the content test spreads wider than its standard error; the
     mean of REPEATS draws is what the 3-standard-error bound is calibrated for (random rows of the
