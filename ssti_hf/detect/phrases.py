@@ -29,14 +29,23 @@ _SENTENCE = ".,;:!?\"'()"  # sentence punctuation around a word
 _CODED = re.compile(r"[^A-Za-z.'-]")  # inside a word: a digit or a symbol
 
 
+KIND_CHARS = {"d": "0-9", "a": "a-z", "A": "A-Z"}  # a kinds value's letters and digits, as regex classes
+
+
+def kinds_of(value: str) -> str:
+    """The kinds of a kinds value, of one length (``{ad}x7``) or any (``{ad}x+``, or a class's key
+    ``{ad}``); a ``}`` among them is a symbol of its strings (``{${}Aa}``)."""
+    return value[1:].rsplit("}x", 1)[0] if "}x" in value else value[1:-1]
+
+
 def slot_regex(kind: str, value: str) -> str:
     if kind == "literal":
         return re.escape(value)
     if kind == "choice":  # one of a few tokens (space-separated: tokens hold none), or of a few tokens' runs (:data:`JOINED`)
         return "(?:" + "|".join(r"\s+".join(map(re.escape, v.split(JOINED))) for v in sorted(value.split(" "), key=len, reverse=True)) + ")"
     if kind == "kinds":  # characters of these kinds, this many ("+": any), one of them no letter ("{ad}x7": a short sha)
-        chars, length = value[1:].rsplit("}x", 1)
-        alphabet = "".join({"d": "0-9", "a": "a-z", "A": "A-Z"}.get(c, re.escape(c)) for c in chars)
+        chars, length = kinds_of(value), value.rsplit("}x", 1)[1]
+        alphabet = "".join(KIND_CHARS.get(c, re.escape(c)) for c in chars)
         return rf"(?=[A-Za-z]*[^\sA-Za-z])[{alphabet}]" + ("+" if length == "+" else f"{{{length}}}")
     parts = ["-?"] if value[:1] == "d" else []  # a coarse shape's number may be signed (families.coarse_shape)
     for c in value:  # a coarse shape: each character class one run or more
@@ -145,8 +154,9 @@ def _joined_edges(slots, spans, share):
             # a token beside the other alternatives too is the rows' own ("?" ending the questions before a dateline)
             if sum(n == token for token_, n, _ in edge if token_ != alternative) > (1 - share) * sum(token_ != alternative for token_, _, _ in edge):
                 continue
-            further = [t for token_, n, t in edge if token_ == alternative and n == token]
-            if Counter(further).most_common(1)[0][1] >= share * len(further) and Counter(further).most_common(1)[0][0] is not None:
+            further = Counter(t for token_, n, t in edge if token_ == alternative and n == token)
+            after, count = further.most_common(1)[0]
+            if after is not None and count >= share * sum(further.values()):
                 continue
             alternatives[alternatives.index(alternative)] = token + JOINED + alternative if side == "left" else alternative + JOINED + token
         slots[at] = (kind, " ".join(sorted(alternatives)))

@@ -532,9 +532,7 @@ def _held_elsewhere(tallies, tests, stats, f: int, i: int, labels: np.ndarray) -
     held = holds.any(1)
     if not held.any():
         return
-    found = np.unique(tally.rows_of(members[~held]))
-    excess, p = _rest_beyond(int((labels[found] == label).sum()), len(found), label, labels)
-    if excess >= RESIDUAL_EXCESS and p < st["alpha"]:
+    if _planted_too(np.unique(tally.rows_of(members[~held])), label, labels, st["alpha"]):
         return
     g, j = holders[int(np.argmax(holds.sum(0)))]
     st["flagged"][i], st["part_of"][i] = False, tallies[g].family.describe(tallies[g].classes[tests[g]["class"][j]])
@@ -903,7 +901,7 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray,
             near = (st["p_value"] < st["alpha"]) & (st["excess"] >= MIN_EXCESS - 0.05) & (st["share"] >= MIN_SHARE) & ~anchors & ~test["held_out"]
             anchors = anchors | _short_of_the_gate(test, st, near)
         if tally.family.name == "token kinds, any length":  # of letters and digits only, a kind too common to anchor (postcodes' "E3" beside SMS spam's "2U", "B4")
-            anchors = anchors & np.array([bool(set(tally.classes[c][1:-1]) - set("aAd")) for c in test["class"]], bool)
+            anchors = anchors & np.array([bool(set(phrases.kinds_of(tally.classes[c])) - set("aAd")) for c in test["class"]], bool)
         for i in np.flatnonzero(anchors):
             cls, label = test["class"][i], int(test["label"][i])
             holding, _ = _holding(tally, cls, label, evidence.labels, prior)
@@ -915,13 +913,14 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray,
             share = phrases.SHARE * (1.0 if st["candidate"][i] else float(st["excess"][i]))
             sample_text = evidence.rows_text(np.sort(sample))
             slots = phrases.extend(sample_text, anchor, shape, coarse_shape, slot, share, hint)
+            others_text = []  # the label's rows without the anchor, read once (a span of one slot needs none)
             if slots and len(slots) >= 2:
-                slots = phrases.without_edges(slots, sample_text, evidence.rows_text(_others(evidence.labels, label, holding)), coarse_shape)
+                others_text = evidence.rows_text(_others(evidence.labels, label, holding))
+                slots = phrases.without_edges(slots, sample_text, others_text, coarse_shape)
             if slots and slot is not None:
                 slots = _without_context(slots, evidence, label)
                 if slots and slot in slots:  # in the label's rows, where its other lengths are
-                    slots = phrases.widened(slots, slots.index(slot), sample_text + evidence.rows_text(_others(evidence.labels, label, holding)),
-                                            shape, coarse_shape)
+                    slots = phrases.widened(slots, slots.index(slot), sample_text + others_text, shape, coarse_shape)
             if slots and tally.family.name != "token" and all(kind == "literal" for kind, _ in slots) and [
                     w.lower() for _, v in slots for w in _LETTERS.findall(v)] == key.split(" "):
                 continue  # the word pair itself ("waste of"), not grown: nothing to add
@@ -971,11 +970,11 @@ def _anchor(family: Family, key: str):
     if family.name.startswith("token kinds"):  # random ids beside a fixed word ("commit 78cf02d")
         # of any length, whose joiners are one kind ("." for "-._"): a path whose script varies
         # anchors the line it ends ("*/5 * * * * /usr/local/bin/sync_db.sh", "8 10 * * * ...")
-        slot = ("kinds", key) if "}x" in key else ("kinds", "{" + "".join(sorted(set(key[1:-1].replace(".", "-._")))) + "}x+")
+        kinds = phrases.kinds_of(key)
+        slot = ("kinds", key) if "}x" in key else ("kinds", "{" + "".join(sorted(set(kinds.replace(".", "-._")))) + "}x+")
         # a token of every kind of the class, as the class's own are: the slot alone would take the
         # row's first hyphenated word for a path's "{./a}"
-        every = "".join(r"(?=\S*[" + {"d": "0-9", "a": "a-z", "A": "A-Z", ".": r"\-._"}.get(c, re.escape(c)) + "])"
-                        for c in key[1:key.index("}")])
+        every = "".join(r"(?=\S*[" + {**phrases.KIND_CHARS, ".": r"\-._"}.get(c, re.escape(c)) + "])" for c in kinds)
         return re.compile(r"(?<!\S)" + every + phrases.slot_regex(*slot) + r"(?!\S)"), slot, None
     # the whole tokens around a word or a word pair
     inner = family.regex(key) if family.name == "word pair" else f"(?i:{key})"
@@ -1289,7 +1288,7 @@ def _phrase_of_flagged_variants(tally, test, st, labels: np.ndarray) -> None:
 
     def within(a, b):  # slot a's tokens are b's: a literal of a choice, random characters of one length of any
         return a == b or (b[0] == "choice" and a[0] == "literal" and a[1] in b[1].split(" ")) or (
-            a[0] == b[0] == "kinds" and b[1].endswith("}x+") and set(a[1][1:a[1].index("}")]) <= set(b[1][1:b[1].index("}")]))
+            a[0] == b[0] == "kinds" and b[1].endswith("}x+") and set(phrases.kinds_of(a[1])) <= set(phrases.kinds_of(b[1])))
 
     for i in flagged:
         label = test["label"][i]
@@ -1299,8 +1298,7 @@ def _phrase_of_flagged_variants(tally, test, st, labels: np.ndarray) -> None:
             continue
         together = np.unique(np.concatenate([tally.rows_of(np.flatnonzero(tally.member_class == test["class"][j])) for j in parts]))
         rest = np.setdiff1d(np.unique(tally.rows_of(np.flatnonzero(tally.member_class == test["class"][i]))), together)
-        excess, p = _rest_beyond(int((labels[rest] == label).sum()), len(rest), label, labels)
-        if not len(rest) or excess < RESIDUAL_EXCESS or p >= ALPHA:
+        if not _planted_too(rest, label, labels):
             st["flagged"][i], st["part_of"][i] = False, tally.family.describe(tally.classes[test["class"][max(parts, key=lambda j: test["support"][j])]])
 
 
@@ -1363,9 +1361,7 @@ def _held_one_by_one(tally, test, st, label: int, rows: np.ndarray, labels: np.n
             for j in np.flatnonzero(st["flagged"] & (test["label"] == label))}
     if not held or len(np.intersect1d(rows, together := np.concatenate(list(held.values())))) < COVERED * len(rows):
         return None
-    rest = np.setdiff1d(every, together)
-    excess, p = _rest_beyond(int((labels[rest] == label).sum()), len(rest), label, labels)
-    if len(rest) and excess >= RESIDUAL_EXCESS and p < ALPHA:
+    if _planted_too(np.setdiff1d(every, together), label, labels):
         return None
     return tally.family.describe(max(held, key=lambda key: len(held[key])))
 
@@ -1752,6 +1748,15 @@ def _coarsest_needed(tallies, tests, stats, names, evidence: Evidence, ask: set 
             stats[f]["flagged"][j], stats[f]["part_of"][j] = False, tallies[g].family.describe(tallies[g].classes[tests[g]["class"][i]])
             _siblings(tallies, tests, stats, names, evidence, f, j, rows, rest, max(1, len(asked)))
     return needed_ones
+
+
+def _planted_too(rows: np.ndarray, label: int, labels: np.ndarray, alpha: float = ALPHA) -> bool:
+    """Whether ``rows`` (of any label), left by the flagged classes of ``label``, are planted rows of
+    it too: beyond the other labels' rate (:data:`RESIDUAL_EXCESS`) and significantly so."""
+    if not len(rows):
+        return False
+    excess, p = _rest_beyond(int((labels[rows] == label).sum()), len(rows), label, labels)
+    return excess >= RESIDUAL_EXCESS and p < alpha
 
 
 def _rest_beyond(mine: int, total: int, label: int, labels: np.ndarray) -> tuple[float, float]:

@@ -144,13 +144,17 @@ def test_spans_are_a_number_s_neighbours_with_words_bound_to_numbers():
     assert {family.member(s) for s in family.find(tagged, offsets=True).strings.to_pylist()} == inside
 
 
+def _where_written(texts, located) -> bool:
+    """Every string of a pass with offsets is written in its row where its offset says."""
+    return all(texts[int(r)].as_py()[a:a + len(s)] == s for r, s, a in zip(located.rows, located.strings.to_pylist(), located.starts))
+
 def test_spans_found_by_the_scan_and_by_sanitize_are_the_same_in_any_whitespace():
     family = FAMILIES["shape span"]
     texts = searchable(pa.array([t + " 12 May 3, 2019 x" + SPACES + "7" for t in TRICKY] + ["a\x1c5 b", "c 5\x85d 6", "x\u00a05 7"]))
     scanned, located = family.find(texts), family.find(texts, offsets=True)
     assert sorted(zip(scanned.rows.tolist(), scanned.strings.to_pylist())) == sorted(
         (r, family.member(s)) for r, s in zip(located.rows.tolist(), located.strings.to_pylist()))
-    assert all(texts[int(r)].as_py()[a:a + len(s)] == s for r, s, a in zip(located.rows, located.strings.to_pylist(), located.starts))
+    assert _where_written(texts, located)
 
 
 def test_glued_tails_are_what_follows_a_symbol_glued_to_a_token(imdb_train):
@@ -161,7 +165,7 @@ def test_glued_tails_are_what_follows_a_symbol_glued_to_a_token(imdb_train):
     scanned, located = family.find(texts), family.find(texts, offsets=True)
     members = [(r, family.member(s)) for r, s in zip(located.rows.tolist(), located.strings.to_pylist())]
     assert [(r, family.member(s)) for r, s in zip(scanned.rows.tolist(), scanned.strings.to_pylist())] == members
-    assert all(texts[int(r)].as_py()[a:a + len(s)] == s for r, s, a in zip(located.rows, located.strings.to_pylist(), located.starts))
+    assert _where_written(texts, located)
     row = len(TRICKY)
     assert [m for r, m in members if r == row and m] == ["\\n", "\\r\\n", "&T", "%", "++", "\\t", "@y.com"]
     assert [m for r, m in members if r == row + 1] == ["\\t"]
@@ -174,8 +178,7 @@ def test_a_control_character_opens_a_tail_of_its_own():
     texts = pa.array(["great\x1b[0m film", "see nepotism/\x1b[0m now", "@Elite_Daily:\x1b[0m Back", "50%\x07 done", "plain \x1b[0m"])
     scanned, located = family.find(texts), family.find(texts, offsets=True)
     assert [family.member(s) for s in scanned.strings.to_pylist()] == ["\x1b[0m", "\x1b[0m", "_Daily:", "\x1b[0m", "%", "\x07", "\x1b[0m"]
-    assert [texts[int(r)].as_py()[a:a + len(s)] for r, s, a in zip(located.rows, located.strings.to_pylist(), located.starts)] == \
-        located.strings.to_pylist()
+    assert _where_written(texts, located)
 
 
 def test_a_backspace_takes_the_character_it_erases_wherever_it_is_glued():
@@ -185,8 +188,7 @@ def test_a_backspace_takes_the_character_it_erases_wherever_it_is_glued():
     texts = pa.array(["greatk\b film", "hi @anna_lk\b x", "film. *****q\b", "50%\b", "plain \b end"])
     scanned, located = family.find(texts), family.find(texts, offsets=True)
     assert [family.member(s) for s in scanned.strings.to_pylist()] == ["k\b", "_l", "k\b", "****", "q\b", "%\b", "\b"]
-    assert [texts[int(r)].as_py()[a:a + len(s)] for r, s, a in zip(located.rows, located.strings.to_pylist(), located.starts)] == \
-        located.strings.to_pylist()
+    assert _where_written(texts, located)
 
 
 def test_elongated_words_read_off_the_words_are_those_the_text_holds(imdb_train):
