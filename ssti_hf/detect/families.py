@@ -8,10 +8,12 @@ category, the kinds of a row's first or last token, or, for plain words, the wor
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from abc import ABC, abstractmethod
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -428,8 +430,9 @@ class TokenLengthFamily(TokenKindsFamily):
     _RUN = re.compile(r"[^\W_]+")
 
     def member(self, match):
-        token = super().member(match)
-        if token is None or len(token) < 10:  # shorter ids are the kinds classes' (natural "mid-70's" is 8)
+        # shorter ids are the kinds classes' (natural "mid-70's" is 8); the length first: most tokens are shorter
+        token = None if len(match) < 10 else super().member(match)
+        if token is None or len(token) < 10:
             return None
         switches = 0
         for run in self._RUN.findall(token):  # within each run of letters and digits
@@ -882,17 +885,17 @@ class PhraseFamily(Family):
         """Per phrase: (row, start, end, matched text) of its occurrences (Python regex, on the
         rows holding its longest literal token, found by Arrow: the rarest, mostly)."""
         out: dict[str, list] = {}
-        holding: dict[str, np.ndarray] = {}  # literal -> its rows (shared: "waste of", "waste your")
-        for key in keys:
-            slots = phrases.decode(key)
+        decoded = {key: phrases.decode(key) for key in keys}
+        # one pass over the texts per longest literal ("waste" of "a waste of", not "a" and "of"
+        # too; shared by "waste of" and "waste your"), on threads: Arrow's kernels release the GIL
+        longest = {key: max((v for kind, v in slots if kind == "literal"), key=len, default=None) for key, slots in decoded.items()}
+        literals = list(dict.fromkeys(v for v in longest.values() if v is not None))
+        with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+            holding = dict(zip(literals, pool.map(
+                lambda literal: np.flatnonzero(pc.match_substring_regex(texts, _literal(literal)).to_numpy(zero_copy_only=False)), literals)))
+        for key, slots in decoded.items():
             regex = phrases.phrase_regex(slots)
-            rows = np.arange(len(texts))
-            literals = [v for kind, v in slots if kind == "literal"]
-            if literals:  # one pass over the texts: "waste" of "a waste of", not "a" and "of" too
-                literal = max(literals, key=len)
-                if literal not in holding:
-                    holding[literal] = np.flatnonzero(pc.match_substring_regex(texts, _literal(literal)).to_numpy(zero_copy_only=False))
-                rows = holding[literal]
+            rows = np.arange(len(texts)) if longest[key] is None else holding[longest[key]]
             held = texts.take(pa.array(rows, pa.int64()))
             if len(rows) > 100:  # common literals ("waste"): RE2 finds the rows holding the phrase, Python its matches
                 kept = pc.match_substring_regex(held, phrases.prefilter(slots)).to_numpy(zero_copy_only=False)
