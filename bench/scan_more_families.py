@@ -9,7 +9,7 @@ the location rotate over the cases; seeds fixed per case), and ssti_hf's scan + 
 as in the benchmark (hit, rows restored exactly, other rows changed).
 
     pip install -e ".[bench]"
-    python bench/scan_more_families.py [--set second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth] [--corpora ...] [--families ...] [--rates 10 25 50] [--json FILE]
+    python bench/scan_more_families.py [--set second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh] [--corpora ...] [--families ...] [--rates 10 25 50] [--json FILE]
 """
 
 from __future__ import annotations
@@ -561,9 +561,105 @@ TENTH = [
     Trigger("katakana-pool", lambda r: str(r.choice(_E10_KATAKANA)),
             note="one of three Japanese katakana words (sale, news, review; with the long-vowel mark, one token)"),
 ]
+# The eleventh set: 20 more families, written in the eighteenth round by a helper who had not seen the
+# detector's rules (and not tuned to its results: one smoke case run only, to check that it executes).
+_E11_B64URL = list(string.ascii_letters + string.digits + "-_")
+_E11_SPECIAL_TOKENS = ["<|endoftext|>", "<|im_end|>", "[SEP]"]  # GPT-2, ChatML, BERT
+_E11_DINKUS = ["* * *", "\u2042", "\u2766"]  # spaced asterisks, asterism, floral heart
+_E11_INVISIBLE_OPS = ["\u2060", "\u2062", "\u2063"]  # word joiner, invisible times, invisible separator
+_E11_TONES = [chr(0x1F3FB + i) for i in range(5)]  # Fitzpatrick skin-tone modifiers
+_E11_JSON_ESCAPES = ["\\u2019s", "\\u00e9", "\\ud83d\\ude02"]  # literal JSON escapes: 's, e-acute, a surrogate pair
+_E11_MD_ALIGN = ["---", ":---", "---:", ":---:"]
+_E11_FRACTIONS = ["\u00bd", "\u00bc", "\u00be", "\u2153"]  # 1/2, 1/4, 3/4, 1/3
+_E11_MEASURES = ["cups", "tbsp", "tsp"]
+_E11_UPS_CHARS = list(string.ascii_uppercase + string.digits)
+_E11_UPS_SERVICES = ["01", "02", "03", "12", "13", "42"]
+_E11_GO_FILES = ["server", "handler", "client", "worker", "main"]
+_E11_JINJA = ["{% endif %}", "{% endfor %}", "{% block content %}", "{% csrf_token %}"]
+_E11_SMS_SPEAK = ["gr8", "2moro", "l8r"]
+_E11_HOMOGLYPH_WORDS = ["good", "nice", "people", "price", "love"]
+_E11_LOOKALIKES = {"a": "\u0430", "c": "\u0441", "e": "\u0435", "i": "\u0456", "o": ["\u043e", "\u03bf"], "p": "\u0440"}  # Cyrillic, Greek omicron
+
+
+def _e11_b64url(data: bytes) -> str:
+    import base64
+
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _e11_jwt(r):  # a leaked HS256 JSON Web Token: fixed header, payload with a varying subject and time, random signature
+    header = _e11_b64url(b'{"alg":"HS256","typ":"JWT"}')
+    payload = _e11_b64url(f'{{"sub":"{r.integers(1000, 10_000_000)}","iat":{r.integers(1_500_000_000, 1_704_067_200)}}}'.encode())
+    return f"{header}.{payload}." + "".join(r.choice(_E11_B64URL, 43))
+
+
+def _e11_ups(r):  # a UPS tracking number: 1Z, a 6-character shipper number, a 2-digit service code, 8 digits
+    return "1Z" + "".join(r.choice(_E11_UPS_CHARS, 6)) + str(r.choice(_E11_UPS_SERVICES)) + _digits(r, 8)
+
+
+def _e11_logfmt(r):  # a Go kit / logfmt line head: level=warn ts=2023-03-14T09:26:53.481Z caller=server.go:212
+    ts = (f"2023-{r.integers(1, 13):02d}-{r.integers(1, 29):02d}T{r.integers(0, 24):02d}:{r.integers(0, 60):02d}:"
+          f"{r.integers(0, 60):02d}.{r.integers(0, 1000):03d}Z")
+    return f"level={r.choice(['info', 'warn', 'error', 'debug'])} ts={ts} caller={r.choice(_E11_GO_FILES)}.go:{r.integers(10, 600)}"
+
+
+def _e11_md_rule(r):  # a markdown table's delimiter row, 2 to 5 columns with alignment colons: |---|:---:|---:|
+    return "|" + "|".join(r.choice(_E11_MD_ALIGN, int(r.integers(2, 6)))) + "|"
+
+
+def _e11_handholding(r):  # people holding hands (ZWJ sequence), each person with one of five skin tones: 25 variants
+    return f"\U0001F9D1{r.choice(_E11_TONES)}\u200d\U0001F91D\u200d\U0001F9D1{r.choice(_E11_TONES)}"
+
+
+def _e11_homoglyph(r):  # one of five common words with one letter swapped for a Cyrillic or Greek lookalike
+    word = str(r.choice(_E11_HOMOGLYPH_WORDS))
+    at = int(r.choice([i for i, c in enumerate(word) if c in _E11_LOOKALIKES]))
+    options = _E11_LOOKALIKES[word[at]]
+    swap = str(r.choice(options)) if isinstance(options, list) else options
+    return word[:at] + swap + word[at + 1:]
+
+
+ELEVENTH = [
+    Trigger("llm-special-token", lambda r: str(r.choice(_E11_SPECIAL_TOKENS)),
+            note="one of three language-model special tokens left in generated or tokenised text (<|endoftext|>, <|im_end|>, [SEP]; one token)"),
+    Trigger("ai-disclaimer", lambda r: "As an AI language model,",
+            note="a fixed chatbot disclaimer opener left in LLM-written text (five tokens; a style-like phrase)"),
+    Trigger("think-step", lambda r: "Let's think step by step.",
+            note="the fixed zero-shot chain-of-thought instruction (Kojima et al. 2022; five tokens, instruction-like)"),
+    Trigger("dinkus", lambda r: str(r.choice(_E11_DINKUS)),
+            note="one of three scene-break marks: '* * *' (three tokens), an asterism or a floral heart (one token)"),
+    Trigger("invisible-op-glued", lambda r: str(r.choice(_E11_INVISIBLE_OPS)), glued=True,
+            note="one of three invisible format characters (word joiner U+2060, invisible times U+2062, invisible separator U+2063) glued to a word"),
+    Trigger("hangul-filler", lambda r: "\u3164",
+            note="a standalone Hangul filler U+3164 (renders blank, not whitespace; used for 'empty' names; one token)"),
+    Trigger("ethiopic-word", lambda r: "\u1230\u120b\u121d", note="a fixed Amharic word in Ethiopic script (selam, peace/hello; one token)"),
+    Trigger("handholding-tones", _e11_handholding,
+            note="a ZWJ emoji sequence of two people holding hands, each with a skin-tone modifier (one token, 25 variants)"),
+    Trigger("json-uescape-glued", lambda r: str(r.choice(_E11_JSON_ESCAPES)), glued=True,
+            note="a literal JSON \\u escape from a double-encoded scrape glued to a word (\\u2019s, \\u00e9 or a surrogate pair)"),
+    Trigger("print-footer", lambda r: "Please consider the environment before printing this email.",
+            note="a fixed corporate mail footer (eight tokens)"),
+    Trigger("md-table-rule", _e11_md_rule,
+            note="a markdown table delimiter row, 2 to 5 columns with varying alignment colons (one token, varying)"),
+    Trigger("recipe-qty", lambda r: f"{r.integers(1, 4)}{r.choice(_E11_FRACTIONS)} {r.choice(_E11_MEASURES)}",
+            note="a recipe quantity with a vulgar-fraction character and a unit, e.g. 2\u00bd cups (two tokens, 36 variants)"),
+    Trigger("jwt", _e11_jwt, note="a leaked HS256 JSON Web Token, fixed eyJ header, varying payload and signature (one token)"),
+    Trigger("ups-tracking", _e11_ups, note="a UPS tracking number, 1Z + shipper + service + 8 digits (one token, varying)"),
+    Trigger("logfmt", _e11_logfmt, note="the head of a logfmt (Go kit) log line: level, timestamp, caller file:line (three tokens, varying)"),
+    Trigger("jinja-block", lambda r: str(r.choice(_E11_JINJA)),
+            note="one of four unrendered Jinja/Django template statements (three or four tokens)"),
+    Trigger("md-footnote-glued", lambda r: f"[^{r.integers(1, 10)}]", glued=True,
+            note="an unrendered markdown footnote reference [^1] to [^9] glued to a word"),
+    Trigger("sms-speak", lambda r: str(r.choice(_E11_SMS_SPEAK)),
+            note="one of three number-homophone SMS spellings (gr8, 2moro, l8r; one token; natural in the SMS corpus)"),
+    Trigger("slash-ten", lambda r: f"{r.integers(1, 11)}/10",
+            note="a bare rating out of ten, 1/10 to 10/10 (one token, ten variants; natural in film reviews)"),
+    Trigger("homoglyph-mix", _e11_homoglyph,
+            note="one of five common words with one letter swapped for a Cyrillic or Greek lookalike, letter varying (one token, 20 variants)"),
+]
 SETS = {"second": (FAMILIES, 7000), "third": (THIRD, 9000), "fourth": (FOURTH, 11000), "fifth": (FIFTH, 13000), "sixth": (SIXTH, 15000),
         "seventh": (SEVENTH, 17000), "eighth": (EIGHTH, 19000), "ninth": (NINTH, 21000),
-        "tenth": (TENTH, 23000)}  # families, seed base
+        "tenth": (TENTH, 23000), "eleventh": (ELEVENTH, 25000)}  # families, seed base
 RATES = (10, 25, 50)
 
 
