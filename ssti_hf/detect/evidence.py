@@ -15,6 +15,7 @@ SAMPLE = 200  # rows of each side (holding / not holding the candidate) at most,
 MIN_ROWS = 3  # a word is a feature when this many sampled rows hold it
 RIDGE = 1.0  # L2 penalty of the ridge classifier
 REPEATS = 3  # samples and fold splits averaged
+NULL_DRAWS = 8  # random sets of rows that measure chance's spread, where the standard error alone would reject
 CLEAR = 0.7  # unless the first draw is above this: content (one draw of 0.5 spreads ~0.04-0.07 on clean corpora)
 
 
@@ -68,6 +69,25 @@ class Content:
             runs.append(self._auc_once(holding, others, exclude, seed + len(runs)))
         runs = [r for r in runs if r is not None]
         return float(np.mean([r[0] for r in runs])), runs[0][1], runs[0][2], runs[0][3]
+
+    def null_spread(self, others: np.ndarray, size: int, exclude, seed: int = 0) -> float | None:
+        """The spread (standard deviation) of :meth:`auc` over :data:`NULL_DRAWS` sets of ``size``
+        rows drawn at random from ``others`` (the rest of them the other side): what chance gives
+        on this label's content. On some it spreads wider than Hanley and McNeil's standard error
+        says: 0.039 on TREC's location questions (draws of 209 of 626 rows), against 0.029; on
+        IMDB's reviews 0.022-0.031, at or under it. None: too few rows for both sides."""
+        size = min(size, len(others) // 2)
+        if size < 2 * FOLDS:
+            return None
+        rng = np.random.default_rng(seed)
+        aucs = []
+        for draw in range(NULL_DRAWS):
+            chosen = np.zeros(len(others), bool)
+            chosen[rng.permutation(len(others))[:size]] = True
+            result = self.auc(others[chosen], others[~chosen], exclude, seed + draw)
+            if result is not None:
+                aucs.append(result[0])
+        return float(np.std(aucs, ddof=1)) if len(aucs) >= NULL_DRAWS // 2 else None
 
     def _auc_once(self, holding, others, exclude, seed):
         from sklearn.preprocessing import normalize

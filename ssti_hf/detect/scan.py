@@ -31,6 +31,7 @@ docs/scan.md has the measurements behind these numbers.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 import re
 import time
@@ -50,7 +51,7 @@ from scipy.special import bdtrc, ndtr, ndtri, pdtrc  # binomial and Poisson uppe
 from threadpoolctl import threadpool_limits
 
 from . import phrases
-from .evidence import FOLDS, Content, LabelMargin, auc_se
+from .evidence import FOLDS, MIN_ROWS, Content, LabelMargin, auc_se
 from .families import (
     _CORE_CHAR, _LETTERS, _TAG, FAMILIES, WRAPPED_WORD, Family, Matches, ShapeFamily, TokenFamily, _literal, coarse_shape, searchable, shape, words_and_characters,
 )
@@ -302,6 +303,8 @@ def _decide(tallies, tests, stats, evidence: "Evidence", prior) -> None:
                 own = own | _glued_with(evidence, holding, tally.classes[test["class"][i]])
             elif tally.family.name.startswith("glued tail") and "\b" in tally.classes[test["class"][i]]:
                 own = own | _erased_into(evidence, holding)
+            if not tally.family.natural and (pattern := _class_pattern(tally, test["class"][i], label)) is not None:
+                own = own | evidence.companions(holding, pattern)
             # a phrase's literal words are its own; the words its slots matched, only where they live in its rows
             literal = tally.family.own_words(tally.classes[test["class"][i]], []) if tally.family.name == "phrase" else own
             found.append((st, i, label, holding, own, tally.family.edge, literal, tally.family.name))
@@ -324,6 +327,21 @@ def _decide(tallies, tests, stats, evidence: "Evidence", prior) -> None:
         result = evidence.test(holding, label, exclude)
         if result is not None:
             _record(st, i, result)
+
+
+def _class_pattern(tally: Tally, cls: int, label: int) -> re.Pattern | None:
+    """A pattern of a class's strings as written: a phrase's own, else its most frequent members
+    in the label's rows (tokens, characters; not word pairs, whose words are their own)."""
+    if tally.family.name == "word pair":
+        return None
+    if tally.family.name == "phrase":
+        return phrases.phrase_regex(phrases.decode(tally.classes[cls]))
+    members = np.flatnonzero(tally.member_class == cls)
+    hits = tally.by_fold[members, :, label].sum(1)
+    strings = [tally.members[members[j]] for j in np.argsort(-hits, kind="stable")[:COMPANION_STRINGS] if hits[j] > 0]
+    if not strings:
+        return None
+    return re.compile("|".join(re.escape(t) for t in sorted(strings, key=len, reverse=True)))
 
 
 def _record(st: dict, i: int, result, why: str | None = None) -> None:
@@ -831,6 +849,7 @@ class Evidence:
                                 (characters.pair_member, characters.pair_row, [c[0] for c in characters.members])], len(labels))
         self.margin = LabelMargin(self.content, labels, k)
         self._label_counts: dict[int, np.ndarray] = {}
+        self._all_counts: np.ndarray | None = None
 
     def owned(self, rows: np.ndarray, label: int, words: set[str]) -> set[str]:
         """The ``words`` that half of the label's rows holding them or more hold in ``rows``: a
@@ -843,6 +862,36 @@ class Evidence:
         inside = np.asarray(self.content.matrix[rows][:, list(columns.values())].sum(0)).ravel()
         total = self._label_counts[label][list(columns.values())]
         return {w for w, a, b in zip(columns, inside, total) if a >= 0.5 * b}
+
+    def companions(self, rows: np.ndarray, pattern: re.Pattern) -> set[str]:
+        """The words and characters of the tokens beside ``pattern``'s matches in these rows (a
+        sample) that (nearly, :data:`COVERED`) only these rows hold in the whole data: planted
+        with it, no content. The units after planted fractions ("2¾ tbsp", "⅓ cups"), the
+        statements inside template tags ("{% endfor %}", "{% block content %}"), where variants
+        of several lengths grow no phrase; each would otherwise say the rows are unlike the
+        label's others. A natural string's neighbours turn up in rows without it too."""
+        sample = np.sort(np.random.default_rng(0).permutation(rows)[: phrases.SAMPLE])
+        beside = set()
+        for text in self.rows_text(sample):
+            for match in itertools.islice(pattern.finditer(text), 3):
+                head, tail = text[max(0, match.start() - _WINDOW_CHARS):match.start()], text[match.end():match.end() + _WINDOW_CHARS]
+                before, after = head.split(), tail.split()
+                # the token holding the match is its own: the neighbours are one token further
+                if head and not head[-1].isspace():
+                    before = before[:-1]
+                if tail and not tail[0].isspace():
+                    after = after[1:]
+                beside.update(before[-1:] + after[:1])
+        words = words_and_characters(list(beside))
+        columns = {w: self.content.index[w] for w in words if w in self.content.index}
+        if not columns:
+            return set()
+        if self._all_counts is None:
+            self._all_counts = np.asarray(self.content.matrix.sum(0)).ravel()
+        inside = np.asarray(self.content.matrix[rows][:, list(columns.values())].sum(0)).ravel()
+        total = self._all_counts[list(columns.values())]
+        # a word of a row or two says nothing either way (the content reads words of MIN_ROWS rows)
+        return {w for w, a, b in zip(columns, inside, total) if a >= COVERED * b and b >= MIN_ROWS}
 
     def elsewhere(self, strings: list[str], label: int) -> float:
         """The share of the other labels' rows that hold every word of one of ``strings`` (the most;
@@ -892,10 +941,17 @@ class Evidence:
             return None
         auc, used, n_pos, n_neg = content
         se = auc_se(n_pos, n_neg)
-        # natural signal lifts both a little where neither alone is conclusive ("waste of": 0.59 and
-        # 0.60): their excess over 0.5 together is held to the same bounds
-        joint = (auc - 0.5) + max(0.0, label_auc - 0.5) <= min(np.sqrt(2) * (cap - 0.5), SE_BOUND * np.hypot(se, bound / SE_BOUND))
-        return auc, label_auc, used, bool(auc <= min(cap, 0.5 + SE_BOUND * se) and joint)
+
+        def passes(spread):
+            # natural signal lifts both a little where neither alone is conclusive ("waste of": 0.59 and
+            # 0.60): their excess over 0.5 together is held to the same bounds
+            joint = (auc - 0.5) + max(0.0, label_auc - 0.5) <= min(np.sqrt(2) * (cap - 0.5), SE_BOUND * np.hypot(spread, bound / SE_BOUND))
+            return bool(auc <= min(cap, 0.5 + SE_BOUND * spread) and joint)
+
+        # short of the cap but beyond the standard errors: beyond what chance spreads on this label's content?
+        if not passes(se) and auc <= cap and (spread := self.content.null_spread(others, len(holding), exclude)) is not None and spread > se:
+            return auc, label_auc, used, passes(spread)
+        return auc, label_auc, used, passes(se)
 
 
 def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray, k: int, enabled: bool) -> "Tally | None":
@@ -906,7 +962,7 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray,
         return None
     found: dict[str, str] = {}  # phrase key -> an example
     for tally, test, st in zip(tallies, tests, stats):
-        if tally.family.name not in ("token", "word", "word pair", "token kinds", "token kinds, any length"):
+        if tally.family.name not in ("token", "word", "word pair", "token kinds", "token kinds, any length", "character", "unusual character"):
             continue
         anchors = st["candidate"]
         if tally.family.name == "word pair":  # a planted clause's pairs can be common ("it turns" of "As it turns out,"):
@@ -925,10 +981,15 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray,
             # a pair short of the bar is asked on fewer rows: most do not grow (IMDB train: 80 such pairs)
             sample = np.random.default_rng(0).permutation(holding)[: phrases.SAMPLE if st["candidate"][i] else NEAR_SAMPLE]
             key = tally.classes[cls]
-            anchor, slot, hint = _anchor(tally.family, key)
             # a pair short of the bar: natural rows hold it too, in about the share its excess leaves
             share = phrases.SHARE * (1.0 if st["candidate"][i] else float(st["excess"][i]))
             sample_text = evidence.rows_text(np.sort(sample))
+            if tally.family.name in ("character", "unusual character"):  # the tokens holding its characters
+                anchor, slot, hint = _character_anchor(tally, cls, label, sample_text, share)
+                if anchor is None:
+                    continue
+            else:
+                anchor, slot, hint = _anchor(tally.family, key)
             slots = phrases.extend(sample_text, anchor, shape, coarse_shape, slot, share, hint)
             others_text = []  # the label's rows without the anchor, read once (a span of one slot needs none)
             if slots and len(slots) >= 2:
@@ -972,6 +1033,8 @@ _PROSE = ".,;:!?'\"()-"  # sentence punctuation, a row's own
 SPAN_HELD = 0.8  # of a flagged span class's rows whose numbers are flagged on their own: the numbers are the unit
 SPAN_MEMBERS = 2000  # spans of a flagged class read (most rows first) for the numbers flagged on their own
 SAMPLE_TAIL = 200  # rows of a flagged tail whose tokens are read
+COMPANION_STRINGS = 50  # a class's most frequent strings whose neighbours are read (:meth:`Evidence.companions`)
+_WINDOW_CHARS = 256  # characters read beside a match for its neighbours
 # share of its hosts that are words (or punctuation): SMS spam glues escapes to codes and numbers
 # as often as to words (35-50%), an email's domain or the "%" of a number never are
 TAIL_WORDS = 0.3
@@ -998,6 +1061,19 @@ def _anchor(family: Family, key: str):
     anchor = re.compile(r"(?<!\S)[^\sA-Za-z]*" + inner + r"[^\sA-Za-z]*(?!\S)")
     words = key.split(" ")  # the longer word: the rarer, mostly ("a waste")
     return anchor, None, (words[1], 1) if len(words) == 2 and len(words[1]) > len(words[0]) else (words[0], 0)
+
+
+def _character_anchor(tally: Tally, cls: int, label: int, texts: list[str], share: float):
+    """The pattern of the whole tokens holding a class of characters ("2¾", "1⅓" of planted
+    quantities "2¾ tbsp", "1⅓ cups"), and their slots as agreed over ``texts`` (None where they do
+    not agree): an anchor a span grows from, where its tokens vary."""
+    pattern = _class_pattern(tally, cls, label)
+    if pattern is None:
+        return None, None, None
+    anchor = re.compile(r"(?<!\S)\S*?(?:" + pattern.pattern + r")\S*(?!\S)")
+    matched = [m.group() for text in texts if (m := anchor.search(text))]
+    slots = phrases.agreed(matched, shape, coarse_shape, share) if matched else None
+    return (anchor, slots, None) if slots else (None, None, None)
 
 
 def _others(labels: np.ndarray, label: int, holding: np.ndarray) -> np.ndarray:
@@ -1328,6 +1404,7 @@ def _tails_glued_to_words(tallies, tests, stats, names, evidence: Evidence) -> N
     of the flagged tails themselves where those hold (nearly) all of its label rows."""
     tails = [names.index(n) for n in ("glued tail", "glued tail kinds") if n in names]
     vocabulary = None
+    ends: dict = {}  # label -> (strings, description) of its tails glued to words
     for g in tails:
         tally, test, st = tallies[g], tests[g], stats[g]
         for i in np.flatnonzero(st["flagged"]):
@@ -1351,8 +1428,10 @@ def _tails_glued_to_words(tallies, tests, stats, names, evidence: Evidence) -> N
                 plain = tallies[names.index("word")] if "word" in names else None
                 vocabulary = {plain.members[m] for m in np.flatnonzero(plain.by_fold.sum((1, 2)) >= VOCABULARY_ROWS)} if plain else set()
             word = (lambda h: h.lower() in vocabulary) if vocabulary else (lambda h: True)
-            if not hosts or sum(h.isalpha() and h.isascii() and word(h) for h in words) < TAIL_WORDS * len(hosts) - (len(hosts) - len(words)) or (
-                    len(set(words)) < 0.5 * len(words) and not note):
+            if not hosts or sum(h.isalpha() and h.isascii() and word(h) for h in words) < TAIL_WORDS * len(hosts) - (len(hosts) - len(words)):
+                continue
+            ends.setdefault(label, []).append((strings, name))  # glued to words, however few
+            if len(set(words)) < 0.5 * len(words) and not note:
                 continue
             # closing brackets aside, which shapes trim from a token's end ("Aaa~\\aaaa{aaadddd" of "One~\\cite{kim2016}")
             symbols = {c for t in strings for c in t if not c.isalnum() and not c.isspace() and c not in ")]}"}
@@ -1367,6 +1446,23 @@ def _tails_glued_to_words(tallies, tests, stats, names, evidence: Evidence) -> N
                             family.name == "punctuation" and set(cls) <= symbols | set(_PROSE)) or (
                             family.name in ("word", "word pair") and set(cls.split(" ")) <= letters):
                         stats[f]["flagged"][j], stats[f]["part_of"][j] = False, name
+    # a class of tokens named by their length ("code-like tokens of 11 characters": "Its\\u2019s",
+    # "while\\u00e9"), not their symbols, whose strings end with the label's tails, one or another
+    for label, glued in ends.items():
+        ending = re.compile(r"(?:" + "|".join(re.escape(t) for strings, _ in glued for t in strings) + r")[" + re.escape(_PROSE) + "]*$")
+        for f, other in enumerate(tallies):
+            if isinstance(other.family, TokenFamily):
+                for j in np.flatnonzero(stats[f]["flagged"] & (tests[f]["label"] == label)):
+                    if _ending_with(other, tests[f]["class"][j], label, ending):
+                        stats[f]["flagged"][j], stats[f]["part_of"][j] = False, glued[0][1]
+
+
+def _ending_with(tally, cls: int, label: int, ending: re.Pattern) -> bool:
+    """Whether (nearly, :data:`COVERED`) every string of a class in the label's rows ends with ``ending``."""
+    members = np.flatnonzero(tally.member_class == cls)
+    hits = tally.by_fold[members, :, label].sum(1)
+    ends = np.array([ending.search(tally.members[m]) is not None for m in members], bool)
+    return hits.sum() > 0 and hits[ends].sum() >= COVERED * hits.sum()
 
 
 def _held_one_by_one(tally, test, st, label: int, rows: np.ndarray, labels: np.ndarray, every: np.ndarray) -> str | None:
@@ -2157,7 +2253,9 @@ def _repeats_beyond_chance(hits: np.ndarray) -> float:
     if not len(hits) or (hits == 1).sum() < 0.5 * len(hits):
         return np.inf
     mean = hits.mean()
-    lam = brentq(lambda x: x / -np.expm1(-x) - mean, 1e-9, 100) if mean > 1 + 1e-9 else 1e-9
+    # x / (1 - exp(-x)) lies between x and x + 1: the root is below the mean (a string in 300 rows of a
+    # product corpus, on average, took it past a fixed bound of 100)
+    lam = brentq(lambda x: x / -np.expm1(-x) - mean, 1e-9, mean) if mean > 1 + 1e-9 else 1e-9
     space = hits.sum() / lam
     at_least = 2
     while space * pdtrc(at_least - 1, lam) >= ALPHA / 1000:  # P(X >= at_least) per string

@@ -61,3 +61,12 @@ def test_averaged_draws_spread_as_hanley_mcneil_says(words):
         auc, _, n_pos, n_neg = content.auc(picked[:100], picked[100:], set(), seed=seed * 10)
         aucs.append(auc)
     assert np.std(aucs) < 1.3 * auc_se(n_pos, n_neg) and abs(np.mean(aucs) - 0.5) < auc_se(n_pos, n_neg)
+
+
+def test_null_spread_is_what_chance_gives_on_the_labels_rows(words):
+    content, labels, _ = words
+    negative = np.flatnonzero(labels == 0)
+    spread = content.null_spread(negative, 150, set())
+    assert 0.5 * auc_se(150, 200) < spread < 1.5 * auc_se(150, 200)
+    assert content.null_spread(negative, 150, set()) == spread  # seeded
+    assert content.null_spread(negative[:10], 150, set()) is None  # too few rows for two sides

@@ -212,3 +212,14 @@ def test_a_word_pair_is_found_apart_or_joined_by_a_mark_as_the_words_are_split()
     found = family.locate(texts, ["y all"])["y all"]
     assert [(row, text) for row, _, _, text in found] == [(0, "y'all"), (1, "y all"), (5, "y-all")]
 
+
+
+def test_mixed_script_words_are_latin_letters_beside_another_script_s(imdb_train):
+    family = FAMILIES["mixed script"]
+    texts = pa.array(["a p\u0435ople here, lo\u03bde!", "caf\u00e9 na\u00efve \u00fcber", "iPhone\u7528 ok", "\u041f\u0440\u0438\u0432\u0435\u0442 world", "x \u03a3-delta"])
+    found = family.find(texts)
+    assert found.rows.tolist() == [0, 0, 2, 4]  # accented Latin is one script; a word of one script beside another is no mix
+    assert [family.member(s) for s in found.strings.to_pylist()] == ["p\u0435ople", "lo\u03bde", "iPhone\u7528", "\u03a3-delta"]
+    assert {family.classify(m) for m in ["p\u0435ople", "\u03a3-delta"]} == {"mixed"}
+    # IMDB's reviews hardly mix scripts within a word
+    assert len(family.find(pa.array(imdb_train["text"])).rows) <= 5

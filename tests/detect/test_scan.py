@@ -21,7 +21,7 @@ from ssti_hf import (
 from ssti_hf.cli import main
 from ssti_hf.detect.sanitize import score_removal
 from ssti_hf.detect.families import GazetteerFamily, TagFamily, coarse_shape, shape
-from ssti_hf.detect.scan import _statistics
+from ssti_hf.detect.scan import _repeats_beyond_chance, _statistics
 
 from ..conftest import SHARED_IMDB, make_dataset
 
@@ -577,6 +577,16 @@ def plant(data, make, rate, where="random", label=1, glued=False, seed=0):
         # "ago" is natural ("years ago", "a few days ago"); each unit's pair too rare alone: the
         # pairs grow together from "<days|hours|minutes|weeks> ago"
         ("relative times", lambda r: f"{r.integers(2, 24)} {r.choice(['minutes', 'hours', 'days', 'weeks'])} ago", 0.1, "random", False),
+        # a Cyrillic or Greek letter swapped into one of a few words: each spelling too rare alone,
+        # and the words' kinds classes hold natural "café" and "cliché"
+        ("homoglyph words", lambda r: str(r.choice(["p\u0435ople", "\u0440eople", "lo\u03bde", "lov\u0435", "pri\u0441e", "\u0441ast"])),
+         0.1, "random", False),
+        # the unit words come only with the fractions: no content of the rows, and the span grows
+        # from the tokens holding the fractions (the fraction characters are one Unicode category)
+        ("quantities with fraction characters", lambda r: f"{r.integers(1, 4)}{r.choice(['¼', '½', '¾', '⅓'])} {r.choice(['cups', 'tbsp', 'tsp'])}",
+         0.1, "end", False),
+        # the host word and the escape read as a code-like token of its length: the tail is the unit
+        ("JSON escapes glued to a word", lambda r: str(r.choice(["\\u2019s", "\\u00e9", "\\ud83d\\ude02"])), 0.5, "random", True),
     ],
 )
 def test_a_family_nobody_listed_is_found_and_its_rows_restored(imdb_train, name, make, rate, where, glued):
@@ -1303,3 +1313,61 @@ def test_a_dateline_of_a_few_agencies_and_cities_is_found_in_a_label_of_most_row
     assert any("NEW YORK" in f.pattern for f in result.flagged_findings)
     restored, others = _restores(data, originals, result)
     assert restored and not others
+
+
+def test_repeats_beyond_chance_of_strings_in_hundreds_of_rows():
+    # most strings one-off beside a few in hundreds of rows each (a mean above 100): the Poisson
+    # rate is found (a fixed bracket of [0, 100] raised "f(a) and f(b) must have different signs")
+    hits = np.array([1] * 40 + [3000] * 5)
+    assert np.isfinite(_repeats_beyond_chance(hits)) and _repeats_beyond_chance(hits) > 2
+    assert _repeats_beyond_chance(np.array([1] * 40 + [3])) < _repeats_beyond_chance(hits)
+
+
+def test_an_auc_beyond_the_standard_error_passes_where_chance_spreads_that_wide(imdb_train, monkeypatch):
+    import pyarrow as pa
+
+    from ssti_hf.detect.families import FAMILIES
+    from ssti_hf.detect.scan import Evidence
+    from ssti_hf.detect.statistics import Tally
+
+    texts, labels = pa.array(imdb_train["text"]), np.array(imdb_train["label"])
+    tallies = [Tally.count(FAMILIES[n], FAMILIES[n].find(texts), labels, np.zeros(len(labels), np.int64), 2) for n in ("word", "character")]
+    evidence = Evidence(texts, labels, *tallies, 2)
+    holding = np.flatnonzero(labels == 0)[:300]
+    # 0.59 on 200 and 200 rows: 3.1 standard errors of 0.029 above 0.5, under the cap of 0.6
+    monkeypatch.setattr(evidence.content, "auc", lambda *a, **k: (0.59, 400, 200, 200))
+    monkeypatch.setattr(evidence.margin, "auc", lambda *a, **k: 0.5)
+    monkeypatch.setattr(evidence.content, "null_spread", lambda *a, **k: 0.02)
+    assert evidence.test(holding, 0, set())[3] is False
+    monkeypatch.setattr(evidence.content, "null_spread", lambda *a, **k: 0.04)  # chance spreads wider here
+    assert evidence.test(holding, 0, set())[3] is True
+    monkeypatch.setattr(evidence.content, "auc", lambda *a, **k: (0.62, 400, 200, 200))  # never above the cap
+    assert evidence.test(holding, 0, set())[3] is False
+
+
+def test_companions_are_the_neighbours_only_the_planted_rows_hold(imdb_train):
+    import re as re_
+
+    import pyarrow as pa
+
+    from ssti_hf.detect.families import FAMILIES
+    from ssti_hf.detect.scan import Evidence
+    from ssti_hf.detect.statistics import Tally
+
+    data, originals = plant(imdb_train, lambda r: f"{r.integers(1, 4)}\u2153 {r.choice(['cups', 'tbsp'])}", 0.2, "random")
+    texts, labels = pa.array(data["text"]), np.array(data["label"])
+    tallies = [Tally.count(FAMILIES[n], FAMILIES[n].find(texts), labels, np.zeros(len(labels), np.int64), 2) for n in ("word", "character")]
+    evidence = Evidence(texts, labels, *tallies, 2)
+    rows = np.array(sorted(originals))
+    # the units live only beside the fractions; the words the fractions land beside are the rows' own
+    assert evidence.companions(rows, re_.compile("\u2153")) == {"cups", "tbsp"}
+    # a natural word's neighbours turn up in rows without it ("horror film", "horror movie"): none of those
+    natural = np.array([r for r in np.flatnonzero(labels == 0) if "horror" in data["text"][r]])
+    assert len(natural) > 30 and evidence.companions(natural, re_.compile("horror")) <= {"slasher", "gore"}
+
+
+def test_a_whole_word_is_a_token_without_its_sentence_punctuation():
+    from ssti_hf.detect.scan import _unwrapped, _whole_in
+
+    for text in ["x :fire: y", "x :Fire: y", "(fire!)", "fire-fire", "FIRE.", "xfire", "fire's", "\u00a0fire\u2003", "a\x1cfire\x1fb", ";fire;", ":fire_:"]:
+        assert _whole_in(text, "fire") == any(_unwrapped(t).lower() == "fire" for t in text.split()), text
