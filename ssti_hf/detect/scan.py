@@ -1428,9 +1428,11 @@ def _tails_glued_to_words(tallies, tests, stats, names, evidence: Evidence) -> N
                 plain = tallies[names.index("word")] if "word" in names else None
                 vocabulary = {plain.members[m] for m in np.flatnonzero(plain.by_fold.sum((1, 2)) >= VOCABULARY_ROWS)} if plain else set()
             word = (lambda h: h.lower() in vocabulary) if vocabulary else (lambda h: True)
-            if not hosts or sum(h.isalpha() and h.isascii() and word(h) for h in words) < TAIL_WORDS * len(hosts) - (len(hosts) - len(words)):
+            on_words = sum(h.isalpha() and h.isascii() and word(h) for h in words)
+            if not hosts or on_words < TAIL_WORDS * len(hosts) - (len(hosts) - len(words)):
                 continue
-            ends.setdefault(label, []).append((strings, name))  # glued to words, however few
+            if on_words >= TAIL_WORDS * len(hosts):  # glued to words, however few (not to marks: a table rule's "|:---|")
+                ends.setdefault(label, []).append((strings, name))
             if len(set(words)) < 0.5 * len(words) and not note:
                 continue
             # closing brackets aside, which shapes trim from a token's end ("Aaa~\\aaaa{aaadddd" of "One~\\cite{kim2016}")
@@ -1447,11 +1449,12 @@ def _tails_glued_to_words(tallies, tests, stats, names, evidence: Evidence) -> N
                             family.name in ("word", "word pair") and set(cls.split(" ")) <= letters):
                         stats[f]["flagged"][j], stats[f]["part_of"][j] = False, name
     # a class of tokens named by their length ("code-like tokens of 11 characters": "Its\\u2019s",
-    # "while\\u00e9"), not their symbols, whose strings end with the label's tails, one or another
+    # "while\\u00e9"), not their symbols, or of shapes of hosts too few to vary (TREC's "Who\\u00e9",
+    # "Which\\u00e9"), whose strings end with the label's tails, one or another
     for label, glued in ends.items():
         ending = re.compile(r"(?:" + "|".join(re.escape(t) for strings, _ in glued for t in strings) + r")[" + re.escape(_PROSE) + "]*$")
         for f, other in enumerate(tallies):
-            if isinstance(other.family, TokenFamily):
+            if isinstance(other.family, (TokenFamily, ShapeFamily)):
                 for j in np.flatnonzero(stats[f]["flagged"] & (tests[f]["label"] == label)):
                     if _ending_with(other, tests[f]["class"][j], label, ending):
                         stats[f]["flagged"][j], stats[f]["part_of"][j] = False, glued[0][1]

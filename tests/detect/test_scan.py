@@ -587,6 +587,8 @@ def plant(data, make, rate, where="random", label=1, glued=False, seed=0):
          0.1, "end", False),
         # the host word and the escape read as a code-like token of its length: the tail is the unit
         ("JSON escapes glued to a word", lambda r: str(r.choice(["\\u2019s", "\\u00e9", "\\ud83d\\ude02"])), 0.5, "random", True),
+        # tails glued to marks, not words ("|---" before "|:---|"): the whole token is the unit
+        ("markdown table rules", lambda r: "|" + "|".join(r.choice(["---", ":---", "---:", ":---:"], int(r.integers(2, 5)))) + "|", 0.25, "end", False),
     ],
 )
 def test_a_family_nobody_listed_is_found_and_its_rows_restored(imdb_train, name, make, rate, where, glued):
