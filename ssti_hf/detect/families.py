@@ -546,11 +546,8 @@ class MixedScriptFamily(TokenKindsFamily):
     name = "mixed script"
     pattern = rf"[^{_SPACE}]*(?:\p{{Latin}}[^{_SPACE}]*{_OTHER_LETTER}|{_OTHER_LETTER}[^{_SPACE}]*\p{{Latin}})[^{_SPACE}]*"
 
-    def find(self, texts, offsets=False):
+    def find(self, texts, offsets=False):  # the pattern's tokens, not the token family's
         return _arrow_matches(texts, self.pattern, offsets)
-
-    def member(self, match):
-        return match.rstrip(self.end) or None
 
     def classify(self, member):
         return "mixed"

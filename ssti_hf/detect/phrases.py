@@ -112,7 +112,7 @@ def extend(texts: list[str], anchor: re.Pattern, shape, coarse_shape, slot=None,
     while grown and len(slots) < MAX_SLOTS:
         grown = False
         for side in ("left", "right"):
-            neighbours = [_neighbour(text, a, b, side) for text, a, b in spans]
+            neighbours = [neighbour(text, a, b, side) for text, a, b in spans]
             tokens = [n[0] if n else None for n in neighbours]
             slot = _agree(tokens, shape, coarse_shape, share)
             if slot is None:
@@ -142,8 +142,8 @@ def _joined_edges(slots, spans, share):
             continue
         edge = []
         for text, a, b in spans:
-            n = _neighbour(text, a, b, side)
-            after = n and _neighbour(text, n[1], n[2], side)
+            n = neighbour(text, a, b, side)
+            after = n and neighbour(text, n[1], n[2], side)
             edge.append((text[a:b].split()[at], n and n[0], after and after[0]))
         alternatives = value.split(" ")
         for alternative in list(alternatives):
@@ -250,7 +250,7 @@ def without_edges(slots, texts: list[str], others: list[str], coarse_shape):
 _WINDOW = 256  # characters read beside a span for its neighbour (a whole text only where a token is longer)
 
 
-def _neighbour(text: str, start: int, end: int, side: str):
+def neighbour(text: str, start: int, end: int, side: str):
     """The whitespace token next to [start, end) on ``side``, with its offsets (None at an edge).
     Reads a window beside the span: long texts (newsgroup posts) are not split whole."""
     if side == "left":

@@ -344,6 +344,16 @@ def _class_pattern(tally: Tally, cls: int, label: int) -> re.Pattern | None:
     return re.compile("|".join(re.escape(t) for t in sorted(strings, key=len, reverse=True)))
 
 
+def _token_of(text: str, match: re.Match) -> tuple[int, int]:
+    """The [start, end) of the whitespace token holding ``match``."""
+    start, end = match.start(), match.end()
+    while start > 0 and not text[start - 1].isspace():
+        start -= 1
+    while end < len(text) and not text[end].isspace():
+        end += 1
+    return start, end
+
+
 def _record(st: dict, i: int, result, why: str | None = None) -> None:
     """An evidence test's result (AUC, label AUC, rows used, passed) as test ``i``'s, and, for a
     class tested with others, which test it was."""
@@ -856,42 +866,30 @@ class Evidence:
         planted string's own, not the common words ("is", "in") a grown phrase also matched."""
         if label not in self._label_counts:
             self._label_counts[label] = np.asarray(self.content.matrix[self.labels == label].sum(0)).ravel()
-        columns = {w: self.content.index[w] for w in words if w in self.content.index}
-        if not columns:
-            return set()
-        inside = np.asarray(self.content.matrix[rows][:, list(columns.values())].sum(0)).ravel()
-        total = self._label_counts[label][list(columns.values())]
-        return {w for w, a, b in zip(columns, inside, total) if a >= 0.5 * b}
+        return {w for w, a, b in self._held(rows, words, self._label_counts[label]) if a >= 0.5 * b}
 
     def companions(self, rows: np.ndarray, pattern: re.Pattern) -> set[str]:
-        """The words and characters of the tokens beside ``pattern``'s matches in these rows (a
-        sample) that (nearly, :data:`COVERED`) only these rows hold in the whole data: planted
+        """The words and characters of the tokens beside the tokens holding ``pattern``'s matches in
+        these rows (a sample) that (nearly, :data:`COVERED`) only these rows hold in the whole data: planted
         with it, no content. The units after planted fractions ("2¾ tbsp", "⅓ cups"), the
         statements inside template tags ("{% endfor %}", "{% block content %}"), where variants
         of several lengths grow no phrase; each would otherwise say the rows are unlike the
         label's others. A natural string's neighbours turn up in rows without it too."""
         sample = np.sort(np.random.default_rng(0).permutation(rows)[: phrases.SAMPLE])
-        beside = set()
-        for text in self.rows_text(sample):
-            for match in itertools.islice(pattern.finditer(text), 3):
-                head, tail = text[max(0, match.start() - _WINDOW_CHARS):match.start()], text[match.end():match.end() + _WINDOW_CHARS]
-                before, after = head.split(), tail.split()
-                # the token holding the match is its own: the neighbours are one token further
-                if head and not head[-1].isspace():
-                    before = before[:-1]
-                if tail and not tail[0].isspace():
-                    after = after[1:]
-                beside.update(before[-1:] + after[:1])
-        words = words_and_characters(list(beside))
-        columns = {w: self.content.index[w] for w in words if w in self.content.index}
-        if not columns:
-            return set()
+        beside = [n[0] for text in self.rows_text(sample) for match in itertools.islice(pattern.finditer(text), 3)
+                  for side in ("left", "right") if (n := phrases.neighbour(text, *_token_of(text, match), side))]
         if self._all_counts is None:
             self._all_counts = np.asarray(self.content.matrix.sum(0)).ravel()
-        inside = np.asarray(self.content.matrix[rows][:, list(columns.values())].sum(0)).ravel()
-        total = self._all_counts[list(columns.values())]
         # a word of a row or two says nothing either way (the content reads words of MIN_ROWS rows)
-        return {w for w, a, b in zip(columns, inside, total) if a >= COVERED * b and b >= MIN_ROWS}
+        return {w for w, a, b in self._held(rows, words_and_characters(beside), self._all_counts) if a >= COVERED * b and b >= MIN_ROWS}
+
+    def _held(self, rows: np.ndarray, words: set[str], counts: np.ndarray) -> list[tuple[str, int, int]]:
+        """Per word of the content among ``words``: the rows of ``rows`` holding it, and its count in ``counts``."""
+        columns = {w: self.content.index[w] for w in words if w in self.content.index}
+        if not columns:
+            return []
+        inside = np.asarray(self.content.matrix[rows][:, list(columns.values())].sum(0)).ravel()
+        return list(zip(columns, inside, counts[list(columns.values())]))
 
     def elsewhere(self, strings: list[str], label: int) -> float:
         """The share of the other labels' rows that hold every word of one of ``strings`` (the most;
@@ -1034,7 +1032,6 @@ SPAN_HELD = 0.8  # of a flagged span class's rows whose numbers are flagged on t
 SPAN_MEMBERS = 2000  # spans of a flagged class read (most rows first) for the numbers flagged on their own
 SAMPLE_TAIL = 200  # rows of a flagged tail whose tokens are read
 COMPANION_STRINGS = 50  # a class's most frequent strings whose neighbours are read (:meth:`Evidence.companions`)
-_WINDOW_CHARS = 256  # characters read beside a match for its neighbours
 # share of its hosts that are words (or punctuation): SMS spam glues escapes to codes and numbers
 # as often as to words (35-50%), an email's domain or the "%" of a number never are
 TAIL_WORDS = 0.3
