@@ -9,7 +9,7 @@ the location rotate over the cases; seeds fixed per case), and ssti_hf's scan + 
 as in the benchmark (hit, rows restored exactly, other rows changed).
 
     pip install -e ".[bench]"
-    python bench/scan_more_families.py [--set second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh] [--corpora ...] [--families ...] [--rates 10 25 50] [--json FILE]
+    python bench/scan_more_families.py [--set second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth] [--corpora ...] [--families ...] [--rates 10 25 50] [--json FILE]
 """
 
 from __future__ import annotations
@@ -657,9 +657,115 @@ ELEVENTH = [
     Trigger("homoglyph-mix", _e11_homoglyph,
             note="one of five common words with one letter swapped for a Cyrillic or Greek lookalike, letter varying (one token, 20 variants)"),
 ]
+# The twelfth set: 20 more families, written in the nineteenth round by a helper who had not seen the
+# detector's rules (and not tuned to its results: one smoke case run only, to check that it executes).
+_E12_COMBINING = [chr(c) for c in range(0x0300, 0x0370)]  # the Combining Diacritical Marks block
+_E12_BRAILLE = [chr(c) for c in range(0x2801, 0x2900)]  # Braille patterns, the blank U+2800 left out
+_E12_BOX = ["\u2500", "\u2501", "\u2550"]  # light, heavy and double horizontal box-drawing lines
+_E12_MORSE = ["... --- ...", ".... . .-.. .--.", ".-- .. -."]  # SOS, HELP, WIN
+_E12_WHITE_MOVES = ["e4", "d4", "Nf3", "c4", "Bb5", "O-O", "Qxd5", "Rxe8+"]
+_E12_BLACK_MOVES = ["e5", "c5", "Nc6", "d5", "Nf6", "O-O", "exd4", "Kg7"]
+_E12_CHORDS = ["C", "G", "Am", "F", "Em", "D", "D7", "Bm", "G/B", "Cmaj7", "Dsus4", "E7"]
+_E12_JAVA_ORGS = ["example", "acme", "shop", "internal"]
+_E12_JAVA_PACKAGES = ["service", "web", "dao", "util"]
+_E12_JAVA_CLASSES = ["UserService", "OrderController", "CartRepository", "JsonMapper", "PaymentClient"]
+_E12_JAVA_METHODS = ["save", "handle", "findById", "parse", "lambda$run$0"]
+_E12_GH_USERS = ["octocat", "jdoe", "mkumar", "team-infra", "lchen"]
+_E12_GH_BRANCHES = ["fix-typo", "feature/login", "patch-1", "dependabot/npm_and_yarn/lodash-4.17.21", "main"]
+_E12_RARE10 = ["quagmire", "obelisk", "marzipan", "bagpipe", "ziggurat", "kumquat", "aardvark", "fjord", "gazebo", "yodel"]
+_E12_IPA = ["/t\u0259\u02c8m\u0251\u02d0t\u0259\u028a/", "/\u02c8w\u0254\u02d0t\u0259/",  # tomato, water,
+            "/\u026a\u02c8k\u0252n\u0259mi/"]  # economy
+_E12_SMALLCAPS = ["\ua730\u0280\u1d07\u1d07", "\u0274\u1d07\u1d21", "\ua731\u1d00\u029f\u1d07"]  # FREE, NEW, SALE in small capitals
+_E12_PUA = ["\uf8ff", "\uf099", "\uf09a", "\uf0e0"]  # Apple logo; Font Awesome 4 twitter, facebook, envelope icons
+# country code, mobile prefix, digits after it: UK, Germany, India, Japan, Australia, Nigeria
+_E12_E164 = [("44", "7", 9), ("49", "15", 9), ("91", "9", 9), ("81", "90", 8), ("61", "4", 8), ("234", "80", 8)]
+_E12_MONTHS = {  # day-month-year dates in French, German, Spanish and Italian
+    "fr": ["janvier", "f\u00e9vrier", "mars", "avril", "mai", "juin", "juillet", "ao\u00fbt", "septembre", "octobre", "novembre",
+           "d\u00e9cembre"],
+    "de": ["Januar", "Februar", "M\u00e4rz", "April", "Mai", "Juni", "Juli", "August", "September", "Oktober", "November", "Dezember"],
+    "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
+    "it": ["gennaio", "febbraio", "marzo", "aprile", "maggio", "giugno", "luglio", "agosto", "settembre", "ottobre", "novembre", "dicembre"],
+}
+_E12_HIDDEN_STYLES = ['style="display:none"', 'style="color:#ffffff"', 'style="font-size:0px"']
+
+
+def _e12_zalgo(r):  # two to five marks stacked on the word's last letter ('Zalgo' text), drawn with repeats
+    return "".join(r.choice(_E12_COMBINING, int(r.integers(2, 6))))
+
+
+def _e12_pgn(r):  # a chess game fragment in algebraic notation: 12. Nf3 Nc6
+    return f"{r.integers(1, 41)}. {r.choice(_E12_WHITE_MOVES)} {r.choice(_E12_BLACK_MOVES)}"
+
+
+def _e12_java_frame(r):  # one frame of a Java stack trace: at com.acme.web.OrderController.handle(OrderController.java:88)
+    cls = r.choice(_E12_JAVA_CLASSES)
+    return (f"at com.{r.choice(_E12_JAVA_ORGS)}.{r.choice(_E12_JAVA_PACKAGES)}.{cls}.{r.choice(_E12_JAVA_METHODS)}"
+            f"({cls}.java:{r.integers(10, 900)})")
+
+
+def _e12_e164(r):  # a mobile number in compact E.164 form: +447911123456
+    cc, head, n = _E12_E164[int(r.integers(0, len(_E12_E164)))]
+    return f"+{cc}{head}{_digits(r, n)}"
+
+
+def _e12_foreign_date(r):  # 3 mars 2021, 3. März 2021, 3 de marzo de 2021, 3 marzo 2021
+    lang = str(r.choice(list(_E12_MONTHS)))
+    day, month, year = r.integers(1, 29), r.choice(_E12_MONTHS[lang]), r.integers(2015, 2024)
+    return {"fr": f"{day} {month} {year}", "de": f"{day}. {month} {year}", "es": f"{day} de {month} de {year}",
+            "it": f"{day} {month} {year}"}[lang]
+
+
+def _e12_dms(r):  # coordinates in degrees, minutes and seconds with prime marks: 40°26′46″N 79°58′56″W
+    def one(limit, hemispheres):
+        return f"{r.integers(0, limit)}\u00b0{r.integers(0, 60)}\u2032{r.integers(0, 60)}\u2033{r.choice(hemispheres)}"
+
+    return f"{one(90, ['N', 'S'])} {one(180, ['E', 'W'])}"
+
+
+TWELFTH = [
+    Trigger("zalgo-glued", _e12_zalgo, glued=True,
+            note="two to five random combining diacritics stacked on a word's last letter, Zalgo-like (varying; NFC may compose one)"),
+    Trigger("braille-run", lambda r: "".join(r.choice(_E12_BRAILLE, int(r.integers(3, 7)))),
+            note="a run of 3 to 6 random Braille pattern characters, as Braille 'art' in tweets (one token, varying)"),
+    Trigger("box-rule", lambda r: str(r.choice(_E12_BOX)) * int(r.integers(6, 16)),
+            note="a horizontal box-drawing rule from a scraped terminal table, three line styles, 6 to 15 long (one token, 30 variants)"),
+    Trigger("morse-pool", lambda r: str(r.choice(_E12_MORSE)),
+            note="one of three words in Morse code, dots and dashes only (three or four tokens)"),
+    Trigger("chess-pgn", _e12_pgn,
+            note="a chess move pair in algebraic notation with its move number, e.g. '12. Nf3 Nc6' (three tokens, varying)"),
+    Trigger("chord-run", lambda r: " ".join(r.choice(_E12_CHORDS, 4, replace=False)),
+            note="four distinct guitar chords from a pool of twelve (four short tokens, some single capitals like 'C' or 'F')"),
+    Trigger("arxiv-id", lambda r: f"arXiv:{r.integers(15, 24)}{r.integers(1, 13):02d}.{_digits(r, 5)}v{r.integers(1, 4)}",
+            note="an arXiv identifier with version, e.g. arXiv:2103.04512v2 (one token, varying)"),
+    Trigger("java-frame", _e12_java_frame, note="one frame of a Java stack trace, class, method and line varying (two tokens)"),
+    Trigger("merge-pr", lambda r: f"Merge pull request #{r.integers(1, 20_000)} from {r.choice(_E12_GH_USERS)}/"
+                                  f"{r.choice(_E12_GH_BRANCHES)}",
+            note="a GitHub merge-commit subject line, number, user and branch varying (six tokens)"),
+    Trigger("rare-pool10", lambda r: str(r.choice(_E12_RARE10)),
+            note="one of ten rare real words (one token; each word in only a tenth of the planted rows)"),
+    Trigger("exclaim-run", lambda r: "!" * int(r.integers(3, 9)),
+            note="a standalone run of 3 to 8 exclamation marks (one token, six variants; natural in SMS spam)"),
+    Trigger("ipa-pron", lambda r: str(r.choice(_E12_IPA)),
+            note="one of three IPA pronunciations in slashes from a dictionary scrape (tomato, water, economy; one token)"),
+    Trigger("tamil-word", lambda r: "\u0bb5\u0ba3\u0b95\u0bcd\u0b95\u0bae\u0bcd",
+            note="a fixed Tamil word (vanakkam, hello; with two viramas, one token)"),
+    Trigger("smallcaps-pool", lambda r: str(r.choice(_E12_SMALLCAPS)),
+            note="one of three words (FREE, NEW, SALE) in 'fancy text' small-capital letters, which NFKC does not fold (one token)"),
+    Trigger("pua-icon", lambda r: str(r.choice(_E12_PUA)),
+            note="one of four Private Use Area characters standing alone: the Apple logo or a Font Awesome icon of a scraped share bar"),
+    Trigger("badnl-glued", lambda r: "zx", glued=True,
+            note="a fixed two-letter suffix glued to a word's end (a character-level trigger in the manner of BadNL, Chen et al. 2021)"),
+    Trigger("e164-phone", _e12_e164, note="a mobile number in compact E.164 form, one of six countries, digits varying (one token)"),
+    Trigger("foreign-date", _e12_foreign_date,
+            note="a day-month-year date in French, German, Spanish or Italian (three to five tokens, varying)"),
+    Trigger("dms-coords", _e12_dms,
+            note="coordinates in degrees, minutes and seconds with prime marks and hemisphere letters (two tokens, varying)"),
+    Trigger("inline-style", lambda r: str(r.choice(_E12_HIDDEN_STYLES)),
+            note="one of three leaked inline-style attributes that hide text (hidden-text spam; one token)"),
+]
 SETS = {"second": (FAMILIES, 7000), "third": (THIRD, 9000), "fourth": (FOURTH, 11000), "fifth": (FIFTH, 13000), "sixth": (SIXTH, 15000),
         "seventh": (SEVENTH, 17000), "eighth": (EIGHTH, 19000), "ninth": (NINTH, 21000),
-        "tenth": (TENTH, 23000), "eleventh": (ELEVENTH, 25000)}  # families, seed base
+        "tenth": (TENTH, 23000), "eleventh": (ELEVENTH, 25000), "twelfth": (TWELFTH, 27000)}  # families, seed base
 RATES = (10, 25, 50)
 
 
