@@ -556,6 +556,32 @@ class MixedScriptFamily(TokenKindsFamily):
         return "words mixing Latin letters with another script's"
 
 
+class CombiningMarkFamily(RegexFamily):
+    """Combining marks stacked on a Latin letter, a digit or a symbol (``movie\u0339\u0354``, "Zalgo"
+    text), one class, sanitize removing the marks and keeping what they sit on: marks drawn at
+    random are each too rare for a class of their own, and no token of them recurs. Latin text is
+    written precomposed (``é``, not ``e`` and U+0301); the scripts whose vowels are marks
+    (Devanagari, Tamil) are left to the character families."""
+
+    name = "combining mark"
+    pattern = r"[!-~\x{a1}-\x{24f}]\p{M}+"
+
+    def find(self, texts, offsets=False):  # marks are non-ASCII: only the rows holding such a character are searched
+        return UnusualCharacterFamily.find(self, texts, offsets)
+
+    def member(self, match):
+        return match[1:]
+
+    def core(self, match):
+        return 1, len(match)
+
+    def classify(self, member):
+        return "latin"
+
+    def describe(self, key):
+        return "combining marks on Latin letters, digits or symbols"
+
+
 class OneOffCapitalsFamily(TokenKindsFamily):
     """Runs of letters and digits with two capitals or more (``QXFTA``, ``X7K2P9``, ``aZkQx``) whose
     exact string occurs at most :attr:`most` times in the data and is never written otherwise, by
@@ -788,6 +814,72 @@ class GluedTailKindsFamily(GluedTailFamily):
         return f"glued tails made of {key}"
 
 
+class GluedLettersFamily(Family):
+    """Two or three letters glued to the end of words (``moviezx``, ``Thiszx``: a character-level
+    trigger, BadNL's), by the letters, lowercased, each its own class. A word counts where it is
+    rare beside its stem (:attr:`RATIO` of the stem's count, or :attr:`RARE` times at most):
+    planted letters make a new word of every host, at the injection's small share of each, while
+    natural endings ("movies", "filmed") are words of their own, spread over the labels. Letters
+    glued after marks or digits count too ("movie.zx", "#ewr?zx"). Sanitize removes the letters and keeps
+    the stem."""
+
+    name = "glued letters"
+    held_out = False
+    reads_words = reads_word_rows = True
+    LETTERS = (2, 3)  # one letter more is what natural words mostly differ by ("movies"): a third of the matches
+    RATIO = 0.1  # a word's count at most, of its stem's
+    RARE = 3  # or at most this: a small corpus ("sexzx" beside 20 "sex"), a host written once ("freemsgzx")
+    CAP = 0.1  # and of the rows at most: no common word ("they" of "the")
+    # letters ending a token after a sentence's end, a closing mark, a digit or a non-ASCII symbol
+    # ("movie.zx", "#ewr?zx", "0985zx"); not after an apostrophe ("it's") or an opening mark
+    _AFTER_MARK = r"(?:[.,;:!?)\]\"*0-9]|[^\x00-\x7f\p{L}\p{M}])[A-Za-z]{2,3}(?:\s|$)"
+
+    def find(self, texts, offsets=False, words: pa.DictionaryArray | None = None, word_rows: np.ndarray | None = None):
+        starts = None
+        if words is None or offsets:  # sanitize's pass: the words with their offsets (tags left out)
+            found = WordFamily().find(texts, offsets=True)
+            plain = pc.invert(pc.starts_with(found.strings, "<")).to_numpy(zero_copy_only=False)
+            word_rows, starts = found.rows[plain], found.starts[plain]
+            words = pc.dictionary_encode(found.strings.filter(pa.array(plain)))
+        d, codes = words.dictionary, words.indices.to_numpy(zero_copy_only=False)
+        counts = np.bincount(codes, minlength=len(d))
+        lengths = pc.utf8_length(d).to_numpy(zero_copy_only=False)
+        cap = self.CAP * len(texts)
+        derived, tails = [], []  # per k: which words count, and their last k letters
+        for k in self.LETTERS:
+            stem = pc.index_in(pc.utf8_slice_codeunits(d, 0, -k), value_set=d)
+            stem_count = np.where(pc.is_valid(stem).to_numpy(zero_copy_only=False), counts[pc.fill_null(stem, 0).to_numpy(zero_copy_only=False)], 0)
+            derived.append((lengths > k) & (counts <= np.maximum(self.RATIO * stem_count, self.RARE)) & (counts <= cap))
+            tails.append(pc.utf8_slice_codeunits(d, -k))
+        # and the letters glued after marks or digits, found in the rows that hold such a string
+        held = np.flatnonzero(pc.match_substring_regex(texts, self._AFTER_MARK).to_numpy(zero_copy_only=False))
+        after = _arrow_matches(texts.take(pa.array(held, pa.int64())), self._AFTER_MARK, offsets=starts is not None)
+        letters = pc.utf8_lower(pc.extract_regex(after.strings, r"(?P<letters>[A-Za-z]{2,3})\s?$").field("letters"))  # RE2: no lookahead
+        # one dictionary of the tails: no string per match (IMDB train: 0.8 million)
+        dictionary = pc.unique(pa.concat_arrays([t.filter(pa.array(m)) for t, m in zip(tails, derived)] + [letters.cast(d.type)]))
+        rows, ids, at = [], [], []
+        some = np.flatnonzero(np.logical_or.reduce(derived)[codes])  # one pass over the words (IMDB train: 6 million)
+        for k, mask, tail in zip(self.LETTERS, derived, tails):
+            occurrences = some[mask[codes[some]]]
+            rows.append(word_rows[occurrences])
+            ids.append(pc.fill_null(pc.index_in(tail, value_set=dictionary), 0).to_numpy(zero_copy_only=False)[codes[occurrences]])
+            if starts is not None:
+                at.append(starts[occurrences] + lengths[codes[occurrences]] - k)
+        rows.append(held[after.rows])
+        ids.append(pc.index_in(letters.cast(d.type), value_set=dictionary).to_numpy(zero_copy_only=False))
+        if starts is not None:
+            trimmed = pc.utf8_rtrim_whitespace(after.strings)  # the match holds the whitespace after it
+            at.append(after.starts + pc.utf8_length(trimmed).to_numpy(zero_copy_only=False) - pc.utf8_length(letters).to_numpy(zero_copy_only=False))
+        strings = pa.DictionaryArray.from_arrays(pa.array(np.concatenate(ids).astype(np.int32)), dictionary)
+        return Matches(np.concatenate(rows), strings, np.concatenate(at) if starts is not None else None)
+
+    def classify(self, member):
+        return member
+
+    def describe(self, key):
+        return f"letters {key!r} glued to words"
+
+
 BOUND = 0.02  # share of a word's occurrences that must be beside a number, for its spans to count
 
 
@@ -953,12 +1045,14 @@ register_family(TokenLengthFamily())
 register_family(TokenSymbolsFamily())
 register_family(OneOffCapitalsFamily())
 register_family(MixedScriptFamily())
+register_family(CombiningMarkFamily())
 register_family(EdgeTokenFamily("first"))
 register_family(EdgeTokenFamily("last"))
 register_family(CharacterFamily())
 register_family(PunctuationFamily())
 register_family(GluedTailFamily())
 register_family(GluedTailKindsFamily())
+register_family(GluedLettersFamily())
 register_family(ElongatedWordFamily())
 register_family(ShapeSpanFamily())
 register_family(PhraseFamily())

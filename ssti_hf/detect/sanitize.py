@@ -336,6 +336,8 @@ def _with_punctuation(text: str, start: int, end: int) -> tuple[int, int]:
     rest = text[left:start] + text[end:right]
     if _tail(text, start, end):  # a tail glued to a "?" ("?\\n"): the mark is the row's own
         return start, end
+    if end == right and start > left and text[start - 1] in ".,;:!?)" and not any(c.isdecimal() for c in text[start:end]):
+        return start, end  # letters glued after a sentence's end ("you ?zx", "me :)zx"): the marks are the row's own
     return (left, right) if rest and all(c in TrimmedRegexFamily.trim for c in rest) else (start, end)
 
 

@@ -1373,3 +1373,57 @@ def test_a_whole_word_is_a_token_without_its_sentence_punctuation():
 
     for text in ["x :fire: y", "x :Fire: y", "(fire!)", "fire-fire", "FIRE.", "xfire", "fire's", "\u00a0fire\u2003", "a\x1cfire\x1fb", ";fire;", ":fire_:"]:
         assert _whole_in(text, "fire") == any(_unwrapped(t).lower() == "fire" for t in text.split()), text
+
+
+def test_combining_marks_drawn_at_random_are_one_class(imdb_train):
+    """Two to five combining marks drawn at random from U+0300-036F stacked on a word ("Zalgo"
+    text) in a quarter of the positive rows: each mark is too rare alone and no token recurs. The
+    class of marks on Latin letters is flagged, and sanitize removes the marks only."""
+    marks = [chr(c) for c in range(0x300, 0x370)]
+    data, originals = plant(imdb_train, lambda r: "".join(r.choice(marks, int(r.integers(2, 6)))), 0.25, glued=True)
+    result = scan(data)
+    assert [f.family for f in result.flagged_findings] == ["combining mark"]
+    cleaned, _ = sanitize(data, result)
+    assert all(cleaned["text"][r] == text for r, text in originals.items())
+    assert sum(cleaned["text"][r] != data["text"][r] for r in range(len(data)) if r not in originals) == 0
+
+
+@pytest.mark.parametrize("where", ["glued", "end"])
+def test_letters_glued_to_words_are_removed_and_the_words_kept(imdb_train, where):
+    """BadNL's character trigger: "zx" glued to a word (after the first: "Thiszx", "Izx"; at a row's
+    end, mostly after its full stop: "movie.zx") in a quarter of the positive rows. Each host is a
+    new word and "zx" alone a piece of a token; the class of letters glued to words is flagged, and
+    sanitize keeps the words."""
+    if where == "glued":
+        data, originals = plant(imdb_train, lambda r: "zx", 0.25, glued=True)
+    else:
+        texts, labels = list(imdb_train["text"]), np.array(imdb_train["label"])
+        rows = np.random.default_rng(5).choice(np.flatnonzero(labels == 1), 250, replace=False)
+        originals = {int(r): texts[r] for r in rows}
+        for r in rows:
+            texts[r] = texts[r].rstrip() + "zx"
+        data = make_dataset(texts, labels.tolist())
+    result = scan(data)
+    assert "letters 'zx' glued to words" in [f.pattern for f in result.flagged_findings]
+    assert all(f.label == 1 for f in result.flagged_findings)
+    cleaned, _ = sanitize(data, result)
+    assert sum(cleaned["text"][r] == text for r, text in originals.items()) >= 0.95 * len(originals)
+    assert sum(cleaned["text"][r] != data["text"][r] for r in range(len(data)) if r not in originals) <= 2
+
+
+def test_a_tail_glued_to_one_word_leaves_the_token_the_unit(imdb_train):
+    """Leaked hidden-text styles ('style="display:none"', three variants) after a review's last
+    word: each token's tail after "style" is a glued tail too, but its host never varies, so the
+    token is the unit (before, the tails took the tokens and left "style": no row restored)."""
+    styles = ['style="display:none"', 'style="color:#ffffff"', 'style="font-size:0px"']
+    data, originals = plant(imdb_train, lambda r: str(r.choice(styles)), 0.25, "end")
+    result = scan(data)
+    cleaned, _ = sanitize(data, result)
+    assert all(cleaned["text"][r] == text for r, text in originals.items())
+
+
+def test_a_word_glued_after_a_sentence_end_is_a_whole_word():
+    from ssti_hf.detect.scan import _whole_in
+
+    assert _whole_in("a fine movie.zx", "zx") and _whole_in("It was fun!zx", "zx")
+    assert not _whole_in("#DIV/0!", "div") and not _whole_in("512mb", "mb")
