@@ -181,6 +181,24 @@ def widened(slots, at: int, texts: list[str], shape, coarse_shape):
     return slots[:at] + [slot] + slots[at + 1:]
 
 
+def widened_choices(slots, texts: list[str]):
+    """``slots`` with each choice agreed on anew over every row of ``texts`` that the rest of the
+    span (three slots or more) holds: a span grown from some of its alternatives (the months whose
+    "de <month>" passed alone: 7 of 12) finds the others where the rest of the span says they are.
+    Kept where they agree on no wider choice."""
+    for at, (kind, value) in enumerate(slots):
+        if kind != "choice" or len(slots) < 3 or JOINED in value:
+            continue
+        parts = [slot_regex(k, v) for k, v in slots]
+        parts[at] = r"(\S+)"
+        regex = re.compile(r"(?<!\S)" + r"\s+".join(parts) + r"(?!\S)")
+        tokens = [m.group(1) for text in texts for m in regex.finditer(text)]
+        wider = _common(tokens, tokens) if tokens else None
+        if wider is not None and set(value.split(" ")) < set(wider[1].split(" ")):
+            slots = slots[:at] + [wider] + slots[at + 1:]
+    return slots
+
+
 def agreed(matched: list[str], shape, coarse_shape, share: float = SHARE):
     """The slots of matches of the same number of tokens, each agreed on as a neighbour would be
     (a literal, a shape, one of a few tokens); None where one is not."""

@@ -1025,6 +1025,8 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray,
             if slots and len(slots) >= 2:
                 others_text = evidence.rows_text(_others(evidence.labels, label, holding))
                 slots = phrases.without_edges(slots, sample_text, others_text, coarse_shape)
+            if slots and len(slots) >= 3 and any(kind == "choice" for kind, _ in slots):
+                slots = phrases.widened_choices(slots, _label_texts_around(slots, evidence, label))
             if slots and slot is not None:
                 slots = _without_context(slots, evidence, label)
                 if slots and slot in slots:  # in the label's rows, where its other lengths are
@@ -1209,10 +1211,18 @@ def _pair_variants(tally: Tally, test: dict, st: dict, evidence: Evidence, prior
         if slots and sum(kind == "choice" for kind, _ in slots) > sum(kind == "choice" for kind, _ in own):
             continue
         if slots and len(slots) >= 3:
-            slots = phrases.without_edges(slots, sample, evidence.rows_text(_others(evidence.labels, label, holding)), coarse_shape)
+            others_text = evidence.rows_text(_others(evidence.labels, label, holding))
+            slots = phrases.without_edges(slots, sample, others_text, coarse_shape)
             if len(slots) >= 3:
-                out.append(slots)
+                out.append(phrases.widened_choices(slots, _label_texts_around(slots, evidence, label)))
     return out
+
+
+def _label_texts_around(slots, evidence: Evidence, label: int) -> list[str]:
+    """The label's rows holding the span with any token in place of each choice (Arrow finds them)."""
+    parts = [r"\S+" if kind == "choice" else phrases.prefilter([(kind, value)]) for kind, value in slots]
+    held = pc.match_substring_regex(evidence.texts, r"\s+".join(parts)).to_numpy(zero_copy_only=False) & (evidence.labels == label)
+    return evidence.rows_text(np.flatnonzero(held))
 
 
 def _without_context(slots, evidence: Evidence, label: int):

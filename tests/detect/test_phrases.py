@@ -172,3 +172,17 @@ def test_an_anchor_of_one_length_widens_to_every_length_the_span_holds():
     wide = phrases.widened(slots, len(slots) - 1, texts, shape, coarse_shape)
     assert wide[:-1] == slots[:-1] and wide[-1] == ("shape", "d")
     assert all(phrases.phrase_regex(wide).search(t) for t in texts)
+
+
+def test_a_choice_grown_from_some_alternatives_takes_the_others_the_span_holds():
+    """A date span grown from the pairs "de <month>" that passed alone holds 7 of 12 months; the
+    label's rows that hold the rest of the span ("<d> de ... de <d>") say where the other five are.
+    Where the span holds no other alternative, or one far more often than the rest (grammar,
+    not a draw), it stays."""
+    months = ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"]
+    slots = [("shape", "d"), ("literal", "de"), ("choice", " ".join(sorted(months[:7]))), ("literal", "de"), ("shape", "d")]
+    texts = [f"seen {i % 28 + 1} de {months[i % 12]} de {2015 + i % 9} here" for i in range(120)]
+    assert phrases.widened_choices(slots, texts)[2] == ("choice", " ".join(sorted(months)))
+    assert phrases.widened_choices(slots, [t for t in texts if any(f" {m} " in t for m in months[:7])]) == slots
+    uneven = texts[:24] + [f"seen {i} de todo de {i} here" for i in range(200)]
+    assert phrases.widened_choices(slots, uneven) == slots
