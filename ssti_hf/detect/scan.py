@@ -707,12 +707,7 @@ def _pool(tally, test, st, evidence: "Evidence", prior, pooled: np.ndarray, span
             by_chance, shared = _shared(rows, union, size)
             if not _apart(by_chance, shared):
                 continue
-            # a string no word ('style="color:#ffffff"'), alone within its standard errors (a few
-            # rows' AUCs are noisy: label AUC 0.62 and content AUC 0.71 at 17 rows of BBC); the
-            # pool's rows together answer to the cap. Words, to the cap: natural ones of a few rows
-            # ("redeeming") would pool with a planted one
-            cap = AUC_CAP if tally.family.natural else 1.0
-            alone = (st["auc"][i], st["label_auc"][i], st["rows_used"][i], True) if st["flagged"][i] else evidence.test(rows, int(label), own, cap=cap)
+            alone = (st["auc"][i], st["label_auc"][i], st["rows_used"][i], True) if st["flagged"][i] else evidence.test(rows, int(label), own)
             if alone is None or not alone[3]:
                 continue
             expected += by_chance
