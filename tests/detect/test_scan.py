@@ -1427,3 +1427,12 @@ def test_a_word_glued_after_a_sentence_end_is_a_whole_word():
 
     assert _whole_in("a fine movie.zx", "zx") and _whole_in("It was fun!zx", "zx")
     assert not _whole_in("#DIV/0!", "div") and not _whole_in("512mb", "mb")
+
+
+def test_a_slot_of_kinds_of_any_length_holds_the_shapes_and_kinds_of_its_characters():
+    from ssti_hf.detect.scan import _slot_within
+
+    coordinate = ("shape", "d\u00b0d\u2032d\u2033A")
+    assert _slot_within(coordinate, ("kinds", "{Ad\u00b0\u2032\u2033}x+"))  # the variant phrase is the coarser one's
+    assert _slot_within(("kinds", "{:d}x5"), ("kinds", "{:d}x+")) and _slot_within(("literal", "GMT"), ("choice", "CET GMT"))
+    assert not _slot_within(coordinate, ("kinds", "{Ad\u00b0}x+")) and not _slot_within(coordinate, ("kinds", "{Ad\u00b0\u2032\u2033}x7"))
