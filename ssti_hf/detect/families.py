@@ -829,6 +829,8 @@ class GluedLettersFamily(Family):
     LETTERS = (2, 3)  # one letter more is what natural words mostly differ by ("movies"): a third of the matches
     RATIO = 0.1  # a word's count at most, of its stem's
     RARE = 3  # or at most this: a small corpus ("sexzx" beside 20 "sex"), a host written once ("freemsgzx")
+    STEM = 2  # the scan counts words whose stem the data writes twice or more: a tenth of the classes
+    # (a natural hapax's last letters are classes that only raise the count of tests)
     CAP = 0.1  # and of the rows at most: no common word ("they" of "the")
     # letters ending a token after a sentence's end, a closing mark, a digit or a non-ASCII symbol
     # ("movie.zx", "#ewr?zx", "0985zx"); not after an apostrophe ("it's") or an opening mark
@@ -849,7 +851,9 @@ class GluedLettersFamily(Family):
         for k in self.LETTERS:
             stem = pc.index_in(pc.utf8_slice_codeunits(d, 0, -k), value_set=d)
             stem_count = np.where(pc.is_valid(stem).to_numpy(zero_copy_only=False), counts[pc.fill_null(stem, 0).to_numpy(zero_copy_only=False)], 0)
-            derived.append((lengths > k) & (counts <= np.maximum(self.RATIO * stem_count, self.RARE)) & (counts <= cap))
+            # sanitize also takes the letters off words whose stem the data never writes ("freemsgzx")
+            known = stem_count >= self.STEM if starts is None else True
+            derived.append((lengths > k) & known & (counts <= np.maximum(self.RATIO * stem_count, self.RARE)) & (counts <= cap))
             tails.append(pc.utf8_slice_codeunits(d, -k))
         # and the letters glued after marks or digits, found in the rows that hold such a string
         held = np.flatnonzero(pc.match_substring_regex(texts, self._AFTER_MARK).to_numpy(zero_copy_only=False))
