@@ -1216,8 +1216,9 @@ def _pair_variants(tally: Tally, test: dict, st: dict, evidence: Evidence, prior
 def _label_texts_around(slots, evidence: Evidence, label: int) -> list[str]:
     """The label's rows holding the span with any token in place of each choice (Arrow finds them)."""
     parts = [r"\S+" if kind == "choice" else phrases.prefilter([(kind, value)]) for kind, value in slots]
-    held = pc.match_substring_regex(evidence.texts, r"\s+".join(parts)).to_numpy(zero_copy_only=False) & (evidence.labels == label)
-    return evidence.rows_text(np.flatnonzero(held))
+    rows = np.flatnonzero(evidence.labels == label)
+    held = pc.match_substring_regex(evidence.texts.take(pa.array(rows, pa.int64())), r"\s+".join(parts)).to_numpy(zero_copy_only=False)
+    return evidence.rows_text(rows[held])
 
 
 def _without_context(slots, evidence: Evidence, label: int):
