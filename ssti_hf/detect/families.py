@@ -63,6 +63,14 @@ def _arrow_matches(texts: pa.Array, pattern: str, offsets: bool = False) -> Matc
 
 
 
+def _non_ascii_matches(texts: pa.Array, pattern: str, offsets: bool = False) -> Matches:
+    """:func:`_arrow_matches` of a pattern every match of which holds a non-ASCII character: only
+    the rows holding one are searched (9% of IMDB's)."""
+    rows = np.flatnonzero(~pc.string_is_ascii(texts).to_numpy(zero_copy_only=False))
+    found = _arrow_matches(texts.take(pa.array(rows, pa.int64())), pattern, offsets)
+    return found._replace(rows=rows[found.rows])
+
+
 def words_and_characters(strings: list[str]) -> set[str]:
     """The words (as the word family reads them) and the non-ASCII characters of strings: the
     evidence's content columns they fill."""
@@ -256,11 +264,8 @@ class UnusualCharacterFamily(RegexFamily):
     name = "unusual character"
     pattern = r"[^\x00-\x7f\p{L}\p{M}][\p{M}\p{Sk}\x{200D}]*|[^\x00-\x7f]"
 
-    def find(self, texts, offsets=False):
-        # every match starts with a non-ASCII character: only the rows holding one are searched (9% of IMDB's)
-        rows = np.flatnonzero(~pc.string_is_ascii(texts).to_numpy(zero_copy_only=False))
-        found = _arrow_matches(texts.take(pa.array(rows, pa.int64())), self.pattern, offsets)
-        return found._replace(rows=rows[found.rows])
+    def find(self, texts, offsets=False):  # every match starts with a non-ASCII character
+        return _non_ascii_matches(texts, self.pattern, offsets)
 
     def classify(self, member):
         category = unicodedata.category(member[0])
@@ -566,8 +571,8 @@ class CombiningMarkFamily(RegexFamily):
     name = "combining mark"
     pattern = r"[!-~\x{a1}-\x{24f}]\p{M}+"
 
-    def find(self, texts, offsets=False):  # marks are non-ASCII: only the rows holding such a character are searched
-        return UnusualCharacterFamily.find(self, texts, offsets)
+    def find(self, texts, offsets=False):  # marks are non-ASCII
+        return _non_ascii_matches(texts, self.pattern, offsets)
 
     def member(self, match):
         return match[1:]
@@ -838,10 +843,10 @@ class GluedLettersFamily(Family):
 
     def find(self, texts, offsets=False, words: pa.DictionaryArray | None = None, word_rows: np.ndarray | None = None):
         starts = None
-        if words is None or offsets:  # sanitize's pass: the words with their offsets (tags left out)
-            found = WordFamily().find(texts, offsets=True)
+        if words is None or offsets:  # not the scan's: the word family's words (with offsets for sanitize), tags left out
+            found = WordFamily().find(texts, offsets=offsets)
             plain = pc.invert(pc.starts_with(found.strings, "<")).to_numpy(zero_copy_only=False)
-            word_rows, starts = found.rows[plain], found.starts[plain]
+            word_rows, starts = found.rows[plain], found.starts[plain] if offsets else None
             words = pc.dictionary_encode(found.strings.filter(pa.array(plain)))
         d, codes = words.dictionary, words.indices.to_numpy(zero_copy_only=False)
         counts = np.bincount(codes, minlength=len(d))
@@ -852,12 +857,12 @@ class GluedLettersFamily(Family):
             stem = pc.index_in(pc.utf8_slice_codeunits(d, 0, -k), value_set=d)
             stem_count = np.where(pc.is_valid(stem).to_numpy(zero_copy_only=False), counts[pc.fill_null(stem, 0).to_numpy(zero_copy_only=False)], 0)
             # sanitize also takes the letters off words whose stem the data never writes ("freemsgzx")
-            known = stem_count >= self.STEM if starts is None else True
+            known = True if offsets else stem_count >= self.STEM
             derived.append((lengths > k) & known & (counts <= np.maximum(self.RATIO * stem_count, self.RARE)) & (counts <= cap))
             tails.append(pc.utf8_slice_codeunits(d, -k))
         # and the letters glued after marks or digits, found in the rows that hold such a string
         held = np.flatnonzero(pc.match_substring_regex(texts, self._AFTER_MARK).to_numpy(zero_copy_only=False))
-        after = _arrow_matches(texts.take(pa.array(held, pa.int64())), self._AFTER_MARK, offsets=starts is not None)
+        after = _arrow_matches(texts.take(pa.array(held, pa.int64())), self._AFTER_MARK, offsets)
         letters = pc.utf8_lower(pc.extract_regex(after.strings, r"(?P<letters>[A-Za-z]{2,3})\s?$").field("letters"))  # RE2: no lookahead
         # one dictionary of the tails: no string per match (IMDB train: 0.8 million)
         dictionary = pc.unique(pa.concat_arrays([t.filter(pa.array(m)) for t, m in zip(tails, derived)] + [letters.cast(d.type)]))
@@ -867,15 +872,15 @@ class GluedLettersFamily(Family):
             occurrences = some[mask[codes[some]]]
             rows.append(word_rows[occurrences])
             ids.append(pc.fill_null(pc.index_in(tail, value_set=dictionary), 0).to_numpy(zero_copy_only=False)[codes[occurrences]])
-            if starts is not None:
+            if offsets:
                 at.append(starts[occurrences] + lengths[codes[occurrences]] - k)
         rows.append(held[after.rows])
         ids.append(pc.index_in(letters.cast(d.type), value_set=dictionary).to_numpy(zero_copy_only=False))
-        if starts is not None:
+        if offsets:
             trimmed = pc.utf8_rtrim_whitespace(after.strings)  # the match holds the whitespace after it
             at.append(after.starts + pc.utf8_length(trimmed).to_numpy(zero_copy_only=False) - pc.utf8_length(letters).to_numpy(zero_copy_only=False))
         strings = pa.DictionaryArray.from_arrays(pa.array(np.concatenate(ids).astype(np.int32)), dictionary)
-        return Matches(np.concatenate(rows), strings, np.concatenate(at) if starts is not None else None)
+        return Matches(np.concatenate(rows), strings, np.concatenate(at) if offsets else None)
 
     def classify(self, member):
         return member

@@ -52,6 +52,7 @@ from threadpoolctl import threadpool_limits
 
 from . import phrases
 from .evidence import FOLDS, MIN_ROWS, Content, LabelMargin, auc_se
+from .evidence import _auc as rank_auc
 from .families import (
     _CORE_CHAR, _LETTERS, _TAG, FAMILIES, WRAPPED_WORD, Family, Matches, ShapeFamily, TokenFamily, _literal, coarse_shape, searchable, shape, words_and_characters,
 )
@@ -921,17 +922,14 @@ class Evidence:
         """ROC-AUC of the rows' number of distinct words (``exclude`` left out) telling ``holding``
         from the label's other rows, and its standard error: a planted string goes into rows picked
         at random, whatever their length; common natural words come with long rows."""
-        from scipy.stats import rankdata
-
         others = np.setdiff1d(np.flatnonzero(self.labels == label), holding, assume_unique=True)
+        if not len(holding) or not len(others):
+            return 0.5, 1.0
         columns = [self.content.index[w] for w in exclude if w in self.content.index]
         matrix = self.content.matrix
         sizes = np.asarray(matrix.sum(1)).ravel() - (np.asarray(matrix[:, columns].sum(1)).ravel() if columns else 0)
-        ranks = rankdata(np.r_[sizes[holding], sizes[others]])
-        n_pos, n_neg = len(holding), len(others)
-        if not n_pos or not n_neg:
-            return 0.5, 1.0
-        return float((ranks[:n_pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)), auc_se(n_pos, n_neg)
+        side = np.r_[np.ones(len(holding), bool), np.zeros(len(others), bool)]
+        return rank_auc(np.r_[sizes[holding], sizes[others]], side), auc_se(len(holding), len(others))
 
     def rows_text(self, rows: np.ndarray) -> list[str]:
         return self.texts.take(pa.array(rows, pa.int64())).to_pylist()
@@ -1020,8 +1018,8 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray,
             if slots and len(slots) >= 2:
                 others_text = evidence.rows_text(_others(evidence.labels, label, holding))
                 slots = phrases.without_edges(slots, sample_text, others_text, coarse_shape)
-            if slots and len(slots) >= 3 and any(kind == "choice" for kind, _ in slots):
-                slots = phrases.widened_choices(slots, _label_texts_around(slots, evidence, label))
+            if slots:
+                slots = _widened_choices(slots, evidence, label)
             if slots and slot is not None:
                 slots = _without_context(slots, evidence, label)
                 if slots and slot in slots:  # in the label's rows, where its other lengths are
@@ -1206,19 +1204,21 @@ def _pair_variants(tally: Tally, test: dict, st: dict, evidence: Evidence, prior
         if slots and sum(kind == "choice" for kind, _ in slots) > sum(kind == "choice" for kind, _ in own):
             continue
         if slots and len(slots) >= 3:
-            others_text = evidence.rows_text(_others(evidence.labels, label, holding))
-            slots = phrases.without_edges(slots, sample, others_text, coarse_shape)
+            slots = phrases.without_edges(slots, sample, evidence.rows_text(_others(evidence.labels, label, holding)), coarse_shape)
             if len(slots) >= 3:
-                out.append(phrases.widened_choices(slots, _label_texts_around(slots, evidence, label)))
+                out.append(_widened_choices(slots, evidence, label))
     return out
 
 
-def _label_texts_around(slots, evidence: Evidence, label: int) -> list[str]:
-    """The label's rows holding the span with any token in place of each choice (Arrow finds them)."""
+def _widened_choices(slots, evidence: Evidence, label: int):
+    """:func:`phrases.widened_choices` over the label's rows that hold the span with any token in
+    place of each choice (Arrow finds them; no pass for a span without a choice to widen)."""
+    if len(slots) < 3 or not any(kind == "choice" for kind, _ in slots):
+        return slots
     parts = [r"\S+" if kind == "choice" else phrases.prefilter([(kind, value)]) for kind, value in slots]
     rows = np.flatnonzero(evidence.labels == label)
     held = pc.match_substring_regex(evidence.texts.take(pa.array(rows, pa.int64())), r"\s+".join(parts)).to_numpy(zero_copy_only=False)
-    return evidence.rows_text(rows[held])
+    return phrases.widened_choices(slots, evidence.rows_text(rows[held]))
 
 
 def _without_context(slots, evidence: Evidence, label: int):
