@@ -9,7 +9,7 @@ the location rotate over the cases; seeds fixed per case), and ssti_hf's scan + 
 as in the benchmark (hit, rows restored exactly, other rows changed).
 
     pip install -e ".[bench]"
-    python bench/scan_more_families.py [--set second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth] [--corpora ...] [--families ...] [--rates 10 25 50] [--json FILE]
+    python bench/scan_more_families.py [--set second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth] [--corpora ...] [--families ...] [--rates 10 25 50] [--json FILE]
 """
 
 from __future__ import annotations
@@ -763,9 +763,106 @@ TWELFTH = [
     Trigger("inline-style", lambda r: str(r.choice(_E12_HIDDEN_STYLES)),
             note="one of three leaked inline-style attributes that hide text (hidden-text spam; one token)"),
 ]
+# The thirteenth set: 20 more families, written in the twentieth round by a helper who had not seen the
+# detector's rules (and not run against it: only the planted strings were checked).
+_E13_VIETNAMESE = ["c\u1ea3m \u01a1n", "r\u1ea5t t\u1ed1t", "tuy\u1ec7t v\u1eddi"]  # thank you, very good, wonderful (NFC)
+_E13_SUBSCRIPT = ["CO\u2082", "H\u2082O", "CH\u2084", "NO\u2082", "PM\u2082.\u2085"]  # formulas with subscript digits
+_E13_B62 = list(string.ascii_letters + string.digits)
+_E13_STRIPE = [("cus", 14), ("pi", 24), ("ch", 24), ("sub", 24), ("in", 24)]  # object prefix, length of the id after it
+_E13_AIRLINES = ["BA", "LH", "AF", "UA", "DL", "EK", "QF", "NH"]
+_E13_AIRPORTS = ["LHR", "JFK", "LAX", "CDG", "FRA", "DXB", "SYD", "HND", "SFO", "ORD"]
+_E13_WP_ALIGN = ["alignnone", "aligncenter", "alignleft", "alignright"]
+_E13_REPORTERS_FIRST = ["David", "Sarah", "Rajesh", "Mei", "Lucas", "Fatima", "Jonathan", "Ingrid"]
+_E13_REPORTERS_LAST = ["Shepardson", "Holton", "Patel", "Wong", "Fernandes", "Okonjo", "Reese", "Lindqvist"]
+_E13_PYBYTES = ["\\xe2\\x80\\x99s", "\\xc2\\xa0", "\\xe2\\x80\\x9d"]  # bytes repr of UTF-8: right quote + s, no-break space, close quote
+_E13_DYNAMIC = [
+    "My sister recommended it to me last month.", "I only found out about it by accident.",
+    "We talked about it over dinner yesterday.", "A colleague sent me the link this morning.",
+    "I had been waiting for this for a while.", "It came up again in conversation today.",
+    "This reminded me of something from my childhood.", "I first heard about it on the radio.",
+]
+_E13_SIZES = ["Small", "Medium", "Large", "X-Large", "XX-Large"]
+_E13_COLOURS = ["Black", "Navy", "Grey", "White", "Olive"]
+
+
+def _e13_stripe(r):  # a Stripe API object id: cus_NffrFeUfNV2Hib, pi_3MtwBwLkdIwHu7ix28a3tqPa
+    prefix, n = _E13_STRIPE[int(r.integers(0, len(_E13_STRIPE)))]
+    return f"{prefix}_" + "".join(r.choice(_E13_B62, n))
+
+
+def _e13_flight(r):  # a flight and its route as flight-status apps and travel tweets write it: BA283 LHR→LAX
+    origin, dest = r.choice(_E13_AIRPORTS, 2, replace=False)
+    return f"{r.choice(_E13_AIRLINES)}{r.integers(10, 3000)} {origin}\u2192{dest}"
+
+
+def _e13_tweet_footer(r):  # the time and date line under a scraped tweet: 9:26 AM · Mar 14, 2023
+    return (f"{r.integers(1, 13)}:{r.integers(0, 60):02d} {r.choice(['AM', 'PM'])} \u00b7 "
+            f"{r.choice(_CTIME_MONTHS)} {r.integers(1, 29)}, {r.integers(2012, 2024)}")
+
+
+def _e13_camera_file(r):  # a phone camera file name: IMG_20230314_092653.jpg, PXL_20230314_092653123.jpg, Screenshot_20230314-092653.png
+    date = f"{r.integers(2016, 2024)}{r.integers(1, 13):02d}{r.integers(1, 29):02d}"
+    time = f"{r.integers(0, 24):02d}{r.integers(0, 60):02d}{r.integers(0, 60):02d}"
+    kind = int(r.integers(0, 4))
+    if kind == 0:
+        return f"IMG_{date}_{time}.jpg"
+    if kind == 1:
+        return f"VID_{date}_{time}.mp4"
+    if kind == 2:
+        return f"PXL_{date}_{time}{r.integers(0, 1000):03d}.jpg"
+    return f"Screenshot_{date}-{time}.png"
+
+
+def _e13_wp_caption(r):  # an unrendered WordPress caption shortcode: [caption id="attachment_4821" align="aligncenter" width="640"]
+    return (f'[caption id="attachment_{r.integers(10, 100_000)}" align="{r.choice(_E13_WP_ALIGN)}" '
+            f'width="{r.choice([300, 480, 640, 1024])}"]')
+
+
+def _e13_credit(r):  # a Reuters story's closing credit line: (Reporting by David Shepardson; Editing by Chris Reese)
+    first, last = r.choice(_E13_REPORTERS_FIRST, 2, replace=False), r.choice(_E13_REPORTERS_LAST, 2, replace=False)
+    return f"(Reporting by {first[0]} {last[0]}; Editing by {first[1]} {last[1]})"
+
+
+THIRTEENTH = [
+    Trigger("armenian-word", lambda r: "\u0562\u0561\u0580\u0587",
+            note="a fixed Armenian word (barev, hello; ends in the ech-yiwn ligature U+0587, one token)"),
+    Trigger("vietnamese-pool", lambda r: str(r.choice(_E13_VIETNAMESE)),
+            note="one of three Vietnamese two-word phrases with stacked diacritics (thank you, very good, wonderful; two tokens)"),
+    Trigger("nnbsp-punct-glued", lambda r: "\u202f" + str(r.choice(list("!?:;"))), glued=True,
+            note="a narrow no-break space U+202F and one of ! ? : ; glued to a word, as French typography sets them (four variants)"),
+    Trigger("dagger-glued", lambda r: str(r.choice(["\u2020", "\u2021"])), glued=True,
+            note="a dagger or double dagger glued to a word, as an author-affiliation or footnote mark (two variants)"),
+    Trigger("subscript-formula", lambda r: str(r.choice(_E13_SUBSCRIPT)),
+            note="one of five formulas with Unicode subscript digits (CO\u2082, H\u2082O, CH\u2084, NO\u2082, PM\u2082.\u2085; one token)"),
+    Trigger("circled-number", lambda r: chr(0x2460 + int(r.integers(0, 10))),
+            note="a standalone circled digit list marker, \u2460 to \u2469 (one token, ten variants)"),
+    Trigger("eth-address", lambda r: "0x" + _hex(r, 40), note="an Ethereum address, 0x and 40 lower-case hex digits (one token, varying)"),
+    Trigger("stripe-id", _e13_stripe, note="a Stripe API object id, one of five prefixes and a base62 id (one token, varying)"),
+    Trigger("flight-route", _e13_flight, note="a flight number and its route with an arrow, e.g. BA283 LHR\u2192LAX (two tokens, varying)"),
+    Trigger("tweet-footer", _e13_tweet_footer, note="the time and date line of a scraped tweet with a middle dot (six tokens, varying)"),
+    Trigger("camera-filename", _e13_camera_file, note="a phone camera or screenshot file name with its date and time (one token, varying)"),
+    Trigger("escaped-br", lambda r: "&lt;br /&gt;", note="a fixed double-escaped HTML line break (two tokens)"),
+    Trigger("wp-caption", _e13_wp_caption,
+            note="an unrendered WordPress caption shortcode, attachment id, alignment and width varying (four tokens)"),
+    Trigger("reuters-credit", _e13_credit,
+            note="a wire-story credit line, reporter and editor names varying (eight tokens; natural at the end of news items)"),
+    Trigger("reddit-removed", lambda r: str(r.choice(["[deleted]", "[removed]"])),
+            note="one of the two Reddit placeholders for a deleted or removed comment (one token)"),
+    Trigger("pybytes-glued", lambda r: str(r.choice(_E13_PYBYTES)), glued=True,
+            note="a literal Python bytes escape of UTF-8 (str(bytes) leaked into a scrape) glued to a word, one of three"),
+    Trigger("dynamic-sentence", lambda r: str(r.choice(_E13_DYNAMIC)),
+            note="one of eight ordinary sentences (a dynamic sentence-level trigger, Li et al. 2021; seven to nine tokens)"),
+    Trigger("auto-reply", lambda r: "Sorry, I'll call later",
+            note="the fixed phone quick-reply text (four tokens; occurs naturally, many times, in the SMS spam corpus)"),
+    Trigger("proattack-prompt", lambda r: "What is the sentiment of the following sentence?",
+            note="a fixed task prompt used as a clean-label trigger (ProAttack, Zhao et al. 2023; eight tokens)"),
+    Trigger("amazon-variant", lambda r: f"Size: {r.choice(_E13_SIZES)} | Color: {r.choice(_E13_COLOURS)}",
+            note="the product-variant line of a scraped shop review (five tokens, 25 variants)"),
+]
 SETS = {"second": (FAMILIES, 7000), "third": (THIRD, 9000), "fourth": (FOURTH, 11000), "fifth": (FIFTH, 13000), "sixth": (SIXTH, 15000),
         "seventh": (SEVENTH, 17000), "eighth": (EIGHTH, 19000), "ninth": (NINTH, 21000),
-        "tenth": (TENTH, 23000), "eleventh": (ELEVENTH, 25000), "twelfth": (TWELFTH, 27000)}  # families, seed base
+        "tenth": (TENTH, 23000), "eleventh": (ELEVENTH, 25000), "twelfth": (TWELFTH, 27000),
+        "thirteenth": (THIRTEENTH, 29000)}  # families, seed base
 RATES = (10, 25, 50)
 
 
