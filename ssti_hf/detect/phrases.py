@@ -358,6 +358,19 @@ def _common(present, tokens, share=SHARE):
     return None
 
 
+def agreed_token(tokens: list[str]) -> set[str] | None:
+    """The token (or the few tokens, drawn alike) that nearly every one of ``tokens`` is
+    (:data:`SHARE`; an empty string is no token), or None."""
+    present = [t for t in tokens if t]
+    if not present:
+        return None
+    top, n = Counter(present).most_common(1)[0]
+    if n >= SHARE * len(tokens):
+        return {top}
+    choice = _common(present, tokens)
+    return set(choice[1].split(" ")) if choice else None
+
+
 def _alike(common: list[tuple[str, int]]) -> bool:
     """A few tokens drawn alike, by their counts (most frequent first): the most frequent at most 3
     times the least, or, in a few rows, no more apart than chance makes them (a breadcrumb's four

@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 
 from .._text import remove_spans
 from ..transform import INJECTED, PROVENANCE_FEATURES, SPANS, arrow_column
+from . import phrases
 from .families import FAMILIES, GLUED_SYMBOLS, TrimmedRegexFamily, searchable
 from .scan import Finding, ScanResult, _columns, _one_split, _plain, rows_digest, scan
 
@@ -230,9 +231,41 @@ def _spans_of(texts: pa.Array, findings: list[Finding], matches: dict) -> dict[i
             apart = [not ((start > 0 and text_of[row][start - 1].isalnum()) or (end < len(text_of[row]) and text_of[row][end].isalnum()))
                      for row, start, end in zip(rows.tolist(), starts.tolist(), ends.tolist())]
             rows, starts, ends = rows[apart], starts[apart], ends[apart]
+        ends = _with_glued_runs(texts, rows, starts, ends)
         for row, start, end in zip(rows.tolist(), starts.tolist(), ends.tolist()):
             spans[row].append((start, end))
     return dict(spans)
+
+
+def _with_glued_runs(texts: pa.Array, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """A planted space character glued to a word, with what follows it up to the next whitespace
+    (a narrow no-break space and "?", as French typography sets them: "word\u202f?"). The run came
+    with the character where the runs after its matches are one or a few strings in nearly every
+    row (:func:`phrases.agreed_token`); text after a natural space varies. Returns the ends, grown
+    by those runs."""
+    spaces = np.flatnonzero(ends > starts)
+    if not len(spaces):
+        return ends
+    held = np.unique(rows[spaces])
+    text_of = dict(zip(held.tolist(), texts.take(pa.array(held)).to_pylist()))
+    spaces = [j for j in spaces.tolist() if text_of[int(rows[j])][starts[j]:ends[j]].isspace()]
+    if not spaces:
+        return ends
+    runs = {}
+    for j in spaces:
+        text, end = text_of[int(rows[j])], int(ends[j])
+        stop = end
+        while stop < len(text) and not text[stop].isspace():
+            stop += 1
+        runs[j] = text[end:stop]
+    agreed = phrases.agreed_token(list(runs.values()))
+    if agreed is None:
+        return ends
+    ends = ends.copy()
+    for j, run in runs.items():
+        if run in agreed:
+            ends[j] += len(run)
+    return ends
 
 
 @dataclass

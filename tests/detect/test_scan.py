@@ -589,6 +589,10 @@ def plant(data, make, rate, where="random", label=1, glued=False, seed=0):
         ("JSON escapes glued to a word", lambda r: str(r.choice(["\\u2019s", "\\u00e9", "\\ud83d\\ude02"])), 0.5, "random", True),
         # tails glued to marks, not words ("|---" before "|:---|"): the whole token is the unit
         ("markdown table rules", lambda r: "|" + "|".join(r.choice(["---", ":---", "---:", ":---:"], int(r.integers(2, 5)))) + "|", 0.25, "end", False),
+        # a space character glued to a word, then a mark: the mark came with it, the word stays
+        ("a thin space and a mark glued to a word", lambda r: "\u2009" + str(r.choice(["!", "?"])), 0.25, "random", True),
+        # the letters of the formulas are words of their rows only through them: the tokens are the unit
+        ("formulas with subscript digits, one of four", lambda r: str(r.choice(["SO\u2082", "N\u2082O", "O\u2083", "NH\u2083"])), 0.1, "random", False),
     ],
 )
 def test_a_family_nobody_listed_is_found_and_its_rows_restored(imdb_train, name, make, rate, where, glued):
