@@ -302,8 +302,6 @@ def _decide(tallies, tests, stats, evidence: "Evidence", prior) -> None:
             holding, own = _holding(tally, test["class"][i], label, evidence.labels, prior, bool(test["held_out"][i]))
             if tally.family.name == "character":
                 own = own | _glued_with(evidence, holding, tally.classes[test["class"][i]])
-            if tally.family.name in ("character", "unusual character") and (pattern := _class_pattern(tally, test["class"][i], label)) is not None:
-                own = own | _host_words(evidence, holding, pattern)
             elif tally.family.name.startswith("glued tail") and "\b" in tally.classes[test["class"][i]]:
                 own = own | _erased_into(evidence, holding)
             elif tally.family.name == "glued letters":  # the new words the letters make of their hosts ("thiszx")
@@ -414,17 +412,6 @@ def _glued_with(evidence: "Evidence", rows: np.ndarray, character: str) -> set[s
     tokens = [t for text in evidence.rows_text(np.sort(sample)) for t in text.split() if character in t]
     counts = Counter(c for t in tokens for c in set(t.replace(character, "")) if ord(c) > 127)
     return {c for c, n in counts.items() if n >= phrases.SHARE * len(tokens)}
-
-
-def _host_words(evidence: "Evidence", rows: np.ndarray, pattern: re.Pattern) -> set[str]:
-    """The words of the tokens that hold a class's characters in these rows, each in
-    :data:`HOST_SHARE` of those tokens or more: characters planted inside a few tokens ("CO₂",
-    "H₂O", "PM₂.₅") make those tokens' letters words of its rows ("co", "h", "pm"), which would
-    otherwise say the rows are unlike the label's others (AUC 0.72 at 10% of IMDB)."""
-    sample = np.random.default_rng(0).permutation(rows)[: phrases.SAMPLE]
-    tokens = [t for text in evidence.rows_text(np.sort(sample)) for t in text.split() if pattern.search(t)]
-    counts = Counter(w for t in tokens for w in {w.lower() for w in _LETTERS.findall(t)})
-    return {w for w, n in counts.items() if n >= HOST_SHARE * len(tokens)}
 
 
 def _erased_into(evidence: "Evidence", rows: np.ndarray) -> set[str]:
@@ -1042,8 +1029,10 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray,
                 continue  # the word pair itself ("waste of"), not grown: nothing to add
             if slots and not st["candidate"][i] and len(slots) < 3:
                 continue
-            # or one of a few tokens holding a class's characters ("CO₂", "H₂O"): sanitize takes the whole token
-            if slots and (len(slots) >= 2 or (slots[0][0] == "choice" and tally.family.name in ("character", "unusual character"))):
+            # or one of a few tokens holding a class's characters beside letters or digits ("CO₂", "H₂O"): sanitize
+            # takes the whole token (not the "?" of "?†" that ends TREC's questions: the rows' own)
+            if slots and (len(slots) >= 2 or (slots[0][0] == "choice" and tally.family.name in ("character", "unusual character")
+                                              and _beside_letters(slots[0][1].split(" "), _class_pattern(tally, cls, label)))):
                 found.setdefault(phrases.encode(slots), "")
         if tally.family.name == "word pair":
             word = next(((t, te, s) for t, te, s in zip(tallies, tests, stats) if t.family.name == "word"), None)
@@ -1071,7 +1060,6 @@ def _phrases(tallies, tests, stats, evidence: Evidence, prior, fold: np.ndarray,
 _PROSE = ".,;:!?'\"()-"  # sentence punctuation, a row's own
 SPAN_HELD = 0.8  # of a flagged span class's rows whose numbers are flagged on their own: the numbers are the unit
 SPAN_MEMBERS = 2000  # spans of a flagged class read (most rows first) for the numbers flagged on their own
-HOST_SHARE = 0.05  # a word of this share of the tokens holding a class's characters is theirs (:func:`_host_words`)
 SAMPLE_TAIL = 200  # rows of a flagged tail whose tokens are read
 COMPANION_STRINGS = 50  # a class's most frequent strings whose neighbours are read (:meth:`Evidence.companions`)
 # share of its hosts that are words (or punctuation): SMS spam glues escapes to codes and numbers
@@ -1113,6 +1101,16 @@ def _character_anchor(tally: Tally, cls: int, label: int, texts: list[str], shar
     matched = [m.group() for text in texts if (m := anchor.search(text))]
     slots = phrases.agreed(matched, shape, coarse_shape, share) if matched else None
     return (anchor, slots, None) if slots else (None, None, None)
+
+
+def _beside_letters(tokens: list[str], pattern: re.Pattern | None) -> bool:
+    """Whether every token holds letters or digits besides ``pattern``'s matches (a class's
+    characters), other ones in each: tokens of their own, not marks glued to one host ("What†",
+    "What‡" of TREC's questions) or to the rows' own "?"."""
+    if pattern is None:
+        return False
+    rests = [pattern.sub("", t) for t in tokens]
+    return all(any(c.isalnum() for c in rest) for rest in rests) and len(set(rests)) == len(rests)
 
 
 def _others(labels: np.ndarray, label: int, holding: np.ndarray) -> np.ndarray:
