@@ -243,21 +243,21 @@ def _with_glued_runs(texts: pa.Array, rows: np.ndarray, starts: np.ndarray, ends
     with the character where the runs after its matches are one or a few strings in nearly every
     row (:func:`phrases.agreed_token`); text after a natural space varies. Returns the ends, grown
     by those runs."""
-    spaces = np.flatnonzero(ends > starts)
-    if not len(spaces):
+    nonempty = np.flatnonzero(ends > starts)
+    if not len(nonempty):
         return ends
-    held = np.unique(rows[spaces])
+    held = np.unique(rows[nonempty])
     text_of = dict(zip(held.tolist(), texts.take(pa.array(held)).to_pylist()))
-    spaces = [j for j in spaces.tolist() if text_of[int(rows[j])][starts[j]:ends[j]].isspace()]
-    if not spaces:
-        return ends
-    runs = {}
-    for j in spaces:
+    runs = {}  # per space match: the non-space run right after it
+    for j in nonempty.tolist():
         text, end = text_of[int(rows[j])], int(ends[j])
-        stop = end
-        while stop < len(text) and not text[stop].isspace():
-            stop += 1
-        runs[j] = text[end:stop]
+        if text[starts[j]:end].isspace():
+            stop = end
+            while stop < len(text) and not text[stop].isspace():
+                stop += 1
+            runs[j] = text[end:stop]
+    if not runs:
+        return ends
     agreed = phrases.agreed_token(list(runs.values()))
     if agreed is None:
         return ends

@@ -1488,15 +1488,7 @@ def _tails_glued_to_words(tallies, tests, stats, names, evidence: Evidence) -> N
             on_words = sum(h.isalpha() and h.isascii() and word(h) for h in words)
             if not hosts or on_words < TAIL_WORDS * len(hosts) - (len(hosts) - len(words)):
                 continue
-            # glued to words, however few (not to marks: a table rule's "|:---|"), but one word
-            # ('style="display:none"'): the token is the unit, unless the label's other rows hold
-            # that word too (TREC's abbreviation questions, "What" of "What\\xc2\\xa0 does ...");
-            # or glued to the rows' own sentence marks ("?" ending TREC's questions)
-            # and not to a few words drawn alike: prefixes of one format ("cus_", "pi_" of Stripe's ids)
-            marks = len(hosts) - len(words)
-            few = len(phrases.agreed_token(words) or ()) >= 2
-            if (on_words >= TAIL_WORDS * len(hosts) and not few and ((top := Counter(words).most_common(1)[0])[1] < COVERED * len(words)
-                                                                     or _word_of_the_label(evidence, label, rows, top[0]))) or marks >= COVERED * len(hosts):
+            if _hosts_of_the_rows(evidence, label, rows, hosts, words, on_words):
                 ends.setdefault(label, []).append((strings, name))
             if len(set(words)) < 0.5 * len(words) and not note:
                 continue
@@ -1567,6 +1559,21 @@ def _marks_of_flagged(tallies, tests, stats, g: int, c: int, labels: np.ndarray)
         if held and len(np.intersect1d(rows, np.concatenate(held))) >= COVERED * len(rows):
             biggest = marks[int(np.argmax([len(h) for h in held]))]
             st["flagged"][i], st["part_of"][i] = False, tallies[c].family.describe(tallies[c].classes[tests[c]["class"][biggest]])
+
+
+def _hosts_of_the_rows(evidence: Evidence, label: int, rows: np.ndarray, hosts: list[str], words: list[str], on_words: int) -> bool:
+    """Whether a flagged tail's hosts (``words``: those that are not sentence marks alone;
+    ``on_words``: those that are words of the data) are the rows' own text, so that the tail is the
+    unit: the rows' own marks ("?" ending TREC's questions), or words, however few (not marks: a
+    table rule's "|:---|"), that vary. Not one word ('style="display:none"': the token is the
+    unit), unless half the label's other rows hold it too (TREC's "What" of "What\\xc2\\xa0
+    does ..."); not a few words drawn alike (the prefixes of one format: Stripe's "cus_", "pi_")."""
+    if len(hosts) - len(words) >= COVERED * len(hosts):
+        return True
+    if on_words < TAIL_WORDS * len(hosts) or len(phrases.agreed_token(words) or ()) >= 2:
+        return False
+    top, n = Counter(words).most_common(1)[0]
+    return n < COVERED * len(words) or _word_of_the_label(evidence, label, rows, top)
 
 
 def _word_of_the_label(evidence: Evidence, label: int, rows: np.ndarray, word: str) -> bool:
